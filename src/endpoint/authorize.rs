@@ -1,0 +1,266 @@
+//! `GET|POST /authorize`: the SDK's `AuthorizationHandler` (`authorize.py`)
+//! ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1)).
+//!
+//! Errors before the client and redirect URI are validated are answered directly (400 JSON);
+//! later ones are redirected with `error`, `error_description` and `state`
+//! ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1)). No consent step
+//! (D-13); `code_challenge_method` absent means S256 (D-20).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use super::validate::Errors;
+use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
+use crate::compat::url_model::any_url;
+use crate::event::Params;
+use crate::output::{JSON, NO_STORE, Output, Reason};
+use crate::provider::{AuthorizationParams, Client};
+
+/// The validated `AuthorizationRequest`.
+struct Request<'a> {
+    client_id: &'a str,
+    redirect_uri: Option<String>,
+    code_challenge: &'a str,
+    state: Option<&'a str>,
+    scope: Option<&'a str>,
+}
+
+/// `AuthorizationRequest.model_validate(params)`; on failure the error code and description.
+fn validate(params: &Params) -> Result<Request<'_>, (&'static str, String)> {
+    let mut errors = Errors::default();
+    let mut unsupported_response_type = false;
+    let client_id = params.get("client_id");
+    if client_id.is_none() {
+        errors.add("client_id", "Field required");
+    }
+    let redirect_uri = match params.get("redirect_uri") {
+        None => None,
+        Some(raw) => match any_url(raw, false) {
+            Ok(u) => Some(u),
+            Err(msg) => {
+                errors.add("redirect_uri", &msg);
+                None
+            }
+        },
+    };
+    match params.get("response_type") {
+        None => errors.add("response_type", "Field required"),
+        Some("code") => {}
+        Some(_) => {
+            unsupported_response_type = true;
+            errors.add("response_type", "Input should be 'code'");
+        }
+    }
+    let code_challenge = params.get("code_challenge");
+    if code_challenge.is_none() {
+        errors.add("code_challenge", "Field required");
+    }
+    match params.get("code_challenge_method") {
+        None | Some("S256") => {}
+        Some(_) => errors.add("code_challenge_method", "Input should be 'S256'"),
+    }
+    if !errors.is_empty() {
+        let error = if unsupported_response_type {
+            "unsupported_response_type"
+        } else {
+            "invalid_request"
+        };
+        return Err((error, errors.describe()));
+    }
+    Ok(Request {
+        client_id: client_id.unwrap_or_default(),
+        redirect_uri,
+        code_challenge: code_challenge.unwrap_or_default(),
+        state: params.get("state"),
+        scope: params.get("scope"),
+    })
+}
+
+/// `client.validate_redirect_uri(uri)`.
+fn validate_redirect_uri(client: &Client, uri: Option<&str>) -> Result<String, String> {
+    match (uri, client.redirect_uris.as_deref()) {
+        (Some(uri), Some(registered)) if registered.iter().any(|r| r == uri) => Ok(uri.to_owned()),
+        (Some(uri), _) => Err(format!("Redirect URI '{uri}' not registered for client")),
+        (None, Some([only])) => Ok(only.clone()),
+        (None, _) => Err(
+            "redirect_uri must be specified unless the client has exactly one registered URI"
+                .to_owned(),
+        ),
+    }
+}
+
+/// `client.validate_scope(scope)`: single-space split, every part registered (D-23).
+fn validate_scope(client: &Client, scope: Option<&str>) -> Result<Option<Vec<String>>, String> {
+    let Some(scope) = scope else { return Ok(None) };
+    let allowed: Vec<&str> = client
+        .scope
+        .as_deref()
+        .map(|s| s.split(' ').collect())
+        .unwrap_or_default();
+    let requested: Vec<String> = scope.split(' ').map(str::to_owned).collect();
+    if let Some(bad) = requested.iter().find(|s| !allowed.contains(&s.as_str())) {
+        return Err(format!("Client was not registered with scope {bad}"));
+    }
+    Ok(Some(requested))
+}
+
+/// The state of `error_response`: what is known when an error is answered.
+struct Known {
+    client: Option<Arc<Client>>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// `error_response(error, description, attempt_load_client)`: redirect when both client and
+/// redirect URI can be established, else 400 JSON.
+fn error_response(
+    ctx: &Ctx<'_>,
+    params: &Params,
+    mut known: Known,
+    error: &str,
+    description: &str,
+    attempt_load_client: bool,
+    reason: Reason,
+) -> Output {
+    if known.client.is_none() && attempt_load_client {
+        known.client = params
+            .get("client_id")
+            .filter(|id| !id.is_empty())
+            .and_then(|id| ctx.provider.get_client(id));
+    }
+    if known.redirect_uri.is_none()
+        && let Some(client) = &known.client
+    {
+        let raw = if params.contains("redirect_uri") {
+            match params.get("redirect_uri").map(|u| any_url(u, false)) {
+                Some(Ok(u)) => Some(Some(u)),
+                _ => None,
+            }
+        } else {
+            Some(None)
+        };
+        if let Some(raw) = raw {
+            known.redirect_uri = validate_redirect_uri(client, raw.as_deref()).ok();
+        }
+    }
+    if known.state.is_none() {
+        known.state = params.get("state").map(str::to_owned);
+    }
+    match (&known.redirect_uri, &known.client) {
+        (Some(uri), Some(_)) => {
+            let mut q: Vec<(&str, &str)> =
+                vec![("error", error), ("error_description", description)];
+            if let Some(s) = &known.state {
+                q.push(("state", s));
+            }
+            redirect(&construct_redirect_uri(uri, &q)).because(reason)
+        }
+        _ => {
+            let mut body = Map::new();
+            body.insert("error".into(), Value::from(error));
+            body.insert("error_description".into(), Value::from(description));
+            if let Some(s) = known.state {
+                body.insert("state".into(), Value::from(s));
+            }
+            Output::new(400, &[JSON, NO_STORE], Value::Object(body).to_string()).because(reason)
+        }
+    }
+}
+
+/// A 302 as Starlette's `RedirectResponse` sends it.
+fn redirect(url: &str) -> Output {
+    Output::new(
+        302,
+        &[("location", &starlette_location(url)), NO_STORE],
+        String::new(),
+    )
+}
+
+/// Handle `/authorize` with the given parameters.
+pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
+    let mut known = Known {
+        client: None,
+        redirect_uri: None,
+        state: params.get("state").map(str::to_owned),
+    };
+    let request = match validate(params) {
+        Ok(r) => r,
+        Err((error, description)) => {
+            let reason = if error == "unsupported_response_type" {
+                Reason::ResponseTypeUnsupported
+            } else {
+                Reason::RequestInvalid
+            };
+            return error_response(ctx, params, known, error, &description, true, reason);
+        }
+    };
+    known.state = request.state.map(str::to_owned);
+    let Some(client) = ctx.provider.get_client(request.client_id) else {
+        let description = format!("Client ID '{}' not found", request.client_id);
+        return error_response(
+            ctx,
+            params,
+            known,
+            "invalid_request",
+            &description,
+            false,
+            Reason::ClientNotFound,
+        );
+    };
+    known.client = Some(client.clone());
+    let redirect_uri = match validate_redirect_uri(&client, request.redirect_uri.as_deref()) {
+        Ok(u) => u,
+        Err(description) => {
+            let reason = if request.redirect_uri.is_some() {
+                Reason::RedirectUriNotRegistered
+            } else {
+                Reason::RedirectUriAmbiguous
+            };
+            return error_response(
+                ctx,
+                params,
+                known,
+                "invalid_request",
+                &description,
+                true,
+                reason,
+            );
+        }
+    };
+    known.redirect_uri = Some(redirect_uri.clone());
+    let scopes = match validate_scope(&client, request.scope) {
+        Ok(s) => s,
+        Err(description) => {
+            return error_response(
+                ctx,
+                params,
+                known,
+                "invalid_scope",
+                &description,
+                true,
+                Reason::ScopeNotRegistered,
+            );
+        }
+    };
+    let auth = AuthorizationParams {
+        state: request.state.map(str::to_owned),
+        scopes,
+        code_challenge: request.code_challenge.to_owned(),
+        redirect_uri,
+        redirect_uri_provided_explicitly: request.redirect_uri.is_some(),
+    };
+    match ctx.provider.authorize(&client, auth, ctx.now) {
+        Ok(url) => redirect(&url),
+        Err(e) => error_response(
+            ctx,
+            params,
+            known,
+            e.error,
+            &e.description,
+            true,
+            Reason::ClientNotFound,
+        ),
+    }
+}

@@ -1,0 +1,86 @@
+//! The SDK's `ClientAuthenticator` (`client_auth.py`), shared by `/token` and `/revoke`
+//! ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)).
+
+use std::sync::Arc;
+
+use crate::compat::b64::b64decode;
+use crate::compat::pyurl::unquote;
+use crate::event::Params;
+use crate::output::Reason;
+use crate::provider::{Client, Provider};
+use crate::time::UnixMillis;
+
+/// A failed authentication: the `error_description` and the rule broken.
+pub(crate) type AuthFailure = (&'static str, Reason);
+
+/// Authenticate the client of a form request, in the SDK's order of checks.
+pub(crate) fn authenticate(
+    provider: &Provider,
+    form: &Params,
+    authorization: Option<&str>,
+    now: UnixMillis,
+) -> Result<Arc<Client>, AuthFailure> {
+    // 1. client_id from the form; missing or empty fails (even with HTTP Basic, D-18).
+    let client_id = form
+        .get("client_id")
+        .filter(|id| !id.is_empty())
+        .ok_or(("Missing client_id", Reason::ClientIdMissing))?;
+    // 2. The client must exist.
+    let client = provider
+        .get_client(client_id)
+        .ok_or(("Invalid client_id", Reason::ClientNotFound))?;
+    // 3. The credential, by the registered method.
+    let presented: Option<String> = match client.auth_method.as_deref() {
+        Some("client_secret_basic") => Some(basic_secret(authorization, client_id)?),
+        Some("client_secret_post") => form.get("client_secret").map(str::to_owned),
+        Some("none") => None,
+        _ => return Err(("Unsupported auth method", Reason::AuthMethodUnknown)),
+    };
+    // 4. A secret-based method needs a stored secret.
+    if client.auth_method.as_deref() != Some("none") && client.secret.is_none() {
+        return Err((
+            "Client is registered for secret-based authentication but has no stored secret",
+            Reason::SecretNotStored,
+        ));
+    }
+    // 5. The stored secret must be presented, match (constant time), and not have expired.
+    if let Some(secret) = &client.secret {
+        let presented = presented
+            .filter(|p| !p.is_empty())
+            .ok_or(("Client secret is required", Reason::SecretMissing))?;
+        if !secret.matches(&presented) {
+            return Err(("Invalid client_secret", Reason::SecretMismatch));
+        }
+        if let Some(exp) = client.secret_expires_at
+            && exp != 0
+            && exp < now.whole_seconds()
+        {
+            return Err(("Client secret has expired", Reason::SecretExpired));
+        }
+    }
+    Ok(client)
+}
+
+/// The secret of an `Authorization: Basic` header whose id must equal `client_id`.
+fn basic_secret(authorization: Option<&str>, client_id: &str) -> Result<String, AuthFailure> {
+    let encoded = authorization
+        .and_then(|h| h.strip_prefix("Basic "))
+        .ok_or((
+            "Missing or invalid Basic authentication in Authorization header",
+            Reason::BasicAuthMissing,
+        ))?;
+    let malformed = (
+        "Invalid Basic authentication header",
+        Reason::BasicAuthMalformed,
+    );
+    let bytes = b64decode(encoded).map_err(|_| malformed)?;
+    let decoded = String::from_utf8(bytes).map_err(|_| malformed)?;
+    let (id, secret) = decoded.split_once(':').ok_or(malformed)?;
+    if unquote(id) != client_id {
+        return Err((
+            "Client ID mismatch in Basic auth",
+            Reason::BasicClientIdMismatch,
+        ));
+    }
+    Ok(unquote(secret))
+}

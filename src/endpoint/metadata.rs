@@ -1,0 +1,89 @@
+//! The two metadata documents: authorization server
+//! ([RFC 8414 §3.2](https://www.rfc-editor.org/rfc/rfc8414#section-3.2)) and protected resource
+//! ([RFC 9728 §3.2](https://www.rfc-editor.org/rfc/rfc9728#section-3.2)), as the SDK builds them.
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use crate::output::Output;
+
+const CACHE_PUBLIC: (&str, &str) = ("cache-control", "public, max-age=3600");
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
+    let c = ctx.config;
+    let base = c.endpoint_base();
+    let mut m = Map::new();
+    m.insert("issuer".into(), Value::from(c.issuer()));
+    m.insert(
+        "authorization_endpoint".into(),
+        Value::from(format!("{base}/authorize")),
+    );
+    m.insert(
+        "token_endpoint".into(),
+        Value::from(format!("{base}/token")),
+    );
+    if c.registration_enabled {
+        m.insert(
+            "registration_endpoint".into(),
+            Value::from(format!("{base}/register")),
+        );
+    }
+    if let Some(valid) = &c.valid_scopes {
+        m.insert("scopes_supported".into(), Value::from(valid.clone()));
+    }
+    m.insert("response_types_supported".into(), Value::from(vec!["code"]));
+    m.insert(
+        "grant_types_supported".into(),
+        Value::from(vec!["authorization_code", "refresh_token"]),
+    );
+    let methods = vec!["client_secret_post", "client_secret_basic"];
+    m.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        Value::from(methods.clone()),
+    );
+    if c.revocation_enabled {
+        m.insert(
+            "revocation_endpoint".into(),
+            Value::from(format!("{base}/revoke")),
+        );
+        m.insert(
+            "revocation_endpoint_auth_methods_supported".into(),
+            Value::from(methods),
+        );
+    }
+    m.insert(
+        "code_challenge_methods_supported".into(),
+        Value::from(vec!["S256"]),
+    );
+    Output::new(
+        200,
+        &[("content-type", "application/json"), CACHE_PUBLIC],
+        Value::Object(m).to_string(),
+    )
+}
+
+/// `GET /.well-known/oauth-protected-resource/mcp`.
+pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
+    let c = ctx.config;
+    let scopes = match &c.valid_scopes {
+        Some(v) if !v.is_empty() => v.clone(),
+        _ => c.required_scopes.clone(),
+    };
+    let mut m = Map::new();
+    m.insert("resource".into(), Value::from(c.resource_url()));
+    m.insert(
+        "authorization_servers".into(),
+        Value::from(vec![c.issuer()]),
+    );
+    m.insert("scopes_supported".into(), Value::from(scopes));
+    m.insert(
+        "bearer_methods_supported".into(),
+        Value::from(vec!["header"]),
+    );
+    Output::new(
+        200,
+        &[("content-type", "application/json"), CACHE_PUBLIC],
+        Value::Object(m).to_string(),
+    )
+}

@@ -1,0 +1,351 @@
+//! `POST /register`: the SDK's `RegistrationHandler` (`register.py`) in front of
+//! `register_client` ([RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591#section-3)).
+//!
+//! FastMCP accepts any redirect URI (D-11) and sends no `Cache-Control` on the 201 that carries the
+//! secret; both are reproduced.
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use super::validate::Errors;
+use crate::compat::url_model::{any_http_url, any_url};
+use crate::keys::{ClientKey, hex};
+use crate::output::{JSON, Output, Reason, error_json};
+use crate::provider::Client;
+use crate::secret::ClientSecret;
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const AUTH_METHODS_MSG: &str =
+    "Input should be 'none', 'client_secret_post', 'client_secret_basic' or 'private_key_jwt'";
+
+/// `OAuthClientMetadata` after validation.
+struct Metadata {
+    /// Fields of `OAuthClientMetadataBase`, in model order, already serialized.
+    base: Vec<(&'static str, Value)>,
+    scope: Option<String>,
+    response_types: Vec<String>,
+    redirect_uris: Option<Vec<String>>,
+    auth_method: Option<String>,
+    grant_types: Vec<String>,
+    application_type: String,
+}
+
+fn string_list(v: &Value, loc: &str, errors: &mut Errors) -> Option<Vec<String>> {
+    let Some(items) = v.as_array() else {
+        errors.add(loc, "Input should be a valid list");
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(s) => out.push(s.to_owned()),
+            None => errors.add(&format!("{loc}.{i}"), "Input should be a valid string"),
+        }
+    }
+    Some(out)
+}
+
+fn optional_str(obj: &Map<String, Value>, key: &str, errors: &mut Errors) -> Option<String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errors.add(key, "Input should be a valid string");
+            None
+        }
+    }
+}
+
+/// Validate the body as `OAuthClientMetadata.model_validate_json` does.
+fn validate(body: &str) -> Result<Metadata, String> {
+    let value: Value = serde_json::from_str(body).map_err(|e| format!(": Invalid JSON: {e}"))?;
+    let Value::Object(obj) = value else {
+        return Err(": Input should be an object".to_owned());
+    };
+    let mut errors = Errors::default();
+    let mut base: Vec<(&'static str, Value)> = Vec::new();
+
+    let response_types = match obj.get("response_types") {
+        None => Some(vec!["code".to_owned()]),
+        Some(v) => string_list(v, "response_types", &mut errors),
+    }
+    .unwrap_or_default();
+    base.push(("response_types", Value::from(response_types.clone())));
+    let scope = optional_str(&obj, "scope", &mut errors);
+    base.push(("scope", scope.clone().map_or(Value::Null, Value::from)));
+    let client_name = optional_str(&obj, "client_name", &mut errors);
+    base.push(("client_name", client_name.map_or(Value::Null, Value::from)));
+    for key in [
+        "client_uri",
+        "logo_uri",
+        "contacts",
+        "tos_uri",
+        "policy_uri",
+        "jwks_uri",
+    ] {
+        let v = match (key, obj.get(key)) {
+            (_, None | Some(Value::Null)) => Value::Null,
+            ("contacts", Some(v)) => {
+                string_list(v, key, &mut errors).map_or(Value::Null, Value::from)
+            }
+            (_, Some(Value::String(s))) if s.is_empty() => Value::Null,
+            (_, Some(Value::String(s))) => match any_http_url(s, true) {
+                Ok(u) => Value::from(u),
+                Err(msg) => {
+                    errors.add(key, &msg);
+                    Value::Null
+                }
+            },
+            (_, Some(_)) => {
+                errors.add(key, "URL input should be a string or URL");
+                Value::Null
+            }
+        };
+        base.push((key_static(key), v));
+    }
+    base.push(("jwks", obj.get("jwks").cloned().unwrap_or(Value::Null)));
+    for key in ["software_id", "software_version"] {
+        let v = optional_str(&obj, key, &mut errors);
+        base.push((key_static(key), v.map_or(Value::Null, Value::from)));
+    }
+
+    let redirect_uris = match obj.get("redirect_uris") {
+        None => {
+            errors.add("redirect_uris", "Field required");
+            None
+        }
+        Some(Value::Null) => None,
+        Some(Value::Array(items)) if items.is_empty() => {
+            errors.add(
+                "redirect_uris",
+                "List should have at least 1 item after validation, not 0",
+            );
+            None
+        }
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let loc = format!("redirect_uris.{i}");
+                match item.as_str() {
+                    Some(s) => match any_url(s, true) {
+                        Ok(u) => out.push(u),
+                        Err(msg) => errors.add(&loc, &msg),
+                    },
+                    None => errors.add(&loc, "URL input should be a string or URL"),
+                }
+            }
+            Some(out)
+        }
+        Some(_) => {
+            errors.add("redirect_uris", "Input should be a valid list");
+            None
+        }
+    };
+    let auth_method = match obj.get("token_endpoint_auth_method") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s))
+            if matches!(
+                s.as_str(),
+                "none" | "client_secret_post" | "client_secret_basic" | "private_key_jwt"
+            ) =>
+        {
+            Some(s.clone())
+        }
+        Some(_) => {
+            errors.add("token_endpoint_auth_method", AUTH_METHODS_MSG);
+            None
+        }
+    };
+    let grant_types = match obj.get("grant_types") {
+        None => vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(s) => out.push(s.to_owned()),
+                    None => {
+                        errors.add(
+                            &format!("grant_types.{i}.literal['authorization_code','refresh_token','{JWT_BEARER}']"),
+                            &format!("Input should be 'authorization_code', 'refresh_token' or '{JWT_BEARER}'"),
+                        );
+                        errors.add(
+                            &format!("grant_types.{i}.str"),
+                            "Input should be a valid string",
+                        );
+                    }
+                }
+            }
+            out
+        }
+        Some(_) => {
+            errors.add("grant_types", "Input should be a valid list");
+            Vec::new()
+        }
+    };
+    let application_type = match obj.get("application_type") {
+        None => "native".to_owned(),
+        Some(Value::String(s)) if s == "web" || s == "native" => s.clone(),
+        Some(_) => {
+            errors.add("application_type", "Input should be 'web' or 'native'");
+            String::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors.describe());
+    }
+    Ok(Metadata {
+        base,
+        scope,
+        response_types,
+        redirect_uris,
+        auth_method,
+        grant_types,
+        application_type,
+    })
+}
+
+fn key_static(key: &str) -> &'static str {
+    match key {
+        "client_uri" => "client_uri",
+        "logo_uri" => "logo_uri",
+        "contacts" => "contacts",
+        "tos_uri" => "tos_uri",
+        "policy_uri" => "policy_uri",
+        "jwks_uri" => "jwks_uri",
+        "software_id" => "software_id",
+        _ => "software_version",
+    }
+}
+
+fn metadata_error(description: &str, reason: Reason) -> Output {
+    Output::new(
+        400,
+        &[JSON],
+        error_json("invalid_client_metadata", description),
+    )
+    .because(reason)
+}
+
+/// Handle `POST /register`.
+pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
+    if !ctx.config.registration_enabled {
+        return Output::not_found();
+    }
+    let mut meta = match validate(body) {
+        Ok(m) => m,
+        Err(description) => return metadata_error(&description, Reason::MetadataInvalid),
+    };
+    let key = ClientKey(ctx.provider.rng().uuid4());
+    let auth_method = meta
+        .auth_method
+        .take()
+        .unwrap_or_else(|| "client_secret_post".to_owned());
+    if auth_method == "private_key_jwt" {
+        return metadata_error(
+            "token_endpoint_auth_method 'private_key_jwt' is not supported",
+            Reason::AuthMethodUnsupported,
+        );
+    }
+    let secret = (auth_method != "none").then(|| hex(&ctx.provider.rng().bytes::<32>()));
+    if meta.scope.is_none() {
+        if let Some(defaults) = &ctx.config.default_scopes {
+            meta.scope = Some(defaults.join(" "));
+        }
+    } else if let (Some(scope), Some(valid)) = (&meta.scope, &ctx.config.valid_scopes) {
+        let mut invalid: Vec<&str> = Vec::new();
+        for s in scope.split_whitespace() {
+            if !valid.iter().any(|v| v == s) && !invalid.contains(&s) {
+                invalid.push(s);
+            }
+        }
+        if !invalid.is_empty() {
+            return metadata_error(
+                &format!("Requested scopes are not valid: {}", invalid.join(", ")),
+                Reason::ScopeNotValid,
+            );
+        }
+    }
+    if !meta.grant_types.iter().any(|g| g == "authorization_code") {
+        return metadata_error(
+            "grant_types must include 'authorization_code'",
+            Reason::GrantTypesLackAuthorizationCode,
+        );
+    }
+    if meta.grant_types.iter().any(|g| g == JWT_BEARER) {
+        return metadata_error(
+            &format!(
+                "grant_types must not include '{JWT_BEARER}'; the identity-assertion grant requires a pre-registered client"
+            ),
+            Reason::GrantTypesIncludeJwtBearer,
+        );
+    }
+    if !meta.response_types.iter().any(|r| r == "code") {
+        return metadata_error(
+            "response_types must include 'code' for authorization_code grant",
+            Reason::ResponseTypesLackCode,
+        );
+    }
+    let issued_at = ctx.now.whole_seconds();
+    let secret_expires_at = secret.as_ref().map(|_| {
+        ctx.config
+            .client_secret_expiry_seconds
+            .map_or(0, |s| issued_at + s)
+    });
+    // The record: the request's fields plus the credentials, with `None` and `""` members
+    // dropped (`_placeholder_members_read_as_omitted`), serialized in model field order.
+    let scope = meta.scope.clone().filter(|s| !s.is_empty());
+    let mut record = Map::new();
+    for (k, v) in meta.base {
+        let v = if k == "scope" {
+            scope.clone().map_or(Value::Null, Value::from)
+        } else {
+            v
+        };
+        if !v.is_null() && v != Value::String(String::new()) {
+            record.insert(k.to_owned(), v);
+        }
+    }
+    if let Some(uris) = &meta.redirect_uris {
+        record.insert("redirect_uris".into(), Value::from(uris.clone()));
+    }
+    record.insert(
+        "token_endpoint_auth_method".into(),
+        Value::from(auth_method.clone()),
+    );
+    record.insert("grant_types".into(), Value::from(meta.grant_types.clone()));
+    record.insert(
+        "application_type".into(),
+        Value::from(meta.application_type),
+    );
+    record.insert("client_id".into(), Value::from(key.to_string()));
+    if let Some(s) = &secret {
+        record.insert("client_secret".into(), Value::from(s.clone()));
+    }
+    record.insert("client_id_issued_at".into(), Value::from(issued_at));
+    if let Some(e) = secret_expires_at {
+        record.insert("client_secret_expires_at".into(), Value::from(e));
+    }
+    let record_json = Value::Object(record).to_string();
+    let client = Client {
+        key,
+        secret: secret.map(ClientSecret::new),
+        secret_expires_at,
+        auth_method: Some(auth_method),
+        grant_types: meta.grant_types,
+        scope,
+        redirect_uris: meta.redirect_uris,
+        record_json: record_json.clone(),
+    };
+    match ctx
+        .provider
+        .register_client(client, ctx.config.valid_scopes.as_deref())
+    {
+        Ok(()) => Output::new(201, &[JSON], record_json),
+        Err(_value_error) => Output::new(
+            500,
+            &[("content-type", "text/plain; charset=utf-8")],
+            "Internal Server Error".to_owned(),
+        )
+        .because(Reason::ProviderValueError),
+    }
+}

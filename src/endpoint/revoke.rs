@@ -1,0 +1,87 @@
+//! `POST /revoke`: the SDK's `RevocationHandler` (`revoke.py`)
+//! ([RFC 7009 §2](https://www.rfc-editor.org/rfc/rfc7009#section-2)).
+//!
+//! Unknown and foreign tokens get 200 and change nothing (RFC 7009 §2.2). FastMCP's quirks are
+//! profile knobs: the required `client_secret` field (D-14) and `unauthorized_client` on
+//! authentication failure (D-15); its error answers carry no `Cache-Control`.
+
+use super::Ctx;
+use super::client_auth::authenticate;
+use super::validate::Errors;
+use crate::event::RevokeRequest;
+use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
+use crate::provider::AnyToken;
+
+/// Handle `POST /revoke`.
+pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
+    if !ctx.config.revocation_enabled {
+        return Output::not_found();
+    }
+    let client = match authenticate(
+        ctx.provider,
+        &req.form,
+        req.authorization.as_deref(),
+        ctx.now,
+    ) {
+        Ok(c) => c,
+        Err((description, reason)) => {
+            return Output::new(
+                401,
+                &[JSON],
+                error_json(ctx.profile.revocation_auth_error, description),
+            )
+            .because(reason);
+        }
+    };
+    // `RevocationRequest.model_validate(dict(form))`.
+    let form = &req.form;
+    let mut errors = Errors::default();
+    if form.get("token").is_none() {
+        errors.add("token", "Field required");
+    }
+    let hint = form.get("token_type_hint");
+    if !matches!(hint, None | Some("access_token" | "refresh_token")) {
+        errors.add(
+            "token_type_hint",
+            "Input should be 'access_token' or 'refresh_token'",
+        );
+    }
+    if ctx.profile.revocation_requires_secret_field && !form.contains("client_secret") {
+        errors.add("client_secret", "Field required");
+    }
+    if !errors.is_empty() {
+        return Output::new(
+            400,
+            &[JSON],
+            error_json("invalid_request", &errors.describe()),
+        )
+        .because(Reason::RequestInvalid);
+    }
+    let token = form.get("token").unwrap_or_default();
+    // Loaders in order (reversed for a refresh hint); their side effects apply (D-2).
+    let found = if hint == Some("refresh_token") {
+        ctx.provider
+            .load_refresh_token(client.key, token, ctx.now)
+            .map(AnyToken::Refresh)
+            .or_else(|_| {
+                ctx.provider
+                    .load_access_token(token, ctx.now)
+                    .map(AnyToken::Access)
+            })
+    } else {
+        ctx.provider
+            .load_access_token(token, ctx.now)
+            .map(AnyToken::Access)
+            .or_else(|_| {
+                ctx.provider
+                    .load_refresh_token(client.key, token, ctx.now)
+                    .map(AnyToken::Refresh)
+            })
+    };
+    let mut out = Output::new(200, &[NO_STORE, NO_CACHE], String::new());
+    match found {
+        Ok(t) if t.client() == client.key => ctx.provider.revoke_token(&t),
+        Ok(_) | Err(_) => out = out.because(Reason::RevokeNoop),
+    }
+    out
+}

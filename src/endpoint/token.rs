@@ -1,0 +1,259 @@
+//! `POST /token`: FastMCP's `TokenHandler` around the SDK's (`token.py`)
+//! ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3), §6, §5.2).
+//!
+//! Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`
+//! ([RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749#section-5.1)). `invalid_grant` is
+//! answered with the profile's status (FastMCP: 401, D-17). Failed checks leave the code
+//! unconsumed (D-20).
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::Ctx;
+use super::client_auth::authenticate;
+use super::validate::{Errors, py_repr_list};
+use crate::compat::url_model::any_url;
+use crate::event::TokenRequest;
+use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
+use crate::provider::{OAuthToken, ProviderError};
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// A token-endpoint error with the SDK's status (FastMCP's 401 rewrite of `invalid_grant` is the
+/// profile's `invalid_grant_status`).
+fn token_error(
+    ctx: &Ctx<'_>,
+    status: u16,
+    error: &str,
+    description: &str,
+    reason: Reason,
+) -> Output {
+    let status = if error == "invalid_grant" {
+        ctx.profile.invalid_grant_status
+    } else {
+        status
+    };
+    Output::new(
+        status,
+        &[JSON, NO_STORE, NO_CACHE],
+        error_json(error, description),
+    )
+    .because(reason)
+}
+
+fn token_success(token: &OAuthToken) -> Output {
+    let body = serde_json::to_string(token).unwrap_or_default();
+    Output::new(200, &[JSON, NO_STORE, NO_CACHE], body)
+}
+
+fn provider_error(ctx: &Ctx<'_>, e: &ProviderError, reason: Reason) -> Output {
+    token_error(ctx, 400, e.error, &e.description, reason)
+}
+
+/// `BASE64URL-NOPAD(SHA256(verifier))` ([RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2)).
+pub fn s256_challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Handle `POST /token`.
+pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
+    // A. Client authentication: any failure is 401 invalid_client.
+    let client = match authenticate(
+        ctx.provider,
+        &req.form,
+        req.authorization.as_deref(),
+        ctx.now,
+    ) {
+        Ok(c) => c,
+        Err((description, reason)) => {
+            return token_error(ctx, 401, "invalid_client", description, reason);
+        }
+    };
+    let form = &req.form;
+    // B. The discriminated union on grant_type.
+    let grant_type = match form.get("grant_type") {
+        None => {
+            return token_error(
+                ctx,
+                400,
+                "invalid_request",
+                ": Unable to extract tag using discriminator 'grant_type'",
+                Reason::RequestInvalid,
+            );
+        }
+        Some(g @ ("authorization_code" | "refresh_token")) => g,
+        Some(g) if g == JWT_BEARER => g,
+        Some(other) => {
+            let description = format!(
+                ": Input tag '{other}' found using 'grant_type' does not match any of the expected tags: 'authorization_code', 'refresh_token', '{JWT_BEARER}'"
+            );
+            return token_error(
+                ctx,
+                400,
+                "invalid_request",
+                &description,
+                Reason::RequestInvalid,
+            );
+        }
+    };
+    let mut errors = Errors::default();
+    let mut redirect_uri = None;
+    match grant_type {
+        "authorization_code" => {
+            if form.get("code").is_none() {
+                errors.add("authorization_code.code", "Field required");
+            }
+            if let Some(raw) = form.get("redirect_uri") {
+                match any_url(raw, false) {
+                    Ok(u) => redirect_uri = Some(u),
+                    Err(msg) => errors.add("authorization_code.redirect_uri", &msg),
+                }
+            }
+            if form.get("code_verifier").is_none() {
+                errors.add("authorization_code.code_verifier", "Field required");
+            }
+        }
+        "refresh_token" => {
+            if form.get("refresh_token").is_none() {
+                errors.add("refresh_token.refresh_token", "Field required");
+            }
+        }
+        _ => {
+            if form.get("assertion").is_none() {
+                errors.add(&format!("{JWT_BEARER}.assertion"), "Field required");
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return token_error(
+            ctx,
+            400,
+            "invalid_request",
+            &errors.describe(),
+            Reason::RequestInvalid,
+        );
+    }
+    // C. The grant must be registered for the client.
+    if !client.grant_types.iter().any(|g| g == grant_type) {
+        let description = format!(
+            "Unsupported grant type (supported grant types are {})",
+            py_repr_list(&client.grant_types)
+        );
+        return token_error(
+            ctx,
+            400,
+            "unsupported_grant_type",
+            &description,
+            Reason::GrantTypeNotRegistered,
+        );
+    }
+    match grant_type {
+        "authorization_code" => authorization_code(ctx, client.key, req, redirect_uri),
+        "refresh_token" => refresh(ctx, client.key, req),
+        _ => token_error(
+            ctx,
+            400,
+            "unsupported_grant_type",
+            "The JWT bearer grant is not supported by this authorization server",
+            Reason::JwtBearerUnsupported,
+        ),
+    }
+}
+
+/// D. `grant_type=authorization_code`.
+fn authorization_code(
+    ctx: &mut Ctx<'_>,
+    client: crate::keys::ClientKey,
+    req: &TokenRequest,
+    redirect_uri: Option<String>,
+) -> Output {
+    let form = &req.form;
+    let code_text = form.get("code").unwrap_or_default();
+    // 1. The code must load for this client (unknown, used, foreign and expired look alike).
+    let code = match ctx
+        .provider
+        .load_authorization_code(client, code_text, ctx.now)
+    {
+        Ok(c) => c,
+        Err(reason) => {
+            return token_error(
+                ctx,
+                400,
+                "invalid_grant",
+                "authorization code does not exist",
+                reason,
+            );
+        }
+    };
+    // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19).
+    let expected = code
+        .redirect_uri_provided_explicitly
+        .then_some(code.redirect_uri.as_str());
+    if redirect_uri.as_deref() != expected {
+        return token_error(
+            ctx,
+            400,
+            "invalid_request",
+            "redirect_uri did not match the one used when creating auth code",
+            Reason::RedirectUriMismatch,
+        );
+    }
+    // 3. PKCE S256.
+    let verifier = form.get("code_verifier").unwrap_or_default();
+    if s256_challenge(verifier) != code.code_challenge {
+        return token_error(
+            ctx,
+            400,
+            "invalid_grant",
+            "incorrect code_verifier",
+            Reason::PkceVerifierMismatch,
+        );
+    }
+    // 4. Exchange.
+    match ctx
+        .provider
+        .exchange_authorization_code(client, &code, ctx.now)
+    {
+        Ok(token) => token_success(&token),
+        Err(e) => provider_error(ctx, &e, Reason::CodeAlreadyRedeemed),
+    }
+}
+
+/// E. `grant_type=refresh_token`.
+fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest) -> Output {
+    let form = &req.form;
+    let token_text = form.get("refresh_token").unwrap_or_default();
+    let token = match ctx.provider.load_refresh_token(client, token_text, ctx.now) {
+        Ok(t) => t,
+        Err(reason) => {
+            return token_error(
+                ctx,
+                400,
+                "invalid_grant",
+                "refresh token does not exist",
+                reason,
+            );
+        }
+    };
+    let scopes: Vec<String> = match form.get("scope").filter(|s| !s.is_empty()) {
+        Some(s) => s.split(' ').map(str::to_owned).collect(),
+        None => token.scopes.to_vec(),
+    };
+    if let Some(bad) = scopes.iter().find(|s| !token.scopes.contains(s)) {
+        let description = format!("cannot request scope `{bad}` not provided by refresh token");
+        return token_error(
+            ctx,
+            400,
+            "invalid_scope",
+            &description,
+            Reason::ScopeNotInRefreshToken,
+        );
+    }
+    match ctx
+        .provider
+        .exchange_refresh_token(client, &token, scopes, ctx.now)
+    {
+        Ok(t) => token_success(&t),
+        Err(e) => provider_error(ctx, &e, Reason::ScopeNotInRefreshToken),
+    }
+}

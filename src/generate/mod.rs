@@ -1,0 +1,232 @@
+//! Realistic random flows: registrations, authorizations, exchanges, refreshes, revocations,
+//! resource calls and clock jumps, mixed with targeted wrong moves (replayed codes, foreign
+//! clients, wrong verifiers and redirects, stale refresh tokens, scope widening, garbage).
+//!
+//! The generator runs the model in lockstep so it only refers to values that were really
+//! produced; events refer to them with trace value expressions, so the flow replays against any
+//! provider. Its own choices come from a ChaCha20 stream (stream 1 of the seed), apart from the
+//! server's.
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::endpoint::token::s256_challenge;
+use crate::error::ConfigError;
+use crate::output::Output;
+use crate::profile::Profile;
+use crate::server::AuthServer;
+use crate::time::UnixMillis;
+use crate::trace::{Field, Header, StepLine, Trace, resolve_event};
+
+mod moves;
+
+/// Where generated flows start: 2027-01-15T08:00:00Z.
+pub const START: UnixMillis = UnixMillis(1_800_000_000_000);
+const REDIRECT: &str = "http://localhost:9999/cb";
+
+#[derive(Debug, Clone)]
+struct ClientInfo {
+    step: usize,
+    method: &'static str,
+    scope: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+struct CodeInfo {
+    step: usize,
+    client: usize,
+    verifier: String,
+    explicit: bool,
+    issued: UnixMillis,
+}
+
+#[derive(Debug, Clone)]
+struct PairInfo {
+    step: usize,
+    client: usize,
+    issued: UnixMillis,
+    scopes: Vec<String>,
+}
+
+/// A flow generator bound to one server.
+pub struct Generator {
+    rng: ChaCha20Rng,
+    server: Option<AuthServer>,
+    now: UnixMillis,
+    trace: Trace,
+    outputs: Vec<Output>,
+    clients: Vec<ClientInfo>,
+    codes: Vec<CodeInfo>,
+    pairs: Vec<PairInfo>,
+    pending_code: Option<CodeInfo>,
+    pending_client: Option<usize>,
+}
+
+fn r(step: usize, field: Field) -> Value {
+    json!({"ref": step, "field": field.name()})
+}
+
+impl Generator {
+    /// A generator for `profile` and `config`, choosing with stream 1 of `config.seed`.
+    pub fn new(profile: Profile, config: Config) -> Result<Self, ConfigError> {
+        let mut rng = ChaCha20Rng::from_seed(config.seed.0);
+        rng.set_stream(1);
+        let header = Header::new(&profile, &config);
+        let server = AuthServer::new(config, profile)?;
+        Ok(Self {
+            rng,
+            server: Some(server),
+            now: START,
+            trace: Trace {
+                header,
+                steps: Vec::new(),
+            },
+            outputs: Vec::new(),
+            clients: Vec::new(),
+            codes: Vec::new(),
+            pairs: Vec::new(),
+            pending_code: None,
+            pending_client: None,
+        })
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.rng.next_u64() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.rng.next_u64() % 100 < percent
+    }
+
+    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            let i = self.below(items.len());
+            Some(items[i].clone())
+        }
+    }
+
+    /// Run `steps` generated steps and return the trace.
+    pub fn run(mut self, steps: usize) -> Trace {
+        while self.trace.steps.len() < steps {
+            self.tick();
+            let event = self.next_event();
+            self.send(event);
+        }
+        self.trace
+    }
+
+    fn tick(&mut self) {
+        let roll = self.below(100);
+        let code_ttl = self.trace.header.config.lifetimes.code;
+        let access_ttl = self.trace.header.config.lifetimes.access;
+        let target = match roll {
+            0..=5 => self.pick(&self.codes.clone()).map(|c| {
+                let edge = c.issued.plus_seconds(code_ttl).0;
+                [edge - 1, edge, edge + 1][self.below(3)]
+            }),
+            6..=10 => self.pick(&self.pairs.clone()).map(|p| {
+                let edge = p.issued.plus_seconds(access_ttl).whole_seconds() * 1000;
+                edge + [0, 1, 999, 1000][self.below(4)]
+            }),
+            _ => None,
+        };
+        self.now = match target {
+            Some(t) if t > self.now.0 => UnixMillis(t),
+            _ => UnixMillis(self.now.0 + self.below(1500) as u64),
+        };
+    }
+
+    fn send(&mut self, event: Value) {
+        let step = self.trace.steps.len() + 1;
+        let Ok(resolved) = resolve_event(&event, &self.outputs, step + 1) else {
+            return;
+        };
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        let (server, output) = server.step(self.now, resolved);
+        self.server = Some(server);
+        self.record(step, &event, &output);
+        self.trace.steps.push(StepLine {
+            step,
+            at: self.now,
+            event,
+            output: output.clone(),
+        });
+        self.outputs.push(output);
+    }
+
+    /// Remember what a successful step produced.
+    fn record(&mut self, step: usize, event: &Value, output: &Output) {
+        let kind = event
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match (kind, output.status) {
+            ("register", 201) => {
+                let body: Value = serde_json::from_str(&output.body).unwrap_or(Value::Null);
+                let method = match body
+                    .get("token_endpoint_auth_method")
+                    .and_then(Value::as_str)
+                {
+                    Some("none") => "none",
+                    Some("client_secret_basic") => "client_secret_basic",
+                    _ => "client_secret_post",
+                };
+                let scope = match body.get("scope").and_then(Value::as_str) {
+                    Some(s) => ["read", "write"]
+                        .into_iter()
+                        .filter(|x| s.split(' ').any(|p| p == *x))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let redirect_ok = body
+                    .get("redirect_uris")
+                    .and_then(Value::as_array)
+                    .is_some_and(|u| u.len() == 1 && u[0] == REDIRECT);
+                if redirect_ok {
+                    self.clients.push(ClientInfo {
+                        step,
+                        method,
+                        scope,
+                    });
+                }
+            }
+            ("authorize", 302) if Field::Code.extract(output).is_some() => {
+                if let Some(pending) = self.pending_code.take() {
+                    self.codes.push(CodeInfo {
+                        step,
+                        issued: self.now,
+                        ..pending
+                    });
+                }
+            }
+            ("token", 200) => {
+                let body: Value = serde_json::from_str(&output.body).unwrap_or(Value::Null);
+                let scopes = body
+                    .get("scope")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(client) = self.pending_client.take() {
+                    self.pairs.push(PairInfo {
+                        step,
+                        client,
+                        issued: self.now,
+                        scopes: scopes
+                            .split(' ')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        self.pending_code = None;
+        self.pending_client = None;
+    }
+}

@@ -1,0 +1,155 @@
+//! Compact keys for stored records, and the text forms FastMCP gives them.
+//!
+//! A code or token is stored under its random bytes, not its string: the string is
+//! `prefix + hex(bytes)`, so a presented string names a record iff it has the prefix followed by
+//! exactly the lower-case hex of stored bytes — the same equality as Python's `dict` lookup.
+
+use std::fmt;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex of `bytes` (`bytes.hex()`).
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Append lower-case hex of `bytes` to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Parse exactly `2N` lower-case hex digits.
+pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = nibble(b[2 * i])? << 4 | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+/// A registered client's id: the 16 bytes of its uuid4.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientKey(pub [u8; 16]);
+
+impl ClientKey {
+    /// Parse the canonical lower-case hyphenated form (`str(uuid4())`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+            return None;
+        }
+        let mut digits = [0u8; 32];
+        let mut n = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                continue;
+            }
+            digits[n] = c;
+            n += 1;
+        }
+        let text = std::str::from_utf8(&digits).ok()?;
+        parse_hex::<16>(text).map(Self)
+    }
+}
+
+impl fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = hex(&self.0);
+        write!(
+            f,
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+}
+
+impl fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientKey({self})")
+    }
+}
+
+/// An authorization code's 16 random bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CodeKey(pub [u8; 16]);
+
+/// An access or refresh token's 32 random bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenKey(pub [u8; 32]);
+
+impl fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeKey([redacted])")
+    }
+}
+
+impl fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey([redacted])")
+    }
+}
+
+/// `prefix + hex(bytes)`.
+pub fn render(prefix: &str, bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(prefix.len() + bytes.len() * 2);
+    s.push_str(prefix);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// The bytes behind `prefix + hex`, if `s` has exactly that form.
+pub fn parse_prefixed<const N: usize>(prefix: &str, s: &str) -> Option<[u8; N]> {
+    parse_hex::<N>(s.strip_prefix(prefix)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_key_round_trips_through_uuid_text() {
+        let k = ClientKey([0xab; 16]);
+        let s = k.to_string();
+        assert_eq!(s, "abababab-abab-abab-abab-abababababab");
+        assert_eq!(ClientKey::parse(&s), Some(k));
+        assert_eq!(ClientKey::parse(&s.to_uppercase()), None);
+    }
+
+    #[test]
+    fn prefixed_values_need_exact_lowercase_hex() {
+        let s = render("test_auth_code_", &[0x0f; 16]);
+        assert_eq!(
+            parse_prefixed::<16>("test_auth_code_", &s),
+            Some([0x0f; 16])
+        );
+        assert_eq!(
+            parse_prefixed::<16>("test_auth_code_", &s.to_uppercase()),
+            None
+        );
+        assert_eq!(
+            parse_prefixed::<16>("test_auth_code_", &format!("{s}0")),
+            None
+        );
+    }
+}

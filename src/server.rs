@@ -1,0 +1,88 @@
+//! [`AuthServer`]: the model, and its one transition function.
+
+use crate::config::Config;
+use crate::endpoint::{Ctx, authorize, metadata, register, resource, revoke, token};
+use crate::error::ConfigError;
+use crate::event::{AuthorizeRequest, Event};
+use crate::output::Output;
+use crate::profile::Profile;
+use crate::provider::Provider;
+use crate::rng::DrawRng;
+use crate::time::UnixMillis;
+
+/// The deterministic authorization server.
+///
+/// Method classes:
+/// - construction: [`AuthServer::new`] (validates the configuration);
+/// - the transition: [`AuthServer::step`], consuming the server and returning it with the answer;
+/// - inspection: [`AuthServer::config`], [`AuthServer::profile`], [`AuthServer::provider`].
+///
+/// The state is a handful of hash maps keyed by random bytes and a ChaCha20 stream; moving it
+/// in and out of `step` copies no records, and no step iterates a map.
+#[derive(Debug, Clone)]
+pub struct AuthServer {
+    config: Config,
+    profile: Profile,
+    provider: Provider,
+}
+
+impl AuthServer {
+    /// A server with empty stores, drawing from `config.seed`.
+    pub fn new(config: Config, profile: Profile) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let provider = Provider::new(
+            DrawRng::new(config.seed),
+            config.lifetimes.clone(),
+            profile.clone(),
+        );
+        Ok(Self {
+            config,
+            profile,
+            provider,
+        })
+    }
+
+    /// Answer one request arriving at `at`.
+    #[must_use = "the server is consumed; keep the returned one"]
+    pub fn step(mut self, at: UnixMillis, event: Event) -> (Self, Output) {
+        let output = self.apply(at, &event);
+        (self, output)
+    }
+
+    /// Answer one request in place (what [`AuthServer::step`] does, for callers holding a `&mut`).
+    pub fn apply(&mut self, at: UnixMillis, event: &Event) -> Output {
+        let mut ctx = Ctx {
+            config: &self.config,
+            profile: &self.profile,
+            provider: &mut self.provider,
+            now: at,
+        };
+        match event {
+            Event::AuthorizationServerMetadata => metadata::handle_as_metadata(&ctx),
+            Event::ProtectedResourceMetadata => metadata::handle_pr_metadata(&ctx),
+            Event::Register(r) => register::handle_register(&mut ctx, &r.body),
+            Event::Authorize(AuthorizeRequest { params, method: _ }) => {
+                authorize::handle_authorize(&mut ctx, params)
+            }
+            Event::Token(t) => token::handle_token(&mut ctx, t),
+            Event::Revoke(r) => revoke::handle_revoke(&mut ctx, r),
+            Event::Resource(r) => resource::handle_resource(&mut ctx, r),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The provider layer (stores and their methods), for direct calls as FastMCP's in-process
+    /// API allows.
+    pub fn provider(&mut self) -> &mut Provider {
+        &mut self.provider
+    }
+}
