@@ -49,6 +49,7 @@ pub mod provider;
 pub mod rng;
 pub mod secret;
 mod server;
+pub mod summary;
 pub mod time;
 pub mod trace;
 

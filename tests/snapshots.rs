@@ -1,0 +1,456 @@
+//! Snapshots of canonical flows: one readable line per step, random values redacted to labels.
+//! Stored in the top-level `snapshots/` folder (set once, in `assert_flow`).
+#![allow(clippy::unwrap_used, unused_must_use)] // outputs are recorded in the harness log and snapshotted
+
+mod common;
+use common::*;
+use oauth_oracle::{AuthorizeMethod, Config, Lifetimes, Seed, s256_challenge};
+
+fn assert_flow(name: &str, h: &Harness) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, summary(h)));
+}
+
+fn tokens(out: &oauth_oracle::Output) -> (String, String) {
+    (
+        body_str(out, "access_token").unwrap(),
+        body_str(out, "refresh_token").unwrap(),
+    )
+}
+
+#[test]
+fn happy_path() {
+    let mut h = Harness::new();
+    let c = h.register("client_secret_post", Some("read write"));
+    let code = h.code_for(&c, Some("read write"));
+    let (at, rt) = tokens(&h.exchange(&c, &code));
+    h.resource(&[&format!("Bearer {at}")]);
+    let (at2, rt2) = tokens(&h.refresh(&c, &rt, None));
+    h.resource(&[&format!("Bearer {at2}")]);
+    h.revoke(
+        &[
+            ("client_id", &c.id),
+            ("client_secret", c.secret.as_deref().unwrap()),
+            ("token", &rt2),
+        ],
+        None,
+    );
+    h.resource(&[&format!("Bearer {at2}")]);
+    assert_flow("happy_path", &h);
+}
+
+#[test]
+fn code_reuse() {
+    let mut h = Harness::new();
+    let c = h.register("client_secret_post", Some("read"));
+    let code = h.code_for(&c, Some("read"));
+    let (at, _) = tokens(&h.exchange(&c, &code));
+    h.exchange(&c, &code);
+    h.resource(&[&format!("Bearer {at}")]);
+    assert_flow("code_reuse", &h);
+}
+
+#[test]
+fn refresh_rotation_and_narrowing() {
+    let mut h = Harness::new();
+    let c = h.register("none", Some("read write"));
+    let code = h.code_for(&c, Some("read write"));
+    let (at1, rt1) = tokens(&h.exchange(&c, &code));
+    let (_, rt2) = tokens(&h.refresh(&c, &rt1, None));
+    h.refresh(&c, &rt1, None);
+    h.resource(&[&format!("Bearer {at1}")]);
+    let (_, rt3) = tokens(&h.refresh(&c, &rt2, Some("read")));
+    h.refresh(&c, &rt3, Some("read write"));
+    h.refresh(&c, &rt3, Some("read  read"));
+    h.refresh(&c, &rt3, Some("read read"));
+    assert_flow("refresh_rotation_and_narrowing", &h);
+}
+
+#[test]
+fn revocation_of_either_token_kills_the_pair() {
+    let mut h = Harness::new();
+    let c = h.register("client_secret_post", Some("read"));
+    let secret = c.secret.clone().unwrap();
+    let (at, rt) = {
+        let code = h.code_for(&c, None);
+        tokens(&h.exchange(&c, &code))
+    };
+    h.revoke(
+        &[
+            ("client_id", &c.id),
+            ("client_secret", &secret),
+            ("token", &at),
+        ],
+        None,
+    );
+    h.refresh(&c, &rt, None);
+    let (at, rt) = {
+        let code = h.code_for(&c, None);
+        tokens(&h.exchange(&c, &code))
+    };
+    h.revoke(
+        &[
+            ("client_id", &c.id),
+            ("client_secret", &secret),
+            ("token", &rt),
+            ("token_type_hint", "refresh_token"),
+        ],
+        None,
+    );
+    h.resource(&[&format!("Bearer {at}")]);
+    h.revoke(
+        &[
+            ("client_id", &c.id),
+            ("client_secret", &secret),
+            ("token", &rt),
+        ],
+        None,
+    );
+    assert_flow("revocation_of_either_token_kills_the_pair", &h);
+}
+
+#[test]
+fn expiry_exactly_at_and_just_past_the_boundary() {
+    let mut h = Harness::new();
+    let c = h.register("none", Some("read"));
+    let code = h.code_for(&c, None);
+    h.advance(300_000);
+    let (at, _) = tokens(&h.exchange(&c, &code));
+    let late = h.code_for(&c, None);
+    h.advance(300_001);
+    h.exchange(&c, &late);
+    h.exchange(&c, &late);
+    // The access token was issued at T0 + 300 000 ms: it expires at int(T0/1000 + 300 + 3600) s.
+    let issued = T0 + 300_000;
+    h.now = (issued / 1000 + 3600) * 1000;
+    h.resource(&[&format!("Bearer {at}")]);
+    h.advance(1);
+    h.resource(&[&format!("Bearer {at}")]);
+    assert_flow("expiry_exactly_at_and_just_past_the_boundary", &h);
+}
+
+#[test]
+fn expired_access_token_kills_its_refresh_token() {
+    let mut h = Harness::with(Config {
+        lifetimes: Lifetimes {
+            code: 2,
+            access: 2,
+            refresh: None,
+        },
+        ..Config::default()
+    });
+    let c = h.register("none", None);
+    let code = h.code_for(&c, None);
+    let (at, rt) = tokens(&h.exchange(&c, &code));
+    h.advance(3_000);
+    h.resource(&[&format!("Bearer {at}")]);
+    h.refresh(&c, &rt, None);
+    let code = h.code_for(&c, None);
+    let (_, rt) = tokens(&h.exchange(&c, &code));
+    h.advance(3_000);
+    h.refresh(&c, &rt, None);
+    assert_flow("expired_access_token_kills_its_refresh_token", &h);
+}
+
+#[test]
+fn pkce_failures() {
+    let mut h = Harness::new();
+    let c = h.register("none", None);
+    let code = h.code_for(&c, None);
+    for verifier in [Some("wrong"), None, Some(VERIFIER)] {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", c.id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier", v));
+        }
+        h.token(&form, None);
+    }
+    let short = s256_challenge("short");
+    for challenge in [short.as_str(), ""] {
+        let out = h.authorize(
+            AuthorizeMethod::Get,
+            &[
+                ("response_type", "code"),
+                ("client_id", &c.id),
+                ("code_challenge", challenge),
+            ],
+        );
+        let code = location_param(&out, "code").unwrap();
+        h.token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &c.id),
+                ("code", &code),
+                ("code_verifier", "short"),
+            ],
+            None,
+        );
+    }
+    h.authorize(
+        AuthorizeMethod::Get,
+        &[
+            ("response_type", "code"),
+            ("client_id", &c.id),
+            ("code_challenge", &short),
+            ("code_challenge_method", "plain"),
+        ],
+    );
+    h.authorize(
+        AuthorizeMethod::Get,
+        &[("response_type", "code"), ("client_id", &c.id)],
+    );
+    assert_flow("pkce_failures", &h);
+}
+
+#[test]
+fn every_authorize_error() {
+    let mut h = Harness::new();
+    let c = h.register("none", Some("read write"));
+    let two = h.register_raw(&serde_json::json!({"redirect_uris": [CB, "http://localhost:9999/other"], "token_endpoint_auth_method": "none"}).to_string());
+    let two_id = body_str(&two, "client_id").unwrap();
+    let ch = s256_challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| -> Vec<(String, String)> {
+        let mut v = vec![
+            ("response_type".to_owned(), "code".to_owned()),
+            ("code_challenge".to_owned(), ch.clone()),
+            ("state".to_owned(), "xyz".to_owned()),
+        ];
+        v.extend(
+            extra
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
+        );
+        v
+    };
+    let cases: Vec<Vec<(String, String)>> = vec![
+        [base(&[("client_id", "nope")])].concat(),
+        [
+            base(&[("redirect_uri", "http://localhost:9999/other")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("redirect_uri", "not a url")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("redirect_uri", "http://localhost:1234/cb")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [base(&[]), vec![("client_id".into(), two_id.clone())]].concat(),
+        base(&[]),
+        vec![
+            ("client_id".into(), c.id.clone()),
+            ("response_type".into(), "code".into()),
+            ("state".into(), "xyz".into()),
+        ],
+        [
+            base(&[("code_challenge_method", "plain")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("response_type", "token")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("scope", "read admin")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("scope", "")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("scope", "read  write")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+        [
+            base(&[("state", "second")]),
+            vec![("client_id".into(), c.id.clone())],
+        ]
+        .concat(),
+    ];
+    for case in cases {
+        let pairs: Vec<(&str, &str)> = case.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        h.authorize(AuthorizeMethod::Get, &pairs);
+    }
+    h.authorize(
+        AuthorizeMethod::Post,
+        &[("response_type", "token"), ("client_id", &c.id)],
+    );
+    assert_flow("every_authorize_error", &h);
+}
+
+#[test]
+fn every_register_error() {
+    let mut h = Harness::with(Config {
+        valid_scopes: Some(vec!["a".into()]),
+        default_scopes: Some(vec!["b".into()]),
+        ..Config::default()
+    });
+    let bodies = [
+        r#"{"redirect_uris":["http://localhost:9999/cb"],"#,
+        "[1]",
+        "",
+        r#"{"scope":"a"}"#,
+        r#"{"redirect_uris":[]}"#,
+        r#"{"redirect_uris":["not a url"]}"#,
+        r#"{"redirect_uris":["http://x/cb"],"token_endpoint_auth_method":"magic"}"#,
+        r#"{"redirect_uris":["http://x/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#,
+        r#"{"redirect_uris":["http://x/cb"],"scope":"a admin"}"#,
+        r#"{"redirect_uris":["http://x/cb"],"scope":"a","grant_types":["refresh_token"]}"#,
+        r#"{"redirect_uris":["http://x/cb"],"scope":"a","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:jwt-bearer"]}"#,
+        r#"{"redirect_uris":["http://x/cb"],"scope":"a","response_types":["token"]}"#,
+        r#"{"redirect_uris":["http://x/cb"],"scope":5,"client_uri":"ftp://x","application_type":"desktop"}"#,
+        r#"{"redirect_uris":["http://x/cb"]}"#,
+        r#"{"redirect_uris":["javascript:alert(1)","http://evil.example/cb#frag"],"scope":"a","token_endpoint_auth_method":"none"}"#,
+    ];
+    for b in bodies {
+        h.register_raw(b);
+    }
+    assert_flow("every_register_error", &h);
+}
+
+#[test]
+fn client_authentication_failures() {
+    let mut h = Harness::with(Config {
+        client_secret_expiry_seconds: Some(100),
+        ..Config::default()
+    });
+    let post = h.register("client_secret_post", None);
+    let basic = h.register("client_secret_basic", None);
+    let public = h.register("none", None);
+    let secret = post.secret.clone().unwrap();
+    let bad = "Basic ".to_owned() + "!!!";
+    let wrong_basic = {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                post.id,
+                basic.secret.clone().unwrap()
+            ))
+        )
+    };
+    let right_basic = basic_header(&basic).unwrap();
+    let g = ("grant_type", "refresh_token");
+    let t = ("refresh_token", "test_refresh_token_x");
+    h.token(&[g, t], None);
+    h.token(
+        &[g, t, ("client_id", "00000000-0000-4000-8000-000000000000")],
+        None,
+    );
+    h.token(&[g, t, ("client_id", &post.id)], None);
+    h.token(
+        &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
+        None,
+    );
+    h.token(
+        &[
+            g,
+            t,
+            ("client_id", &basic.id),
+            ("client_secret", basic.secret.as_deref().unwrap()),
+        ],
+        None,
+    );
+    h.token(&[g, t], Some(&right_basic));
+    h.token(&[g, t, ("client_id", &basic.id)], Some(&bad));
+    h.token(&[g, t, ("client_id", &basic.id)], Some(&wrong_basic));
+    h.token(&[g, t, ("client_id", &basic.id)], Some(&right_basic));
+    h.token(
+        &[
+            g,
+            t,
+            ("client_id", &public.id),
+            ("client_secret", "ignored"),
+        ],
+        None,
+    );
+    h.advance(101_000);
+    h.token(
+        &[g, t, ("client_id", &post.id), ("client_secret", &secret)],
+        None,
+    );
+    h.token(
+        &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
+        None,
+    );
+    h.revoke(
+        &[
+            ("client_id", &post.id),
+            ("client_secret", &secret),
+            ("token", "x"),
+        ],
+        None,
+    );
+    h.revoke(&[("client_id", &public.id), ("token", "x")], None);
+    h.revoke(
+        &[
+            ("client_id", &public.id),
+            ("client_secret", ""),
+            ("token", "x"),
+            ("token_type_hint", "id_token"),
+        ],
+        None,
+    );
+    assert_flow("client_authentication_failures", &h);
+}
+
+#[test]
+fn resource_bearer_checks() {
+    let mut h = Harness::with(Config {
+        required_scopes: vec!["write".into()],
+        ..Config::default()
+    });
+    let c = h.register("none", Some("read write"));
+    let code = h.code_for(&c, Some("read"));
+    let (at, _) = tokens(&h.exchange(&c, &code));
+    let code = h.code_for(&c, Some("write"));
+    let (at_w, _) = tokens(&h.exchange(&c, &code));
+    h.resource(&[]);
+    h.resource(&["Basic Zm9vOmJhcg=="]);
+    h.resource(&["Bearer garbage"]);
+    h.resource(&[&format!("Bearer  {at}")]);
+    h.resource(&[&format!("Bearer {at}")]);
+    h.resource(&[&format!("bearer {at_w}")]);
+    h.resource(&["Basic Zm9vOmJhcg==", &format!("Bearer {at_w}")]);
+    assert_flow("resource_bearer_checks", &h);
+}
+
+/// The exact values drawn for a fixed seed: a dependency bump that changes the random stream
+/// fails here loudly.
+#[test]
+fn drawn_values_for_seed_7_are_pinned() {
+    let mut h = Harness::with(Config {
+        seed: Seed::from_u64(7),
+        ..Config::default()
+    });
+    let c = h.register("client_secret_post", Some("read"));
+    let code = h.code_for(&c, Some("read"));
+    let out = h.exchange(&c, &code);
+    let pinned = format!(
+        "client_id={}\nclient_secret={}\ncode={code}\ntoken={}\n",
+        c.id,
+        c.secret.unwrap(),
+        out.body
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("drawn_values_seed_7", pinned));
+}
