@@ -1,0 +1,40 @@
+//! `oauth-oracle run`: generate a flow and write its trace.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oauth_oracle::generate::Generator;
+use oauth_oracle::{Config, Profile, Seed};
+
+/// Generate `steps` steps with `seed` under `profile`; write the trace to `output` or stdout.
+pub(crate) fn run(seed: u64, steps: usize, profile: &str, output: Option<PathBuf>) -> ExitCode {
+    let profile = match Profile::by_name(profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        seed: Seed::from_u64(seed),
+        ..Config::default()
+    };
+    let generator = match Generator::new(profile, config) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = generator.run(steps).to_jsonl();
+    let written = match output {
+        Some(path) => std::fs::write(&path, text),
+        None => std::io::stdout().lock().write_all(text.as_bytes()),
+    };
+    if let Err(e) = written {
+        eprintln!("error: writing trace: {e}");
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
