@@ -76,6 +76,13 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The default configuration with the profile's default lifetimes.
+    pub fn for_profile(profile: &crate::profile::Profile) -> Self {
+        let mut c = Self::default();
+        c.lifetimes.refresh = profile.default_refresh_lifetime;
+        c
+    }
+
     /// Check the configuration as the SDK's `validate_issuer_url` does when FastMCP builds its
     /// routes: `https`, or `http` on a loopback host; no fragment, no query
     /// ([RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414#section-2)).
@@ -106,6 +113,16 @@ impl Config {
     pub fn issuer(&self) -> String {
         crate::compat::url_model::any_http_url(&self.base_url, false)
             .unwrap_or_else(|_| self.base_url.clone())
+    }
+
+    /// The issuer as a profile states it: with pydantic's trailing slash, or exactly as the
+    /// well-known URL is built ([RFC 8414 §3.3](https://www.rfc-editor.org/rfc/rfc8414#section-3.3)).
+    pub fn issuer_for(&self, profile: &crate::profile::Profile) -> String {
+        if profile.issuer_trailing_slash {
+            self.issuer()
+        } else {
+            self.endpoint_base()
+        }
     }
 
     /// `str(base_url).rstrip("/")`, the prefix of every endpoint URL.

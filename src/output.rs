@@ -73,6 +73,23 @@ pub enum Reason {
     CodeAlreadyRedeemed,
     /// No such refresh token (never issued, rotated, revoked, or killed with its access token).
     RefreshTokenUnknown,
+    /// A rotated refresh token was presented again: its family is revoked
+    /// ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    RefreshTokenReused,
+    /// A used code was presented again with valid credentials: the tokens issued from it are
+    /// revoked ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
+    CodeReplayed,
+    /// A request parameter was sent more than once ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+    ParameterRepeated,
+    /// `code_challenge_method` absent (meaning `plain`) or `plain`, which is refused
+    /// ([RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3)).
+    PkceMethodRefused,
+    /// Challenge or verifier not 43–128 unreserved characters ([RFC 7636 §4.1](https://www.rfc-editor.org/rfc/rfc7636#section-4.1)).
+    PkceSyntax,
+    /// A registered redirect URI is refused ([RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2)).
+    RedirectUriRefused,
+    /// The grant type is not one the server supports ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
+    GrantTypeUnsupported,
     /// The refresh token belongs to another client.
     RefreshTokenForeign,
     /// The refresh token has expired (and is now deleted with its access token).

@@ -1,7 +1,8 @@
 //! Profiles: the policy knobs that make one server differ from another, as data.
 //!
 //! Handlers read these values; none of them asks which profile is running. A new profile is a
-//! new value of [`Profile`], not a new code path.
+//! new value of [`Profile`], not a new code path. Each knob names the FastMCP deviation (D-n,
+//! `shared/spec/fastmcp.md` §8) it reproduces when set the FastMCP way.
 
 use crate::error::ConfigError;
 
@@ -10,23 +11,74 @@ use crate::error::ConfigError;
 pub struct Profile {
     /// The profile's name, as written in traces.
     pub name: &'static str,
-    /// Prefix of authorization codes (`test_auth_code_`), followed by 32 hex digits.
+    /// Prefix of authorization codes, followed by 32 hex digits.
     pub code_prefix: &'static str,
-    /// Prefix of access tokens (`test_access_token_`), followed by 64 hex digits.
+    /// Prefix of access tokens, followed by 64 hex digits.
     pub access_prefix: &'static str,
-    /// Prefix of refresh tokens (`test_refresh_token_`), followed by 64 hex digits.
+    /// Prefix of refresh tokens, followed by 64 hex digits.
     pub refresh_prefix: &'static str,
-    /// HTTP status of `invalid_grant` at `/token`. FastMCP rewrites it to 401 (D-17);
-    /// [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2) says 400.
+    /// HTTP status of `invalid_grant` at `/token`: FastMCP 401 (D-17),
+    /// [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2) 400.
     pub invalid_grant_status: u16,
     /// Whether loading an expired access token also deletes its refresh token (D-1).
     pub expired_access_revokes_refresh: bool,
     /// Whether `/revoke` requires a `client_secret` form field even from public and Basic
-    /// clients (D-14; [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1) does not).
+    /// clients (D-14; [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
     pub revocation_requires_secret_field: bool,
-    /// Error code of a client-authentication failure at `/revoke` (`unauthorized_client`, D-15;
-    /// [RFC 7009 §2.2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.2.1) points to `invalid_client`).
+    /// Error code of a client-authentication failure at `/revoke`: FastMCP `unauthorized_client`
+    /// (D-15); [RFC 7009 §2.2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.2.1) `invalid_client`.
     pub revocation_auth_error: &'static str,
+    /// Whether a valid replay of a used code revokes the tokens issued from it (D-3;
+    /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2) SHOULD).
+    pub code_replay_revokes_grant: bool,
+    /// Whether presenting a rotated refresh token revokes its family's live pair (D-4;
+    /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    pub refresh_reuse_revokes_family: bool,
+    /// Whether an absent `code_challenge_method` means S256 (FastMCP, D-20) rather than `plain`
+    /// ([RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3)), which is refused.
+    pub absent_challenge_method_is_s256: bool,
+    /// Whether challenge and verifier must be 43–128 unreserved characters
+    /// ([RFC 7636 §4.1, §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.1); D-20).
+    pub pkce_syntax_checked: bool,
+    /// Exact string matching of redirect URIs with any port for loopback hosts
+    /// ([RFC 9700 §4.1.3](https://www.rfc-editor.org/rfc/rfc9700#section-4.1.3),
+    /// [RFC 8252 §7.3](https://www.rfc-editor.org/rfc/rfc8252#section-7.3)) instead of FastMCP's
+    /// URL-normalised equality without the port exception (D-12).
+    pub redirect_exact_match: bool,
+    /// Whether registration refuses `javascript:`/`data:`/`vbscript:` URIs, fragments and
+    /// non-loopback `http` (D-11; [RFC 6749 §3.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2)).
+    pub registration_strict_redirects: bool,
+    /// Whether the registration response (it carries a secret) has `Cache-Control: no-store` (D-11).
+    pub registration_no_store: bool,
+    /// Whether a 401 `invalid_client` to a client that used the `Authorization` header carries
+    /// `WWW-Authenticate` ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
+    pub invalid_client_challenge: bool,
+    /// Whether `/revoke` ignores an unknown `token_type_hint` (D-16;
+    /// [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
+    pub revocation_ignores_unknown_hint: bool,
+    /// Whether authorization responses carry `iss` (D-24;
+    /// [RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2)).
+    pub authorization_response_iss: bool,
+    /// Whether expired records are garbage-collected as time passes (D-5).
+    pub sweep_expired: bool,
+    /// Whether repeated request parameters are refused (D-21;
+    /// [RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+    pub reject_repeated_params: bool,
+    /// Whether an unknown `grant_type` is `unsupported_grant_type`
+    /// ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) rather than FastMCP's
+    /// pydantic `invalid_request`.
+    pub unknown_grant_is_unsupported: bool,
+    /// Error code when `redirect_uri` at `/token` differs from `/authorize`: FastMCP
+    /// `invalid_request`; RFC 6749 §5.2 `invalid_grant`.
+    pub redirect_mismatch_error: &'static str,
+    /// Whether the issuer gets pydantic's trailing slash (D-25;
+    /// [RFC 8414 §3.3](https://www.rfc-editor.org/rfc/rfc8414#section-3.3)).
+    pub issuer_trailing_slash: bool,
+    /// Whether metadata advertises the `none` client authentication method public clients use (D-18).
+    pub advertise_none_auth_method: bool,
+    /// Refresh-token lifetime of the profile's default configuration, in seconds (`None`: never
+    /// expires, D-5; [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    pub default_refresh_lifetime: Option<u64>,
 }
 
 impl Profile {
@@ -41,14 +93,68 @@ impl Profile {
             expired_access_revokes_refresh: true,
             revocation_requires_secret_field: true,
             revocation_auth_error: "unauthorized_client",
+            code_replay_revokes_grant: false,
+            refresh_reuse_revokes_family: false,
+            absent_challenge_method_is_s256: true,
+            pkce_syntax_checked: false,
+            redirect_exact_match: false,
+            registration_strict_redirects: false,
+            registration_no_store: false,
+            invalid_client_challenge: false,
+            revocation_ignores_unknown_hint: false,
+            authorization_response_iss: false,
+            sweep_expired: false,
+            reject_repeated_params: false,
+            unknown_grant_is_unsupported: false,
+            redirect_mismatch_error: "invalid_request",
+            issuer_trailing_slash: true,
+            advertise_none_auth_method: false,
+            default_refresh_lifetime: None,
         }
+    }
+
+    /// The strict server the RFCs ask for (`shared/spec/invariants.md`): the same handlers with
+    /// every knob set the RFC way.
+    pub fn oauth21() -> Self {
+        Self {
+            name: "oauth21",
+            code_prefix: "test_auth_code_",
+            access_prefix: "test_access_token_",
+            refresh_prefix: "test_refresh_token_",
+            invalid_grant_status: 400,
+            expired_access_revokes_refresh: false,
+            revocation_requires_secret_field: false,
+            revocation_auth_error: "invalid_client",
+            code_replay_revokes_grant: true,
+            refresh_reuse_revokes_family: true,
+            absent_challenge_method_is_s256: false,
+            pkce_syntax_checked: true,
+            redirect_exact_match: true,
+            registration_strict_redirects: true,
+            registration_no_store: true,
+            invalid_client_challenge: true,
+            revocation_ignores_unknown_hint: true,
+            authorization_response_iss: true,
+            sweep_expired: true,
+            reject_repeated_params: true,
+            unknown_grant_is_unsupported: true,
+            redirect_mismatch_error: "invalid_grant",
+            issuer_trailing_slash: false,
+            advertise_none_auth_method: true,
+            default_refresh_lifetime: Some(86_400),
+        }
+    }
+
+    /// Every built-in profile.
+    pub fn all() -> Vec<Self> {
+        vec![Self::fastmcp(), Self::oauth21()]
     }
 
     /// The profile called `name`.
     pub fn by_name(name: &str) -> Result<Self, ConfigError> {
-        match name {
-            "fastmcp" => Ok(Self::fastmcp()),
-            other => Err(ConfigError::UnknownProfile(other.to_owned())),
-        }
+        Self::all()
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ConfigError::UnknownProfile(name.to_owned()))
     }
 }

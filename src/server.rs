@@ -51,6 +51,7 @@ impl AuthServer {
 
     /// Answer one request in place (what [`AuthServer::step`] does, for callers holding a `&mut`).
     pub fn apply(&mut self, at: UnixMillis, event: &Event) -> Output {
+        self.provider.sweep(at);
         let mut ctx = Ctx {
             config: &self.config,
             profile: &self.profile,

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::Ctx;
-use super::validate::Errors;
+use super::redirect::exact_match;
+use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax};
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
 use crate::compat::url_model::any_url;
 use crate::event::Params;
 use crate::output::{JSON, NO_STORE, Output, Reason};
+use crate::profile::Profile;
 use crate::provider::{AuthorizationParams, Client};
 
 /// The validated `AuthorizationRequest`.
@@ -28,7 +30,10 @@ struct Request<'a> {
 }
 
 /// `AuthorizationRequest.model_validate(params)`; on failure the error code and description.
-fn validate(params: &Params) -> Result<Request<'_>, (&'static str, String)> {
+fn validate<'a>(
+    params: &'a Params,
+    profile: &Profile,
+) -> Result<Request<'a>, (&'static str, String)> {
     let mut errors = Errors::default();
     let mut unsupported_response_type = false;
     let client_id = params.get("client_id");
@@ -38,6 +43,7 @@ fn validate(params: &Params) -> Result<Request<'_>, (&'static str, String)> {
     let redirect_uri = match params.get("redirect_uri") {
         None => None,
         Some(raw) => match any_url(raw, false) {
+            Ok(_) if profile.redirect_exact_match => Some(raw.to_owned()),
             Ok(u) => Some(u),
             Err(msg) => {
                 errors.add("redirect_uri", &msg);
@@ -54,11 +60,20 @@ fn validate(params: &Params) -> Result<Request<'_>, (&'static str, String)> {
         }
     }
     let code_challenge = params.get("code_challenge");
-    if code_challenge.is_none() {
-        errors.add("code_challenge", "Field required");
+    match code_challenge {
+        None => errors.add("code_challenge", "Field required"),
+        Some(c) if profile.pkce_syntax_checked && !is_pkce_syntax(c) => {
+            errors.add("code_challenge", PKCE_SYNTAX)
+        }
+        Some(_) => {}
     }
     match params.get("code_challenge_method") {
-        None | Some("S256") => {}
+        Some("S256") => {}
+        None if profile.absent_challenge_method_is_s256 => {}
+        None => errors.add(
+            "code_challenge_method",
+            "Field required: an absent method means 'plain', which is not supported; use 'S256'",
+        ),
         Some(_) => errors.add("code_challenge_method", "Input should be 'S256'"),
     }
     if !errors.is_empty() {
@@ -79,9 +94,16 @@ fn validate(params: &Params) -> Result<Request<'_>, (&'static str, String)> {
 }
 
 /// `client.validate_redirect_uri(uri)`.
-fn validate_redirect_uri(client: &Client, uri: Option<&str>) -> Result<String, String> {
+fn validate_redirect_uri(
+    client: &Client,
+    uri: Option<&str>,
+    exact: bool,
+) -> Result<String, String> {
+    let matches = |r: &String, uri: &str| if exact { exact_match(r, uri) } else { r == uri };
     match (uri, client.redirect_uris.as_deref()) {
-        (Some(uri), Some(registered)) if registered.iter().any(|r| r == uri) => Ok(uri.to_owned()),
+        (Some(uri), Some(registered)) if registered.iter().any(|r| matches(r, uri)) => {
+            Ok(uri.to_owned())
+        }
         (Some(uri), _) => Err(format!("Redirect URI '{uri}' not registered for client")),
         (None, Some([only])) => Ok(only.clone()),
         (None, _) => Err(
@@ -134,15 +156,20 @@ fn error_response(
         && let Some(client) = &known.client
     {
         let raw = if params.contains("redirect_uri") {
-            match params.get("redirect_uri").map(|u| any_url(u, false)) {
-                Some(Ok(u)) => Some(Some(u)),
+            match params.get("redirect_uri").map(|u| (u, any_url(u, false))) {
+                Some((raw, Ok(_))) if ctx.profile.redirect_exact_match => {
+                    Some(Some(raw.to_owned()))
+                }
+                Some((_, Ok(u))) => Some(Some(u)),
                 _ => None,
             }
         } else {
             Some(None)
         };
         if let Some(raw) = raw {
-            known.redirect_uri = validate_redirect_uri(client, raw.as_deref()).ok();
+            known.redirect_uri =
+                validate_redirect_uri(client, raw.as_deref(), ctx.profile.redirect_exact_match)
+                    .ok();
         }
     }
     if known.state.is_none() {
@@ -154,6 +181,10 @@ fn error_response(
                 vec![("error", error), ("error_description", description)];
             if let Some(s) = &known.state {
                 q.push(("state", s));
+            }
+            let issuer = ctx.config.issuer_for(ctx.profile);
+            if ctx.profile.authorization_response_iss {
+                q.push(("iss", &issuer));
             }
             redirect(&construct_redirect_uri(uri, &q)).because(reason)
         }
@@ -185,7 +216,22 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
         redirect_uri: None,
         state: params.get("state").map(str::to_owned),
     };
-    let request = match validate(params) {
+    if ctx.profile.reject_repeated_params
+        && let Some(name) = first_repeated(params)
+    {
+        let description = format!("parameter '{name}' must not be repeated");
+        let identifies_client = matches!(name, "client_id" | "redirect_uri");
+        return error_response(
+            ctx,
+            params,
+            known,
+            "invalid_request",
+            &description,
+            !identifies_client,
+            Reason::ParameterRepeated,
+        );
+    }
+    let request = match validate(params, ctx.profile) {
         Ok(r) => r,
         Err((error, description)) => {
             let reason = if error == "unsupported_response_type" {
@@ -210,7 +256,11 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
         );
     };
     known.client = Some(client.clone());
-    let redirect_uri = match validate_redirect_uri(&client, request.redirect_uri.as_deref()) {
+    let redirect_uri = match validate_redirect_uri(
+        &client,
+        request.redirect_uri.as_deref(),
+        ctx.profile.redirect_exact_match,
+    ) {
         Ok(u) => u,
         Err(description) => {
             let reason = if request.redirect_uri.is_some() {
@@ -250,6 +300,10 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
         code_challenge: request.code_challenge.to_owned(),
         redirect_uri,
         redirect_uri_provided_explicitly: request.redirect_uri.is_some(),
+        issuer: ctx
+            .profile
+            .authorization_response_iss
+            .then(|| ctx.config.issuer_for(ctx.profile)),
     };
     match ctx.provider.authorize(&client, auth, ctx.now) {
         Ok(url) => redirect(&url),

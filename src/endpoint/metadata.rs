@@ -14,7 +14,7 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
     let c = ctx.config;
     let base = c.endpoint_base();
     let mut m = Map::new();
-    m.insert("issuer".into(), Value::from(c.issuer()));
+    m.insert("issuer".into(), Value::from(c.issuer_for(ctx.profile)));
     m.insert(
         "authorization_endpoint".into(),
         Value::from(format!("{base}/authorize")),
@@ -37,7 +37,10 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
         "grant_types_supported".into(),
         Value::from(vec!["authorization_code", "refresh_token"]),
     );
-    let methods = vec!["client_secret_post", "client_secret_basic"];
+    let mut methods = vec!["client_secret_post", "client_secret_basic"];
+    if ctx.profile.advertise_none_auth_method {
+        methods.push("none");
+    }
     m.insert(
         "token_endpoint_auth_methods_supported".into(),
         Value::from(methods.clone()),
@@ -56,6 +59,12 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
         "code_challenge_methods_supported".into(),
         Value::from(vec!["S256"]),
     );
+    if ctx.profile.authorization_response_iss {
+        m.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            Value::Bool(true),
+        );
+    }
     Output::new(
         200,
         &[("content-type", "application/json"), CACHE_PUBLIC],
@@ -74,7 +83,7 @@ pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
     m.insert("resource".into(), Value::from(c.resource_url()));
     m.insert(
         "authorization_servers".into(),
-        Value::from(vec![c.issuer()]),
+        Value::from(vec![c.issuer_for(ctx.profile)]),
     );
     m.insert("scopes_supported".into(), Value::from(scopes));
     m.insert(

@@ -5,6 +5,7 @@
 pub(crate) mod authorize;
 pub(crate) mod client_auth;
 pub(crate) mod metadata;
+pub(crate) mod redirect;
 pub(crate) mod register;
 pub(crate) mod resource;
 pub(crate) mod revoke;

@@ -7,10 +7,11 @@
 use serde_json::{Map, Value};
 
 use super::Ctx;
+use super::redirect::refused_at_registration;
 use super::validate::Errors;
 use crate::compat::url_model::{any_http_url, any_url};
 use crate::keys::{ClientKey, hex};
-use crate::output::{JSON, Output, Reason, error_json};
+use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::Client;
 use crate::secret::ClientSecret;
 
@@ -57,7 +58,7 @@ fn optional_str(obj: &Map<String, Value>, key: &str, errors: &mut Errors) -> Opt
 }
 
 /// Validate the body as `OAuthClientMetadata.model_validate_json` does.
-fn validate(body: &str) -> Result<Metadata, String> {
+fn validate(body: &str, keep_raw_uris: bool) -> Result<Metadata, String> {
     let value: Value = serde_json::from_str(body).map_err(|e| format!(": Invalid JSON: {e}"))?;
     let Value::Object(obj) = value else {
         return Err(": Input should be an object".to_owned());
@@ -128,6 +129,7 @@ fn validate(body: &str) -> Result<Metadata, String> {
                 let loc = format!("redirect_uris.{i}");
                 match item.as_str() {
                     Some(s) => match any_url(s, true) {
+                        Ok(_) if keep_raw_uris => out.push(s.to_owned()),
                         Ok(u) => out.push(u),
                         Err(msg) => errors.add(&loc, &msg),
                     },
@@ -231,10 +233,23 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     if !ctx.config.registration_enabled {
         return Output::not_found();
     }
-    let mut meta = match validate(body) {
+    let mut meta = match validate(body, ctx.profile.redirect_exact_match) {
         Ok(m) => m,
         Err(description) => return metadata_error(&description, Reason::MetadataInvalid),
     };
+    if ctx.profile.registration_strict_redirects {
+        for (i, uri) in meta.redirect_uris.iter().flatten().enumerate() {
+            if let Some(why) = refused_at_registration(uri) {
+                let description = format!("redirect_uris.{i}: {why}");
+                return Output::new(
+                    400,
+                    &[JSON, NO_STORE],
+                    error_json("invalid_redirect_uri", &description),
+                )
+                .because(Reason::RedirectUriRefused);
+            }
+        }
+    }
     let key = ClientKey(ctx.provider.rng().uuid4());
     let auth_method = meta
         .auth_method
@@ -340,6 +355,9 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         .provider
         .register_client(client, ctx.config.valid_scopes.as_deref())
     {
+        Ok(()) if ctx.profile.registration_no_store => {
+            Output::new(201, &[JSON, NO_STORE, NO_CACHE], record_json)
+        }
         Ok(()) => Output::new(201, &[JSON], record_json),
         Err(_value_error) => Output::new(
             500,

@@ -7,7 +7,8 @@
 
 use super::Ctx;
 use super::client_auth::authenticate;
-use super::validate::Errors;
+use super::token::challenge_basic;
+use super::validate::{Errors, first_repeated};
 use crate::event::RevokeRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::AnyToken;
@@ -25,21 +26,26 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
-            return Output::new(
-                401,
-                &[JSON],
-                error_json(ctx.profile.revocation_auth_error, description),
-            )
-            .because(reason);
+            let body = error_json(ctx.profile.revocation_auth_error, description);
+            let out = Output::new(401, &[JSON], body).because(reason);
+            return challenge_basic(ctx, out, req.authorization.as_deref());
         }
     };
     // `RevocationRequest.model_validate(dict(form))`.
     let form = &req.form;
     let mut errors = Errors::default();
+    if ctx.profile.reject_repeated_params
+        && let Some(name) = first_repeated(form)
+    {
+        errors.add(name, "must not be repeated");
+    }
     if form.get("token").is_none() {
         errors.add("token", "Field required");
     }
-    let hint = form.get("token_type_hint");
+    let mut hint = form.get("token_type_hint");
+    if ctx.profile.revocation_ignores_unknown_hint {
+        hint = hint.filter(|h| matches!(*h, "access_token" | "refresh_token"));
+    }
     if !matches!(hint, None | Some("access_token" | "refresh_token")) {
         errors.add(
             "token_type_hint",

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::Ctx;
 use super::client_auth::authenticate;
-use super::validate::{Errors, py_repr_list};
+use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
 use crate::compat::url_model::any_url;
 use crate::event::TokenRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
@@ -66,10 +66,23 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
-            return token_error(ctx, 401, "invalid_client", description, reason);
+            let out = token_error(ctx, 401, "invalid_client", description, reason);
+            return challenge_basic(ctx, out, req.authorization.as_deref());
         }
     };
     let form = &req.form;
+    if ctx.profile.reject_repeated_params
+        && let Some(name) = first_repeated(form)
+    {
+        let description = format!("parameter '{name}' must not be repeated");
+        return token_error(
+            ctx,
+            400,
+            "invalid_request",
+            &description,
+            Reason::ParameterRepeated,
+        );
+    }
     // B. The discriminated union on grant_type.
     let grant_type = match form.get("grant_type") {
         None => {
@@ -83,6 +96,16 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         }
         Some(g @ ("authorization_code" | "refresh_token")) => g,
         Some(g) if g == JWT_BEARER => g,
+        Some(other) if ctx.profile.unknown_grant_is_unsupported => {
+            let description = format!("grant_type '{other}' is not supported");
+            return token_error(
+                ctx,
+                400,
+                "unsupported_grant_type",
+                &description,
+                Reason::GrantTypeUnsupported,
+            );
+        }
         Some(other) => {
             let description = format!(
                 ": Input tag '{other}' found using 'grant_type' does not match any of the expected tags: 'authorization_code', 'refresh_token', '{JWT_BEARER}'"
@@ -169,37 +192,47 @@ fn authorization_code(
 ) -> Output {
     let form = &req.form;
     let code_text = form.get("code").unwrap_or_default();
+    let verifier = form.get("code_verifier").unwrap_or_default();
     // 1. The code must load for this client (unknown, used, foreign and expired look alike).
     let code = match ctx
         .provider
         .load_authorization_code(client, code_text, ctx.now)
     {
         Ok(c) => c,
+        Err(Reason::CodeUnknown) if is_valid_replay(ctx, client, code_text, verifier) => {
+            ctx.provider.revoke_code_grant(code_text);
+            let description = "authorization code does not exist";
+            return token_error(ctx, 400, "invalid_grant", description, Reason::CodeReplayed);
+        }
         Err(reason) => {
-            return token_error(
-                ctx,
-                400,
-                "invalid_grant",
-                "authorization code does not exist",
-                reason,
-            );
+            let description = "authorization code does not exist";
+            return token_error(ctx, 400, "invalid_grant", description, reason);
         }
     };
-    // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19).
+    // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19); the exact
+    //    policy compares the strings as sent.
     let expected = code
         .redirect_uri_provided_explicitly
         .then_some(code.redirect_uri.as_str());
-    if redirect_uri.as_deref() != expected {
+    let given = if ctx.profile.redirect_exact_match {
+        form.get("redirect_uri")
+    } else {
+        redirect_uri.as_deref()
+    };
+    if given != expected {
         return token_error(
             ctx,
             400,
-            "invalid_request",
+            ctx.profile.redirect_mismatch_error,
             "redirect_uri did not match the one used when creating auth code",
             Reason::RedirectUriMismatch,
         );
     }
-    // 3. PKCE S256.
-    let verifier = form.get("code_verifier").unwrap_or_default();
+    // 3. PKCE S256 (with the verifier's syntax where the profile checks it).
+    if ctx.profile.pkce_syntax_checked && !is_pkce_syntax(verifier) {
+        let description = format!("code_verifier {PKCE_SYNTAX}");
+        return token_error(ctx, 400, "invalid_grant", &description, Reason::PkceSyntax);
+    }
     if s256_challenge(verifier) != code.code_challenge {
         return token_error(
             ctx,
@@ -256,4 +289,37 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         Ok(t) => token_success(&t),
         Err(e) => provider_error(ctx, &e, Reason::ScopeNotInRefreshToken),
     }
+}
+
+/// A replay of a used code by its owner with the right verifier (an invalid replay must not
+/// revoke anything, [OAuth 2.1 §7.5.2](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-7.5.2)).
+fn is_valid_replay(
+    ctx: &Ctx<'_>,
+    client: crate::keys::ClientKey,
+    code: &str,
+    verifier: &str,
+) -> bool {
+    ctx.profile.code_replay_revokes_grant
+        && ctx
+            .provider
+            .used_code(code)
+            .is_some_and(|(owner, challenge)| {
+                owner == client && s256_challenge(verifier) == challenge
+            })
+}
+
+/// Add `WWW-Authenticate: Basic` to a 401 `invalid_client` answered to a client that used the
+/// `Authorization` header, where the profile does ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
+pub(crate) fn challenge_basic(
+    ctx: &Ctx<'_>,
+    mut out: Output,
+    authorization: Option<&str>,
+) -> Output {
+    if ctx.profile.invalid_client_challenge && authorization.is_some() {
+        out.headers.push((
+            "www-authenticate".to_owned(),
+            "Basic realm=\"oauth-oracle\"".to_owned(),
+        ));
+    }
+    out
 }

@@ -57,6 +57,27 @@ pub(crate) fn py_repr_list(items: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
+/// The first parameter name sent more than once ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+pub(crate) fn first_repeated(params: &crate::event::Params) -> Option<&str> {
+    let p = &params.0;
+    p.iter()
+        .enumerate()
+        .find(|(i, (k, _))| p[..*i].iter().any(|(k2, _)| k2 == k))
+        .map(|(_, (k, _))| k.as_str())
+}
+
+/// Whether `s` is 43–128 characters of `[A-Za-z0-9-._~]`, the syntax of PKCE verifiers and S256
+/// challenges ([RFC 7636 §4.1](https://www.rfc-editor.org/rfc/rfc7636#section-4.1)).
+pub(crate) fn is_pkce_syntax(s: &str) -> bool {
+    (43..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The description of a PKCE syntax failure.
+pub(crate) const PKCE_SYNTAX: &str =
+    "must be 43-128 characters from [A-Za-z0-9-._~] (RFC 7636 section 4.1)";
+
 #[cfg(test)]
 mod tests {
     use super::*;

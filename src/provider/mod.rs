@@ -8,157 +8,25 @@
 //! Every lookup is one hash probe on compact random keys, so a step costs the same with 10^2 or
 //! 10^6 live records. The maps are never iterated.
 
+mod grants;
+mod records;
+
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+
+pub use records::{
+    AccessToken, AnyToken, AuthorizationCode, AuthorizationParams, Client, OAuthToken,
+    ProviderError, RefreshToken, Scopes,
+};
+
+use grants::{AccessRecord, Expiring, ExpiryQueue, Family, RefreshRecord, Rotated, UsedCode};
 
 use crate::config::Lifetimes;
 use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed, render};
 use crate::profile::Profile;
 use crate::rng::DrawRng;
-use crate::secret::ClientSecret;
 use crate::time::UnixMillis;
-
-/// An ordered scope list, duplicates kept (FastMCP stores Python lists), shared between the
-/// records issued from one grant.
-pub type Scopes = Arc<[String]>;
-
-/// A registered client (`OAuthClientInformationFull`), as the handlers need it.
-#[derive(Debug, Clone)]
-pub struct Client {
-    /// `client_id`.
-    pub key: ClientKey,
-    /// `client_secret`, unless the method is `none`.
-    pub secret: Option<ClientSecret>,
-    /// `client_secret_expires_at` (`Some(0)`: never).
-    pub secret_expires_at: Option<u64>,
-    /// `token_endpoint_auth_method`.
-    pub auth_method: Option<String>,
-    /// `grant_types`.
-    pub grant_types: Vec<String>,
-    /// `scope` (space separated), if any.
-    pub scope: Option<String>,
-    /// `redirect_uris`, as pydantic serializes them (empty paths preserved).
-    pub redirect_uris: Option<Vec<String>>,
-    /// The record as the registration response shows it (compact JSON).
-    pub record_json: String,
-}
-
-/// A stored authorization code (`AuthorizationCode`).
-#[derive(Debug, Clone)]
-pub struct AuthorizationCode {
-    /// The code's random bytes.
-    pub key: CodeKey,
-    /// The client it was issued to.
-    pub client: ClientKey,
-    /// Granted scopes.
-    pub scopes: Scopes,
-    /// `expires_at = time.time() + code lifetime` (kept in milliseconds, not truncated).
-    pub expires_at: UnixMillis,
-    /// The PKCE `code_challenge`, verbatim.
-    pub code_challenge: String,
-    /// The redirect URI the code was issued for (as serialized by pydantic).
-    pub redirect_uri: String,
-    /// Whether `/authorize` named the redirect URI explicitly.
-    pub redirect_uri_provided_explicitly: bool,
-}
-
-/// A stored access token (`AccessToken`).
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    /// The token's random bytes.
-    pub key: TokenKey,
-    /// Owner.
-    pub client: ClientKey,
-    /// Scopes.
-    pub scopes: Scopes,
-    /// `int(time.time() + access lifetime)`, whole seconds.
-    pub expires_at: u64,
-}
-
-/// A stored refresh token (`RefreshToken`).
-#[derive(Debug, Clone)]
-pub struct RefreshToken {
-    /// The token's random bytes.
-    pub key: TokenKey,
-    /// Owner.
-    pub client: ClientKey,
-    /// Scopes.
-    pub scopes: Scopes,
-    /// `int(time.time() + refresh lifetime)`, or `None` (never expires).
-    pub expires_at: Option<u64>,
-}
-
-/// Either kind of token, as `revoke_token` takes it.
-#[derive(Debug, Clone)]
-pub enum AnyToken {
-    /// An access token.
-    Access(AccessToken),
-    /// A refresh token.
-    Refresh(RefreshToken),
-}
-
-impl AnyToken {
-    /// The owner.
-    pub fn client(&self) -> ClientKey {
-        match self {
-            Self::Access(t) => t.client,
-            Self::Refresh(t) => t.client,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct AccessRecord {
-    token: AccessToken,
-    refresh: Option<TokenKey>,
-}
-
-#[derive(Debug, Clone)]
-struct RefreshRecord {
-    token: RefreshToken,
-    access: Option<TokenKey>,
-}
-
-/// `OAuthToken`: the token response, serialized in the SDK's field order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OAuthToken {
-    /// The new access token.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// The configured access lifetime.
-    pub expires_in: u64,
-    /// Granted scopes joined by spaces (`""` when none, D-22).
-    pub scope: String,
-    /// The new refresh token.
-    pub refresh_token: String,
-}
-
-/// `AuthorizeError` / `TokenError`: a protocol error raised by the provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderError {
-    /// The OAuth error code.
-    pub error: &'static str,
-    /// Its description.
-    pub description: String,
-}
-
-/// `AuthorizationParams`: what `/authorize` hands the provider.
-#[derive(Debug, Clone)]
-pub struct AuthorizationParams {
-    /// `state`, echoed in the redirect.
-    pub state: Option<String>,
-    /// Validated scopes, or `None` when `scope` was absent.
-    pub scopes: Option<Vec<String>>,
-    /// The PKCE challenge.
-    pub code_challenge: String,
-    /// The validated redirect URI.
-    pub redirect_uri: String,
-    /// Whether the request named it.
-    pub redirect_uri_provided_explicitly: bool,
-}
 
 /// The provider's stores and its random stream.
 #[derive(Debug, Clone)]
@@ -167,6 +35,11 @@ pub struct Provider {
     codes: FxHashMap<CodeKey, AuthorizationCode>,
     access: FxHashMap<TokenKey, AccessRecord>,
     refresh: FxHashMap<TokenKey, RefreshRecord>,
+    families: FxHashMap<u64, Family>,
+    used_codes: FxHashMap<CodeKey, UsedCode>,
+    rotated: FxHashMap<TokenKey, Rotated>,
+    expiry: ExpiryQueue,
+    seq: u64,
     rng: DrawRng,
     lifetimes: Lifetimes,
     profile: Profile,
@@ -180,6 +53,11 @@ impl Provider {
             codes: FxHashMap::default(),
             access: FxHashMap::default(),
             refresh: FxHashMap::default(),
+            families: FxHashMap::default(),
+            used_codes: FxHashMap::default(),
+            rotated: FxHashMap::default(),
+            expiry: ExpiryQueue::new(),
+            seq: 0,
             rng,
             lifetimes,
             profile,
@@ -268,20 +146,23 @@ impl Provider {
             scopes.retain(|s| allowed.contains(&s.as_str()));
         }
         let code_text = render(self.profile.code_prefix, &key.0);
-        let redirect = crate::compat::pyurl::construct_redirect_uri(
-            &params.redirect_uri,
-            &[("code", code_text.as_str())]
-                .into_iter()
-                .chain(params.state.as_deref().map(|s| ("state", s)))
-                .collect::<Vec<_>>(),
-        );
+        let mut query: Vec<(&str, &str)> = vec![("code", code_text.as_str())];
+        if let Some(state) = params.state.as_deref() {
+            query.push(("state", state));
+        }
+        if let Some(iss) = params.issuer.as_deref() {
+            query.push(("iss", iss));
+        }
+        let redirect = crate::compat::pyurl::construct_redirect_uri(&params.redirect_uri, &query);
+        let expires_at = now.plus_seconds(self.lifetimes.code);
+        self.schedule(expires_at.0, Expiring::Code(key));
         self.codes.insert(
             key,
             AuthorizationCode {
                 key,
                 client: client.key,
                 scopes: scopes.into(),
-                expires_at: now.plus_seconds(self.lifetimes.code),
+                expires_at,
                 code_challenge: params.code_challenge,
                 redirect_uri: params.redirect_uri,
                 redirect_uri_provided_explicitly: params.redirect_uri_provided_explicitly,
@@ -327,7 +208,35 @@ impl Provider {
                 description: "Authorization code not found or already used.".to_owned(),
             });
         }
-        Ok(self.issue_pair(client, code.scopes.clone(), now))
+        let (token, family) = self.issue_pair(client, code.scopes.clone(), now, None);
+        let used = UsedCode {
+            client: code.client,
+            code_challenge: code.code_challenge.clone(),
+            family,
+        };
+        self.bury_code(code.key, used);
+        Ok(token)
+    }
+
+    /// The owner and PKCE challenge of a code that was already exchanged, when the profile
+    /// remembers used codes (to tell a valid replay from a guess).
+    pub fn used_code(&self, code: &str) -> Option<(ClientKey, &str)> {
+        let key = parse_prefixed::<16>(self.profile.code_prefix, code).map(CodeKey)?;
+        self.used_codes
+            .get(&key)
+            .map(|u| (u.client, u.code_challenge.as_str()))
+    }
+
+    /// Revoke every token issued from a used code (a valid replay,
+    /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
+    pub fn revoke_code_grant(&mut self, code: &str) {
+        let family = parse_prefixed::<16>(self.profile.code_prefix, code)
+            .map(CodeKey)
+            .and_then(|k| self.used_codes.get(&k))
+            .map(|u| u.family);
+        if let Some(f) = family {
+            self.revoke_family(f);
+        }
     }
 
     /// `load_refresh_token(client, token)` (L220-233).
@@ -341,7 +250,15 @@ impl Provider {
         let key = parse_prefixed::<32>(self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
-        let rec = self.refresh.get(&key).ok_or(Reason::RefreshTokenUnknown)?;
+        let Some(rec) = self.refresh.get(&key) else {
+            if let Some(r) = self.rotated.get(&key).copied()
+                && r.client == client
+            {
+                self.revoke_family(r.family);
+                return Err(Reason::RefreshTokenReused);
+            }
+            return Err(Reason::RefreshTokenUnknown);
+        };
         if rec.token.client != client {
             return Err(Reason::RefreshTokenForeign);
         }
@@ -350,7 +267,7 @@ impl Provider {
             .expires_at
             .is_some_and(|e| now.is_after_seconds(e))
         {
-            self.revoke_internal(None, Some(key));
+            self.revoke_pair(None, Some(key));
             return Err(Reason::RefreshTokenExpired);
         }
         Ok(rec.token.clone())
@@ -373,8 +290,8 @@ impl Provider {
                     .to_owned(),
             });
         }
-        self.revoke_internal(None, Some(token.key));
-        Ok(self.issue_pair(client, scopes.into(), now))
+        let family = self.retire_pair(token.key);
+        Ok(self.issue_pair(client, scopes.into(), now, family).0)
     }
 
     /// `load_access_token(token)` (L292-301) = `verify_token`: no client check; an expired token
@@ -391,7 +308,7 @@ impl Provider {
         let rec = self.access.get(&key).ok_or(Reason::BearerUnknown)?;
         if now.is_after_seconds(rec.token.expires_at) {
             if self.profile.expired_access_revokes_refresh {
-                self.revoke_internal(Some(key), None);
+                self.revoke_pair(Some(key), None);
             } else {
                 self.access.remove(&key);
             }
@@ -403,66 +320,8 @@ impl Provider {
     /// `revoke_token(token)` (L360-369): removes the token and its partner.
     pub fn revoke_token(&mut self, token: &AnyToken) {
         match token {
-            AnyToken::Access(t) => self.revoke_internal(Some(t.key), None),
-            AnyToken::Refresh(t) => self.revoke_internal(None, Some(t.key)),
-        }
-    }
-
-    /// `_revoke_internal` (L318-358): given either member, both tokens disappear.
-    fn revoke_internal(&mut self, access: Option<TokenKey>, refresh: Option<TokenKey>) {
-        if let Some(a) = access
-            && let Some(rec) = self.access.remove(&a)
-            && let Some(r) = rec.refresh
-        {
-            self.refresh.remove(&r);
-        }
-        if let Some(r) = refresh
-            && let Some(rec) = self.refresh.remove(&r)
-            && let Some(a) = rec.access
-        {
-            self.access.remove(&a);
-        }
-    }
-
-    fn issue_pair(&mut self, client: ClientKey, scopes: Scopes, now: UnixMillis) -> OAuthToken {
-        let a = TokenKey(self.rng.bytes());
-        let r = TokenKey(self.rng.bytes());
-        let access_expires = now.plus_seconds(self.lifetimes.access).whole_seconds();
-        let refresh_expires = self
-            .lifetimes
-            .refresh
-            .map(|s| now.plus_seconds(s).whole_seconds());
-        let scope = scopes.join(" ");
-        self.access.insert(
-            a,
-            AccessRecord {
-                token: AccessToken {
-                    key: a,
-                    client,
-                    scopes: scopes.clone(),
-                    expires_at: access_expires,
-                },
-                refresh: Some(r),
-            },
-        );
-        self.refresh.insert(
-            r,
-            RefreshRecord {
-                token: RefreshToken {
-                    key: r,
-                    client,
-                    scopes,
-                    expires_at: refresh_expires,
-                },
-                access: Some(a),
-            },
-        );
-        OAuthToken {
-            access_token: self.access_text(&a),
-            token_type: "Bearer",
-            expires_in: self.lifetimes.access,
-            scope,
-            refresh_token: self.refresh_text(&r),
+            AnyToken::Access(t) => self.revoke_pair(Some(t.key), None),
+            AnyToken::Refresh(t) => self.revoke_pair(None, Some(t.key)),
         }
     }
 }

@@ -1,0 +1,139 @@
+//! The provider's record types, as FastMCP's pydantic models hold them.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::keys::{ClientKey, CodeKey, TokenKey};
+use crate::secret::ClientSecret;
+use crate::time::UnixMillis;
+
+/// An ordered scope list, duplicates kept (FastMCP stores Python lists), shared between the
+/// records issued from one grant.
+pub type Scopes = Arc<[String]>;
+
+/// A registered client (`OAuthClientInformationFull`), as the handlers need it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `client_id`.
+    pub key: ClientKey,
+    /// `client_secret`, unless the method is `none`.
+    pub secret: Option<ClientSecret>,
+    /// `client_secret_expires_at` (`Some(0)`: never).
+    pub secret_expires_at: Option<u64>,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: Option<String>,
+    /// `grant_types`.
+    pub grant_types: Vec<String>,
+    /// `scope` (space separated), if any.
+    pub scope: Option<String>,
+    /// `redirect_uris`, as pydantic serializes them (empty paths preserved).
+    pub redirect_uris: Option<Vec<String>>,
+    /// The record as the registration response shows it (compact JSON).
+    pub record_json: String,
+}
+
+/// A stored authorization code (`AuthorizationCode`).
+#[derive(Debug, Clone)]
+pub struct AuthorizationCode {
+    /// The code's random bytes.
+    pub key: CodeKey,
+    /// The client it was issued to.
+    pub client: ClientKey,
+    /// Granted scopes.
+    pub scopes: Scopes,
+    /// `expires_at = time.time() + code lifetime` (kept in milliseconds, not truncated).
+    pub expires_at: UnixMillis,
+    /// The PKCE `code_challenge`, verbatim.
+    pub code_challenge: String,
+    /// The redirect URI the code was issued for (as serialized by pydantic).
+    pub redirect_uri: String,
+    /// Whether `/authorize` named the redirect URI explicitly.
+    pub redirect_uri_provided_explicitly: bool,
+}
+
+/// A stored access token (`AccessToken`).
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The token's random bytes.
+    pub key: TokenKey,
+    /// Owner.
+    pub client: ClientKey,
+    /// Scopes.
+    pub scopes: Scopes,
+    /// `int(time.time() + access lifetime)`, whole seconds.
+    pub expires_at: u64,
+}
+
+/// A stored refresh token (`RefreshToken`).
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    /// The token's random bytes.
+    pub key: TokenKey,
+    /// Owner.
+    pub client: ClientKey,
+    /// Scopes.
+    pub scopes: Scopes,
+    /// `int(time.time() + refresh lifetime)`, or `None` (never expires).
+    pub expires_at: Option<u64>,
+}
+
+/// Either kind of token, as `revoke_token` takes it.
+#[derive(Debug, Clone)]
+pub enum AnyToken {
+    /// An access token.
+    Access(AccessToken),
+    /// A refresh token.
+    Refresh(RefreshToken),
+}
+
+impl AnyToken {
+    /// The owner.
+    pub fn client(&self) -> ClientKey {
+        match self {
+            Self::Access(t) => t.client,
+            Self::Refresh(t) => t.client,
+        }
+    }
+}
+
+/// `OAuthToken`: the token response, serialized in the SDK's field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OAuthToken {
+    /// The new access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// The configured access lifetime.
+    pub expires_in: u64,
+    /// Granted scopes joined by spaces (`""` when none, D-22).
+    pub scope: String,
+    /// The new refresh token.
+    pub refresh_token: String,
+}
+
+/// `AuthorizeError` / `TokenError`: a protocol error raised by the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    /// The OAuth error code.
+    pub error: &'static str,
+    /// Its description.
+    pub description: String,
+}
+
+/// `AuthorizationParams`: what `/authorize` hands the provider.
+#[derive(Debug, Clone)]
+pub struct AuthorizationParams {
+    /// `state`, echoed in the redirect.
+    pub state: Option<String>,
+    /// Validated scopes, or `None` when `scope` was absent.
+    pub scopes: Option<Vec<String>>,
+    /// The PKCE challenge.
+    pub code_challenge: String,
+    /// The validated redirect URI.
+    pub redirect_uri: String,
+    /// Whether the request named it.
+    pub redirect_uri_provided_explicitly: bool,
+    /// `iss` to add to the redirect ([RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2)), if the profile sends it.
+    pub issuer: Option<String>,
+}
