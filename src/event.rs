@@ -89,6 +89,46 @@ pub struct ResourceRequest {
     pub authorization: Vec<String>,
 }
 
+/// Why a request's body was not read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyFault {
+    /// Longer than the route's limit (the SDK's `RequestBodyLimitMiddleware`: 4 MiB).
+    TooLarge,
+    /// The client stopped sending before the body was complete (disconnect or timeout).
+    Incomplete,
+    /// A form with more than 1000 fields (Starlette's `max_fields`).
+    TooManyFields,
+    /// A form field whose name and value exceed 1 MiB (Starlette's `max_part_size`).
+    FieldTooLarge,
+}
+
+/// A request that is none of the endpoint events: an unknown path, a method the route does not
+/// allow, a CORS preflight, a trailing-slash redirect, or a body the server would not read
+/// ([RFC 9110 §15.5](https://www.rfc-editor.org/rfc/rfc9110#section-15.5)). It carries only what
+/// decides Starlette's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnroutedRequest {
+    /// The method, as sent (case-sensitive).
+    pub method: String,
+    /// The percent-decoded path (ASGI `scope["path"]`).
+    pub path: String,
+    /// The raw query string, without `?` (empty when absent).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub query: String,
+    /// The request headers the answer depends on (lower-case names, wire order): `host` for a
+    /// redirect; `origin` and the `access-control-request-*` headers for CORS.
+    #[serde(default, skip_serializing_if = "is_empty_params")]
+    pub headers: Params,
+    /// Set when the body was not read whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyFault>,
+}
+
+fn is_empty_params(p: &Params) -> bool {
+    p.0.is_empty()
+}
+
 /// One input to the model: an HTTP request to one of the server's endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -107,6 +147,8 @@ pub enum Event {
     Revoke(RevokeRequest),
     /// A request to the protected resource.
     Resource(ResourceRequest),
+    /// Any other request: answered by the router and middleware, not by an endpoint.
+    Unrouted(UnroutedRequest),
 }
 
 impl Event {
@@ -120,6 +162,7 @@ impl Event {
             Self::Token(_) => "token",
             Self::Revoke(_) => "revoke",
             Self::Resource(_) => "resource",
+            Self::Unrouted(_) => "unrouted",
         }
     }
 }

@@ -36,18 +36,24 @@
 //! Around the model: [`trace`] (the versioned JSON Lines trace format and replay) and [`generate`]
 //! (realistic random flows).
 
+pub mod check;
 pub mod compat;
 pub mod config;
 mod endpoint;
 pub mod error;
 pub mod event;
 pub mod generate;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod invariant;
 pub mod keys;
 pub mod output;
 pub mod profile;
 pub mod provider;
 pub mod rng;
 pub mod secret;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod server;
 pub mod summary;
 pub mod time;
@@ -58,8 +64,8 @@ pub use endpoint::resource::MCP_INITIALIZE_RESULT;
 pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
 pub use event::{
-    AuthorizeMethod, AuthorizeRequest, Event, Params, RegisterRequest, ResourceRequest,
-    RevokeRequest, TokenRequest,
+    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, Params, RegisterRequest, ResourceRequest,
+    RevokeRequest, TokenRequest, UnroutedRequest,
 };
 pub use output::{Output, Reason};
 pub use profile::Profile;

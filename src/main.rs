@@ -38,6 +38,36 @@ enum Command {
         /// The trace file.
         file: PathBuf,
     },
+    /// Serve the model over HTTP like FastMCP 4.2.3: every request one step of a recorded,
+    /// replayable session; the clock optionally manual (`/_oracle/clock`).
+    #[cfg(feature = "serve")]
+    Serve(cli::serve::ServeArgs),
+    /// Check every security invariant over generated flows through the model: a summary table
+    /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
+    /// and saved. Exit 0 when nothing broke, 1 otherwise.
+    Check {
+        /// Server profile.
+        #[arg(long, default_value = "fastmcp")]
+        profile: String,
+        /// Number of generated flows.
+        #[arg(long, default_value_t = 200)]
+        cases: u64,
+        /// Steps per flow.
+        #[arg(long, default_value_t = 60)]
+        steps: usize,
+        /// Campaign seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Where minimal traces are saved.
+        #[arg(long, default_value = "oauth-oracle-failures")]
+        out_dir: PathBuf,
+        /// Report violations without shrinking them.
+        #[arg(long)]
+        no_shrink: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,5 +80,24 @@ fn main() -> ExitCode {
             output,
         } => cli::run::run(seed, steps, &profile, output),
         Command::Replay { file } => cli::replay::replay_file(&file),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => cli::serve::serve(args),
+        Command::Check {
+            profile,
+            cases,
+            steps,
+            seed,
+            json,
+            out_dir,
+            no_shrink,
+        } => cli::check::check(&cli::check::CheckArgs {
+            profile,
+            cases,
+            steps,
+            seed,
+            json,
+            out_dir,
+            no_shrink,
+        }),
     }
 }

@@ -1,7 +1,7 @@
 //! [`AuthServer`]: the model, and its one transition function.
 
 use crate::config::Config;
-use crate::endpoint::{Ctx, authorize, metadata, register, resource, revoke, token};
+use crate::endpoint::{Ctx, authorize, metadata, register, resource, revoke, routing, token};
 use crate::error::ConfigError;
 use crate::event::{AuthorizeRequest, Event};
 use crate::output::Output;
@@ -68,6 +68,7 @@ impl AuthServer {
             Event::Token(t) => token::handle_token(&mut ctx, t),
             Event::Revoke(r) => revoke::handle_revoke(&mut ctx, r),
             Event::Resource(r) => resource::handle_resource(&mut ctx, r),
+            Event::Unrouted(u) => routing::handle_unrouted(ctx.config, u),
         }
     }
 

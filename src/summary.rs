@@ -136,6 +136,7 @@ impl Redactor {
                 let auth: Vec<String> = r.authorization.iter().map(|a| self.redact(a)).collect();
                 format!("POST /mcp [{}]", auth.join(", "))
             }
+            Event::Unrouted(u) => format!("{} {} (unrouted)", u.method, u.path),
         }
     }
 
@@ -172,6 +173,8 @@ impl Redactor {
                 s.push(' ');
                 s.push_str(&parts.join(" "));
             }
+        } else if o.header("content-type") == Some("text/event-stream") {
+            s.push_str(" (event stream)");
         } else if !o.body.is_empty() {
             s.push_str(&format!(" {:?}", o.body));
         }

@@ -1,4 +1,7 @@
 //! The command line: one module per command.
 
+pub(crate) mod check;
 pub(crate) mod replay;
 pub(crate) mod run;
+#[cfg(feature = "serve")]
+pub(crate) mod serve;

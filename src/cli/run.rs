@@ -18,7 +18,7 @@ pub(crate) fn run(seed: u64, steps: usize, profile: &str, output: Option<PathBuf
     };
     let config = Config {
         seed: Seed::from_u64(seed),
-        ..Config::default()
+        ..Config::for_profile(&profile)
     };
     let generator = match Generator::new(profile, config) {
         Ok(g) => g,

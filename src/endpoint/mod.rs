@@ -9,6 +9,7 @@ pub(crate) mod redirect;
 pub(crate) mod register;
 pub(crate) mod resource;
 pub(crate) mod revoke;
+pub(crate) mod routing;
 pub(crate) mod token;
 pub(crate) mod validate;
 

@@ -11,8 +11,8 @@ use crate::output::{Output, Reason};
 
 const INVALID_TOKEN_DESCRIPTION: &str = "Authentication failed. The provided bearer token is invalid, expired, or no longer recognized by the server. To resolve: clear authentication tokens in your MCP client and reconnect. Your client should automatically re-register and obtain new tokens.";
 
-/// The body of a successful MCP `initialize` answered by the resource.
-pub const MCP_INITIALIZE_RESULT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"oauth-oracle","version":"0.1.0"}}}"#;
+/// The JSON-RPC result of a successful MCP `initialize`, with FastMCP 4.2.3's capabilities.
+pub const MCP_INITIALIZE_RESULT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"logging":{},"prompts":{"listChanged":true},"resources":{"subscribe":false,"listChanged":true},"tools":{"listChanged":true}},"serverInfo":{"name":"oauth-oracle","version":"4.2.3"}}}"#;
 
 fn starts_with_bearer(value: &str) -> bool {
     value.len() >= 7 && value.as_bytes()[..7].eq_ignore_ascii_case(b"bearer ")
@@ -99,9 +99,14 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
             );
         }
     }
+    // The streamable-HTTP answer to `initialize`, as FastMCP frames it (one SSE message). The
+    // `mcp-session-id` header FastMCP adds is random and belongs to the MCP layer: not modelled.
     Output::new(
         200,
-        &[("content-type", "application/json")],
-        MCP_INITIALIZE_RESULT.to_owned(),
+        &[
+            ("cache-control", "no-cache, no-transform"),
+            ("content-type", "text/event-stream"),
+        ],
+        format!("event: message\r\ndata: {MCP_INITIALIZE_RESULT}\r\n\r\n"),
     )
 }

@@ -258,6 +258,19 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
     let token_text = form.get("refresh_token").unwrap_or_default();
     let token = match ctx.provider.load_refresh_token(client, token_text, ctx.now) {
         Ok(t) => t,
+        Err(Reason::RefreshTokenUnknown)
+            if ctx.profile.refresh_reuse_revokes_family
+                && ctx.provider.detect_refresh_reuse(client, token_text) =>
+        {
+            let description = "refresh token does not exist";
+            return token_error(
+                ctx,
+                400,
+                "invalid_grant",
+                description,
+                Reason::RefreshTokenReused,
+            );
+        }
         Err(reason) => {
             return token_error(
                 ctx,

@@ -38,7 +38,7 @@ struct CodeInfo {
     step: usize,
     client: usize,
     verifier: String,
-    explicit: bool,
+    redirect: Option<String>,
     issued: UnixMillis,
 }
 

@@ -32,6 +32,8 @@ impl Generator {
             2 => r#"{"redirect_uris":["http://localhost:9999/cb"],"#.to_owned(),
             3 => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "grant_types": ["authorization_code"], "scope": scope}).to_string(),
             4 => json!({"redirect_uris": [REDIRECT, "http://localhost:9999/other"], "token_endpoint_auth_method": method}).to_string(),
+            5 => json!({"redirect_uris": ["javascript:alert(1)"], "token_endpoint_auth_method": "none"}).to_string(),
+            6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
             _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
         };
@@ -63,52 +65,90 @@ impl Generator {
     fn authorize(&mut self) -> Value {
         let c = self.below(self.clients.len());
         let info = self.clients[c].clone();
-        let verifier = format!(
+        let mut verifier = format!(
             "verifier-{:016x}-{:016x}-{:08x}",
             self.rng_u64(),
             self.rng_u64(),
             self.below(1 << 30)
         );
-        let challenge = s256_challenge(&verifier);
-        let explicit = self.chance(70);
-        let mut params = vec![
-            json!(["response_type", "code"]),
-            json!(["client_id", r(info.step, Field::ClientId)]),
-            json!(["code_challenge", challenge]),
-        ];
-        if explicit {
-            params.push(json!(["redirect_uri", REDIRECT]));
-        }
-        if self.chance(60) {
-            params.push(json!(["code_challenge_method", "S256"]));
-        }
+        let mut redirect = self.chance(70).then(|| REDIRECT.to_owned());
+        let mut method = self.chance(60).then_some("S256");
+        let mut scope = None;
         if !info.scope.is_empty() && self.chance(80) {
             let n = 1 + self.below(info.scope.len());
-            params.push(json!(["scope", info.scope[..n].join(" ")]));
+            scope = Some(info.scope[..n].join(" "));
         }
-        if self.chance(70) {
-            params.push(json!(["state", format!("st{}", self.below(1000))]));
-        }
-        match self.below(14) {
-            0 => params.push(json!(["redirect_uri", "http://localhost:1234/cb"])),
-            1 => params.retain(|p| p[0] != "code_challenge"),
-            2 => params.push(json!(["code_challenge_method", "plain"])),
-            3 => params[1] = json!(["client_id", "no-such-client"]),
-            4 => params.push(json!(["scope", "admin"])),
-            5 => params[0] = json!(["response_type", "token"]),
-            6 => params.push(json!(["redirect_uri", "not a url"])),
-            _ => {
-                self.pending_code = Some(CodeInfo {
-                    step: 0,
-                    client: c,
-                    verifier,
-                    explicit,
-                    issued: self.now,
-                });
+        let mut state = self.chance(70).then(|| format!("st{}", self.below(1000)));
+        let mut extra: Vec<Value> = Vec::new();
+        let mut client_id = r(info.step, Field::ClientId);
+        let mut response_type = "code";
+        let mut issues_code = true;
+        let mut challenge_override = None;
+        match self.below(24) {
+            // Wrong moves that never yield a code.
+            0 => challenge_override = Some(None),
+            1 => method = Some("plain"),
+            2 => client_id = json!("no-such-client"),
+            3 => scope = Some("admin".to_owned()),
+            4 => response_type = "token",
+            5 => redirect = Some("not a url".to_owned()),
+            6 => redirect = Some("http://localhost:9999/other".to_owned()),
+            // Moves whose outcome depends on the profile.
+            7 => {
+                redirect = Some("http://localhost:1234/cb".to_owned());
+                method = Some("S256");
             }
+            8 => redirect = Some("HTTP://LOCALHOST:9999/cb".to_owned()),
+            9 => challenge_override = Some(Some("abc".to_owned())),
+            10 => verifier = "short".to_owned(),
+            11 => {
+                let s = state.take().unwrap_or_else(|| "first".to_owned());
+                extra.push(json!(["state", s]));
+                state = Some("second".to_owned());
+            }
+            _ => {}
         }
-        let method = if self.chance(20) { "POST" } else { "GET" };
-        json!({"kind": "authorize", "method": method, "params": params})
+        if matches!(challenge_override, Some(None))
+            || response_type != "code"
+            || method == Some("plain")
+        {
+            issues_code = false;
+        }
+        let challenge = match challenge_override {
+            Some(c) => c,
+            None => Some(s256_challenge(&verifier)),
+        };
+        let mut params = vec![
+            json!(["response_type", response_type]),
+            json!(["client_id", client_id]),
+        ];
+        if let Some(ch) = challenge {
+            params.push(json!(["code_challenge", ch]));
+        }
+        if let Some(r) = &redirect {
+            params.push(json!(["redirect_uri", r]));
+        }
+        if let Some(m) = method {
+            params.push(json!(["code_challenge_method", m]));
+        }
+        if let Some(sc) = scope {
+            params.push(json!(["scope", sc]));
+        }
+        params.extend(extra);
+        if let Some(st) = state {
+            params.push(json!(["state", st]));
+        }
+        if issues_code {
+            self.pending_code = Some(CodeInfo {
+                step: 0,
+                client: c,
+                verifier,
+                redirect,
+                issued: self.now,
+            });
+        }
+        let http_method = if self.chance(20) { "POST" } else { "GET" };
+        json!({"kind": "authorize", "method": http_method, "params": params})
     }
 
     fn exchange_code(&mut self) -> Value {
@@ -126,17 +166,24 @@ impl Generator {
         form.insert(0, json!(["grant_type", "authorization_code"]));
         form.push(json!(["code", r(code.step, Field::Code)]));
         let mut verifier = code.verifier.clone();
-        let mut explicit = code.explicit;
-        match self.below(12) {
+        let mut redirect = code.redirect.clone();
+        match self.below(16) {
             0 => verifier.push('x'),
-            1 => explicit = !explicit,
+            1 => {
+                redirect = if redirect.is_some() {
+                    None
+                } else {
+                    Some(REDIRECT.to_owned())
+                }
+            }
             2 => form.retain(|p| p[0] != "code"),
+            3 => redirect = Some("http://localhost:9999/cb/".to_owned()),
+            4 => redirect = redirect.map(|_| REDIRECT.to_owned()),
+            5 => form[0] = json!(["grant_type", "password"]),
             _ => {}
         }
-        if self.chance(3) {
-            form.push(json!(["redirect_uri", "http://localhost:9999/cb/"]));
-        } else if explicit {
-            form.push(json!(["redirect_uri", REDIRECT]));
+        if let Some(r) = redirect {
+            form.push(json!(["redirect_uri", r]));
         }
         if !self.chance(3) {
             form.push(json!(["code_verifier", verifier]));
@@ -173,14 +220,16 @@ impl Generator {
         let Some(pair) = self.pick(&self.pairs.clone()) else {
             return self.resource();
         };
-        let c = if self.chance(10) {
+        let access_ttl = self.trace.header.config.lifetimes.access;
+        let expired = self.now > pair.issued.plus_seconds(access_ttl);
+        let c = if self.chance(if expired { 40 } else { 10 }) {
             self.below(self.clients.len())
         } else {
             pair.client
         };
         let wrong = self.chance(5);
         let (mut form, authorization) = self.auth(c, wrong);
-        let field = if self.chance(50) {
+        let field = if self.chance(if expired { 80 } else { 50 }) {
             Field::AccessToken
         } else {
             Field::RefreshToken

@@ -250,15 +250,7 @@ impl Provider {
         let key = parse_prefixed::<32>(self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
-        let Some(rec) = self.refresh.get(&key) else {
-            if let Some(r) = self.rotated.get(&key).copied()
-                && r.client == client
-            {
-                self.revoke_family(r.family);
-                return Err(Reason::RefreshTokenReused);
-            }
-            return Err(Reason::RefreshTokenUnknown);
-        };
+        let rec = self.refresh.get(&key).ok_or(Reason::RefreshTokenUnknown)?;
         if rec.token.client != client {
             return Err(Reason::RefreshTokenForeign);
         }
@@ -271,6 +263,23 @@ impl Provider {
             return Err(Reason::RefreshTokenExpired);
         }
         Ok(rec.token.clone())
+    }
+
+    /// Whether `token` is a refresh token of `client` that was rotated away; if so its family's
+    /// live pair is revoked (reuse detection at the token endpoint,
+    /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    pub fn detect_refresh_reuse(&mut self, client: ClientKey, token: &str) -> bool {
+        let Some(key) = parse_prefixed::<32>(self.profile.refresh_prefix, token).map(TokenKey)
+        else {
+            return false;
+        };
+        match self.rotated.get(&key).copied() {
+            Some(r) if r.client == client => {
+                self.revoke_family(r.family);
+                true
+            }
+            Some(_) | None => false,
+        }
     }
 
     /// `exchange_refresh_token(client, refresh_token, scopes)` (L235-290): subset check, then

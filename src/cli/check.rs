@@ -1,0 +1,169 @@
+//! `oauth-oracle check`: an invariant campaign over the model.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use oauth_oracle::check::{Campaign, Report};
+use oauth_oracle::invariant::{CATALOG, invariant};
+use oauth_oracle::summary::Redactor;
+use oauth_oracle::trace::resolve_event;
+use oauth_oracle::{Config, Output, Profile};
+
+/// Options of `check`.
+pub(crate) struct CheckArgs {
+    pub(crate) profile: String,
+    pub(crate) cases: u64,
+    pub(crate) steps: usize,
+    pub(crate) seed: u64,
+    pub(crate) json: bool,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) no_shrink: bool,
+}
+
+/// Run the campaign; exit 0 when no invariant broke, 1 otherwise, 2 on bad options or I/O errors.
+pub(crate) fn check(args: &CheckArgs) -> ExitCode {
+    let profile = match Profile::by_name(&args.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let campaign = Campaign {
+        config: Config::for_profile(&profile),
+        profile,
+        cases: args.cases,
+        steps: args.steps,
+        seed: args.seed,
+        shrink: !args.no_shrink,
+    };
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.cases)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} cases  {msg}  [{elapsed_precise}, eta {eta}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = campaign.run(|_, r| {
+        bar.inc(1);
+        bar.set_message(format!("{} steps, {} broken", r.steps, r.failures.len()));
+    });
+    bar.finish_and_clear();
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = save_failures(&report, &args.out_dir) {
+        eprintln!(
+            "error: saving minimal traces in {}: {e}",
+            args.out_dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print_table(&report);
+        for f in &report.failures {
+            print_failure(f, &args.out_dir);
+        }
+    }
+    if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn trace_path(dir: &std::path::Path, invariant: &str) -> PathBuf {
+    dir.join(format!("{invariant}.jsonl"))
+}
+
+fn save_failures(report: &Report, dir: &std::path::Path) -> std::io::Result<()> {
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for f in &report.failures {
+        std::fs::write(trace_path(dir, f.invariant), f.minimal.to_jsonl())?;
+    }
+    Ok(())
+}
+
+fn print_table(report: &Report) {
+    println!(
+        "profile {}: {} cases, {} steps, {} invariants broken\n",
+        report.profile,
+        report.cases,
+        report.steps,
+        report.failures.len()
+    );
+    println!(
+        "{:<38} {:<7} {:>10} {:>10}  citation",
+        "invariant", "level", "checks", "violations"
+    );
+    for inv in CATALOG {
+        let t = report.tallies.get(inv.id).copied().unwrap_or_default();
+        let mark = if t.violations > 0 {
+            "FAIL"
+        } else if t.checks == 0 {
+            "-"
+        } else {
+            "ok"
+        };
+        println!(
+            "{:<38} {:<7} {:>10} {:>10}  {:<4} {}",
+            inv.id,
+            inv.level.as_str(),
+            t.checks,
+            t.violations,
+            mark,
+            inv.citation
+        );
+    }
+}
+
+fn print_failure(f: &oauth_oracle::check::Failure, dir: &std::path::Path) {
+    let inv = invariant(f.invariant);
+    println!(
+        "\n{} [{}] {} — case {}: {}\n  minimal trace ({} steps), saved as {}:",
+        f.invariant,
+        inv.map_or("", |i| i.level.as_str()),
+        inv.map_or("", |i| i.summary),
+        f.case,
+        f.detail,
+        f.minimal_steps,
+        trace_path(dir, f.invariant).display()
+    );
+    let mut r = Redactor::new();
+    let mut outputs: Vec<Output> = Vec::new();
+    let start = f
+        .minimal
+        .steps
+        .first()
+        .map_or(oauth_oracle::UnixMillis(0), |s| s.at);
+    for (i, s) in f.minimal.steps.iter().enumerate() {
+        if let Ok(e) = resolve_event(&s.event, &outputs, i + 2) {
+            println!(
+                "  {}",
+                r.line(s.step, start, s.at, &e, &s.output)
+                    .replace('\n', "\n  ")
+            );
+        }
+        outputs.push(s.output.clone());
+    }
+}

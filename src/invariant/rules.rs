@@ -1,0 +1,640 @@
+//! The rules, per endpoint: what each observed step must satisfy given the ledger.
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::ledger::{Cause, Checker, ClientFacts, CodeFacts};
+use crate::compat::pyurl::{parse_qsl, unquote};
+use crate::compat::url_model::any_url;
+use crate::endpoint::redirect::{exact_match, refused_at_registration};
+use crate::endpoint::token::s256_challenge;
+use crate::endpoint::validate::{first_repeated, is_pkce_syntax};
+use crate::event::Params;
+use crate::output::Output;
+
+fn json(o: &Output) -> Value {
+    serde_json::from_str(&o.body).unwrap_or_default()
+}
+
+fn error_of(o: &Output) -> Option<String> {
+    json(o)
+        .get("error")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn location_query(o: &Output) -> Option<(String, Vec<(String, String)>)> {
+    let loc = o.header("location")?;
+    let no_frag = loc.split('#').next().unwrap_or(loc);
+    let (base, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
+    Some((base.to_owned(), parse_qsl(query, true)))
+}
+
+fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    q.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether two URIs name the same registered redirect: exactly (loopback ports aside) or after
+/// URL normalisation.
+fn same_uri(registered: &str, other: &str) -> bool {
+    exact_match(registered, other)
+        || matches!((any_url(registered, false), any_url(other, false)), (Ok(a), Ok(b)) if a == b)
+}
+
+impl Checker {
+    pub(super) fn on_as_metadata(&mut self, o: &Output) {
+        if o.status != 200 {
+            return;
+        }
+        let body = json(o);
+        let issuer = body
+            .get("issuer")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let expected = self.exp.issuer.clone();
+        self.check("issuer-identity", issuer == expected, || {
+            format!("issuer {issuer:?}, expected {expected:?}")
+        });
+        let methods = match body
+            .get("token_endpoint_auth_methods_supported")
+            .and_then(Value::as_array)
+        {
+            Some(m) => m
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            None => vec!["client_secret_basic".to_owned()],
+        };
+        self.advertised_auth_methods = Some(methods);
+    }
+
+    pub(super) fn on_register(&mut self, body: &str, o: &Output) {
+        if o.status != 201 {
+            return;
+        }
+        let req: Value = serde_json::from_str(body).unwrap_or_default();
+        let resp = json(o);
+        let uris: Vec<String> = req
+            .get("redirect_uris")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refused = uris
+            .iter()
+            .find(|u| refused_at_registration(u).is_some())
+            .cloned();
+        self.check("registration-redirect-policy", refused.is_none(), || {
+            format!("registered redirect URI {:?}", refused.unwrap_or_default())
+        });
+        let secret = resp
+            .get("client_secret")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let method = resp
+            .get("token_endpoint_auth_method")
+            .or_else(|| req.get("token_endpoint_auth_method"))
+            .and_then(Value::as_str)
+            .unwrap_or("client_secret_basic")
+            .to_owned();
+        if secret.is_some() {
+            let no_store = o
+                .header("cache-control")
+                .is_some_and(|c| c.contains("no-store"));
+            self.check("registration-no-store", no_store, || {
+                "201 with a client_secret and no Cache-Control: no-store".into()
+            });
+            let states_expiry = resp.get("client_secret_expires_at").is_some();
+            self.check("secret-expiry-present", states_expiry, || {
+                "client_secret without client_secret_expires_at".into()
+            });
+        }
+        if method == "none" {
+            self.check("public-clients-get-no-secret", secret.is_none(), || {
+                "a public client got a client_secret".into()
+            });
+        }
+        let Some(id) = resp
+            .get("client_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return;
+        };
+        self.fresh_value("client id", &id);
+        if let Some(s) = &secret {
+            self.fresh_value("client secret", s);
+        }
+        let scope = resp
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split(' ').map(str::to_owned).collect());
+        self.clients.insert(
+            id,
+            ClientFacts {
+                method,
+                secret,
+                redirect_uris: uris,
+                scope,
+            },
+        );
+    }
+
+    pub(super) fn on_authorize(&mut self, params: &Params, o: &Output) {
+        let client_id = params.get("client_id").unwrap_or_default().to_owned();
+        let client = self.clients.get(&client_id).cloned();
+        let redirect = params.get("redirect_uri").map(str::to_owned);
+        let state = params.get("state").map(str::to_owned);
+        if o.status != 302 {
+            self.loopback_refusal(params, client.as_ref());
+            return;
+        }
+        let Some((base, query)) = location_query(o) else {
+            return;
+        };
+        let registered = client
+            .as_ref()
+            .map(|c| c.redirect_uris.clone())
+            .unwrap_or_default();
+        let validated = registered.iter().any(|r| same_uri(r, &base));
+        self.check("no-redirect-to-unvalidated-uri", validated, || {
+            format!("redirected to {base:?}, not registered for {client_id:?}")
+        });
+        let echoed = get(&query, "state").map(str::to_owned);
+        self.check("state-echoed", echoed == state, || {
+            format!("state {echoed:?} for request state {state:?}")
+        });
+        let iss = get(&query, "iss").map(str::to_owned);
+        let issuer = self.exp.issuer.clone();
+        self.check(
+            "iss-in-authorization-response",
+            iss.as_deref() == Some(issuer.as_str()),
+            || format!("iss {iss:?}, expected {issuer:?}"),
+        );
+        let Some(code) = get(&query, "code").map(str::to_owned) else {
+            return;
+        };
+        let repeated = first_repeated(params).map(str::to_owned);
+        self.check("repeated-parameters-refused", repeated.is_none(), || {
+            format!("code issued with parameter {repeated:?} repeated")
+        });
+        let exact = match &redirect {
+            Some(r) => registered.iter().any(|reg| exact_match(reg, r)),
+            None => registered.len() == 1,
+        };
+        self.check("redirect-exact-match", exact, || {
+            format!("code issued for redirect_uri {redirect:?}, registered {registered:?}")
+        });
+        let challenge = params.get("code_challenge").map(str::to_owned);
+        let method = params.get("code_challenge_method").map(str::to_owned);
+        self.check("pkce-required", challenge.is_some(), || {
+            "code issued without code_challenge".into()
+        });
+        self.check(
+            "pkce-plain-refused",
+            method.as_deref() != Some("plain"),
+            || "code issued for method plain".into(),
+        );
+        self.check("pkce-absent-method-is-plain", method.is_some(), || {
+            "code issued without code_challenge_method (plain)".into()
+        });
+        if let Some(c) = &challenge {
+            self.check("pkce-challenge-syntax", is_pkce_syntax(c), || {
+                format!("code issued for challenge {c:?}")
+            });
+        }
+        self.fresh_value("code", &code);
+        let facts = CodeFacts {
+            client: client_id,
+            redirect,
+            challenge,
+            method,
+            issued_at: self.now,
+            grant: None,
+        };
+        self.codes.insert(code, facts);
+    }
+
+    /// `loopback-any-port`: a valid request whose redirect URI differs from a registered loopback
+    /// one only by its port must not be refused.
+    fn loopback_refusal(&mut self, params: &Params, client: Option<&ClientFacts>) {
+        let (Some(c), Some(r)) = (client, params.get("redirect_uri")) else {
+            return;
+        };
+        let port_variant = c
+            .redirect_uris
+            .iter()
+            .any(|reg| reg != r && exact_match(reg, r));
+        let otherwise_valid = params.get("response_type") == Some("code")
+            && params.get("code_challenge").is_some_and(is_pkce_syntax)
+            && params.get("code_challenge_method") == Some("S256")
+            && first_repeated(params).is_none()
+            && params.get("scope").is_none_or(|s| {
+                c.scope
+                    .as_ref()
+                    .is_some_and(|allowed| s.split(' ').all(|x| allowed.iter().any(|a| a == x)))
+            });
+        if port_variant && otherwise_valid {
+            self.check("loopback-any-port", false, || {
+                format!("loopback redirect {r:?} refused for another port")
+            });
+        } else if port_variant {
+            self.check("loopback-any-port", true, String::new);
+        }
+    }
+
+    /// Whether the request carries `client`'s exact credentials by its registered method.
+    fn authenticates(
+        &self,
+        form: &Params,
+        authorization: Option<&str>,
+        client: &ClientFacts,
+        id: &str,
+    ) -> bool {
+        match (client.method.as_str(), &client.secret) {
+            ("none", _) | (_, None) => true,
+            ("client_secret_basic", Some(secret)) => authorization
+                .and_then(|h| h.strip_prefix("Basic "))
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .and_then(|s| s.split_once(':').map(|(i, p)| (unquote(i), unquote(p))))
+                .is_some_and(|(i, p)| i == id && &p == secret),
+            (_, Some(secret)) => form.get("client_secret") == Some(secret.as_str()),
+        }
+    }
+
+    pub(super) fn on_token(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
+        let client_id = form.get("client_id").unwrap_or_default().to_owned();
+        let client = self.clients.get(&client_id).cloned();
+        let auth_ok = client
+            .as_ref()
+            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id));
+        let grant_type = form.get("grant_type").unwrap_or_default().to_owned();
+        if o.status == 200 {
+            let no_store = o
+                .header("cache-control")
+                .is_some_and(|c| c.contains("no-store"));
+            self.check("token-response-no-store", no_store, || {
+                "token response without Cache-Control: no-store".into()
+            });
+            let repeated = first_repeated(form).map(str::to_owned);
+            self.check("repeated-parameters-refused", repeated.is_none(), || {
+                format!("tokens issued with parameter {repeated:?} repeated")
+            });
+            self.check("client-authentication", auth_ok, || {
+                format!("tokens issued to {client_id:?} without its credentials")
+            });
+            if let (Some(c), Some(adv)) = (&client, &self.advertised_auth_methods)
+                && c.method == "none"
+            {
+                let listed = adv.iter().any(|m| m == "none");
+                self.check("metadata-truthful-auth-methods", listed, || {
+                    "public client served, 'none' not advertised".into()
+                });
+            }
+        } else {
+            self.token_error_rules(form, authorization, o, &grant_type);
+        }
+        match grant_type.as_str() {
+            "authorization_code" => self.code_grant(form, o, &client_id, auth_ok),
+            "refresh_token" => self.refresh_grant(form, o, &client_id, auth_ok),
+            _ => {}
+        }
+    }
+
+    fn token_error_rules(
+        &mut self,
+        form: &Params,
+        authorization: Option<&str>,
+        o: &Output,
+        grant_type: &str,
+    ) {
+        let error = error_of(o).unwrap_or_default();
+        let status = o.status;
+        let status_ok = if error == "invalid_client" {
+            status == 400 || status == 401
+        } else {
+            status == 400
+        };
+        self.check("token-error-status", status_ok, || {
+            format!("{error} answered with HTTP {status}")
+        });
+        if status == 401 && error == "invalid_client" && authorization.is_some() {
+            let challenged = o.header("www-authenticate").is_some();
+            self.check("invalid-client-challenge", challenged, || {
+                "401 invalid_client without WWW-Authenticate".into()
+            });
+        }
+        let known = [
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        ];
+        if form.get("grant_type").is_some()
+            && !known.contains(&grant_type)
+            && error != "invalid_client"
+        {
+            self.check(
+                "unsupported-grant-type-error",
+                error == "unsupported_grant_type",
+                || format!("grant_type {grant_type:?} answered {error}"),
+            );
+        }
+    }
+
+    fn code_grant(&mut self, form: &Params, o: &Output, client_id: &str, auth_ok: bool) {
+        let code = form.get("code").unwrap_or_default();
+        let Some(facts) = self.codes.get(code).cloned() else {
+            return;
+        };
+        let verifier = form.get("code_verifier").unwrap_or_default();
+        let pkce_ok = match (facts.method.as_deref(), &facts.challenge) {
+            (Some("plain"), Some(c)) => verifier == c,
+            (_, Some(c)) => s256_challenge(verifier) == *c,
+            (_, None) => true,
+        };
+        let redirect = form.get("redirect_uri").map(str::to_owned);
+        if o.status != 200 {
+            let error = error_of(o).unwrap_or_default();
+            let live = facts.grant.is_none()
+                && self.now <= facts.issued_at + self.exp.lifetimes.code * 1000;
+            let well_formed = form.get("code_verifier").is_some() && first_repeated(form).is_none();
+            if live
+                && well_formed
+                && facts.client == client_id
+                && redirect != facts.redirect
+                && error != "invalid_client"
+            {
+                self.check(
+                    "redirect-mismatch-is-invalid-grant",
+                    error == "invalid_grant",
+                    || format!("redirect_uri mismatch answered {error}"),
+                );
+            }
+            if let Some(g) = facts.grant
+                && facts.client == client_id
+                && auth_ok
+                && pkce_ok
+            {
+                self.grants[g].get_or_insert(Cause::CodeReplayed);
+            }
+            return;
+        }
+        self.check("code-single-use", facts.grant.is_none(), || {
+            "a used code yielded tokens again".into()
+        });
+        self.check("code-client-binding", facts.client == client_id, || {
+            format!("code of {:?} redeemed by {client_id:?}", facts.client)
+        });
+        let deadline = facts.issued_at + self.exp.lifetimes.code * 1000;
+        let now = self.now;
+        self.check("code-expires", now <= deadline, || {
+            format!("code redeemed {} ms after expiry", now - deadline)
+        });
+        self.check("pkce-verified", pkce_ok, || {
+            "tokens issued for a wrong code_verifier".into()
+        });
+        self.check("pkce-verifier-syntax", is_pkce_syntax(verifier), || {
+            format!("tokens issued for verifier {verifier:?}")
+        });
+        let same = redirect == facts.redirect;
+        self.check("redirect-uri-bound-to-code", same, || {
+            format!(
+                "redirect_uri {redirect:?} at /token, {:?} at /authorize",
+                facts.redirect
+            )
+        });
+        if let Some(g) = facts.grant {
+            self.grants[g].get_or_insert(Cause::CodeReplayed);
+        }
+        let grant = self.new_grant();
+        if let Some(c) = self.codes.get_mut(code) {
+            c.grant = Some(grant);
+        }
+        self.record_pair(client_id, grant, o);
+    }
+
+    fn refresh_grant(&mut self, form: &Params, o: &Output, client_id: &str, auth_ok: bool) {
+        let presented = form.get("refresh_token").unwrap_or_default().to_owned();
+        let Some(rt) = self.refresh.get(&presented).cloned() else {
+            return;
+        };
+        if o.status != 200 {
+            let error = error_of(o).unwrap_or_default();
+            if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
+                self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
+            }
+            let believed_live =
+                rt.dead.is_none() && self.grants[rt.grant].is_none() && !self.refresh_expired(&rt);
+            let scope_ok = form
+                .get("scope")
+                .filter(|s| !s.is_empty())
+                .is_none_or(|s| s.split(' ').all(|x| rt.scopes.iter().any(|y| y == x)));
+            if error == "invalid_grant"
+                && believed_live
+                && rt.client == client_id
+                && auth_ok
+                && scope_ok
+            {
+                match rt.partner_presented_expired {
+                    Some(true) => self.check("revocation-owner-only", false, || "another client destroyed this refresh token by presenting its expired access token".into()),
+                    Some(false) => self.check("expired-access-keeps-refresh", false, || "the refresh token died when its expired access token was presented".into()),
+                    None => {}
+                }
+            }
+            return;
+        }
+        self.check("refresh-client-binding", rt.client == client_id, || {
+            format!("refresh token of {:?} used by {client_id:?}", rt.client)
+        });
+        self.check(
+            "refresh-rotated-dead",
+            rt.dead != Some(Cause::Rotated),
+            || "a rotated refresh token worked again".into(),
+        );
+        self.dead_token_rules(rt.dead, rt.grant, "refresh token");
+        let expired = self.refresh_expired(&rt);
+        self.check("expired-refresh-dead", !expired, || {
+            "an expired refresh token worked".into()
+        });
+        let finite = self.exp.lifetimes.refresh.is_some();
+        self.check("refresh-expires", finite, || {
+            "refresh tokens are issued without a lifetime".into()
+        });
+        let granted: Vec<String> = json(o)
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let widened = granted.iter().find(|s| !rt.scopes.contains(s)).cloned();
+        self.check("refresh-scope-no-widening", widened.is_none(), || {
+            format!("refresh granted scope {widened:?} beyond {:?}", rt.scopes)
+        });
+        self.kill_pair(rt.partner.clone(), Some(presented), Cause::Rotated);
+        self.record_pair(client_id, rt.grant, o);
+    }
+
+    /// The rules about tokens the ledger knows to be dead (revoked, or their grant revoked).
+    fn dead_token_rules(&mut self, dead: Option<Cause>, grant: usize, what: &str) {
+        self.check("revoked-stays-dead", dead != Some(Cause::Revoked), || {
+            format!("a revoked {what} worked")
+        });
+        self.check(
+            "revocation-cascades",
+            dead != Some(Cause::PartnerRevoked),
+            || format!("a {what} whose partner was revoked worked"),
+        );
+        let g = self.grants.get(grant).copied().flatten();
+        self.check(
+            "code-replay-revokes-tokens",
+            g != Some(Cause::CodeReplayed),
+            || format!("a {what} issued from a replayed code still works"),
+        );
+        self.check(
+            "refresh-reuse-revokes-family",
+            g != Some(Cause::RefreshReused),
+            || format!("a {what} of a family whose rotated refresh token was reused still works"),
+        );
+    }
+
+    pub(super) fn on_revoke(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
+        let client_id = form.get("client_id").unwrap_or_default().to_owned();
+        let Some(client) = self.clients.get(&client_id).cloned() else {
+            return;
+        };
+        let auth_ok = self.authenticates(form, authorization, &client, &client_id);
+        let error = error_of(o).unwrap_or_default();
+        if o.status == 401 {
+            self.check(
+                "revocation-auth-error-code",
+                error == "invalid_client",
+                || format!("client authentication failure answered {error}"),
+            );
+            if authorization.is_some() {
+                let challenged = o.header("www-authenticate").is_some();
+                self.check("invalid-client-challenge", challenged, || {
+                    "401 at /revoke without WWW-Authenticate".into()
+                });
+            }
+        }
+        let token = form.get("token").map(str::to_owned);
+        let hint = form.get("token_type_hint");
+        let hint_ok = matches!(hint, None | Some("access_token" | "refresh_token"));
+        let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none();
+        if well_formed && client.method != "client_secret_post" {
+            self.check(
+                "revocation-public-and-basic-clients",
+                o.status == 200,
+                || {
+                    format!(
+                        "{} client's revocation answered {}",
+                        client.method, o.status
+                    )
+                },
+            );
+        } else if well_formed && !hint_ok {
+            self.check("revocation-hint-ignored", o.status == 200, || {
+                format!("unknown token_type_hint answered {}", o.status)
+            });
+        } else if well_formed {
+            let t = token.clone().unwrap_or_default();
+            let owned = self
+                .access
+                .get(&t)
+                .or_else(|| self.refresh.get(&t))
+                .is_some_and(|f| f.client == client_id);
+            if !owned {
+                self.check("revocation-unknown-token-200", o.status == 200, || {
+                    format!("unknown or foreign token answered {}", o.status)
+                });
+            }
+        }
+        let Some(t) = token else { return };
+        if let Some(a) = self.access.get(&t).cloned()
+            && self.access_expired(&a)
+            && let Some(r) = a.partner.as_ref().and_then(|p| self.refresh.get_mut(p))
+        {
+            r.partner_presented_expired
+                .get_or_insert(a.client != client_id);
+        }
+        if o.status == 200 && auth_ok {
+            let owner = self
+                .access
+                .get(&t)
+                .or_else(|| self.refresh.get(&t))
+                .map(|f| f.client.clone());
+            let expired = match (self.access.get(&t), self.refresh.get(&t)) {
+                (Some(a), _) => self.access_maybe_expired(a),
+                (None, Some(r)) => self.refresh_expired(r),
+                (None, None) => true,
+            };
+            if owner.as_deref() == Some(client_id.as_str()) && !expired {
+                let is_access = self.access.contains_key(&t);
+                let (a, r) = if is_access {
+                    (Some(t), None)
+                } else {
+                    (None, Some(t))
+                };
+                self.kill_pair(a, r, Cause::Revoked);
+            }
+        }
+    }
+
+    pub(super) fn on_resource(&mut self, authorization: &[String], o: &Output) {
+        let token = authorization
+            .iter()
+            .find(|h| h.len() >= 7 && h.as_bytes()[..7].eq_ignore_ascii_case(b"bearer "))
+            .map(|h| h[7..].to_owned());
+        let facts = token.as_ref().and_then(|t| self.access.get(t)).cloned();
+        if o.status == 401 {
+            let bearer = o
+                .header("www-authenticate")
+                .is_some_and(|c| c.starts_with("Bearer"));
+            self.check("bearer-challenge", bearer, || {
+                "401 without a Bearer challenge".into()
+            });
+        }
+        let Some(f) = facts else {
+            if o.status == 200 {
+                self.check("unknown-token-rejected", false, || {
+                    "the resource accepted a token never issued".into()
+                });
+            }
+            return;
+        };
+        let expired = self.access_expired(&f);
+        if expired && o.status != 200 {
+            if let Some(r) = f.partner.as_ref().and_then(|p| self.refresh.get_mut(p)) {
+                r.partner_presented_expired.get_or_insert(false);
+            }
+        }
+        if o.status != 200 {
+            return;
+        }
+        self.check("expired-access-rejected", !expired, || {
+            "an expired access token was accepted".into()
+        });
+        self.dead_token_rules(f.dead, f.grant, "access token");
+        let missing = self
+            .exp
+            .required_scopes
+            .iter()
+            .find(|s| !f.scopes.contains(s))
+            .cloned();
+        self.check("insufficient-scope-403", missing.is_none(), || {
+            format!("accepted without required scope {missing:?}")
+        });
+    }
+}

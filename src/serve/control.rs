@@ -1,0 +1,100 @@
+//! The control routes (`/_oracle/*`): the manual clock and the session trace. Not model steps:
+//! they are not recorded, and `--no-control` removes them (they then 404 like any unknown path).
+
+use hyper::Response;
+use hyper::body::Bytes;
+use serde_json::{Value, json};
+
+use super::service::{Shared, clock_json, control_answer, raw_answer};
+use crate::http::{HttpRequest, RequestBody};
+use crate::time::UnixMillis;
+
+type Answer = Response<http_body_util::Full<Bytes>>;
+
+fn error(status: u16, message: &str) -> Answer {
+    control_answer(status, &json!({ "error": message }), &[])
+}
+
+fn not_allowed(allow: &str) -> Answer {
+    control_answer(
+        405,
+        &json!({"error": "method not allowed"}),
+        &[("allow", allow.to_owned())],
+    )
+}
+
+/// Answer `req` if it is a control route.
+pub(crate) fn handle(shared: &Shared, req: &HttpRequest) -> Option<Answer> {
+    let path = req.target.split('?').next().unwrap_or_default();
+    match path {
+        "/_oracle/clock" => Some(clock(shared, req)),
+        "/_oracle/trace" => Some(trace(shared, req)),
+        _ => None,
+    }
+}
+
+/// `GET /_oracle/clock`; `POST /_oracle/clock` with `{"at": ms}` or `{"advance_ms": n}`.
+fn clock(shared: &Shared, req: &HttpRequest) -> Answer {
+    match req.method.as_str() {
+        "GET" => {
+            let session = shared.lock();
+            control_answer(200, &clock_json(session.is_manual(), session.now()), &[])
+        }
+        "POST" => {
+            let RequestBody::Bytes(body) = &req.body else {
+                return error(
+                    400,
+                    "the body must be JSON: {\"at\": ms} or {\"advance_ms\": n}",
+                );
+            };
+            let parsed: Option<Value> = serde_json::from_slice(body).ok();
+            let at = parsed
+                .as_ref()
+                .and_then(|v| v.get("at"))
+                .and_then(Value::as_u64);
+            let advance = parsed
+                .as_ref()
+                .and_then(|v| v.get("advance_ms"))
+                .and_then(Value::as_u64);
+            let mut session = shared.lock();
+            let target = match (at, advance) {
+                (Some(at), None) => UnixMillis(at),
+                (None, Some(n)) => UnixMillis(session.now().0.saturating_add(n)),
+                (Some(_), Some(_)) | (None, None) => {
+                    return error(
+                        400,
+                        "expected {\"at\": <unix ms>} or {\"advance_ms\": <ms>} (non-negative integers)",
+                    );
+                }
+            };
+            match session.set_clock(target) {
+                Ok(at) => control_answer(200, &clock_json(true, at), &[]),
+                Err(e) => error(400, &e.to_string()),
+            }
+        }
+        _ => not_allowed("GET, POST"),
+    }
+}
+
+/// `GET /_oracle/trace`: the session trace as JSON Lines (header + the kept steps).
+fn trace(shared: &Shared, req: &HttpRequest) -> Answer {
+    if req.method != "GET" {
+        return not_allowed("GET");
+    }
+    let snap = shared.lock().trace();
+    let mut headers = vec![
+        ("content-type".to_owned(), "application/x-ndjson".to_owned()),
+        ("x-oracle-trace-steps".to_owned(), snap.steps.to_string()),
+        ("x-oracle-trace-kept".to_owned(), snap.kept.to_string()),
+    ];
+    if snap.kept as u64 != snap.steps {
+        headers.push((
+            "x-oracle-trace-truncated".to_owned(),
+            format!(
+                "the first {} of {} steps (memory cap, --trace-cap); --record FILE keeps every step",
+                snap.kept, snap.steps
+            ),
+        ));
+    }
+    raw_answer(200, headers, snap.text)
+}

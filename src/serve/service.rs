@@ -1,0 +1,164 @@
+//! One HTTP request: read it (bounded, with a deadline), answer the control routes, or decode it,
+//! step the model under the lock, and encode the answer.
+
+use std::convert::Infallible;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Response};
+use serde_json::{Value, json};
+
+use super::session::Session;
+use crate::config::Config;
+use crate::http::{HttpRequest, HttpResponse, RequestBody, decode, respond};
+use crate::time::UnixMillis;
+
+/// What every connection shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The model, its clock and its trace: one lock, so requests are steps in arrival order.
+    pub(crate) session: Mutex<Session>,
+    /// The model's configuration (read-only copy, for decoding outside the lock).
+    pub(crate) config: Config,
+    /// Whether `/_oracle/*` is served.
+    pub(crate) control: bool,
+    /// How long a request body may take to arrive.
+    pub(crate) body_timeout: Duration,
+}
+
+impl Shared {
+    /// The session, even if a panic poisoned the lock (the model's state is replaced atomically
+    /// by `apply`, so it is never half-updated).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Session> {
+        self.session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+type Answer = Response<Full<Bytes>>;
+
+/// Read the body: at most one byte past the limit, within the deadline.
+async fn read_body(body: Incoming, declared: Option<u64>, timeout: Duration) -> RequestBody {
+    let limit = RequestBody::OVERSIZED_LEN - 1;
+    if declared.is_some_and(|n| n > limit as u64) {
+        // The SDK's middleware answers from `Content-Length` without reading.
+        return RequestBody::Oversized;
+    }
+    let read = async {
+        let mut body = body;
+        let mut buf: Vec<u8> = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return RequestBody::Incomplete;
+            };
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    return RequestBody::Oversized;
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        RequestBody::Bytes(buf)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(RequestBody::Incomplete)
+}
+
+/// Header bytes of a response value: latin-1, as Starlette encodes them.
+fn header_value(v: &str) -> Option<HeaderValue> {
+    let bytes: Option<Vec<u8>> = v.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    HeaderValue::from_bytes(&bytes?).ok()
+}
+
+fn to_hyper(r: HttpResponse) -> Answer {
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in &r.headers {
+        if let (Ok(name), Some(value)) = (HeaderName::from_bytes(k.as_bytes()), header_value(v)) {
+            resp.headers_mut().append(name, value);
+        }
+    }
+    resp
+}
+
+fn json_answer(status: u16, body: &Value, extra: &[(&str, String)]) -> Answer {
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    headers.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    to_hyper(HttpResponse {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}
+
+/// Serve one request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Answer, Infallible> {
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = read_body(body, declared, shared.body_timeout).await;
+    let request = HttpRequest {
+        method: parts.method.as_str().to_owned(),
+        target,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect(),
+        body,
+    };
+    if shared.control
+        && let Some(answer) = super::control::handle(&shared, &request)
+    {
+        return Ok(answer);
+    }
+    let event = decode(&request, &shared.config);
+    let output = {
+        let mut session = shared.lock();
+        catch_unwind(AssertUnwindSafe(|| session.step(&event)))
+    };
+    let answer = match output {
+        Ok(output) => to_hyper(respond(&request, &event, &output)),
+        Err(_) => {
+            eprintln!("oauth-oracle serve: the model panicked on {event:?}: this is a bug");
+            json_answer(500, &json!({"error": "model panicked"}), &[])
+        }
+    };
+    Ok(answer)
+}
+
+/// `{"mode": ..., "at": ...}`.
+pub(crate) fn clock_json(manual: bool, at: UnixMillis) -> Value {
+    json!({"mode": if manual { "manual" } else { "system" }, "at": at.0})
+}
+
+/// A JSON answer (for the control routes).
+pub(crate) fn control_answer(status: u16, body: &Value, extra: &[(&str, String)]) -> Answer {
+    json_answer(status, body, extra)
+}
+
+/// A raw answer (for the trace).
+pub(crate) fn raw_answer(status: u16, headers: Vec<(String, String)>, body: String) -> Answer {
+    to_hyper(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
