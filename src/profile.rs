@@ -76,6 +76,19 @@ pub struct Profile {
     pub issuer_trailing_slash: bool,
     /// Whether metadata advertises the `none` client authentication method public clients use (D-18).
     pub advertise_none_auth_method: bool,
+    /// Whether a successful exchange consumes the code. Only a deliberately broken profile clears
+    /// this ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
+    pub codes_single_use: bool,
+    /// Whether revoking one token of a pair removes both (FastMCP's `_revoke_internal`).
+    pub revocation_kills_pair: bool,
+    /// Whether a refresh retires the presented refresh token and its pair.
+    pub refresh_rotates: bool,
+    /// Whether the PKCE verifier is checked at all ([RFC 7636 §4.6](https://www.rfc-editor.org/rfc/rfc7636#section-4.6)).
+    pub pkce_checked: bool,
+    /// Whether a code only loads for the client it was issued to.
+    pub code_client_bound: bool,
+    /// Whether an access token's expiry is enforced.
+    pub access_expiry_enforced: bool,
     /// Refresh-token lifetime of the profile's default configuration, in seconds (`None`: never
     /// expires, D-5; [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     pub default_refresh_lifetime: Option<u64>,
@@ -109,6 +122,12 @@ impl Profile {
             redirect_mismatch_error: "invalid_request",
             issuer_trailing_slash: true,
             advertise_none_auth_method: false,
+            codes_single_use: true,
+            revocation_kills_pair: true,
+            refresh_rotates: true,
+            pkce_checked: true,
+            code_client_bound: true,
+            access_expiry_enforced: true,
             default_refresh_lifetime: None,
         }
     }
@@ -141,13 +160,77 @@ impl Profile {
             redirect_mismatch_error: "invalid_grant",
             issuer_trailing_slash: false,
             advertise_none_auth_method: true,
+            codes_single_use: true,
+            revocation_kills_pair: true,
+            refresh_rotates: true,
+            pkce_checked: true,
+            code_client_bound: true,
+            access_expiry_enforced: true,
             default_refresh_lifetime: Some(86_400),
         }
     }
 
-    /// Every built-in profile.
+    /// Every built-in profile, the deliberately broken variants last.
     pub fn all() -> Vec<Self> {
-        vec![Self::fastmcp(), Self::oauth21()]
+        let mut all = vec![Self::fastmcp(), Self::oauth21()];
+        all.extend(Self::broken_variants().into_iter().map(|(_, p)| p));
+        all
+    }
+
+    /// Deliberately broken variants of `fastmcp`, one bug each, with the invariant that must
+    /// catch it: proof that the checks bite.
+    pub fn broken_variants() -> Vec<(&'static str, Self)> {
+        let base = Self::fastmcp();
+        vec![
+            (
+                "code-single-use",
+                Self {
+                    name: "broken-code-reuse",
+                    codes_single_use: false,
+                    ..base.clone()
+                },
+            ),
+            (
+                "revocation-cascades",
+                Self {
+                    name: "broken-revoke-one",
+                    revocation_kills_pair: false,
+                    ..base.clone()
+                },
+            ),
+            (
+                "refresh-rotated-dead",
+                Self {
+                    name: "broken-no-rotation",
+                    refresh_rotates: false,
+                    ..base.clone()
+                },
+            ),
+            (
+                "pkce-verified",
+                Self {
+                    name: "broken-no-pkce",
+                    pkce_checked: false,
+                    ..base.clone()
+                },
+            ),
+            (
+                "code-client-binding",
+                Self {
+                    name: "broken-foreign-code",
+                    code_client_bound: false,
+                    ..base.clone()
+                },
+            ),
+            (
+                "expired-access-rejected",
+                Self {
+                    name: "broken-access-outlives",
+                    access_expiry_enforced: false,
+                    ..base
+                },
+            ),
+        ]
     }
 
     /// The profile called `name`.

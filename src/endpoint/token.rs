@@ -233,7 +233,7 @@ fn authorization_code(
         let description = format!("code_verifier {PKCE_SYNTAX}");
         return token_error(ctx, 400, "invalid_grant", &description, Reason::PkceSyntax);
     }
-    if s256_challenge(verifier) != code.code_challenge {
+    if ctx.profile.pkce_checked && s256_challenge(verifier) != code.code_challenge {
         return token_error(
             ctx,
             400,

@@ -43,7 +43,7 @@ struct CodeInfo {
 }
 
 #[derive(Debug, Clone)]
-struct PairInfo {
+pub(super) struct PairInfo {
     step: usize,
     client: usize,
     issued: UnixMillis,
@@ -62,6 +62,7 @@ pub struct Generator {
     pairs: Vec<PairInfo>,
     pending_code: Option<CodeInfo>,
     pending_client: Option<usize>,
+    plan: Option<Value>,
 }
 
 fn r(step: usize, field: Field) -> Value {
@@ -89,6 +90,7 @@ impl Generator {
             pairs: Vec::new(),
             pending_code: None,
             pending_client: None,
+            plan: None,
         })
     }
 

@@ -8,6 +8,9 @@ use crate::trace::Field;
 impl Generator {
     /// Choose the next event.
     pub(super) fn next_event(&mut self) -> Value {
+        if let Some(planned) = self.plan.take() {
+            return planned;
+        }
         let roll = self.below(100);
         if self.clients.is_empty() || roll < 10 {
             return self.register();
@@ -197,6 +200,11 @@ impl Generator {
             return self.exchange_code();
         };
         let wrong_client = self.clients.len() > 1 && self.chance(8);
+        self.refresh_pair(&pair, wrong_client)
+    }
+
+    /// A refresh of `pair`, by its owner unless `wrong_client`.
+    fn refresh_pair(&mut self, pair: &super::PairInfo, wrong_client: bool) -> Value {
         let c = if wrong_client {
             self.below(self.clients.len())
         } else {
@@ -220,8 +228,7 @@ impl Generator {
         let Some(pair) = self.pick(&self.pairs.clone()) else {
             return self.resource();
         };
-        let access_ttl = self.trace.header.config.lifetimes.access;
-        let expired = self.now > pair.issued.plus_seconds(access_ttl);
+        let expired = self.access_expired(&pair);
         let c = if self.chance(if expired { 40 } else { 10 }) {
             self.below(self.clients.len())
         } else {
@@ -243,11 +250,28 @@ impl Generator {
         if self.clients[c].method != "client_secret_post" && self.chance(70) {
             form.push(json!(["client_secret", ""]));
         }
+        if expired && c != pair.client {
+            // Will the owner's refresh token survive a stranger presenting its expired access token?
+            self.plan = Some(self.refresh_pair(&pair, false));
+        }
         json!({"kind": "revoke", "form": form, "authorization": authorization})
     }
 
+    fn access_expired(&self, pair: &super::PairInfo) -> bool {
+        let access_ttl = self.trace.header.config.lifetimes.access;
+        self.now > pair.issued.plus_seconds(access_ttl)
+    }
+
     fn resource(&mut self) -> Value {
-        let header = match (self.pick(&self.pairs.clone()), self.below(10)) {
+        let pair = self.pick(&self.pairs.clone());
+        if let Some(p) = &pair
+            && self.access_expired(p)
+            && self.chance(50)
+        {
+            // The usual client reaction to a 401: refresh.
+            self.plan = Some(self.refresh_pair(p, false));
+        }
+        let header = match (pair, self.below(10)) {
             (_, 0) => vec![],
             (_, 1) => vec![json!("Bearer garbage")],
             (_, 2) => vec![json!("Basic Zm9vOmJhcg==")],

@@ -187,6 +187,13 @@ impl Checker {
         self.check("repeated-parameters-refused", repeated.is_none(), || {
             format!("code issued with parameter {repeated:?} repeated")
         });
+        if let (Some(r), Some(c)) = (&redirect, &client)
+            && c.redirect_uris
+                .iter()
+                .any(|reg| reg != r && exact_match(reg, r))
+        {
+            self.check("loopback-any-port", true, String::new);
+        }
         let exact = match &redirect {
             Some(r) => registered.iter().any(|reg| exact_match(reg, r)),
             None => registered.len() == 1,
@@ -453,6 +460,11 @@ impl Checker {
             }
             return;
         }
+        match rt.partner_presented_expired {
+            Some(true) => self.check("revocation-owner-only", true, String::new),
+            Some(false) => self.check("expired-access-keeps-refresh", true, String::new),
+            None => {}
+        }
         self.check("refresh-client-binding", rt.client == client_id, || {
             format!("refresh token of {:?} used by {client_id:?}", rt.client)
         });
@@ -607,11 +619,10 @@ impl Checker {
             });
         }
         let Some(f) = facts else {
-            if o.status == 200 {
-                self.check("unknown-token-rejected", false, || {
-                    "the resource accepted a token never issued".into()
-                });
-            }
+            let ok = o.status != 200;
+            self.check("unknown-token-rejected", ok, || {
+                "the resource accepted a token never issued".into()
+            });
             return;
         };
         let expired = self.access_expired(&f);

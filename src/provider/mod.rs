@@ -184,7 +184,7 @@ impl Provider {
             .map(CodeKey)
             .ok_or(Reason::CodeUnknown)?;
         let stored = self.codes.get(&key).ok_or(Reason::CodeUnknown)?;
-        if stored.client != client {
+        if stored.client != client && self.profile.code_client_bound {
             return Err(Reason::CodeForeign);
         }
         if stored.expires_at < now {
@@ -202,7 +202,12 @@ impl Provider {
         code: &AuthorizationCode,
         now: UnixMillis,
     ) -> Result<OAuthToken, ProviderError> {
-        if self.codes.remove(&code.key).is_none() {
+        let present = if self.profile.codes_single_use {
+            self.codes.remove(&code.key).is_some()
+        } else {
+            self.codes.contains_key(&code.key)
+        };
+        if !present {
             return Err(ProviderError {
                 error: "invalid_grant",
                 description: "Authorization code not found or already used.".to_owned(),
@@ -299,7 +304,11 @@ impl Provider {
                     .to_owned(),
             });
         }
-        let family = self.retire_pair(token.key);
+        let family = if self.profile.refresh_rotates {
+            self.retire_pair(token.key)
+        } else {
+            None
+        };
         Ok(self.issue_pair(client, scopes.into(), now, family).0)
     }
 
@@ -315,7 +324,7 @@ impl Provider {
             .map(TokenKey)
             .ok_or(Reason::BearerUnknown)?;
         let rec = self.access.get(&key).ok_or(Reason::BearerUnknown)?;
-        if now.is_after_seconds(rec.token.expires_at) {
+        if now.is_after_seconds(rec.token.expires_at) && self.profile.access_expiry_enforced {
             if self.profile.expired_access_revokes_refresh {
                 self.revoke_pair(Some(key), None);
             } else {
@@ -328,9 +337,15 @@ impl Provider {
 
     /// `revoke_token(token)` (L360-369): removes the token and its partner.
     pub fn revoke_token(&mut self, token: &AnyToken) {
-        match token {
-            AnyToken::Access(t) => self.revoke_pair(Some(t.key), None),
-            AnyToken::Refresh(t) => self.revoke_pair(None, Some(t.key)),
+        match (token, self.profile.revocation_kills_pair) {
+            (AnyToken::Access(t), true) => self.revoke_pair(Some(t.key), None),
+            (AnyToken::Refresh(t), true) => self.revoke_pair(None, Some(t.key)),
+            (AnyToken::Access(t), false) => {
+                self.access.remove(&t.key);
+            }
+            (AnyToken::Refresh(t), false) => {
+                self.refresh.remove(&t.key);
+            }
         }
     }
 }
