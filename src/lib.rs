@@ -39,9 +39,13 @@
 pub mod check;
 pub mod compat;
 pub mod config;
+#[cfg(feature = "diff")]
+pub mod diff;
 mod endpoint;
 pub mod error;
 pub mod event;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod generate;
 #[cfg(feature = "http")]
 pub mod http;
@@ -56,6 +60,7 @@ pub mod secret;
 pub mod serve;
 mod server;
 pub mod summary;
+pub mod target;
 pub mod time;
 pub mod trace;
 

@@ -37,11 +37,22 @@ enum Command {
     Replay {
         /// The trace file.
         file: PathBuf,
+        /// Replay against this live provider (base URL) in real time, the model in lockstep,
+        /// and print each step's verdict instead.
+        #[arg(long)]
+        target: Option<String>,
+        /// The live provider's MCP resource path.
+        #[arg(long, default_value = "/mcp")]
+        mcp_path: String,
     },
     /// Serve the model over HTTP like FastMCP 4.2.3: every request one step of a recorded,
     /// replayable session; the clock optionally manual (`/_oracle/clock`).
     #[cfg(feature = "serve")]
     Serve(cli::serve::ServeArgs),
+    /// Run generated flows against a live provider and the model in lockstep; report and shrink
+    /// every divergence. Exit 0 when all steps agree, 1 on a divergence, 2 if the target is unusable.
+    #[cfg(feature = "diff")]
+    Diff(Box<cli::diff::DiffArgs>),
     /// Check every security invariant over generated flows through the model: a summary table
     /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
@@ -79,9 +90,26 @@ fn main() -> ExitCode {
             profile,
             output,
         } => cli::run::run(seed, steps, &profile, output),
-        Command::Replay { file } => cli::replay::replay_file(&file),
+        Command::Replay {
+            file, target: None, ..
+        } => cli::replay::replay_file(&file),
+        #[cfg(feature = "diff")]
+        Command::Replay {
+            file,
+            target: Some(url),
+            mcp_path,
+        } => cli::replay::replay_against(&file, &url, &mcp_path),
+        #[cfg(not(feature = "diff"))]
+        Command::Replay {
+            target: Some(_), ..
+        } => {
+            eprintln!("error: --target needs the `diff` feature");
+            ExitCode::from(2)
+        }
         #[cfg(feature = "serve")]
         Command::Serve(args) => cli::serve::serve(args),
+        #[cfg(feature = "diff")]
+        Command::Diff(args) => cli::diff::diff(&args),
         Command::Check {
             profile,
             cases,

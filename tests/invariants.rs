@@ -107,3 +107,22 @@ fn shrunk_traces_replay_and_still_break_their_invariant() {
         }
     }
 }
+
+/// Traces that once made the checker report a violation the server did not commit (a revocation
+/// in the last second before a whole-second expiry): they must now check clean.
+#[test]
+fn committed_regressions_check_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for path in files {
+        let trace =
+            oauth_oracle::trace::Trace::read(std::fs::read(&path).unwrap().as_slice()).unwrap();
+        let (violations, _) = oauth_oracle::check::check_trace(&trace).unwrap();
+        assert!(violations.is_empty(), "{}: {violations:?}", path.display());
+    }
+}

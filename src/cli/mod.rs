@@ -1,6 +1,8 @@
 //! The command line: one module per command.
 
 pub(crate) mod check;
+#[cfg(feature = "diff")]
+pub(crate) mod diff;
 pub(crate) mod replay;
 pub(crate) mod run;
 #[cfg(feature = "serve")]

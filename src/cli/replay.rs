@@ -62,3 +62,62 @@ fn print_side_by_side(recorded: &Output, replayed: &Output) {
         println!("{mark} {l:<60} | {r}");
     }
 }
+
+/// Replay the trace at `path` against the live provider at `url`, the model in lockstep: print
+/// each step's verdict; 0 when no step diverges, 1 otherwise, 2 on a bad file or an unreachable
+/// provider.
+#[cfg(feature = "diff")]
+pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitCode {
+    use oauth_oracle::diff::{RunOptions, Verdict, run_flow};
+    use oauth_oracle::summary::Redactor;
+    use oauth_oracle::target::HttpTarget;
+    use oauth_oracle::trace::resolve_event;
+
+    let trace = match File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| Trace::read(BufReader::new(f)).map_err(|e| e.to_string()))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let mut target = HttpTarget::new(url, mcp_path);
+    let run = match run_flow(&trace, &mut target, RunOptions::default()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut model_r = Redactor::new();
+    let mut target_r = Redactor::new();
+    let mut outputs: Vec<Output> = Vec::new();
+    for (s, line) in run.steps.iter().zip(&run.model_trace.steps) {
+        let event = resolve_event(&line.event, &outputs, s.step + 1)
+            .map(|e| model_r.event(&e))
+            .unwrap_or_default();
+        let verdict = match &s.verdict {
+            Verdict::Agree => "agree".to_owned(),
+            Verdict::Skip(why) => format!("skip ({why})"),
+            Verdict::Diverge(why) => format!("DIVERGE: {why}"),
+        };
+        println!("#{:<3} {event}\n      {verdict}", s.step);
+        if let (Verdict::Diverge(_), Some(m), Some(t)) = (&s.verdict, &s.model, &s.target) {
+            println!(
+                "      model:  {}\n      target: {}",
+                model_r.output(m),
+                target_r.output(t)
+            );
+        }
+        if let Some(m) = &s.model {
+            outputs.push(m.clone());
+        }
+    }
+    if run.divergence().is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -50,9 +50,49 @@ pub(super) struct PairInfo {
     scopes: Vec<String>,
 }
 
+/// How generated time moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pacing {
+    /// Upper bound of the random pause between two steps, in ms.
+    pub max_pause_ms: u64,
+    /// Chance (percent) that a step jumps onto an expiry boundary instead.
+    pub jump_percent: u64,
+    /// Where a jump lands relative to a code's expiry, in ms.
+    pub code_edge_offsets: Vec<i64>,
+    /// Where a jump lands relative to an access token's (whole-second) expiry, in ms.
+    pub access_edge_offsets: Vec<i64>,
+}
+
+impl Default for Pacing {
+    /// The model's own pacing: pauses up to 1.5 s, and 11% of steps land on an expiry boundary,
+    /// exactly at it or one millisecond around it.
+    fn default() -> Self {
+        Self {
+            max_pause_ms: 1500,
+            jump_percent: 11,
+            code_edge_offsets: vec![-1, 0, 1],
+            access_edge_offsets: vec![0, 1, 999, 1000],
+        }
+    }
+}
+
+impl Pacing {
+    /// Pacing for a live provider running in real time: no artificial pauses, and jumps that land
+    /// well clear of every boundary (±`margin_ms`), so that network delay cannot decide them.
+    pub fn live(jump_percent: u64, margin_ms: i64) -> Self {
+        Self {
+            max_pause_ms: 0,
+            jump_percent,
+            code_edge_offsets: vec![-margin_ms, margin_ms],
+            access_edge_offsets: vec![-margin_ms, margin_ms],
+        }
+    }
+}
+
 /// A flow generator bound to one server.
 pub struct Generator {
     rng: ChaCha20Rng,
+    pacing: Pacing,
     server: Option<AuthServer>,
     now: UnixMillis,
     trace: Trace,
@@ -78,6 +118,7 @@ impl Generator {
         let server = AuthServer::new(config, profile)?;
         Ok(Self {
             rng,
+            pacing: Pacing::default(),
             server: Some(server),
             now: START,
             trace: Trace {
@@ -92,6 +133,12 @@ impl Generator {
             pending_client: None,
             plan: None,
         })
+    }
+
+    /// Use `pacing` instead of the default.
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
     }
 
     fn below(&mut self, n: usize) -> usize {
@@ -122,23 +169,26 @@ impl Generator {
     }
 
     fn tick(&mut self) {
-        let roll = self.below(100);
         let code_ttl = self.trace.header.config.lifetimes.code;
         let access_ttl = self.trace.header.config.lifetimes.access;
-        let target = match roll {
-            0..=5 => self.pick(&self.codes.clone()).map(|c| {
+        let jump = self.chance(self.pacing.jump_percent);
+        let target = match (jump, self.below(2)) {
+            (false, _) => None,
+            (true, 0) => self.pick(&self.codes.clone()).map(|c| {
                 let edge = c.issued.plus_seconds(code_ttl).0;
-                [edge - 1, edge, edge + 1][self.below(3)]
+                let offsets = self.pacing.code_edge_offsets.clone();
+                edge.saturating_add_signed(offsets[self.below(offsets.len())])
             }),
-            6..=10 => self.pick(&self.pairs.clone()).map(|p| {
+            (true, _) => self.pick(&self.pairs.clone()).map(|p| {
                 let edge = p.issued.plus_seconds(access_ttl).whole_seconds() * 1000;
-                edge + [0, 1, 999, 1000][self.below(4)]
+                let offsets = self.pacing.access_edge_offsets.clone();
+                edge.saturating_add_signed(offsets[self.below(offsets.len())])
             }),
-            _ => None,
         };
+        let pause = self.below(self.pacing.max_pause_ms as usize) as u64;
         self.now = match target {
             Some(t) if t > self.now.0 => UnixMillis(t),
-            _ => UnixMillis(self.now.0 + self.below(1500) as u64),
+            _ => UnixMillis(self.now.0 + pause),
         };
     }
 

@@ -75,6 +75,9 @@ pub(super) struct TokenFacts {
     /// For refresh tokens: their access token was presented after expiry (`Some(true)` by a
     /// foreign client, `Some(false)` by the owner or at the resource).
     pub(super) partner_presented_expired: Option<bool>,
+    /// Revoked in the second before its (possibly truncated) expiry: whether the server still
+    /// held it is unknowable, so liveness rules skip it.
+    pub(super) uncertain: bool,
 }
 
 /// Observes steps and checks every invariant that applies to each.
@@ -257,6 +260,7 @@ impl Checker {
             partner,
             dead: None,
             partner_presented_expired: None,
+            uncertain: false,
         };
         let a_facts = facts(rt.clone());
         let r_facts = facts(at.clone());

@@ -440,8 +440,10 @@ impl Checker {
             if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
                 self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
             }
-            let believed_live =
-                rt.dead.is_none() && self.grants[rt.grant].is_none() && !self.refresh_expired(&rt);
+            let believed_live = rt.dead.is_none()
+                && self.grants[rt.grant].is_none()
+                && !self.refresh_expired(&rt)
+                && !rt.uncertain;
             let scope_ok = form
                 .get("scope")
                 .filter(|s| !s.is_empty())
@@ -592,6 +594,13 @@ impl Checker {
                 (None, Some(r)) => self.refresh_expired(r),
                 (None, None) => true,
             };
+            let surely_expired = self.access.get(&t).is_some_and(|a| self.access_expired(a));
+            if owner.as_deref() == Some(client_id.as_str()) && expired && !surely_expired {
+                let partner = self.access.get(&t).and_then(|a| a.partner.clone());
+                if let Some(r) = partner.and_then(|p| self.refresh.get_mut(&p)) {
+                    r.uncertain = true;
+                }
+            }
             if owner.as_deref() == Some(client_id.as_str()) && !expired {
                 let is_access = self.access.contains_key(&t);
                 let (a, r) = if is_access {

@@ -1,0 +1,260 @@
+//! `oauth-oracle diff`: the model as a reference oracle for a live provider.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
+use oauth_oracle::generate::{Generator, Pacing};
+use oauth_oracle::target::HttpTarget;
+use oauth_oracle::{Config, Lifetimes, Profile, Seed};
+use serde::Serialize;
+
+/// What a live provider was configured with, as the command line states it.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct TargetArgs {
+    /// Base URL of the provider (its issuer without trailing slash), e.g. http://127.0.0.1:8765.
+    #[arg(long)]
+    pub(crate) target: String,
+    /// Path of the protected MCP resource.
+    #[arg(long, default_value = "/mcp")]
+    pub(crate) mcp_path: String,
+    /// Scopes the provider accepts at registration (space separated).
+    #[arg(long, default_value = "read write")]
+    pub(crate) valid_scopes: String,
+    /// Scopes the resource requires (space separated).
+    #[arg(long, default_value = "")]
+    pub(crate) required_scopes: String,
+    /// Authorization-code lifetime the provider was started with, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) code_ttl: u64,
+    /// Access-token lifetime, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) access_ttl: u64,
+    /// Refresh-token lifetime, in seconds (omit: never expires).
+    #[arg(long)]
+    pub(crate) refresh_ttl: Option<u64>,
+}
+
+impl TargetArgs {
+    /// The model configuration that mirrors the provider.
+    pub(crate) fn config(&self, profile: &Profile, seed: Seed) -> Config {
+        let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        Config {
+            base_url: self.target.trim_end_matches('/').to_owned(),
+            mcp_path: self.mcp_path.clone(),
+            valid_scopes: Some(words(&self.valid_scopes)),
+            required_scopes: words(&self.required_scopes),
+            lifetimes: Lifetimes {
+                code: self.code_ttl,
+                access: self.access_ttl,
+                refresh: self.refresh_ttl,
+            },
+            seed,
+            ..Config::for_profile(profile)
+        }
+    }
+}
+
+/// Options of `diff`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// The profile the provider is expected to match.
+    #[arg(long, default_value = "fastmcp")]
+    pub(crate) profile: String,
+    /// Number of generated flows.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) cases: u64,
+    /// Steps per flow.
+    #[arg(long, default_value_t = 25)]
+    pub(crate) steps: usize,
+    /// Campaign seed.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Percentage of steps that wait for an expiry boundary (needs short lifetimes on both sides).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jump_percent: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Where minimal traces of divergent flows are saved.
+    #[arg(long, default_value = "oauth-oracle-divergences")]
+    pub(crate) out_dir: PathBuf,
+    /// Re-runs allowed when shrinking one divergent flow.
+    #[arg(long, default_value_t = 40)]
+    pub(crate) shrink_budget: usize,
+}
+
+#[derive(Serialize, Default)]
+struct DiffReport {
+    target: String,
+    profile: String,
+    flows: u64,
+    steps_agree: u64,
+    steps_skip: u64,
+    divergent_flows: u64,
+    requests: u64,
+    seconds: f64,
+    target_wait_share: f64,
+    divergences: Vec<DivergenceReport>,
+}
+
+#[derive(Serialize)]
+struct DivergenceReport {
+    case: u64,
+    step: usize,
+    detail: String,
+    minimal_steps: usize,
+    trace: String,
+}
+
+#[allow(clippy::disallowed_methods)] // the command times a live run
+fn clock() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Run the differential campaign; exit 0 when every step agreed (or was skipped), 1 on a
+/// divergence, 2 when the target cannot be used.
+pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
+    let profile = match Profile::by_name(&args.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut target = HttpTarget::new(&args.target.target, &args.target.mcp_path);
+    if let Err(e) = target.discover() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let started = clock();
+    let opts = RunOptions {
+        real_time: true,
+        tolerance: Duration::from_millis(250),
+    };
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.cases)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} flows  {msg}  [{elapsed_precise}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut report = DiffReport {
+        target: args.target.target.clone(),
+        profile: profile.name.to_owned(),
+        ..DiffReport::default()
+    };
+    for case in 0..args.cases {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&args.seed.to_le_bytes());
+        seed[8..16].copy_from_slice(&case.to_le_bytes());
+        let config = args.target.config(&profile, Seed(seed));
+        let generator = match Generator::new(profile.clone(), config) {
+            Ok(g) => g.with_pacing(Pacing::live(args.jump_percent, 700)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let trace = generator.run(args.steps);
+        let run = match run_flow(&trace, &mut target, opts) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        report.flows += 1;
+        for s in &run.steps {
+            match s.verdict {
+                Verdict::Agree => report.steps_agree += 1,
+                Verdict::Skip(_) => report.steps_skip += 1,
+                Verdict::Diverge(_) => {}
+            }
+        }
+        if let Some(d) = run.divergence() {
+            report.divergent_flows += 1;
+            let detail = match &d.verdict {
+                Verdict::Diverge(s) => s.clone(),
+                Verdict::Agree | Verdict::Skip(_) => String::new(),
+            };
+            let step = d.step;
+            let minimal =
+                match shrink_divergence(&run.model_trace, &mut target, opts, args.shrink_budget) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            let path = args.out_dir.join(format!("divergence-case{case}.jsonl"));
+            if let Err(e) = std::fs::create_dir_all(&args.out_dir)
+                .and_then(|()| std::fs::write(&path, minimal.to_jsonl()))
+            {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            if !args.json {
+                bar.suspend(|| {
+                    println!(
+                        "case {case}, step {step}: {detail}\n  minimal trace: {} steps, {}",
+                        minimal.steps.len(),
+                        path.display()
+                    )
+                });
+            }
+            report.divergences.push(DivergenceReport {
+                case,
+                step,
+                detail,
+                minimal_steps: minimal.steps.len(),
+                trace: path.display().to_string(),
+            });
+        }
+        bar.inc(1);
+        bar.set_message(format!(
+            "{} requests, {} divergent",
+            target.requests, report.divergent_flows
+        ));
+    }
+    bar.finish_and_clear();
+    let total = started.elapsed().as_secs_f64();
+    report.requests = target.requests;
+    report.seconds = total;
+    report.target_wait_share = if total > 0.0 {
+        target.wait.as_secs_f64() / total
+    } else {
+        0.0
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "{} flows against {} ({} profile): {} steps agree, {} skipped (timing windows), {} divergent flows\n{} requests in {:.1} s; {:.0}% of the time waiting for the target, {:.0}% in the runner",
+            report.flows,
+            report.target,
+            report.profile,
+            report.steps_agree,
+            report.steps_skip,
+            report.divergent_flows,
+            report.requests,
+            report.seconds,
+            report.target_wait_share * 100.0,
+            (1.0 - report.target_wait_share) * 100.0
+        );
+    }
+    if report.divergent_flows == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,252 @@
+//! The lockstep runner: a flow runs against a target and the model at once, step by step, each
+//! step judged *agree*, *diverge* or *skip*; divergent flows are shrunk against the live target.
+//!
+//! Time: the model's clock follows the wall clock of the run (`at` is when the request left), so
+//! expiry paths are exercised with short lifetimes configured on both sides and real waits. When
+//! the two disagree, the model is re-run a tolerance before and after `at`: if either matches, the
+//! request fell in a timing window and the step is *skipped* (the model adopts the matching state).
+
+mod normalize;
+
+pub use normalize::Bijection;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::output::Output;
+use crate::server::AuthServer;
+use crate::target::{Target, TargetError};
+use crate::time::UnixMillis;
+use crate::trace::{Trace, resolve_event};
+
+/// The judgement of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", content = "detail", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Same answer, up to the bijection of random values.
+    Agree,
+    /// Different answers.
+    Diverge(String),
+    /// A nondeterministic window (a real-time expiry boundary within the tolerance), or a step
+    /// that could not be sent because an earlier one produced nothing to refer to.
+    Skip(String),
+}
+
+/// One step as run against both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRun {
+    /// 1-based step number.
+    pub step: usize,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The model's answer (`None` when the step was not sent).
+    pub model: Option<Output>,
+    /// The target's answer.
+    pub target: Option<Output>,
+}
+
+/// A whole flow as run against both sides.
+#[derive(Debug, Clone)]
+pub struct FlowRun {
+    /// Every step, in order (a flow stops at its first divergence).
+    pub steps: Vec<StepRun>,
+    /// The trace with the model's outputs as recorded in this run, at the times actually used.
+    pub model_trace: Trace,
+}
+
+impl FlowRun {
+    /// The first divergent step, if any.
+    pub fn divergence(&self) -> Option<&StepRun> {
+        self.steps
+            .iter()
+            .find(|s| matches!(s.verdict, Verdict::Diverge(_)))
+    }
+}
+
+/// Options of the runner.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Follow the trace's relative times in real time (sleeping between steps).
+    pub real_time: bool,
+    /// Tolerance around a step's time within which an expiry boundary makes it a skip.
+    pub tolerance: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            real_time: true,
+            tolerance: Duration::from_millis(250),
+        }
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // the runner paces a live provider in real time
+fn now() -> Instant {
+    Instant::now()
+}
+
+#[allow(clippy::disallowed_methods)] // the live provider's clock is the wall clock
+fn wall_clock() -> UnixMillis {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(since.as_millis() as u64)
+}
+
+/// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
+/// divergence. `Err` only when the target cannot be reached.
+pub fn run_flow(
+    trace: &Trace,
+    target: &mut dyn Target,
+    opts: RunOptions,
+) -> Result<FlowRun, TargetError> {
+    let mut model: AuthServer = match trace.server() {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(TargetError::Transport {
+                url: target.name(),
+                message: e.to_string(),
+            });
+        }
+    };
+    let mut bij = Bijection::default();
+    let mut model_out: Vec<Output> = Vec::new();
+    let mut target_out: Vec<Output> = Vec::new();
+    let mut runs = Vec::new();
+    let mut recorded = Trace {
+        header: trace.header.clone(),
+        steps: Vec::new(),
+    };
+    let start = now();
+    let at0 = trace.steps.first().map_or(0, |s| s.at.0);
+    for (i, step) in trace.steps.iter().enumerate() {
+        let due = Duration::from_millis(step.at.0 - at0);
+        if opts.real_time && start.elapsed() < due {
+            std::thread::sleep(due - start.elapsed());
+        }
+        // Against a live provider the model's clock is the wall clock itself, so that
+        // whole-second truncations (`int(time.time() + ttl)`) fall on the same boundaries.
+        let at = if opts.real_time {
+            wall_clock()
+        } else {
+            step.at
+        };
+        let (Ok(me), Ok(te)) = (
+            resolve_event(&step.event, &model_out, i + 2),
+            resolve_event(&step.event, &target_out, i + 2),
+        ) else {
+            runs.push(StepRun {
+                step: i + 1,
+                verdict: Verdict::Skip("refers to a value an earlier step did not produce".into()),
+                model: None,
+                target: None,
+            });
+            break;
+        };
+        let sent = now();
+        let t_out = target.send(at, &te)?;
+        let rtt = sent.elapsed();
+        let before = model.clone();
+        let mut m_out = model.apply(at, &me);
+        let mut verdict = match bij.clone().compare(&m_out, &t_out) {
+            None => Verdict::Agree,
+            Some(d) => Verdict::Diverge(d),
+        };
+        if matches!(verdict, Verdict::Diverge(_)) {
+            let tol = opts.tolerance + rtt;
+            for shifted in [
+                at.0.saturating_sub(tol.as_millis() as u64),
+                at.0 + tol.as_millis() as u64,
+            ] {
+                let mut alt = before.clone();
+                let alt_out = alt.apply(UnixMillis(shifted), &me);
+                if bij.clone().compare(&alt_out, &t_out).is_none() {
+                    verdict = Verdict::Skip(format!(
+                        "expiry boundary within {} ms of the request",
+                        tol.as_millis()
+                    ));
+                    model = alt;
+                    m_out = alt_out;
+                    break;
+                }
+            }
+        }
+        let _ = bij.compare(&m_out, &t_out);
+        let mut line = step.clone();
+        line.at = at;
+        line.output = m_out.clone();
+        recorded.steps.push(line);
+        let stop = matches!(verdict, Verdict::Diverge(_));
+        runs.push(StepRun {
+            step: i + 1,
+            verdict,
+            model: Some(m_out.clone()),
+            target: Some(t_out.clone()),
+        });
+        model_out.push(m_out);
+        target_out.push(t_out);
+        if stop {
+            break;
+        }
+    }
+    Ok(FlowRun {
+        steps: runs,
+        model_trace: recorded,
+    })
+}
+
+/// Shrink a divergent flow against the live target: drop steps while a re-run (on fresh clients:
+/// the trace registers its own) still diverges at a step of the same kind. At most `budget` re-runs.
+pub fn shrink_divergence(
+    trace: &Trace,
+    target: &mut dyn Target,
+    opts: RunOptions,
+    budget: usize,
+) -> Result<Trace, TargetError> {
+    let kind_of = |t: &Trace, run: &FlowRun| {
+        run.divergence()
+            .and_then(|d| t.steps.get(d.step - 1))
+            .and_then(|s| s.event.get("kind").cloned())
+    };
+    let first = run_flow(trace, target, opts)?;
+    let Some(kind) = kind_of(trace, &first) else {
+        return Ok(trace.clone());
+    };
+    let last = first.divergence().map_or(trace.steps.len(), |d| d.step);
+    let mut keep: Vec<usize> = (0..last).collect();
+    let mut runs = 0;
+    let mut chunk = keep.len().div_ceil(2).max(1);
+    while runs < budget {
+        let mut i = 0;
+        let mut progressed = false;
+        while i < keep.len() && runs < budget {
+            let end = (i + chunk).min(keep.len());
+            let candidate: Vec<usize> = keep[..i].iter().chain(&keep[end..]).copied().collect();
+            let Some(t) =
+                crate::check::subtrace(trace, &candidate).filter(|_| !candidate.is_empty())
+            else {
+                i += chunk;
+                continue;
+            };
+            runs += 1;
+            let run = run_flow(&t, target, opts)?;
+            if kind_of(&t, &run).as_ref() == Some(&kind) {
+                keep = candidate;
+                progressed = true;
+            } else {
+                i += chunk;
+            }
+        }
+        if chunk == 1 && !progressed {
+            break;
+        }
+        chunk = if progressed {
+            chunk
+        } else {
+            (chunk / 2).max(1)
+        };
+    }
+    Ok(crate::check::subtrace(trace, &keep).unwrap_or_else(|| trace.clone()))
+}

@@ -1,0 +1,141 @@
+//! A real provider over HTTP: events become requests through the same mapping `serve` decodes
+//! with ([`crate::http::to_request_for`]); redirects are never followed (`Location` is read).
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use super::{Target, TargetError};
+use crate::event::Event;
+use crate::http::{RequestBody, to_request_for};
+use crate::output::Output;
+use crate::time::UnixMillis;
+
+/// The headers compared with the model's (the rest — date, server, content-length — are the
+/// transport's).
+const KEPT: &[&str] = &[
+    "location",
+    "cache-control",
+    "pragma",
+    "content-type",
+    "www-authenticate",
+];
+
+/// A live provider at a base URL.
+pub struct HttpTarget {
+    base_url: String,
+    mcp_path: String,
+    agent: ureq::Agent,
+    /// Requests sent so far.
+    pub requests: u64,
+    /// Time spent waiting for the provider.
+    pub wait: Duration,
+}
+
+impl std::fmt::Debug for HttpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTarget")
+            .field("base_url", &self.base_url)
+            .field("mcp_path", &self.mcp_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTarget {
+    /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
+    pub fn new(base_url: &str, mcp_path: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            mcp_path: mcp_path.to_owned(),
+            agent,
+            requests: 0,
+            wait: Duration::ZERO,
+        }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Discover the provider: its authorization-server metadata must answer 200 JSON with an
+    /// `issuer` ([RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414#section-3)).
+    pub fn discover(&mut self) -> Result<serde_json::Value, TargetError> {
+        let url = format!("{}/.well-known/oauth-authorization-server", self.base_url);
+        let out = self.send(UnixMillis(0), &Event::AuthorizationServerMetadata)?;
+        let fail = |message: String| TargetError::Discovery {
+            url: url.clone(),
+            message,
+        };
+        if out.status != 200 {
+            return Err(fail(format!("HTTP {}", out.status)));
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&out.body).map_err(|e| fail(format!("not JSON: {e}")))?;
+        if v.get("issuer").and_then(|i| i.as_str()).is_none() {
+            return Err(fail("no issuer".to_owned()));
+        }
+        Ok(v)
+    }
+}
+
+impl Target for HttpTarget {
+    fn name(&self) -> String {
+        self.base_url.clone()
+    }
+
+    fn send(&mut self, _at: UnixMillis, event: &Event) -> Result<Output, TargetError> {
+        let req = to_request_for(event, &self.base_url, &self.mcp_path);
+        let url = if req.target.starts_with("http") {
+            req.target.clone()
+        } else {
+            format!("{}{}", self.base_url, req.target)
+        };
+        let transport = |e: &dyn std::fmt::Display| TargetError::Transport {
+            url: url.clone(),
+            message: e.to_string(),
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(url.as_str());
+        for (k, v) in &req.headers {
+            builder = builder.header(
+                k.as_str(),
+                ureq::http::HeaderValue::from_bytes(v).map_err(|e| transport(&e))?,
+            );
+        }
+        let body = match &req.body {
+            RequestBody::Bytes(b) => b.clone(),
+            other @ (RequestBody::Oversized | RequestBody::Incomplete) => other.to_bytes(),
+        };
+        let request = builder.body(body).map_err(|e| transport(&e))?;
+        #[allow(clippy::disallowed_methods)] // measures the provider's share of a live run
+        let started = std::time::Instant::now();
+        let mut resp = self.agent.run(request).map_err(|e| transport(&e))?;
+        let mut bytes = Vec::new();
+        let read = resp.body_mut().as_reader().read_to_end(&mut bytes);
+        self.wait += started.elapsed();
+        self.requests += 1;
+        read.map_err(|e| transport(&e))?;
+        let mut headers = Vec::new();
+        for name in KEPT {
+            if let Some(v) = resp.headers().get(*name) {
+                headers.push((
+                    (*name).to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                ));
+            }
+        }
+        Ok(Output {
+            status: resp.status().as_u16(),
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            reason: None,
+        })
+    }
+}

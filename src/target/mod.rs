@@ -1,0 +1,65 @@
+//! Targets: what a flow is run against — the in-process model, or a real provider over HTTP.
+//!
+//! A target answers one [`Event`] at a time with an [`Output`] (status, the headers that matter,
+//! the body). For the model that is the exact answer; for a live provider it is what came back on
+//! the wire, whatever it was: a garbage answer is an output to compare, never a crash. `Err` is
+//! only for a provider that cannot be reached at all.
+
+#[cfg(feature = "diff")]
+mod http;
+
+#[cfg(feature = "diff")]
+pub use http::HttpTarget;
+
+use thiserror::Error;
+
+use crate::event::Event;
+use crate::output::Output;
+use crate::server::AuthServer;
+use crate::time::UnixMillis;
+
+/// A provider could not be talked to.
+#[derive(Debug, Error)]
+pub enum TargetError {
+    /// Connecting, sending or reading failed.
+    #[error("{url}: {message}")]
+    Transport {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The target's metadata could not be discovered.
+    #[error("discovery at {url} failed: {message}")]
+    Discovery {
+        /// The metadata URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Something that answers events.
+pub trait Target {
+    /// A short name for reports.
+    fn name(&self) -> String;
+    /// Answer `event` sent at `at` (the model uses `at`; a live provider uses its own clock).
+    fn send(&mut self, at: UnixMillis, event: &Event) -> Result<Output, TargetError>;
+}
+
+/// The in-process model as a target.
+#[derive(Debug, Clone)]
+pub struct ModelTarget {
+    /// The model.
+    pub server: AuthServer,
+}
+
+impl Target for ModelTarget {
+    fn name(&self) -> String {
+        format!("model ({})", self.server.profile().name)
+    }
+
+    fn send(&mut self, at: UnixMillis, event: &Event) -> Result<Output, TargetError> {
+        Ok(self.server.apply(at, event))
+    }
+}
