@@ -36,6 +36,8 @@
 //! Around the model: [`trace`] (the versioned JSON Lines trace format and replay) and [`generate`]
 //! (realistic random flows).
 
+#[cfg(feature = "diff")]
+pub mod audit;
 pub mod check;
 pub mod compat;
 pub mod config;

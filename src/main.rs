@@ -53,6 +53,11 @@ enum Command {
     /// every divergence. Exit 0 when all steps agree, 1 on a divergence, 2 if the target is unusable.
     #[cfg(feature = "diff")]
     Diff(Box<cli::diff::DiffArgs>),
+    /// Run the invariant catalogue against a live provider: a conformance report (Markdown, JSON,
+    /// JUnit XML) with PASS / FAIL / NOT APPLICABLE per invariant and a minimal trace per FAIL.
+    /// Exit 1 when a MUST invariant fails.
+    #[cfg(feature = "diff")]
+    Audit(Box<cli::audit::AuditArgs>),
     /// Check every security invariant over generated flows through the model: a summary table
     /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
@@ -110,6 +115,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::serve(args),
         #[cfg(feature = "diff")]
         Command::Diff(args) => cli::diff::diff(&args),
+        #[cfg(feature = "diff")]
+        Command::Audit(args) => cli::audit::audit(&args),
         Command::Check {
             profile,
             cases,

@@ -1,5 +1,7 @@
 //! The command line: one module per command.
 
+#[cfg(feature = "diff")]
+pub(crate) mod audit;
 pub(crate) mod check;
 #[cfg(feature = "diff")]
 pub(crate) mod diff;
