@@ -12,6 +12,7 @@ use crate::output::{JSON, NO_STORE, Output, error_json};
 
 /// The SDK's `DEFAULT_MAX_REQUEST_BODY_SIZE`: longer bodies get 413
 /// ([RFC 9110 §15.5.14](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14)).
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the HTTP mapping
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// `Vary` of every preflight answer (Starlette's `CORSMiddleware`).
@@ -66,6 +67,7 @@ impl Route {
 
     /// Whether the handler reads the request body (and the body limit applies). FastMCP's own
     /// `/token` route has no limit; this model applies the SDK's to it too.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the HTTP mapping
     pub(crate) fn reads_body(self) -> bool {
         match self {
             Self::Authorize | Self::Token | Self::Register | Self::Revoke => true,
