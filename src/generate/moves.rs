@@ -158,7 +158,7 @@ impl Generator {
         let Some(code) = self.pick(&self.codes.clone()) else {
             return self.authorize();
         };
-        let wrong_client = self.clients.len() > 1 && self.chance(8);
+        let wrong_client = self.clients.len() > 1 && self.chance(15);
         let c = if wrong_client {
             self.below(self.clients.len())
         } else {

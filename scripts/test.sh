@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The test command (README): starts the reference providers on 127.0.0.1 — FastMCP 4.2.3 from a
+# pinned venv (with short lifetimes, so expiry paths run in seconds), its six deliberately broken
+# variants, and the MCP TypeScript SDK 1.32.2 demo provider — runs `cargo test`, then the
+# live-provider tests, and stops every provider by PID whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OAUTH_ORACLE_BUILD="${OAUTH_ORACLE_BUILD:-target}"
+P=scripts/providers
+TTLS=(CODE_TTL=2 ACCESS_TTL=2 REFRESH_TTL=6)
+BUGS=(code_reuse revoke_one no_rotation no_pkce foreign_code access_outlives)
+
+started=()   # "kind:port"
+stop_all() {
+  for s in "${started[@]}"; do
+    PORT="${s#*:}" "$P/${s%%:*}/stop.sh" >/dev/null 2>&1 || true
+  done
+}
+trap stop_all EXIT
+
+start() { # kind port env...
+  local kind=$1 port=$2; shift 2
+  env PORT="$port" "$@" "$P/$kind/start.sh" >/dev/null
+  started+=("$kind:$port")
+}
+
+echo "== reference providers"
+t0=$(date +%s)
+start fastmcp 18765 "${TTLS[@]}"            # installs the venv on first use
+start ts-demo 18770                          # npm ci on first use
+port=18801
+pids=()
+for bug in "${BUGS[@]}"; do
+  env PORT=$port BUG="$bug" "${TTLS[@]}" "$P/fastmcp/start.sh" >/dev/null &
+  pids+=($!)
+  started+=("fastmcp:$port")
+  export "OAUTH_ORACLE_BROKEN_$(echo "$bug" | tr a-z A-Z)_URL=http://127.0.0.1:$port"
+  port=$((port + 1))
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+export OAUTH_ORACLE_FASTMCP_URL=http://127.0.0.1:18765 OAUTH_ORACLE_TS_URL=http://127.0.0.1:18770
+echo "providers ready in $(( $(date +%s) - t0 )) s"
+
+echo "== cargo test"
+cargo test
+echo "== live-provider tests"
+cargo test --test live_providers -- --ignored --test-threads 2
