@@ -172,8 +172,12 @@ impl Bound {
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
         loop {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                return Ok(());
+            let permit = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => return Ok(()),
+                },
             };
             let accepted = tokio::select! {
                 () = &mut shutdown => return Ok(()),
