@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::check::subtrace;
+use crate::check::minimize;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
 use crate::target::{Target, TargetError};
@@ -72,37 +72,8 @@ pub fn shrink_violation(
             .iter()
             .any(|v| v.invariant == invariant))
     };
-    let mut keep: Vec<usize> = (0..trace.steps.len()).collect();
-    let mut runs = 0;
-    let mut chunk = keep.len().div_ceil(2).max(1);
-    while runs < budget {
-        let mut i = 0;
-        let mut progressed = false;
-        while i < keep.len() && runs < budget {
-            let end = (i + chunk).min(keep.len());
-            let candidate: Vec<usize> = keep[..i].iter().chain(&keep[end..]).copied().collect();
-            let Some(t) = subtrace(trace, &candidate).filter(|_| !candidate.is_empty()) else {
-                i += chunk;
-                continue;
-            };
-            runs += 1;
-            if breaks(&t, target)? {
-                keep = candidate;
-                progressed = true;
-            } else {
-                i += chunk;
-            }
-        }
-        if chunk == 1 && !progressed {
-            break;
-        }
-        chunk = if progressed {
-            chunk
-        } else {
-            (chunk / 2).max(1)
-        };
-    }
-    let minimal = subtrace(trace, &keep).unwrap_or_else(|| trace.clone());
+    let keep: Vec<usize> = (0..trace.steps.len()).collect();
+    let minimal = minimize(trace, keep, budget, |t| breaks(t, target))?;
     Ok(audit_flow(&minimal, target, exp)?.2)
 }
 

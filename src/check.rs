@@ -101,29 +101,33 @@ fn breaks(trace: &Trace, invariant: &str) -> bool {
     check_trace(trace).is_ok_and(|(v, _)| v.iter().any(|v| v.invariant == invariant))
 }
 
-/// Shrink `trace` to a minimal one that still breaks `invariant`: drop chunks of steps, halving
-/// the chunk size, until no single step can go.
-pub fn shrink(trace: &Trace, invariant: &str) -> Trace {
-    let mut keep: Vec<usize> = (0..trace.steps.len()).collect();
-    // Nothing after the first violation matters.
-    if let Ok((v, _)) = check_trace(trace)
-        && let Some(first) = v.iter().find(|v| v.invariant == invariant)
-    {
-        keep.truncate(first.step);
-    }
+/// Minimise `trace` to a subsequence of `keep` whose subtrace still satisfies `still_fails`:
+/// drop chunks of steps, halving the chunk size, until no single step can go, with at most
+/// `budget` evaluations. Shared by `check` (model), `diff` and `audit` (live providers).
+pub fn minimize<E>(
+    trace: &Trace,
+    mut keep: Vec<usize>,
+    budget: usize,
+    mut still_fails: impl FnMut(&Trace) -> Result<bool, E>,
+) -> Result<Trace, E> {
+    let mut runs = 0;
     let mut chunk = keep.len().div_ceil(2).max(1);
-    loop {
+    while runs < budget {
         let mut i = 0;
         let mut progressed = false;
-        while i < keep.len() {
+        while i < keep.len() && runs < budget {
             let end = (i + chunk).min(keep.len());
             let candidate: Vec<usize> = keep[..i].iter().chain(&keep[end..]).copied().collect();
-            match subtrace(trace, &candidate) {
-                Some(t) if !candidate.is_empty() && breaks(&t, invariant) => {
-                    keep = candidate;
-                    progressed = true;
-                }
-                _ => i += chunk,
+            let Some(t) = subtrace(trace, &candidate).filter(|_| !candidate.is_empty()) else {
+                i += chunk;
+                continue;
+            };
+            runs += 1;
+            if still_fails(&t)? {
+                keep = candidate;
+                progressed = true;
+            } else {
+                i += chunk;
             }
         }
         if chunk == 1 && !progressed {
@@ -135,7 +139,21 @@ pub fn shrink(trace: &Trace, invariant: &str) -> Trace {
             (chunk / 2).max(1)
         };
     }
-    subtrace(trace, &keep).unwrap_or_else(|| trace.clone())
+    Ok(subtrace(trace, &keep).unwrap_or_else(|| trace.clone()))
+}
+
+/// Shrink `trace` to a minimal one that still breaks `invariant` on the model.
+pub fn shrink(trace: &Trace, invariant: &str) -> Trace {
+    let mut keep: Vec<usize> = (0..trace.steps.len()).collect();
+    // Nothing after the first violation matters.
+    if let Ok((v, _)) = check_trace(trace)
+        && let Some(first) = v.iter().find(|v| v.invariant == invariant)
+    {
+        keep.truncate(first.step);
+    }
+    let minimal: Result<Trace, std::convert::Infallible> =
+        minimize(trace, keep, usize::MAX, |t| Ok(breaks(t, invariant)));
+    minimal.unwrap_or_else(|e| match e {})
 }
 
 /// One invariant's failure in a campaign: the first case that broke it, shrunk.

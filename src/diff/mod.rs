@@ -215,38 +215,8 @@ pub fn shrink_divergence(
         return Ok(trace.clone());
     };
     let last = first.divergence().map_or(trace.steps.len(), |d| d.step);
-    let mut keep: Vec<usize> = (0..last).collect();
-    let mut runs = 0;
-    let mut chunk = keep.len().div_ceil(2).max(1);
-    while runs < budget {
-        let mut i = 0;
-        let mut progressed = false;
-        while i < keep.len() && runs < budget {
-            let end = (i + chunk).min(keep.len());
-            let candidate: Vec<usize> = keep[..i].iter().chain(&keep[end..]).copied().collect();
-            let Some(t) =
-                crate::check::subtrace(trace, &candidate).filter(|_| !candidate.is_empty())
-            else {
-                i += chunk;
-                continue;
-            };
-            runs += 1;
-            let run = run_flow(&t, target, opts)?;
-            if kind_of(&t, &run).as_ref() == Some(&kind) {
-                keep = candidate;
-                progressed = true;
-            } else {
-                i += chunk;
-            }
-        }
-        if chunk == 1 && !progressed {
-            break;
-        }
-        chunk = if progressed {
-            chunk
-        } else {
-            (chunk / 2).max(1)
-        };
-    }
-    Ok(crate::check::subtrace(trace, &keep).unwrap_or_else(|| trace.clone()))
+    let keep: Vec<usize> = (0..last).collect();
+    crate::check::minimize(trace, keep, budget, |t| {
+        Ok(kind_of(t, &run_flow(t, target, opts)?).as_ref() == Some(&kind))
+    })
 }
