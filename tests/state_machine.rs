@@ -9,7 +9,7 @@
 //! code and description equal the reference's prediction, and runs the invariant checker: under
 //! `oauth21` nothing may break, under `fastmcp` only the documented deviations.
 //!
-//! Cases per profile: `OAUTH_ORACLE_SM_CASES` (default 1000); the generator seed is fixed
+//! Cases per profile: `OAUTH_ORACLE_SM_CASES` (default 2500); the generator seed is fixed
 //! (`OAUTH_ORACLE_SM_SEED` changes it) so CI runs the same cases every time. Failures are
 //! persisted to `proptest-regressions/state_machine.txt` and replayed first.
 #![allow(clippy::unwrap_used, unreachable_pub)]
@@ -61,7 +61,7 @@ fn cases() -> u32 {
     std::env::var("OAUTH_ORACLE_SM_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(2500)
 }
 
 fn runner_config() -> RunnerConfig {
