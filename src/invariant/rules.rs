@@ -40,6 +40,8 @@ fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Whether two URIs name the same registered redirect: exactly (loopback ports aside) or after
 /// URL normalisation.
 fn same_uri(registered: &str, other: &str) -> bool {
+    // The Location's fragment was split off before comparing; so is the registered one's.
+    let registered = registered.split('#').next().unwrap_or(registered);
     exact_match(registered, other)
         || matches!((any_url(registered, false), any_url(other, false)), (Ok(a), Ok(b)) if a == b)
 }
@@ -347,6 +349,7 @@ impl Checker {
             "urn:ietf:params:oauth:grant-type:jwt-bearer",
         ];
         if form.get("grant_type").is_some()
+            && first_repeated(form).is_none()
             && !known.contains(&grant_type)
             && error != "invalid_client"
         {
