@@ -12,14 +12,19 @@
 //!   refresh tokens (2 inserts, 1 lookup, 2 removes), with small fixed-size records.
 //!
 //! Not counted: parsing requests, decoding the presented hex, building responses (JSON, headers),
-//! allocation. `cargo bench --bench floor`; the last line is machine-readable:
-//! `floor_flows_per_s=<flows/s>`.
+//! allocation. `cargo bench --bench floor`; the last lines are machine-readable:
+//! `floor_flows_per_s=<flows/s>`. Times are this thread's CPU time (`BENCH_CLOCK=wall` for the
+//! wall clock).
 #![allow(clippy::unwrap_used, missing_docs)]
 // A benchmark reads the wall clock to time the model; the model itself never sees it.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::{clock_name, now};
 
 use base64::Engine as _;
 use rand_chacha::ChaCha20Rng;
@@ -43,8 +48,10 @@ static HEX2: [[u8; 2]; 256] = {
 };
 
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &b in bytes {
-        out.extend_from_slice(&HEX2[b as usize]);
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), 0);
+    for (o, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
+        o.copy_from_slice(&HEX2[b as usize]);
     }
 }
 
@@ -217,11 +224,11 @@ fn measure_with<S>(
         let mut calls = 0u64;
         while total.as_secs_f64() < secs {
             reset(state);
-            let start = Instant::now();
+            let start = now();
             for _ in 0..RESET_EVERY {
                 f(state);
             }
-            total += start.elapsed();
+            total += now() - start;
             calls += RESET_EVERY as u64;
         }
         runs.push(total.as_nanos() as f64 / calls as f64);
@@ -232,7 +239,10 @@ fn measure_with<S>(
 
 fn main() {
     let secs = 1.0;
-    println!("floor components (median of 3 runs, ns per call):");
+    println!(
+        "floor components (median of 3 runs, ns per call, {}):",
+        clock_name()
+    );
     for len in [43, 64, 128] {
         let v = vec![b'a'; len];
         let ns = measure(

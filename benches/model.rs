@@ -1,8 +1,10 @@
 //! Criterion benchmarks of the model (issue 6): cost per event for each kind, complete flows per
-//! second, trace replay throughput, and the step costs with 10^2, 10^4 and 10^6 live token pairs.
+//! second, trace replay throughput, and the step costs with 10^2, 10^3 (issue 2), 10^4 and 10^6
+//! live token pairs.
 //!
 //! `cargo bench --bench model -- --warm-up-time 1 --measurement-time 3` runs them all; a filter
-//! (`event/`, `flow/`, `replay/`, `scaling/`) picks one group. See BENCHMARKS.md.
+//! (`event/`, `flow/`, `replay/`, `scaling/`) picks one group. Times are this thread's CPU time
+//! (`BENCH_CLOCK=wall` for the wall clock); see `common::now` and BENCHMARKS.md.
 #![allow(clippy::unwrap_used, missing_docs)]
 // A benchmark reads the wall clock to time the model; the model itself never sees it.
 #![allow(clippy::disallowed_methods)]
@@ -10,9 +12,9 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Flow, Pool, T0, generated_trace, server};
+use common::{Clock, Flow, Pool, T0, generated_trace, now, server};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use oauth_oracle::trace::{ReplayOutcome, Trace, replay};
 use oauth_oracle::{AuthServer, Event};
@@ -49,19 +51,19 @@ fn batched(
         }
         let n = BATCH.min(iters - done);
         let inputs = prepare(&mut s, &mut flow, n);
-        let start = Instant::now();
+        let start = now();
         for i in 0..n {
             let input = inputs.get(i as usize).map_or("", String::as_str);
             timed(&mut s, &mut flow, input);
         }
-        total += start.elapsed();
+        total += now() - start;
         done += n;
         since_reset += n;
     }
     total
 }
 
-fn per_event(c: &mut Criterion) {
+fn per_event(c: &mut Criterion<Clock>) {
     let mut g = c.benchmark_group("event");
     g.throughput(Throughput::Elements(1));
 
@@ -183,7 +185,7 @@ fn per_event(c: &mut Criterion) {
     g.finish();
 }
 
-fn flows(c: &mut Criterion) {
+fn flows(c: &mut Criterion<Clock>) {
     let mut g = c.benchmark_group("flow");
     g.throughput(Throughput::Elements(1));
     // register -> authorize -> exchange (PKCE) -> resource -> refresh -> revoke. Clients
@@ -194,27 +196,29 @@ fn flows(c: &mut Criterion) {
             let mut flow = Flow::new();
             let mut total = Duration::ZERO;
             let mut since_reset = 0;
+            let mut start = now();
             for _ in 0..iters {
                 if since_reset == RESET_EVERY {
+                    total += now() - start;
                     s = server(5);
                     since_reset = 0;
+                    start = now();
                 }
-                let start = Instant::now();
                 flow.run(&mut s, T0);
-                total += start.elapsed();
                 since_reset += 1;
             }
-            total
+            total + (now() - start)
         });
     });
     g.finish();
 }
 
-fn replay_throughput(c: &mut Criterion) {
+fn replay_throughput(c: &mut Criterion<Clock>) {
     const STEPS: usize = 10_000;
     let text = generated_trace(7, STEPS);
     let mut g = c.benchmark_group("replay");
     g.throughput(Throughput::Elements(STEPS as u64));
+    g.sample_size(10);
     // The whole path: parse JSON Lines, resolve references, step, compare.
     g.bench_function("jsonl_10k_steps", |b| {
         b.iter(|| {
@@ -237,10 +241,10 @@ fn replay_throughput(c: &mut Criterion) {
     g.finish();
 }
 
-fn scaling(c: &mut Criterion) {
+fn scaling(c: &mut Criterion<Clock>) {
     let mut g = c.benchmark_group("scaling");
     g.throughput(Throughput::Elements(1));
-    for n in [100, 10_000, 1_000_000] {
+    for n in [100, 1_000, 10_000, 1_000_000] {
         let mut pool = Pool::new(n);
         assert_eq!(pool.len(), n);
         g.bench_with_input(BenchmarkId::new("resource_valid", n), &n, |b, _| {
@@ -262,5 +266,9 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_event, flows, replay_throughput, scaling);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock);
+    targets = per_event, flows, replay_throughput, scaling
+}
 criterion_main!(benches);

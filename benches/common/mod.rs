@@ -5,7 +5,14 @@
 //! built once, whose values (client id, secret, code, tokens) are overwritten in place from the
 //! previous output by fixed offsets or one substring search, so the glue allocates nothing and
 //! costs a few tens of nanoseconds per flow.
+//!
+//! Time is read from [`now`]: this thread's CPU time by default, so that other tenants' load on a
+//! shared machine does not count against the model (time spent descheduled is not the model's);
+//! `BENCH_CLOCK=wall` switches every benchmark to the wall clock.
 #![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use oauth_oracle::generate::Generator;
 use oauth_oracle::{
@@ -346,6 +353,67 @@ impl Pool {
         let (a, r) = tokens_of(&out);
         put(&mut self.access[i], a);
         put(&mut self.refresh[i], r);
+    }
+}
+
+/// Whether [`now`] reads the wall clock (`BENCH_CLOCK=wall`) rather than this thread's CPU time.
+pub(crate) fn wall_clock() -> bool {
+    static WALL: OnceLock<bool> = OnceLock::new();
+    *WALL.get_or_init(|| std::env::var("BENCH_CLOCK").is_ok_and(|v| v == "wall"))
+}
+
+/// The name of the clock [`now`] reads, for reports.
+pub(crate) fn clock_name() -> &'static str {
+    if wall_clock() {
+        "wall clock"
+    } else {
+        "thread CPU time"
+    }
+}
+
+/// The wall clock, since the first call.
+#[allow(clippy::disallowed_methods)] // the benchmark's clock; the model never reads it
+pub(crate) fn wall_now() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
+/// This thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, ns resolution): what the scheduler
+/// actually gave the thread, excluding time spent waiting for a core.
+pub(crate) fn cpu_now() -> Duration {
+    cpu_time::ThreadTime::now().as_duration()
+}
+
+/// The benchmark clock: [`cpu_now`], or [`wall_now`] with `BENCH_CLOCK=wall`.
+pub(crate) fn now() -> Duration {
+    if wall_clock() { wall_now() } else { cpu_now() }
+}
+
+/// [`now`] as a criterion measurement.
+pub(crate) struct Clock;
+
+impl criterion::measurement::Measurement for Clock {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        static WALL: criterion::measurement::WallTime = criterion::measurement::WallTime;
+        WALL.formatter()
     }
 }
 
