@@ -125,9 +125,15 @@ impl<'a> ByteSource<'a> {
 /// - `no-redirect-to-unvalidated-uri` for a redirect whose `Location` has a fragment: the rule
 ///   strips the fragment from the `Location` but not from the registered URI (`fastmcp`
 ///   registers `http://evil.example/cb#frag`, D-11, and redirects to it, query before fragment).
+/// - `redirect-mismatch-is-invalid-grant` when `redirect_uri` at `/token` is not a URL at all:
+///   the request fails field validation first (`invalid_request`, as the SDK does), which is no
+///   mismatch with the authorization request.
 fn known_checker_gap(v: &crate::invariant::Violation, event: &crate::Event, out: &Output) -> bool {
     if v.invariant == "no-redirect-to-unvalidated-uri" {
         return out.header("location").is_some_and(|l| l.contains('#'));
+    }
+    if v.invariant == "redirect-mismatch-is-invalid-grant" {
+        return out.reason == Some(crate::output::Reason::RequestInvalid);
     }
     let repeats = |form: &crate::Params| {
         let p = &form.0;
