@@ -377,7 +377,11 @@ impl Checker {
             let error = error_of(o).unwrap_or_default();
             let live = facts.grant.is_none()
                 && self.now <= facts.issued_at + self.exp.lifetimes.code * 1000;
-            let well_formed = form.get("code_verifier").is_some() && first_repeated(form).is_none();
+            let well_formed = form.get("code_verifier").is_some()
+                && first_repeated(form).is_none()
+                && redirect
+                    .as_deref()
+                    .is_none_or(|r| any_url(r, false).is_ok());
             if live
                 && well_formed
                 && facts.client == client_id
