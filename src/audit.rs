@@ -8,17 +8,8 @@ use serde::Serialize;
 use crate::check::minimize;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
-use crate::target::{Target, TargetError};
-use crate::time::UnixMillis;
+use crate::target::{Target, TargetError, wall_clock};
 use crate::trace::{Trace, resolve_event};
-
-#[allow(clippy::disallowed_methods)] // a live provider runs on the wall clock
-fn wall_clock() -> UnixMillis {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    UnixMillis(since.as_millis() as u64)
-}
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded
 /// outputs of the returned trace are the target's.

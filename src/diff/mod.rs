@@ -10,7 +10,7 @@ mod normalize;
 
 pub use normalize::Bijection;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -82,18 +82,7 @@ impl Default for RunOptions {
     }
 }
 
-#[allow(clippy::disallowed_methods)] // the runner paces a live provider in real time
-fn now() -> Instant {
-    Instant::now()
-}
-
-#[allow(clippy::disallowed_methods)] // the live provider's clock is the wall clock
-fn wall_clock() -> UnixMillis {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    UnixMillis(since.as_millis() as u64)
-}
+use crate::target::{monotonic_now as now, wall_clock};
 
 /// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
 /// divergence. `Err` only when the target cannot be reached.

@@ -63,3 +63,18 @@ impl Target for ModelTarget {
         Ok(self.server.apply(at, event))
     }
 }
+
+/// The wall clock, as a live provider sees time (the model's clock in live runs).
+#[allow(clippy::disallowed_methods)] // live providers run on the wall clock
+pub fn wall_clock() -> UnixMillis {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A monotonic instant, for pacing and timing live runs.
+#[allow(clippy::disallowed_methods)] // live runs are paced in real time
+pub fn monotonic_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
