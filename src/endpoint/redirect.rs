@@ -49,6 +49,11 @@ pub(crate) fn exact_match(registered: &str, requested: &str) -> bool {
 
 /// Why a redirect URI may not be registered under the strict policy, if it may not.
 pub(crate) fn refused_at_registration(uri: &str) -> Option<&'static str> {
+    // URL parsing drops tabs and newlines silently: the string registered would not be the one
+    // redirected to.
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Some("a redirect URI must not contain whitespace or control characters");
+    }
     let lower = uri.to_ascii_lowercase();
     if ["javascript:", "data:", "vbscript:"]
         .iter()
@@ -106,5 +111,7 @@ mod tests {
         assert!(refused_at_registration("http://127.0.0.1:8000/cb").is_none());
         assert!(refused_at_registration("myapp://cb").is_none());
         assert!(refused_at_registration("https://a.example/cb").is_none());
+        assert!(refused_at_registration("http://127.0.0.1:9999/cb\nx").is_some());
+        assert!(refused_at_registration("http://127.0.0.1:9999/c\u{1c}b").is_some());
     }
 }

@@ -40,8 +40,10 @@ fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Whether two URIs name the same registered redirect: exactly (loopback ports aside) or after
 /// URL normalisation.
 fn same_uri(registered: &str, other: &str) -> bool {
-    // The Location's fragment was split off before comparing; so is the registered one's.
+    // The Location's query and fragment were split off before comparing (the server re-encodes
+    // the registered URI's query when it adds its own parameters); so are the registered one's.
     let registered = registered.split('#').next().unwrap_or(registered);
+    let registered = registered.split('?').next().unwrap_or(registered);
     exact_match(registered, other)
         || matches!((any_url(registered, false), any_url(other, false)), (Ok(a), Ok(b)) if a == b)
 }
