@@ -6,11 +6,16 @@ mod common;
 use common::*;
 use oauth_oracle::{AuthorizeMethod, Config, Lifetimes, Seed, s256_challenge};
 
-fn assert_flow(name: &str, h: &Harness) {
+/// Assert `text` against `snapshots/<name>.snap`: the one place the snapshot folder is set.
+fn assert_text(name: &str, text: String) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(name, summary(h)));
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn assert_flow(name: &str, h: &Harness) {
+    assert_text(name, summary(h));
 }
 
 fn tokens(out: &oauth_oracle::Output) -> (String, String) {
@@ -449,8 +454,5 @@ fn drawn_values_for_seed_7_are_pinned() {
         c.secret.unwrap(),
         out.body
     );
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!("drawn_values_seed_7", pinned));
+    assert_text("drawn_values_seed_7", pinned);
 }
