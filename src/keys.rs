@@ -55,17 +55,13 @@ impl ClientKey {
         if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
             return None;
         }
-        let mut digits = [0u8; 32];
-        let mut n = 0;
-        for (i, &c) in b.iter().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                continue;
-            }
-            digits[n] = c;
-            n += 1;
+        // Byte offsets of the 16 digit pairs in `8-4-4-4-12`.
+        const PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+        let mut out = [0u8; 16];
+        for (o, &at) in out.iter_mut().zip(PAIRS.iter()) {
+            *o = nibble(b[at])? << 4 | nibble(b[at + 1])?;
         }
-        let text = std::str::from_utf8(&digits).ok()?;
-        parse_hex::<16>(text).map(Self)
+        Some(Self(out))
     }
 }
 
@@ -134,6 +130,18 @@ mod tests {
         assert_eq!(s, "abababab-abab-abab-abab-abababababab");
         assert_eq!(ClientKey::parse(&s), Some(k));
         assert_eq!(ClientKey::parse(&s.to_uppercase()), None);
+        let distinct = ClientKey(std::array::from_fn(|i| (i as u8) * 17));
+        let text = distinct.to_string();
+        assert_eq!(text, "00112233-4455-6677-8899-aabbccddeeff");
+        assert_eq!(ClientKey::parse(&text), Some(distinct));
+        assert_eq!(
+            ClientKey::parse("0011223-34455-6677-8899-aabbccddeeff"),
+            None
+        );
+        assert_eq!(
+            ClientKey::parse("00112233-4455-6677-8899-aabbccddeefg"),
+            None
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Outputs: the HTTP-level answer to one event — status, the headers that matter, the exact body —
 //! plus the internal [`Reason`] (for debugging and snapshots; never compared with a live server).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The rule that decided an answer. Several reasons share one wire error (FastMCP answers
@@ -115,8 +117,8 @@ pub enum Reason {
 pub struct Output {
     /// HTTP status code.
     pub status: u16,
-    /// The headers that matter, lower-case names, in a fixed order.
-    pub headers: Vec<(String, String)>,
+    /// The headers that matter, lower-case names, in a fixed order (mostly static text).
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     /// The body, byte for byte.
     pub body: String,
     /// Why a request was refused, or `None` when it did what was asked.
@@ -133,16 +135,32 @@ pub(crate) const NO_CACHE: (&str, &str) = ("pragma", "no-cache");
 
 impl Output {
     /// A response with the given status, headers and body.
-    pub fn new(status: u16, headers: &[(&str, &str)], body: String) -> Self {
+    ///
+    /// The names and values are static text (no allocation per answer); a header whose value is
+    /// computed is added with [`Output::with_header`].
+    pub fn new(status: u16, headers: &[(&'static str, &'static str)], body: String) -> Self {
+        let mut list = Vec::with_capacity(headers.len() + 1);
+        list.extend(
+            headers
+                .iter()
+                .map(|&(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))),
+        );
         Self {
             status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: list,
             body,
             reason: None,
         }
+    }
+
+    /// Append a header (after those already present: the order is part of the answer).
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     /// Attach the deciding rule.
@@ -156,7 +174,7 @@ impl Output {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Starlette's 404 `Not Found` for an unmounted route.
@@ -186,5 +204,9 @@ impl Output {
 
 /// Compact JSON of `{"error": .., "error_description": ..}` in the SDK's field order.
 pub(crate) fn error_json(error: &str, description: &str) -> String {
-    serde_json::json!({"error": error, "error_description": description}).to_string()
+    let mut o =
+        crate::compat::pyjson::CompactObject::with_capacity(32 + error.len() + description.len());
+    o.member_str("error", error);
+    o.member_str("error_description", description);
+    o.finish()
 }

@@ -1,7 +1,9 @@
 //! [`AuthServer`]: the model, and its one transition function.
 
 use crate::config::Config;
-use crate::endpoint::{Ctx, authorize, metadata, register, resource, revoke, routing, token};
+use crate::endpoint::{
+    Ctx, Fixed, authorize, metadata, register, resource, revoke, routing, token,
+};
 use crate::error::ConfigError;
 use crate::event::{AuthorizeRequest, Event};
 use crate::output::Output;
@@ -23,6 +25,7 @@ use crate::time::UnixMillis;
 pub struct AuthServer {
     config: Config,
     profile: Profile,
+    fixed: Fixed,
     provider: Provider,
 }
 
@@ -36,6 +39,7 @@ impl AuthServer {
             profile.clone(),
         );
         Ok(Self {
+            fixed: Fixed::new(&config, &profile),
             config,
             profile,
             provider,
@@ -54,6 +58,7 @@ impl AuthServer {
         self.provider.sweep(at);
         let mut ctx = Ctx {
             config: &self.config,
+            fixed: &self.fixed,
             profile: &self.profile,
             provider: &mut self.provider,
             now: at,

@@ -44,9 +44,77 @@ pub fn py_json_object(members: &[(&str, &str)]) -> String {
     out
 }
 
+/// A JSON object written member by member in serde_json's compact layout (pydantic's
+/// `model_dump_json`), straight into one buffer: no `Value` tree, no map, no formatter adapter.
+pub(crate) struct CompactObject {
+    buf: Vec<u8>,
+}
+
+impl CompactObject {
+    /// An empty object with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(capacity);
+        buf.push(b'{');
+        Self { buf }
+    }
+
+    /// Append the member `key: value`; `key` must need no escaping (a field name).
+    pub(crate) fn member<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        if self.buf.len() > 1 {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        // Writing into a Vec cannot fail, and the types written here always serialize.
+        let _ = serde_json::to_writer(&mut self.buf, value);
+    }
+
+    /// Append the member `key: "value"` for a string value, copying it as is when serde_json
+    /// would escape none of its bytes (no `"`, `\\` or control characters).
+    pub(crate) fn member_str(&mut self, key: &str, value: &str) {
+        if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            return self.member(key, value);
+        }
+        if self.buf.len() > 1 {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":\"");
+        self.buf.extend_from_slice(value.as_bytes());
+        self.buf.push(b'"');
+    }
+
+    /// The finished text.
+    pub(crate) fn finish(mut self) -> String {
+        self.buf.push(b'}');
+        // serde_json writes UTF-8 only.
+        String::from_utf8(self.buf).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_object_is_serde_json_compact_layout() {
+        let mut o = CompactObject::with_capacity(8);
+        o.member("a", "x\"é\n");
+        o.member("b", &[1, 2]);
+        o.member("c", &serde_json::Value::Null);
+        for (k, v) in [("d", "plain é"), ("e", "tab\there"), ("f", "q\"\\")] {
+            o.member_str(k, v);
+        }
+        let expected = serde_json::json!({
+            "a": "x\"é\n", "b": [1, 2], "c": null,
+            "d": "plain é", "e": "tab\there", "f": "q\"\\"
+        })
+        .to_string();
+        assert_eq!(o.finish(), expected);
+        assert_eq!(CompactObject::with_capacity(0).finish(), "{}");
+    }
 
     #[test]
     fn json_dumps_layout_has_spaces_and_escapes_non_ascii() {

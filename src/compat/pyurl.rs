@@ -1,8 +1,6 @@
 //! CPython 3.11 `urllib.parse` as FastMCP uses it: `quote`, `quote_plus`, `unquote`, `parse_qsl`,
 //! `urlsplit`/`urlunsplit`, and the SDK's `construct_redirect_uri` built on them.
 
-use std::fmt::Write as _;
-
 /// Characters `urllib.parse.quote` never escapes (`_ALWAYS_SAFE`).
 fn is_always_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')
@@ -12,23 +10,44 @@ fn is_always_safe(b: u8) -> bool {
 /// always safe nor in `safe`.
 pub fn quote(s: &str, safe: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if is_always_safe(b) || (b.is_ascii() && safe.as_bytes().contains(&b)) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
+    quote_into(&mut out, s, safe.as_bytes(), false);
     out
+}
+
+/// [`quote`] appended to `out`; with `plus`, a space becomes `+` (`quote_plus`).
+fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
+    const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut start = 0;
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_always_safe(b) || (b.is_ascii() && safe.contains(&b)) {
+            continue;
+        }
+        // Runs of safe bytes are copied whole; a non-empty run is ASCII and starts after an
+        // escaped byte that ended its character, so both ends are char boundaries.
+        if start < i {
+            out.push_str(s.get(start..i).unwrap_or_default());
+        }
+        if plus && b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(UPPER_HEX[usize::from(b >> 4)] as char);
+            out.push(UPPER_HEX[usize::from(b & 15)] as char);
+        }
+        start = i + 1;
+    }
+    // `start` follows an escaped byte or is 0; a partial UTF-8 sequence was escaped whole.
+    if let Some(rest) = s.get(start..) {
+        out.push_str(rest);
+    }
 }
 
 /// `urllib.parse.quote_plus(s, safe='')`: like [`quote`] but a space becomes `+`.
 pub fn quote_plus(s: &str) -> String {
-    if s.contains(' ') {
-        quote(s, " ").replace(' ', "+")
-    } else {
-        quote(s, "")
-    }
+    let mut out = String::with_capacity(s.len());
+    quote_into(&mut out, s, b"", true);
+    out
 }
 
 /// `urllib.parse.unquote(s)` with `encoding='utf-8', errors='replace'`: `%XX` runs are decoded as
@@ -108,15 +127,20 @@ pub fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, String)> {
 /// `urllib.parse.urlencode(pairs)` (with `quote_plus`).
 pub fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
-    for (k, v) in pairs {
-        if !out.is_empty() {
+    urlencode_into(&mut out, pairs);
+    out
+}
+
+/// [`urlencode`] appended to `out`.
+fn urlencode_into<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
+        if i > 0 {
             out.push('&');
         }
-        out.push_str(&quote_plus(k));
+        quote_into(out, k, b"", true);
         out.push('=');
-        out.push_str(&quote_plus(v));
+        quote_into(out, v, b"", true);
     }
-    out
 }
 
 /// The five parts of `urllib.parse.urlsplit`, plus `urlparse`'s `;params` of the last segment.
@@ -230,6 +254,19 @@ pub fn urlunparse(u: &SplitUrl) -> String {
 /// query (blank values dropped, repeated keys grouped at their first position), appends the given
 /// parameters in order, and re-encodes everything with `quote_plus`.
 pub fn construct_redirect_uri(base: &str, params: &[(&str, &str)]) -> String {
+    if is_plain_base(base) && !params.is_empty() {
+        // `urlunparse(urlparse(base))` is `base` itself for such a URI, and its query is empty.
+        let mut out = String::with_capacity(base.len() + 128);
+        out.push_str(base);
+        out.push('?');
+        urlencode_into(&mut out, params.iter().copied());
+        return out;
+    }
+    construct_general(base, params)
+}
+
+/// `construct_redirect_uri` by the letter: split, merge the queries, join.
+fn construct_general(base: &str, params: &[(&str, &str)]) -> String {
     let mut parsed = urlparse(base);
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
     for (k, v) in parse_qsl(&parsed.query, false) {
@@ -247,6 +284,19 @@ pub fn construct_redirect_uri(base: &str, params: &[(&str, &str)]) -> String {
     urlunparse(&parsed)
 }
 
+/// An `http(s)` URI that `urlparse` splits into scheme, non-empty netloc and path only, and that
+/// `urlunparse` gives back unchanged: printable ASCII without `?`, `#`, `;`, brackets or
+/// backslashes, a lower-case scheme, and an authority that does not start with `/`.
+fn is_plain_base(base: &str) -> bool {
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && base.bytes().all(|b| {
+            (0x21..0x7f).contains(&b) && !matches!(b, b'?' | b'#' | b';' | b'[' | b']' | b'\\')
+        })
+}
+
 /// The `Location` header Starlette's `RedirectResponse` sends for `url`:
 /// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`.
 pub fn starlette_location(url: &str) -> String {
@@ -256,6 +306,25 @@ pub fn starlette_location(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcut for plain bases gives what the general path gives, for bases built
+        /// from every character class the shortcut must refuse or pass through.
+        #[test]
+        fn plain_base_shortcut_equals_general_path(
+            scheme in prop::sample::select(vec!["http://", "https://", "HTTP://", "http:", "h://", ""]),
+            rest in "[a-zA-Z0-9/:.;?#%@!~\\[\\] \t\\\\é-]{0,24}",
+            state in "[a-z ~&/é%+]{0,8}",
+        ) {
+            let base = format!("{scheme}{rest}");
+            let params = [("code", "abc"), ("state", state.as_str())];
+            prop_assert_eq!(
+                construct_redirect_uri(&base, &params),
+                construct_general(&base, &params)
+            );
+        }
+    }
 
     #[test]
     fn construct_redirect_uri_groups_repeated_keys_and_drops_blanks() {

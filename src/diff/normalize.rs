@@ -65,14 +65,14 @@ fn kind_of(field: &str) -> Option<&'static str> {
 fn normalize(o: &Output, labels: &mut Labels) -> Value {
     let mut headers = serde_json::Map::new();
     for (k, v) in &o.headers {
-        let v = match k.as_str() {
+        let v = match k.as_ref() {
             "location" => Value::from(normalize_location(v, labels)),
             "content-type" => {
                 Value::from(v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
             }
-            _ => Value::from(v.clone()),
+            _ => Value::from(v.as_ref()),
         };
-        headers.insert(k.clone(), v);
+        headers.insert(k.to_string(), v);
     }
     let event_stream = o
         .header("content-type")
@@ -178,7 +178,7 @@ impl Bijection {
 mod tests {
     use super::*;
 
-    fn out(status: u16, headers: &[(&str, &str)], body: &str) -> Output {
+    fn out(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> Output {
         Output::new(status, headers, body.to_owned())
     }
 

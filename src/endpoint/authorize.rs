@@ -182,9 +182,8 @@ fn error_response(
             if let Some(s) = &known.state {
                 q.push(("state", s));
             }
-            let issuer = ctx.config.issuer_for(ctx.profile);
             if ctx.profile.authorization_response_iss {
-                q.push(("iss", &issuer));
+                q.push(("iss", &ctx.fixed.issuer));
             }
             redirect(&construct_redirect_uri(uri, &q)).because(reason)
         }
@@ -202,11 +201,9 @@ fn error_response(
 
 /// A 302 as Starlette's `RedirectResponse` sends it.
 fn redirect(url: &str) -> Output {
-    Output::new(
-        302,
-        &[("location", &starlette_location(url)), NO_STORE],
-        String::new(),
-    )
+    Output::new(302, &[], String::new())
+        .with_header("location", starlette_location(url))
+        .with_header(NO_STORE.0, NO_STORE.1)
 }
 
 /// Handle `/authorize` with the given parameters.
@@ -303,7 +300,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
         issuer: ctx
             .profile
             .authorization_response_iss
-            .then(|| ctx.config.issuer_for(ctx.profile)),
+            .then(|| ctx.fixed.issuer.clone()),
     };
     match ctx.provider.authorize(&client, auth, ctx.now) {
         Ok(url) => redirect(&url),

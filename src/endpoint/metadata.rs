@@ -5,16 +5,36 @@
 use serde_json::{Map, Value};
 
 use super::Ctx;
+use crate::config::Config;
 use crate::output::Output;
+use crate::profile::Profile;
 
 const CACHE_PUBLIC: (&str, &str) = ("cache-control", "public, max-age=3600");
 
-/// `GET /.well-known/oauth-authorization-server`.
+/// `GET /.well-known/oauth-authorization-server`: the body built once per server.
 pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
-    let c = ctx.config;
+    Output::new(
+        200,
+        &[("content-type", "application/json"), CACHE_PUBLIC],
+        ctx.fixed.as_metadata.clone(),
+    )
+}
+
+/// `GET /.well-known/oauth-protected-resource/mcp`: the body built once per server.
+pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
+    Output::new(
+        200,
+        &[("content-type", "application/json"), CACHE_PUBLIC],
+        ctx.fixed.pr_metadata.clone(),
+    )
+}
+
+/// The authorization server metadata document ([RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414#section-2)),
+/// in the SDK's field order.
+pub(crate) fn as_metadata_body(c: &Config, profile: &Profile) -> String {
     let base = c.endpoint_base();
     let mut m = Map::new();
-    m.insert("issuer".into(), Value::from(c.issuer_for(ctx.profile)));
+    m.insert("issuer".into(), Value::from(c.issuer_for(profile)));
     m.insert(
         "authorization_endpoint".into(),
         Value::from(format!("{base}/authorize")),
@@ -38,7 +58,7 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
         Value::from(vec!["authorization_code", "refresh_token"]),
     );
     let mut methods = vec!["client_secret_post", "client_secret_basic"];
-    if ctx.profile.advertise_none_auth_method {
+    if profile.advertise_none_auth_method {
         methods.push("none");
     }
     m.insert(
@@ -59,22 +79,17 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
         "code_challenge_methods_supported".into(),
         Value::from(vec!["S256"]),
     );
-    if ctx.profile.authorization_response_iss {
+    if profile.authorization_response_iss {
         m.insert(
             "authorization_response_iss_parameter_supported".into(),
             Value::Bool(true),
         );
     }
-    Output::new(
-        200,
-        &[("content-type", "application/json"), CACHE_PUBLIC],
-        Value::Object(m).to_string(),
-    )
+    Value::Object(m).to_string()
 }
 
-/// `GET /.well-known/oauth-protected-resource/mcp`.
-pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
-    let c = ctx.config;
+/// The protected resource metadata document ([RFC 9728 §2](https://www.rfc-editor.org/rfc/rfc9728#section-2)).
+pub(crate) fn pr_metadata_body(c: &Config, profile: &Profile) -> String {
     let scopes = match &c.valid_scopes {
         Some(v) if !v.is_empty() => v.clone(),
         _ => c.required_scopes.clone(),
@@ -83,16 +98,12 @@ pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
     m.insert("resource".into(), Value::from(c.resource_url()));
     m.insert(
         "authorization_servers".into(),
-        Value::from(vec![c.issuer_for(ctx.profile)]),
+        Value::from(vec![c.issuer_for(profile)]),
     );
     m.insert("scopes_supported".into(), Value::from(scopes));
     m.insert(
         "bearer_methods_supported".into(),
         Value::from(vec!["header"]),
     );
-    Output::new(
-        200,
-        &[("content-type", "application/json"), CACHE_PUBLIC],
-        Value::Object(m).to_string(),
-    )
+    Value::Object(m).to_string()
 }

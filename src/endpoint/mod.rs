@@ -18,9 +18,42 @@ use crate::profile::Profile;
 use crate::provider::Provider;
 use crate::time::UnixMillis;
 
+/// Answers and texts that depend only on the configuration and the profile, built once when the
+/// server is made instead of once per request.
+#[derive(Debug, Clone)]
+pub(crate) struct Fixed {
+    /// The issuer as the profile announces it (`iss` of RFC 9207, metadata `issuer`).
+    pub(crate) issuer: String,
+    /// The authorization server metadata body.
+    pub(crate) as_metadata: String,
+    /// The protected resource metadata body.
+    pub(crate) pr_metadata: String,
+    /// `WWW-Authenticate` of a resource call without a bearer token.
+    pub(crate) bearer_missing: String,
+    /// `WWW-Authenticate` of a resource call with an invalid token.
+    pub(crate) invalid_token: String,
+    /// The body of a resource call with an invalid token.
+    pub(crate) invalid_token_body: String,
+}
+
+impl Fixed {
+    /// Build every constant answer for `config` under `profile`.
+    pub(crate) fn new(config: &Config, profile: &Profile) -> Self {
+        Self {
+            issuer: config.issuer_for(profile),
+            as_metadata: metadata::as_metadata_body(config, profile),
+            pr_metadata: metadata::pr_metadata_body(config, profile),
+            bearer_missing: resource::bearer_missing_challenge(config),
+            invalid_token: resource::invalid_token_challenge(config),
+            invalid_token_body: resource::invalid_token_body(),
+        }
+    }
+}
+
 /// What every handler works with: read-only configuration, the mutable stores, and the time.
 pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a Config,
+    pub(crate) fixed: &'a Fixed,
     pub(crate) profile: &'a Profile,
     pub(crate) provider: &'a mut Provider,
     pub(crate) now: UnixMillis,

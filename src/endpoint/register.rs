@@ -4,11 +4,15 @@
 //! FastMCP accepts any redirect URI (D-11) and sends no `Cache-Control` on the 201 that carries the
 //! secret; both are reproduced.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::Ctx;
 use super::redirect::refused_at_registration;
 use super::validate::Errors;
+use crate::compat::pyjson::CompactObject;
 use crate::compat::url_model::{any_http_url, any_url};
 use crate::keys::{ClientKey, hex};
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
@@ -46,7 +50,7 @@ fn string_list(v: &Value, loc: &str, errors: &mut Errors) -> Option<Vec<String>>
     Some(out)
 }
 
-fn optional_str(obj: &Map<String, Value>, key: &str, errors: &mut Errors) -> Option<String> {
+fn optional_str(obj: &Members<'_>, key: &str, errors: &mut Errors) -> Option<String> {
     match obj.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -57,12 +61,60 @@ fn optional_str(obj: &Map<String, Value>, key: &str, errors: &mut Errors) -> Opt
     }
 }
 
+/// The members of the body's top-level object, in order, repeated names kept: a lookup finds the
+/// last value, as a `dict` (and serde_json's `Map`) keeps it. Read straight from the text, without
+/// building a `Map` (whose insertions hash every name).
+struct Members<'a>(Vec<(Cow<'a, str>, Value)>);
+
+impl<'a> Members<'a> {
+    /// Parse `body`; on any difficulty (not an object, an escaped member name, bad JSON) the
+    /// general path decides, so the error texts stay serde_json's.
+    fn parse(body: &'a str) -> Result<Self, String> {
+        if let Ok(m) = serde_json::from_str::<Members<'a>>(body) {
+            return Ok(m);
+        }
+        let value: Value =
+            serde_json::from_str(body).map_err(|e| format!(": Invalid JSON: {e}"))?;
+        let Value::Object(obj) = value else {
+            return Err(": Input should be an object".to_owned());
+        };
+        Ok(Self(
+            obj.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+        ))
+    }
+
+    /// The value of member `key` (the last one sent).
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((k, v)) = map.next_entry::<&'de str, Value>()? {
+                    members.push((Cow::Borrowed(k), v));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// Validate the body as `OAuthClientMetadata.model_validate_json` does.
 fn validate(body: &str, keep_raw_uris: bool) -> Result<Metadata, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!(": Invalid JSON: {e}"))?;
-    let Value::Object(obj) = value else {
-        return Err(": Input should be an object".to_owned());
-    };
+    let obj = Members::parse(body)?;
     let mut errors = Errors::default();
     let mut base: Vec<(&'static str, Value)> = Vec::new();
 
@@ -309,38 +361,31 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     // The record: the request's fields plus the credentials, with `None` and `""` members
     // dropped (`_placeholder_members_read_as_omitted`), serialized in model field order.
     let scope = meta.scope.clone().filter(|s| !s.is_empty());
-    let mut record = Map::new();
-    for (k, v) in meta.base {
-        let v = if k == "scope" {
-            scope.clone().map_or(Value::Null, Value::from)
-        } else {
-            v
-        };
-        if !v.is_null() && v != Value::String(String::new()) {
-            record.insert(k.to_owned(), v);
+    let mut record = CompactObject::with_capacity(384 + body.len());
+    for (k, v) in &meta.base {
+        if *k == "scope" {
+            if let Some(s) = &scope {
+                record.member(k, s);
+            }
+        } else if !v.is_null() && v.as_str() != Some("") {
+            record.member(k, v);
         }
     }
     if let Some(uris) = &meta.redirect_uris {
-        record.insert("redirect_uris".into(), Value::from(uris.clone()));
+        record.member("redirect_uris", uris);
     }
-    record.insert(
-        "token_endpoint_auth_method".into(),
-        Value::from(auth_method.clone()),
-    );
-    record.insert("grant_types".into(), Value::from(meta.grant_types.clone()));
-    record.insert(
-        "application_type".into(),
-        Value::from(meta.application_type),
-    );
-    record.insert("client_id".into(), Value::from(key.to_string()));
+    record.member("token_endpoint_auth_method", &auth_method);
+    record.member("grant_types", &meta.grant_types);
+    record.member("application_type", &meta.application_type);
+    record.member("client_id", &key.to_string());
     if let Some(s) = &secret {
-        record.insert("client_secret".into(), Value::from(s.clone()));
+        record.member("client_secret", s);
     }
-    record.insert("client_id_issued_at".into(), Value::from(issued_at));
+    record.member("client_id_issued_at", &issued_at);
     if let Some(e) = secret_expires_at {
-        record.insert("client_secret_expires_at".into(), Value::from(e));
+        record.member("client_secret_expires_at", &e);
     }
-    let record_json = Value::Object(record).to_string();
+    let record_json = record.finish();
     let client = Client {
         key,
         secret: secret.map(ClientSecret::new),
@@ -365,5 +410,42 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
             "Internal Server Error".to_owned(),
         )
         .because(Reason::ProviderValueError),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct member reader finds what a parsed `Map` finds, and leaves everything unusual
+    /// (escaped names, non-objects, bad JSON) to the general path with its error texts.
+    #[test]
+    fn member_reader_agrees_with_a_parsed_map() {
+        let bodies = [
+            r#"{"scope":"read","redirect_uris":["http://localhost/cb"]}"#,
+            r#"{"scope":"read","scope":"write","jwks":{"k":[1,2]},"scope":null}"#,
+            r#"{"sc\u006fpe":"read","scope":"x"}"#,
+            r#" { "grant_types" : [ "a" , 1 ] } "#,
+            r#"[1,2]"#,
+            r#"{"scope":"read""#,
+            r#"{"scope":"read"} trailing"#,
+            "",
+        ];
+        for body in bodies {
+            let general: Result<Value, _> = serde_json::from_str(body);
+            match (Members::parse(body), general) {
+                (Ok(members), Ok(Value::Object(map))) => {
+                    for key in ["scope", "jwks", "grant_types", "redirect_uris", "none"] {
+                        assert_eq!(members.get(key), map.get(key), "{body} / {key}");
+                    }
+                }
+                (Err(e), Ok(other)) => {
+                    assert!(!other.is_object(), "{body}");
+                    assert_eq!(e, ": Input should be an object");
+                }
+                (Err(e), Err(general)) => assert_eq!(e, format!(": Invalid JSON: {general}")),
+                (Ok(_), _) => panic!("{body}: accepted what is not an object"),
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::Ctx;
 use crate::compat::pyjson::py_json_object;
+use crate::config::Config;
 use crate::event::ResourceRequest;
 use crate::output::{Output, Reason};
 
@@ -19,55 +20,62 @@ fn starts_with_bearer(value: &str) -> bool {
 }
 
 /// `scope="..."` and `resource_metadata="..."`, as FastMCP's `_challenge_context` builds them.
-fn challenge_context(ctx: &Ctx<'_>) -> Vec<String> {
+fn challenge_context(config: &Config) -> Vec<String> {
     let mut parts = Vec::new();
-    if !ctx.config.required_scopes.is_empty() {
-        parts.push(format!(
-            "scope=\"{}\"",
-            ctx.config.required_scopes.join(" ")
-        ));
+    if !config.required_scopes.is_empty() {
+        parts.push(format!("scope=\"{}\"", config.required_scopes.join(" ")));
     }
     parts.push(format!(
         "resource_metadata=\"{}\"",
-        ctx.config.resource_metadata_url()
+        config.resource_metadata_url()
     ));
     parts
 }
 
-fn auth_error(
-    ctx: &Ctx<'_>,
-    status: u16,
-    error: &str,
-    description: &str,
-    reason: Reason,
-) -> Output {
+/// The `WWW-Authenticate` value of an error answer ([RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)).
+fn error_challenge(config: &Config, error: &str, description: &str) -> String {
     let mut parts = vec![
         format!("error=\"{error}\""),
         format!("error_description=\"{description}\""),
     ];
-    parts.extend(challenge_context(ctx));
-    let challenge = format!("Bearer {}", parts.join(", "));
-    Output::new(
-        status,
-        &[
-            ("content-type", "application/json"),
-            ("www-authenticate", &challenge),
-        ],
-        py_json_object(&[("error", error), ("error_description", description)]),
-    )
-    .because(reason)
+    parts.extend(challenge_context(config));
+    format!("Bearer {}", parts.join(", "))
+}
+
+/// The challenge of a request without a bearer token ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
+pub(crate) fn bearer_missing_challenge(config: &Config) -> String {
+    let parts = challenge_context(config);
+    if parts.is_empty() {
+        "Bearer".to_owned()
+    } else {
+        format!("Bearer {}", parts.join(", "))
+    }
+}
+
+/// The challenge of a request whose token is invalid, expired or revoked.
+pub(crate) fn invalid_token_challenge(config: &Config) -> String {
+    error_challenge(config, "invalid_token", INVALID_TOKEN_DESCRIPTION)
+}
+
+/// The body of a request whose token is invalid, expired or revoked.
+pub(crate) fn invalid_token_body() -> String {
+    py_json_object(&[
+        ("error", "invalid_token"),
+        ("error_description", INVALID_TOKEN_DESCRIPTION),
+    ])
+}
+
+fn auth_error(status: u16, challenge: String, body: String, reason: Reason) -> Output {
+    Output::new(status, &[("content-type", "application/json")], body)
+        .with_header("www-authenticate", challenge)
+        .because(reason)
 }
 
 /// Handle a request to the protected resource.
 pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Output {
     if !req.authorization.iter().any(|v| starts_with_bearer(v)) {
-        let parts = challenge_context(ctx);
-        let challenge = if parts.is_empty() {
-            "Bearer".to_owned()
-        } else {
-            format!("Bearer {}", parts.join(", "))
-        };
-        return Output::new(401, &[("www-authenticate", &challenge)], String::new())
+        return Output::new(401, &[], String::new())
+            .with_header("www-authenticate", ctx.fixed.bearer_missing.clone())
             .because(Reason::BearerMissing);
     }
     // The backend reads the first Authorization header only.
@@ -84,17 +92,24 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
     let token = match verified {
         Ok(t) => t,
         Err(reason) => {
-            return auth_error(ctx, 401, "invalid_token", INVALID_TOKEN_DESCRIPTION, reason);
+            return auth_error(
+                401,
+                ctx.fixed.invalid_token.clone(),
+                ctx.fixed.invalid_token_body.clone(),
+                reason,
+            );
         }
     };
     for required in &ctx.config.required_scopes {
         if !token.scopes.contains(required) {
             let description = format!("Required scope: {required}");
             return auth_error(
-                ctx,
                 403,
-                "insufficient_scope",
-                &description,
+                error_challenge(ctx.config, "insufficient_scope", &description),
+                py_json_object(&[
+                    ("error", "insufficient_scope"),
+                    ("error_description", &description),
+                ]),
                 Reason::InsufficientScope,
             );
         }

@@ -140,11 +140,9 @@ pub(crate) fn handle_unrouted(config: &Config, req: &UnroutedRequest) -> Output 
         return redirect_slashes(config, req).unwrap_or_else(Output::not_found);
     };
     if !route.methods().contains(&req.method.as_str()) {
-        return Output::new(
-            405,
-            &[("allow", &route.methods().join(", ")), TEXT],
-            "Method Not Allowed".to_owned(),
-        );
+        return Output::new(405, &[], "Method Not Allowed".to_owned())
+            .with_header("allow", route.methods().join(", "))
+            .with_header(TEXT.0, TEXT.1);
     }
     if let Some(allowed) = route.cors_methods()
         && is_preflight(
@@ -215,11 +213,7 @@ fn redirect_slashes(config: &Config, req: &UnroutedRequest) -> Option<Output> {
         url.push('?');
         url.push_str(&req.query);
     }
-    Some(Output::new(
-        307,
-        &[("location", &starlette_location(&url))],
-        String::new(),
-    ))
+    Some(Output::new(307, &[], String::new()).with_header("location", starlette_location(&url)))
 }
 
 /// Python's `str.strip()` over the characters a header value can hold.
@@ -248,24 +242,23 @@ fn preflight(allowed: &[&str], req: &UnroutedRequest) -> Output {
     if first(req, "access-control-request-private-network").is_some() {
         failures.push("private-network");
     }
-    let methods = allowed.join(", ");
-    let headers = [
-        ("vary", PREFLIGHT_VARY),
-        ("access-control-allow-origin", "*"),
-        ("access-control-allow-methods", methods.as_str()),
-        ("access-control-max-age", "600"),
-        ("access-control-allow-headers", ALLOW_HEADERS),
-        TEXT,
-    ];
-    if failures.is_empty() {
-        Output::new(200, &headers, "OK".to_owned())
+    let (status, body) = if failures.is_empty() {
+        (200, "OK".to_owned())
     } else {
-        Output::new(
-            400,
-            &headers,
-            format!("Disallowed CORS {}", failures.join(", ")),
-        )
-    }
+        (400, format!("Disallowed CORS {}", failures.join(", ")))
+    };
+    Output::new(
+        status,
+        &[
+            ("vary", PREFLIGHT_VARY),
+            ("access-control-allow-origin", "*"),
+        ],
+        body,
+    )
+    .with_header("access-control-allow-methods", allowed.join(", "))
+    .with_header("access-control-max-age", "600")
+    .with_header("access-control-allow-headers", ALLOW_HEADERS)
+    .with_header(TEXT.0, TEXT.1)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::Ctx;
 use super::client_auth::authenticate;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
+use crate::compat::pyjson::CompactObject;
 use crate::compat::url_model::any_url;
 use crate::event::TokenRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
@@ -41,9 +42,17 @@ fn token_error(
     .because(reason)
 }
 
+/// The `OAuthToken` body as pydantic dumps it (field order of the model).
 fn token_success(token: &OAuthToken) -> Output {
-    let body = serde_json::to_string(token).unwrap_or_default();
-    Output::new(200, &[JSON, NO_STORE, NO_CACHE], body)
+    let mut o = CompactObject::with_capacity(
+        96 + token.access_token.len() + token.refresh_token.len() + token.scope.len(),
+    );
+    o.member_str("access_token", &token.access_token);
+    o.member_str("token_type", token.token_type);
+    o.member("expires_in", &token.expires_in);
+    o.member_str("scope", &token.scope);
+    o.member_str("refresh_token", &token.refresh_token);
+    Output::new(200, &[JSON, NO_STORE, NO_CACHE], o.finish())
 }
 
 fn provider_error(ctx: &Ctx<'_>, e: &ProviderError, reason: Reason) -> Output {
@@ -330,9 +339,27 @@ pub(crate) fn challenge_basic(
 ) -> Output {
     if ctx.profile.invalid_client_challenge && authorization.is_some() {
         out.headers.push((
-            "www-authenticate".to_owned(),
-            "Basic realm=\"oauth-oracle\"".to_owned(),
+            "www-authenticate".into(),
+            "Basic realm=\"oauth-oracle\"".into(),
         ));
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_answer_is_the_models_serde_layout() {
+        let t = OAuthToken {
+            access_token: "test_access_token_ab".into(),
+            token_type: "Bearer",
+            expires_in: 3600,
+            scope: "read \"w\"".into(),
+            refresh_token: "test_refresh_token_cd".into(),
+        };
+        assert_eq!(token_success(&t).body, serde_json::to_string(&t).unwrap());
+    }
 }

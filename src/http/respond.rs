@@ -39,7 +39,11 @@ fn jsonrpc_id(req: &HttpRequest) -> Option<Value> {
 ///   ([JSON-RPC 2.0 §5](https://www.jsonrpc.org/specification#response_object)); the trace keeps
 ///   the model's answer (id 1).
 pub fn respond(req: &HttpRequest, event: &Event, output: &Output) -> HttpResponse {
-    let mut headers = output.headers.clone();
+    let mut headers: Vec<(String, String)> = output
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     if is_cors_wrapped(event) {
         if req.header("origin").is_some() {
             headers.push(("access-control-allow-origin".into(), "*".into()));

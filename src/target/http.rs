@@ -126,8 +126,8 @@ impl Target for HttpTarget {
         for name in KEPT {
             if let Some(v) = resp.headers().get(*name) {
                 headers.push((
-                    (*name).to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    (*name).into(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
                 ));
             }
         }
