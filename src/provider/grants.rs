@@ -13,25 +13,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{AccessToken, OAuthToken, Provider, RefreshToken, Scopes};
+use super::store::{NewPair, SlotId};
+use super::{OAuthToken, Provider, Scopes};
 use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::time::UnixMillis;
-
-/// A live access token and its partner.
-#[derive(Debug, Clone)]
-pub(super) struct AccessRecord {
-    pub(super) token: AccessToken,
-    pub(super) refresh: Option<TokenKey>,
-    pub(super) family: u64,
-}
-
-/// A live refresh token and its partner.
-#[derive(Debug, Clone)]
-pub(super) struct RefreshRecord {
-    pub(super) token: RefreshToken,
-    pub(super) access: Option<TokenKey>,
-    pub(super) family: u64,
-}
 
 /// A grant family: its live pair and the tombstones that point at it.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +41,8 @@ pub(super) struct Rotated {
     pub(super) family: u64,
 }
 
-/// A record queued for sweeping.
+/// A record queued for sweeping. Tokens are named by their key, not their slab slot: a slot may
+/// be reused by a new pair before its old entries come due, and a key is never reissued.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Expiring {
     Code(CodeKey),
@@ -91,11 +77,15 @@ impl Provider {
                     self.codes.remove(&k);
                 }
                 Expiring::Access(k) => {
-                    self.access.remove(&k);
+                    if let Some(slot) = self.tokens.find_access(&k) {
+                        self.tokens.kill_access(slot);
+                    }
                 }
                 Expiring::Refresh(k) => {
-                    if let Some(rec) = self.refresh.remove(&k) {
-                        self.end_family(rec.family);
+                    if let Some(slot) = self.tokens.find_refresh(&k) {
+                        let family = self.tokens.family(slot);
+                        self.tokens.kill_refresh(slot);
+                        self.end_family(family);
                     }
                 }
             }
@@ -122,34 +112,15 @@ impl Provider {
             .refresh
             .map(|s| now.plus_seconds(s).whole_seconds());
         let scope = scopes.join(" ");
-        let access = AccessToken {
-            key: a,
-            client,
-            scopes: scopes.clone(),
-            expires_at: access_expires,
-        };
-        let refresh = RefreshToken {
-            key: r,
+        self.tokens.insert(NewPair {
+            access: a,
+            refresh: r,
             client,
             scopes,
-            expires_at: refresh_expires,
-        };
-        self.access.insert(
-            a,
-            AccessRecord {
-                token: access,
-                refresh: Some(r),
-                family,
-            },
-        );
-        self.refresh.insert(
-            r,
-            RefreshRecord {
-                token: refresh,
-                access: Some(a),
-                family,
-            },
-        );
+            access_expires,
+            refresh_expires,
+            family,
+        });
         self.schedule(access_expires * 1000, Expiring::Access(a));
         if let Some(e) = refresh_expires {
             self.schedule(e * 1000, Expiring::Refresh(r));
@@ -178,45 +149,36 @@ impl Provider {
     /// Remove a pair on rotation: the family lives on; the old refresh token leaves a tombstone
     /// (when reuse revokes families).
     pub(super) fn retire_pair(&mut self, refresh: TokenKey) -> Option<u64> {
-        let rec = self.refresh.remove(&refresh)?;
-        if let Some(a) = rec.access {
-            self.access.remove(&a);
-        }
+        let slot = self.tokens.find_refresh(&refresh)?;
+        let (client, family) = (self.tokens.client(slot), self.tokens.family(slot));
+        self.tokens.kill_pair(slot);
         if self.profile.refresh_reuse_revokes_family {
-            self.rotated.insert(
-                refresh,
-                Rotated {
-                    client: rec.token.client,
-                    family: rec.family,
-                },
-            );
+            self.rotated.insert(refresh, Rotated { client, family });
             self.families
-                .entry(rec.family)
+                .entry(family)
                 .or_default()
                 .rotated
                 .push(refresh);
         }
-        Some(rec.family)
+        Some(family)
     }
 
     /// `_revoke_internal`: given either member, both tokens disappear, and with them the family.
     pub(super) fn revoke_pair(&mut self, access: Option<TokenKey>, refresh: Option<TokenKey>) {
-        if let Some(a) = access
-            && let Some(rec) = self.access.remove(&a)
-        {
-            if let Some(r) = rec.refresh {
-                self.refresh.remove(&r);
-            }
-            self.end_family(rec.family);
+        if let Some(slot) = access.and_then(|a| self.tokens.find_access(&a)) {
+            self.revoke_slot(slot);
         }
-        if let Some(r) = refresh
-            && let Some(rec) = self.refresh.remove(&r)
-        {
-            if let Some(a) = rec.access {
-                self.access.remove(&a);
-            }
-            self.end_family(rec.family);
+        if let Some(slot) = refresh.and_then(|r| self.tokens.find_refresh(&r)) {
+            self.revoke_slot(slot);
         }
+    }
+
+    /// Both halves of the pair in `slot` disappear (either may be dead already), and with them
+    /// the family.
+    pub(super) fn revoke_slot(&mut self, slot: SlotId) {
+        let family = self.tokens.family(slot);
+        self.tokens.kill_pair(slot);
+        self.end_family(family);
     }
 
     /// Revoke the family's live pair and forget its tombstones.
@@ -224,8 +186,12 @@ impl Provider {
         if let Some(f) = self.families.get(&family)
             && let Some((a, r)) = f.live
         {
-            self.access.remove(&a);
-            self.refresh.remove(&r);
+            if let Some(slot) = self.tokens.find_access(&a) {
+                self.tokens.kill_access(slot);
+            }
+            if let Some(slot) = self.tokens.find_refresh(&r) {
+                self.tokens.kill_refresh(slot);
+            }
         }
         self.end_family(family);
     }
@@ -241,39 +207,18 @@ impl Provider {
         }
     }
 
-    /// Internal invariants of the stores (`shared/spec/fastmcp.md` §7.7): pairs are mutual, and
-    /// every tombstone belongs to a live family. Returns the first broken rule.
+    /// Internal invariants of the stores (`shared/spec/fastmcp.md` §7.7): the token indexes
+    /// match the pair records, and pairs die together when the profile says so. Returns the
+    /// first broken rule.
     pub fn check_consistency(&self) -> Result<(), String> {
-        #[allow(clippy::disallowed_methods)] // a check, not an output: order does not matter
-        for (k, rec) in self.access.iter() {
-            if let Some(r) = rec.refresh
-                && let Some(rr) = self.refresh.get(&r)
-                && rr.access != Some(*k)
-            {
-                return Err(
-                    "an access token's refresh token points at another access token".into(),
-                );
-            }
-        }
-        #[allow(clippy::disallowed_methods)]
-        for (k, rec) in self.refresh.iter() {
-            if let Some(a) = rec.access
-                && let Some(ar) = self.access.get(&a)
-                && ar.refresh != Some(*k)
-            {
-                return Err(
-                    "a refresh token's access token points at another refresh token".into(),
-                );
-            }
-        }
+        self.tokens.check()?;
         if !self.profile.expired_access_revokes_refresh || self.profile.sweep_expired {
             return Ok(());
         }
-        if self.access.len() != self.refresh.len() {
+        let (access, refresh) = self.tokens.len();
+        if access != refresh {
             return Err(format!(
-                "{} access tokens but {} refresh tokens: pairs are created and destroyed together",
-                self.access.len(),
-                self.refresh.len()
+                "{access} access tokens but {refresh} refresh tokens: pairs are created and destroyed together"
             ));
         }
         Ok(())

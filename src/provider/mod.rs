@@ -6,10 +6,12 @@
 //! removes both; a foreign code or refresh token looks absent and stays usable by its owner.
 //!
 //! Every lookup is one hash probe on compact random keys, so a step costs the same with 10^2 or
-//! 10^6 live records. The maps are never iterated.
+//! 10^6 live records. Tokens live in a slab of pair records with two slot indexes
+//! (`store.rs`). The maps are never iterated.
 
 mod grants;
 mod records;
+mod store;
 
 use std::sync::Arc;
 
@@ -20,7 +22,8 @@ pub use records::{
     ProviderError, RefreshToken, Scopes,
 };
 
-use grants::{AccessRecord, Expiring, ExpiryQueue, Family, RefreshRecord, Rotated, UsedCode};
+use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
+use store::TokenStore;
 
 use crate::config::Lifetimes;
 use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed, render};
@@ -33,8 +36,7 @@ use crate::time::UnixMillis;
 pub struct Provider {
     clients: FxHashMap<ClientKey, Arc<Client>>,
     codes: FxHashMap<CodeKey, AuthorizationCode>,
-    access: FxHashMap<TokenKey, AccessRecord>,
-    refresh: FxHashMap<TokenKey, RefreshRecord>,
+    tokens: TokenStore,
     families: FxHashMap<u64, Family>,
     used_codes: FxHashMap<CodeKey, UsedCode>,
     rotated: FxHashMap<TokenKey, Rotated>,
@@ -51,8 +53,7 @@ impl Provider {
         Self {
             clients: FxHashMap::default(),
             codes: FxHashMap::default(),
-            access: FxHashMap::default(),
-            refresh: FxHashMap::default(),
+            tokens: TokenStore::default(),
             families: FxHashMap::default(),
             used_codes: FxHashMap::default(),
             rotated: FxHashMap::default(),
@@ -76,12 +77,8 @@ impl Provider {
 
     /// Sizes of the stores: (clients, codes, access tokens, refresh tokens).
     pub fn sizes(&self) -> (usize, usize, usize, usize) {
-        (
-            self.clients.len(),
-            self.codes.len(),
-            self.access.len(),
-            self.refresh.len(),
-        )
+        let (access, refresh) = self.tokens.len();
+        (self.clients.len(), self.codes.len(), access, refresh)
     }
 
     /// The profile's text of an access token.
@@ -255,19 +252,22 @@ impl Provider {
         let key = parse_prefixed::<32>(self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
-        let rec = self.refresh.get(&key).ok_or(Reason::RefreshTokenUnknown)?;
-        if rec.token.client != client {
+        let slot = self
+            .tokens
+            .find_refresh(&key)
+            .ok_or(Reason::RefreshTokenUnknown)?;
+        if self.tokens.client(slot) != client {
             return Err(Reason::RefreshTokenForeign);
         }
-        if rec
-            .token
-            .expires_at
+        if self
+            .tokens
+            .refresh_expires(slot)
             .is_some_and(|e| now.is_after_seconds(e))
         {
-            self.revoke_pair(None, Some(key));
+            self.revoke_slot(slot);
             return Err(Reason::RefreshTokenExpired);
         }
-        Ok(rec.token.clone())
+        Ok(self.tokens.refresh_token(slot))
     }
 
     /// Whether `token` is a refresh token of `client` that was rotated away; if so its family's
@@ -323,16 +323,18 @@ impl Provider {
         let key = parse_prefixed::<32>(self.profile.access_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::BearerUnknown)?;
-        let rec = self.access.get(&key).ok_or(Reason::BearerUnknown)?;
-        if now.is_after_seconds(rec.token.expires_at) && self.profile.access_expiry_enforced {
+        let slot = self.tokens.find_access(&key).ok_or(Reason::BearerUnknown)?;
+        if now.is_after_seconds(self.tokens.access_expires(slot))
+            && self.profile.access_expiry_enforced
+        {
             if self.profile.expired_access_revokes_refresh {
-                self.revoke_pair(Some(key), None);
+                self.revoke_slot(slot);
             } else {
-                self.access.remove(&key);
+                self.tokens.kill_access(slot);
             }
             return Err(Reason::BearerExpired);
         }
-        Ok(rec.token.clone())
+        Ok(self.tokens.access_token(slot))
     }
 
     /// `revoke_token(token)` (L360-369): removes the token and its partner.
@@ -341,11 +343,18 @@ impl Provider {
             (AnyToken::Access(t), true) => self.revoke_pair(Some(t.key), None),
             (AnyToken::Refresh(t), true) => self.revoke_pair(None, Some(t.key)),
             (AnyToken::Access(t), false) => {
-                self.access.remove(&t.key);
+                if let Some(slot) = self.tokens.find_access(&t.key) {
+                    self.tokens.kill_access(slot);
+                }
             }
             (AnyToken::Refresh(t), false) => {
-                self.refresh.remove(&t.key);
+                if let Some(slot) = self.tokens.find_refresh(&t.key) {
+                    self.tokens.kill_refresh(slot);
+                }
             }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,8 +8,8 @@ use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::secret::ClientSecret;
 use crate::time::UnixMillis;
 
-/// An ordered scope list, duplicates kept (FastMCP stores Python lists), shared between the
-/// records issued from one grant.
+/// An ordered scope list, duplicates kept (FastMCP stores Python lists). The token store interns
+/// them: every live pair with the same list shares one.
 pub type Scopes = Arc<[String]>;
 
 /// A registered client (`OAuthClientInformationFull`), as the handlers need it.

@@ -1,0 +1,112 @@
+//! The provider over its compact token store: slot reuse against the expiry queue, and pairs
+//! with one half dead.
+#![allow(clippy::unwrap_used)]
+
+use super::{AnyToken, OAuthToken, Provider};
+use crate::config::Lifetimes;
+use crate::keys::ClientKey;
+use crate::output::Reason;
+use crate::profile::Profile;
+use crate::rng::{DrawRng, Seed};
+use crate::time::UnixMillis;
+
+const CLIENT: ClientKey = ClientKey([7; 16]);
+
+fn provider(profile: Profile, refresh: Option<u64>) -> Provider {
+    let lifetimes = Lifetimes {
+        code: 300,
+        access: 10,
+        refresh,
+    };
+    Provider::new(DrawRng::new(Seed::from_u64(5)), lifetimes, profile)
+}
+
+fn secs(s: u64) -> UnixMillis {
+    UnixMillis(s * 1000)
+}
+
+fn issue(p: &mut Provider, at: UnixMillis) -> OAuthToken {
+    let scopes = vec!["read".to_owned()];
+    p.issue_pair(CLIENT, scopes.into(), at, None).0
+}
+
+#[test]
+fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
+    let mut p = provider(Profile::oauth21(), Some(20));
+    let old = issue(&mut p, secs(1000)); // queued: access at 1010 s, refresh at 1020 s
+    let access = p.load_access_token(&old.access_token, secs(1000)).unwrap();
+    p.revoke_token(&AnyToken::Access(access));
+    assert_eq!(p.sizes(), (0, 0, 0, 0));
+    let new = issue(&mut p, secs(1015)); // the freed slot; access 1025 s, refresh 1035 s
+    p.sweep(secs(1021)); // the old pair's entries come due
+    assert_eq!(p.sizes(), (0, 0, 1, 1));
+    p.check_consistency().unwrap();
+    let a = p.load_access_token(&new.access_token, secs(1021)).unwrap();
+    assert_eq!(p.access_text(&a.key), new.access_token);
+    p.load_refresh_token(CLIENT, &new.refresh_token, secs(1021))
+        .unwrap();
+    p.sweep(secs(1026));
+    assert_eq!(p.sizes(), (0, 0, 0, 1), "the new access token's own entry");
+    p.sweep(secs(1036));
+    assert_eq!(p.sizes(), (0, 0, 0, 0));
+    p.check_consistency().unwrap();
+}
+
+#[test]
+fn a_refresh_token_outlives_its_revoked_access_token() {
+    let (_, profile) = Profile::broken_variants()
+        .into_iter()
+        .find(|(_, p)| !p.revocation_kills_pair)
+        .unwrap();
+    let mut p = provider(profile, None);
+    let t = issue(&mut p, secs(1000));
+    let access = p.load_access_token(&t.access_token, secs(1000)).unwrap();
+    p.revoke_token(&AnyToken::Access(access));
+    assert_eq!(p.sizes(), (0, 0, 0, 1));
+    assert_eq!(
+        p.load_access_token(&t.access_token, secs(1000))
+            .unwrap_err(),
+        Reason::BearerUnknown
+    );
+    let other = issue(&mut p, secs(1000)); // does not take the half-live slot
+    let refresh = p
+        .load_refresh_token(CLIENT, &t.refresh_token, secs(1000))
+        .unwrap();
+    assert_eq!(p.refresh_text(&refresh.key), t.refresh_token);
+    p.tokens.check().unwrap();
+    assert!(
+        p.check_consistency().is_err(),
+        "the check catches this profile's bug"
+    );
+    // ... and an access token outlives its revoked refresh token.
+    let r = p
+        .load_refresh_token(CLIENT, &other.refresh_token, secs(1000))
+        .unwrap();
+    p.revoke_token(&AnyToken::Refresh(r));
+    assert_eq!(p.sizes(), (0, 0, 1, 1));
+    p.load_access_token(&other.access_token, secs(1000))
+        .unwrap();
+    // Rotating the first pair's refresh token frees its slot; the next pair takes it.
+    p.exchange_refresh_token(CLIENT, &refresh, vec![], secs(1000))
+        .unwrap();
+    assert_eq!(p.sizes(), (0, 0, 2, 1));
+    p.tokens.check().unwrap();
+}
+
+#[test]
+fn an_expired_access_token_takes_its_refresh_token_along() {
+    let mut p = provider(Profile::fastmcp(), None);
+    let t = issue(&mut p, secs(1000));
+    assert_eq!(
+        p.load_access_token(&t.access_token, secs(1011))
+            .unwrap_err(),
+        Reason::BearerExpired
+    );
+    assert_eq!(p.sizes(), (0, 0, 0, 0));
+    assert_eq!(
+        p.load_refresh_token(CLIENT, &t.refresh_token, secs(1011))
+            .unwrap_err(),
+        Reason::RefreshTokenUnknown
+    );
+    p.check_consistency().unwrap();
+}
