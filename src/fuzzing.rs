@@ -116,43 +116,6 @@ impl<'a> ByteSource<'a> {
     }
 }
 
-/// Violations that are gaps of the checker rather than of the server, each reported to the
-/// checker's owner; remove an entry once its rule is fixed.
-///
-/// - `unsupported-grant-type-error` on a request that also repeats a parameter: RFC 6749 §5.2
-///   lets the server answer `invalid_request` (what `oauth21` does, D-21) before it looks at the
-///   grant type; the rule should exempt requests with repeated parameters.
-/// - `no-redirect-to-unvalidated-uri` for a redirect whose `Location` has a fragment: the rule
-///   strips the fragment from the `Location` but not from the registered URI (`fastmcp`
-///   registers `http://evil.example/cb#frag`, D-11, and redirects to it, query before fragment).
-/// - `redirect-mismatch-is-invalid-grant` when `redirect_uri` at `/token` is not a URL at all:
-///   the request fails field validation first (`invalid_request`, as the SDK does), which is no
-///   mismatch with the authorization request.
-fn known_checker_gap(v: &crate::invariant::Violation, event: &crate::Event, out: &Output) -> bool {
-    if v.invariant == "no-redirect-to-unvalidated-uri" {
-        return out.header("location").is_some_and(|l| l.contains('#'));
-    }
-    if v.invariant == "redirect-mismatch-is-invalid-grant" {
-        return out.reason == Some(crate::output::Reason::RequestInvalid);
-    }
-    let repeats = |form: &crate::Params| {
-        let p = &form.0;
-        p.iter()
-            .enumerate()
-            .any(|(i, (k, _))| p[..i].iter().any(|(k2, _)| k2 == k))
-    };
-    match event {
-        crate::Event::Token(t) => v.invariant == "unsupported-grant-type-error" && repeats(&t.form),
-        crate::Event::AuthorizationServerMetadata
-        | crate::Event::ProtectedResourceMetadata
-        | crate::Event::Register(_)
-        | crate::Event::Authorize(_)
-        | crate::Event::Revoke(_)
-        | crate::Event::Resource(_)
-        | crate::Event::Unrouted(_) => false,
-    }
-}
-
 /// Panic unless every violation is one `profile` may show.
 fn assert_allowed(
     profile: &Profile,
@@ -163,7 +126,7 @@ fn assert_allowed(
 ) {
     for v in violations {
         assert!(
-            allowed.contains(&v.invariant) || known_checker_gap(v, event, out),
+            allowed.contains(&v.invariant),
             "{} broke {} at step {}: {}\n  event {event:?}\n  output {out:?}",
             profile.name,
             v.invariant,

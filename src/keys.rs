@@ -66,10 +66,14 @@ impl ClientKey {
         // Byte offsets of the 16 digit pairs in `8-4-4-4-12`.
         const PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
         let mut out = [0u8; 16];
+        let mut bad = 0u8;
         for (o, &at) in out.iter_mut().zip(PAIRS.iter()) {
-            *o = nibble(b[at])? << 4 | nibble(b[at + 1])?;
+            let (hi, lo) = (NIBBLE[usize::from(b[at])], NIBBLE[usize::from(b[at + 1])]);
+            bad |= hi | lo;
+            *o = hi << 4 | lo;
         }
-        Some(Self(out))
+        // A non-digit maps to 0xff, whose high bits no digit has.
+        (bad & 0xf0 == 0).then_some(Self(out))
     }
 }
 
