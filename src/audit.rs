@@ -9,7 +9,7 @@ use crate::check::minimize;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
 use crate::target::{Target, TargetError, wall_clock};
-use crate::trace::{Trace, resolve_event};
+use crate::trace::{Trace, resolve_step_event};
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded
 /// outputs of the returned trace are the target's.
@@ -33,7 +33,7 @@ pub fn audit_flow(
         if now.0 < due {
             std::thread::sleep(Duration::from_millis(due - now.0));
         }
-        let Ok(event) = resolve_event(&step.event, &outputs, i + 2) else {
+        let Ok(event) = resolve_step_event(&step.event, &outputs, i + 2) else {
             break;
         };
         let at = wall_clock();

@@ -13,7 +13,7 @@ use crate::invariant::{Checker, Expectations, Tally, Violation};
 use crate::output::Output;
 use crate::profile::Profile;
 use crate::rng::Seed;
-use crate::trace::{StepLine, Trace, TraceError, resolve_event};
+use crate::trace::{Resolver, StepLine, Trace, TraceError};
 
 /// Run `trace`'s events through a fresh model, checking every step; the outputs are the model's
 /// (the trace's recorded outputs are ignored). Returns the violations and the checker.
@@ -22,8 +22,9 @@ pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceErro
     let mut checker = Checker::new(Expectations::from_config(&trace.header.config));
     let mut outputs: Vec<Output> = Vec::with_capacity(trace.steps.len());
     let mut violations = Vec::new();
+    let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter().enumerate() {
-        let event = resolve_event(&step.event, &outputs, i + 2)?;
+        let event = resolver.resolve(&step.event, &outputs, i + 2)?;
         let out = server.apply(step.at, &event);
         violations.extend(checker.observe(i + 1, step.at, &event, &out));
         violations.extend(checker.internal(i + 1, server.provider().check_consistency()));
@@ -70,12 +71,8 @@ pub fn subtrace(trace: &Trace, keep: &[usize]) -> Option<Trace> {
     let mut steps = Vec::with_capacity(keep.len());
     for (new, &old) in keep.iter().enumerate() {
         let s = &trace.steps[old];
-        steps.push(StepLine {
-            step: new + 1,
-            at: s.at,
-            event: renumber(&s.event, &map)?,
-            output: s.output.clone(),
-        });
+        let event = renumber(&s.event_value(), &map)?;
+        steps.push(StepLine::new(new + 1, s.at, &event, s.output.clone()));
     }
     let mut t = Trace {
         header: trace.header.clone(),
@@ -89,8 +86,9 @@ pub fn subtrace(trace: &Trace, keep: &[usize]) -> Option<Trace> {
 pub fn rerecord(trace: &mut Trace) -> Result<(), TraceError> {
     let mut server = trace.server()?;
     let mut outputs: Vec<Output> = Vec::new();
+    let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter_mut().enumerate() {
-        let event = resolve_event(&step.event, &outputs, i + 2)?;
+        let event = resolver.resolve(&step.event, &outputs, i + 2)?;
         step.output = server.apply(step.at, &event);
         outputs.push(step.output.clone());
     }

@@ -996,11 +996,7 @@ fn garbage_gets_clean_answers_and_still_lands_in_the_trace() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
     // Every request above (the malformed one aside) is a step, and the session replays.
     let (trace, _) = s.trace();
-    let events: Vec<&str> = trace
-        .steps
-        .iter()
-        .map(|l| l.event["kind"].as_str().unwrap())
-        .collect();
+    let events: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
     assert!(events.len() >= 11, "{events:?}");
     assert_eq!(
         events.iter().filter(|k| **k == "unrouted").count(),

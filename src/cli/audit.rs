@@ -82,9 +82,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             .run(args.steps);
         if !can_revoke {
             let keep: Vec<usize> = (0..trace.steps.len())
-                .filter(|&i| {
-                    trace.steps[i].event.get("kind").and_then(|k| k.as_str()) != Some("revoke")
-                })
+                .filter(|&i| trace.steps[i].kind().as_deref() != Some("revoke"))
                 .collect();
             trace = subtrace(&trace, &keep).unwrap_or(trace);
         }

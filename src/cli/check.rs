@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::check::{Campaign, Report};
 use oauth_oracle::invariant::{CATALOG, invariant};
 use oauth_oracle::summary::Redactor;
-use oauth_oracle::trace::resolve_event;
+use oauth_oracle::trace::resolve_step_event;
 use oauth_oracle::{Config, Output, Profile};
 
 /// Options of `check`.
@@ -157,7 +157,7 @@ fn print_failure(f: &oauth_oracle::check::Failure, dir: &std::path::Path) {
         .first()
         .map_or(oauth_oracle::UnixMillis(0), |s| s.at);
     for (i, s) in f.minimal.steps.iter().enumerate() {
-        if let Ok(e) = resolve_event(&s.event, &outputs, i + 2) {
+        if let Ok(e) = resolve_step_event(&s.event, &outputs, i + 2) {
             println!(
                 "  {}",
                 r.line(s.step, start, s.at, &e, &s.output)

@@ -71,7 +71,7 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
     use oauth_oracle::diff::{RunOptions, Verdict, run_flow};
     use oauth_oracle::summary::Redactor;
     use oauth_oracle::target::HttpTarget;
-    use oauth_oracle::trace::resolve_event;
+    use oauth_oracle::trace::resolve_step_event;
 
     let trace = match File::open(path)
         .map_err(|e| e.to_string())
@@ -95,7 +95,7 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
     let mut target_r = Redactor::new();
     let mut outputs: Vec<Output> = Vec::new();
     for (s, line) in run.steps.iter().zip(&run.model_trace.steps) {
-        let event = resolve_event(&line.event, &outputs, s.step + 1)
+        let event = resolve_step_event(&line.event, &outputs, s.step + 1)
             .map(|e| model_r.event(&e))
             .unwrap_or_default();
         let verdict = match &s.verdict {

@@ -18,7 +18,7 @@ use crate::output::Output;
 use crate::server::AuthServer;
 use crate::target::{Target, TargetError};
 use crate::time::UnixMillis;
-use crate::trace::{Trace, resolve_event};
+use crate::trace::{Trace, resolve_step_event};
 
 /// The judgement of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -123,8 +123,8 @@ pub fn run_flow(
             step.at
         };
         let (Ok(me), Ok(te)) = (
-            resolve_event(&step.event, &model_out, i + 2),
-            resolve_event(&step.event, &target_out, i + 2),
+            resolve_step_event(&step.event, &model_out, i + 2),
+            resolve_step_event(&step.event, &target_out, i + 2),
         ) else {
             runs.push(StepRun {
                 step: i + 1,
@@ -197,7 +197,7 @@ pub fn shrink_divergence(
     let kind_of = |t: &Trace, run: &FlowRun| {
         run.divergence()
             .and_then(|d| t.steps.get(d.step - 1))
-            .and_then(|s| s.event.get("kind").cloned())
+            .and_then(|s| s.event_value().get("kind").cloned())
     };
     let first = run_flow(trace, target, opts)?;
     let Some(kind) = kind_of(trace, &first) else {

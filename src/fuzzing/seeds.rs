@@ -20,7 +20,7 @@ use super::requests::OP_TRACE_EVENT;
 use crate::event::Event;
 use crate::http::to_request_for;
 use crate::output::Output;
-use crate::trace::{Trace, resolve_event};
+use crate::trace::{Trace, resolve_step_event};
 
 /// Steps of each golden trace kept in a seed.
 const STEPS: usize = 16;
@@ -51,7 +51,7 @@ pub fn step_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
             let mut seed = vec![profile_bit];
             let mut prev = super::START;
             for step in trace.steps.iter().take(STEPS) {
-                let json = step.event.to_string();
+                let json = step.event_value().to_string();
                 let Ok(len) = u16::try_from(json.len()) else {
                     continue;
                 };
@@ -75,7 +75,7 @@ fn events(trace: &Trace) -> Vec<Event> {
         .steps
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| resolve_event(&s.event, &outputs[..i], i + 2).ok())
+        .filter_map(|(i, s)| resolve_step_event(&s.event, &outputs[..i], i + 2).ok())
         .collect()
 }
 
@@ -110,16 +110,13 @@ pub fn reference_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
                     p[1..3].copy_from_slice(&(delta as u16).to_le_bytes());
                     seed.extend_from_slice(&p);
                 }
-                let kind = step.event.get("kind").and_then(Value::as_str);
-                let grant = step
-                    .event
-                    .get("form")
-                    .and_then(Value::as_array)
-                    .and_then(|f| {
-                        f.iter().find_map(|kv| {
-                            (kv.get(0)?.as_str()? == "grant_type").then(|| kv.get(1)?.as_str())?
-                        })
-                    });
+                let event = step.event_value();
+                let kind = event.get("kind").and_then(Value::as_str);
+                let grant = event.get("form").and_then(Value::as_array).and_then(|f| {
+                    f.iter().find_map(|kv| {
+                        (kv.get(0)?.as_str()? == "grant_type").then(|| kv.get(1)?.as_str())?
+                    })
+                });
                 let op = match (kind, grant) {
                     (Some("register"), _) => OP_REGISTER,
                     (Some("authorize"), _) => OP_AUTHORIZE,

@@ -203,12 +203,9 @@ impl Generator {
         let (server, output) = server.step(self.now, resolved);
         self.server = Some(server);
         self.record(step, &event, &output);
-        self.trace.steps.push(StepLine {
-            step,
-            at: self.now,
-            event,
-            output: output.clone(),
-        });
+        self.trace
+            .steps
+            .push(StepLine::new(step, self.now, &event, output.clone()));
         self.outputs.push(output);
     }
 

@@ -1,0 +1,319 @@
+//! The trace format (version 1) and replay.
+//!
+//! A trace is JSON Lines. Line 1 is the header:
+//!
+//! ```json
+//! {"format":"oauth-oracle-trace","version":1,"profile":"fastmcp","config":{...},"rng":{"seed":"<64 hex>","stream":0,"word_pos":0}}
+//! ```
+//!
+//! Every further line is one step: `{"step":N,"at":<unix ms>,"event":{...},"output":{...}}`, with
+//! `step` counting from 1. `event` is an [`Event`] in which any string may instead be a *value
+//! expression*, resolved against the outputs of earlier steps before the event is sent:
+//!
+//! - `{"ref":N,"field":F}`: the value step `N` produced, `F` one of `client_id`, `client_secret`
+//!   (from a registration body), `code`, `state` (from a redirect's `Location`), `access_token`,
+//!   `refresh_token` (from a token body);
+//! - `{"concat":[V, ...]}`: the values joined;
+//! - `{"basic":[ID, SECRET]}`: `Basic base64(ID ":" SECRET)`.
+//!
+//! So one trace replays against any provider: the model, or a live server whose random values
+//! differ. `output` is what the recording server answered ([`Output`]).
+//!
+//! Reading and resolving each have a fast path and a general one (`read`, `resolve`): a step
+//! line is read straight into a [`StepLine`] whose event stays raw text, and a [`Resolver`]
+//! reads that text once into a typed tree and extracts each referenced output's values once.
+//! Whatever the fast paths do not recognise goes to the general paths, which build a [`Value`]
+//! tree as traces always have: results and error messages are theirs (`tests.rs` pins that the
+//! two agree).
+
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::output::Output;
+use crate::profile::Profile;
+use crate::rng::Seed;
+use crate::server::AuthServer;
+use crate::time::UnixMillis;
+
+mod expr;
+mod read;
+mod resolve;
+#[cfg(test)]
+mod tests;
+
+pub use read::{parse_header, parse_step};
+pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
+
+/// The format name in every header.
+pub const FORMAT: &str = "oauth-oracle-trace";
+/// The format version this crate reads and writes.
+pub const VERSION: u32 = 1;
+
+/// Where the ChaCha20 stream started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RngState {
+    /// The seed (also in the configuration).
+    pub seed: Seed,
+    /// The ChaCha stream number.
+    pub stream: u64,
+    /// Words already consumed.
+    pub word_pos: u64,
+}
+
+/// Line 1 of a trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// Profile name.
+    pub profile: String,
+    /// Server configuration.
+    pub config: Config,
+    /// Random stream position at the start.
+    pub rng: RngState,
+}
+
+impl Header {
+    /// The header for a fresh server.
+    pub fn new(profile: &Profile, config: &Config) -> Self {
+        Self {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            profile: profile.name.to_owned(),
+            config: config.clone(),
+            rng: RngState {
+                seed: config.seed,
+                stream: 0,
+                word_pos: 0,
+            },
+        }
+    }
+}
+
+/// One step line. `event` keeps its value expressions unresolved.
+///
+/// Two step lines are equal when their events are equal as JSON values (as they were when
+/// `event` was a [`Value`]), whatever their spacing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepLine {
+    /// 1-based step number.
+    pub step: usize,
+    /// Time of the request.
+    pub at: UnixMillis,
+    /// The event, possibly with value expressions, as the trace wrote it (written back
+    /// verbatim). Resolve it with a [`Resolver`] or [`resolve_step_event`]; read it as a tree
+    /// with [`StepLine::event_value`].
+    pub event: Box<RawValue>,
+    /// The recorded answer.
+    pub output: Output,
+}
+
+impl StepLine {
+    /// A step line whose event is given as a [`Value`].
+    pub fn new(step: usize, at: UnixMillis, event: &Value, output: Output) -> Self {
+        Self {
+            step,
+            at,
+            event: raw_event(event),
+            output,
+        }
+    }
+
+    /// The event as a [`Value`] tree (value expressions unresolved).
+    pub fn event_value(&self) -> Value {
+        event_value(&self.event)
+    }
+
+    /// The event's `kind`, if it is a string.
+    pub fn kind(&self) -> Option<String> {
+        self.event_value()
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+}
+
+/// `event` as raw JSON text (compact, as [`Value`] writes it).
+pub fn raw_event(event: &Value) -> Box<RawValue> {
+    // Writing a `Value` cannot fail (its keys are strings), and its text is valid JSON.
+    serde_json::value::to_raw_value(event).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// Raw event text as a [`Value`]. A [`RawValue`] holds valid JSON within serde_json's nesting
+/// limit, so this parse cannot fail; `Value::Null` stands in if it ever did.
+fn event_value(event: &RawValue) -> Value {
+    serde_json::from_str(event.get()).unwrap_or(Value::Null)
+}
+
+impl PartialEq for StepLine {
+    fn eq(&self, other: &Self) -> bool {
+        self.step == other.step
+            && self.at == other.at
+            && self.output == other.output
+            && (self.event.get() == other.event.get()
+                || event_value(&self.event) == event_value(&other.event))
+    }
+}
+
+/// A trace that cannot be read: always names the line and the field.
+#[derive(Debug, Error)]
+pub enum TraceError {
+    /// The file is not a valid trace.
+    #[error("line {line}: {field}: {message}")]
+    Malformed {
+        /// 1-based line number.
+        line: usize,
+        /// The offending field (a JSON path).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The header's configuration is refused.
+    #[error("line 1: config: {0}")]
+    Config(#[from] ConfigError),
+    /// Reading failed.
+    #[error("reading trace: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn malformed(line: usize, field: impl Into<String>, message: impl Into<String>) -> TraceError {
+    TraceError::Malformed {
+        line,
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The field path serde reports for an error, or `fallback`.
+fn serde_field(err: &serde_json::Error, fallback: &str) -> String {
+    let msg = err.to_string();
+    for marker in ["unknown field `", "missing field `", "unknown variant `"] {
+        if let Some(rest) = msg.split(marker).nth(1)
+            && let Some(name) = rest.split('`').next()
+        {
+            return format!("{fallback}.{name}");
+        }
+    }
+    fallback.to_owned()
+}
+
+/// A whole trace in memory.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// Line 1.
+    pub header: Header,
+    /// The steps, in order.
+    pub steps: Vec<StepLine>,
+}
+
+impl Trace {
+    /// Read and check a whole trace (format, line structure, step numbering). References are
+    /// checked when the trace is replayed.
+    pub fn read(mut reader: impl BufRead) -> Result<Self, TraceError> {
+        // One buffer for every line (what `BufRead::lines` yields, without a `String` each).
+        let mut text = String::new();
+        if !next_line(&mut reader, &mut text)? {
+            return Err(malformed(1, "header", "the trace is empty"));
+        }
+        let header = parse_header(&text)?;
+        let mut steps = Vec::new();
+        let mut line_no = 1;
+        while next_line(&mut reader, &mut text)? {
+            line_no += 1;
+            if text.trim().is_empty() {
+                return Err(malformed(line_no, "step", "blank line"));
+            }
+            steps.push(parse_step(&text, line_no, steps.len() + 1)?);
+        }
+        Ok(Self { header, steps })
+    }
+
+    /// The trace as JSON Lines.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = serde_json::to_string(&self.header).unwrap_or_default();
+        out.push('\n');
+        for s in &self.steps {
+            out.push_str(&serde_json::to_string(s).unwrap_or_default());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A fresh server as the header describes it.
+    pub fn server(&self) -> Result<AuthServer, TraceError> {
+        let profile = Profile::by_name(&self.header.profile)?;
+        Ok(AuthServer::new(self.header.config.clone(), profile)?)
+    }
+}
+
+/// Read the next line into `buf` without its `\n` or `\r\n`, as [`BufRead::lines`] does; `false`
+/// at the end.
+fn next_line(reader: &mut impl BufRead, buf: &mut String) -> std::io::Result<bool> {
+    buf.clear();
+    if reader.read_line(buf)? == 0 {
+        return Ok(false);
+    }
+    if buf.ends_with('\n') {
+        buf.pop();
+        if buf.ends_with('\r') {
+            buf.pop();
+        }
+    }
+    Ok(true)
+}
+
+/// How a replay ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayOutcome {
+    /// Every output matched.
+    Match {
+        /// Steps replayed.
+        steps: usize,
+    },
+    /// The first step whose output differs.
+    Mismatch {
+        /// The step number.
+        step: usize,
+        /// Its line in the file.
+        line: usize,
+        /// What the trace recorded.
+        recorded: Box<Output>,
+        /// What the model answered now.
+        replayed: Box<Output>,
+    },
+}
+
+/// Re-run `trace` through the model and compare every output.
+pub fn replay(trace: &Trace) -> Result<ReplayOutcome, TraceError> {
+    let mut server = trace.server()?;
+    let mut outputs: Vec<Output> = Vec::with_capacity(trace.steps.len());
+    let mut resolver = Resolver::new();
+    for (i, step) in trace.steps.iter().enumerate() {
+        let line = i + 2;
+        let event = resolver.resolve(&step.event, &outputs, line)?;
+        let out = server.apply(step.at, &event);
+        if out != step.output {
+            return Ok(ReplayOutcome::Mismatch {
+                step: step.step,
+                line,
+                recorded: Box::new(step.output.clone()),
+                replayed: Box::new(out),
+            });
+        }
+        outputs.push(out);
+    }
+    Ok(ReplayOutcome::Match {
+        steps: trace.steps.len(),
+    })
+}

@@ -1,0 +1,109 @@
+//! Reading trace lines: the header and the step lines.
+//!
+//! A step line is read straight into a [`StepLine`], its event kept as raw text. Anything that
+//! path refuses is read again by the general path (a [`Value`] tree first), which decides: its
+//! error names the line and the field exactly as it always has.
+
+use serde_json::Value;
+
+use super::{FORMAT, Header, StepLine, TraceError, VERSION, malformed, serde_field};
+use crate::profile::Profile;
+
+/// Parse the header line.
+pub fn parse_header(text: &str) -> Result<Header, TraceError> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| malformed(1, "header", format!("invalid JSON: {e}")))?;
+    let format = v.get("format").and_then(Value::as_str);
+    if format != Some(FORMAT) {
+        return Err(malformed(
+            1,
+            "format",
+            format!(
+                "expected \"{FORMAT}\", found {}",
+                v.get("format")
+                    .map_or("nothing".to_owned(), Value::to_string)
+            ),
+        ));
+    }
+    match v.get("version").and_then(Value::as_u64) {
+        Some(n) if n == u64::from(VERSION) => {}
+        Some(n) => {
+            return Err(malformed(
+                1,
+                "version",
+                format!("unsupported version {n} (this build reads {VERSION})"),
+            ));
+        }
+        None => return Err(malformed(1, "version", "missing or not a number")),
+    }
+    let header: Header = serde_json::from_value(v).map_err(|e| {
+        let field = serde_field(&e, "header");
+        malformed(1, field, e.to_string())
+    })?;
+    Profile::by_name(&header.profile).map_err(|e| malformed(1, "profile", e.to_string()))?;
+    if header.rng.seed != header.config.seed {
+        return Err(malformed(1, "rng.seed", "differs from config.seed"));
+    }
+    if header.rng.stream != 0 || header.rng.word_pos != 0 {
+        return Err(malformed(
+            1,
+            "rng",
+            "only traces starting from a fresh stream (stream 0, word_pos 0) can be replayed",
+        ));
+    }
+    Ok(header)
+}
+
+/// Parse step line `line` (1-based), expecting step number `expected_step`.
+pub fn parse_step(text: &str, line: usize, expected_step: usize) -> Result<StepLine, TraceError> {
+    let step = match parse_step_fast(text) {
+        Some(step) => step,
+        None => parse_step_general(text, line)?,
+    };
+    check_step_number(step, line, expected_step)
+}
+
+/// `step` if it has number `expected_step`.
+pub(super) fn check_step_number(
+    step: StepLine,
+    line: usize,
+    expected_step: usize,
+) -> Result<StepLine, TraceError> {
+    if step.step != expected_step {
+        return Err(malformed(
+            line,
+            "step",
+            format!("expected step {expected_step}, found {}", step.step),
+        ));
+    }
+    Ok(step)
+}
+
+/// The line straight into a [`StepLine`], or `None` when the general path must decide. Only a
+/// JSON object qualifies (a derived struct also accepts an array, which the general path
+/// refuses); duplicate keys, which the general path collapses, make serde fail here.
+fn parse_step_fast(text: &str) -> Option<StepLine> {
+    let first = text
+        .bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(b'{') {
+        return None;
+    }
+    serde_json::from_str(text).ok()
+}
+
+/// The general path: the line as a [`Value`], its keys checked, then the [`StepLine`]. Its
+/// errors are the ones traces have always reported.
+pub(super) fn parse_step_general(text: &str, line: usize) -> Result<StepLine, TraceError> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| malformed(line, "step", format!("invalid JSON: {e}")))?;
+    for key in ["step", "at", "event", "output"] {
+        if v.get(key).is_none() {
+            return Err(malformed(line, key, "missing"));
+        }
+    }
+    serde_json::from_value(v).map_err(|e| {
+        let field = serde_field(&e, "step");
+        malformed(line, field, e.to_string())
+    })
+}
