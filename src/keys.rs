@@ -17,9 +17,15 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Append lower-case hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    // Sixteen input bytes at a time into an ASCII buffer, appended as one `str`.
+    for chunk in bytes.chunks(16) {
+        let mut buf = [0u8; 32];
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
+        }
+        let text = std::str::from_utf8(&buf[..chunk.len() * 2]).unwrap_or_default();
+        out.push_str(text);
     }
 }
 
@@ -154,6 +160,15 @@ mod tests {
             ClientKey::parse("00112233-4455-6677-8899-aabbccddeefg"),
             None
         );
+    }
+
+    #[test]
+    fn hex_is_python_bytes_hex() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&bytes), expected);
+        assert_eq!(render("p_", &bytes[..3]), "p_000102");
+        assert_eq!(hex(&[]), "");
     }
 
     #[test]
