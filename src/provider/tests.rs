@@ -110,3 +110,13 @@ fn an_expired_access_token_takes_its_refresh_token_along() {
     );
     p.check_consistency().unwrap();
 }
+
+#[test]
+fn rng_word_pos_counts_the_words_drawn() {
+    let mut p = provider(Profile::fastmcp(), None);
+    assert_eq!(p.rng_word_pos(), 0);
+    let _: [u8; 32] = p.rng().bytes();
+    assert_eq!(p.rng_word_pos(), 8);
+    issue(&mut p, secs(1));
+    assert_eq!(p.rng_word_pos(), 8 + 16, "a pair draws two 32-byte keys");
+}
