@@ -5,9 +5,10 @@
 //! token* (D-1, a profile knob); rotation deletes the old pair; revoking either token of a pair
 //! removes both; a foreign code or refresh token looks absent and stays usable by its owner.
 //!
-//! Every lookup is one hash probe on compact random keys, so a step costs the same with 10^2 or
-//! 10^6 live records. Tokens live in a slab of pair records with two slot indexes
-//! (`store.rs`). The maps are never iterated.
+//! Every lookup is a constant number of hash probes on compact random keys: the work of a step
+//! does not grow with the number of unrelated records (its time does, by the cache and TLB misses
+//! of probing large tables; BENCHMARKS.md measures it). Tokens live in a slab of pair records
+//! with two slot indexes (`store.rs`). The maps are never iterated.
 
 mod grants;
 mod records;
