@@ -120,3 +120,32 @@ fn rng_word_pos_counts_the_words_drawn() {
     issue(&mut p, secs(1));
     assert_eq!(p.rng_word_pos(), 8 + 16, "a pair draws two 32-byte keys");
 }
+
+/// Reuse detection revokes the family only when the owner presents its rotated refresh token: a
+/// stranger holding it learns nothing and revokes nothing
+/// ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+#[test]
+fn a_strangers_replay_of_a_rotated_refresh_token_revokes_nothing() {
+    const STRANGER: ClientKey = ClientKey([9; 16]);
+    let mut p = provider(Profile::oauth21(), Some(100));
+    let first = issue(&mut p, secs(1000));
+    let old = p
+        .load_refresh_token(CLIENT, &first.refresh_token, secs(1000))
+        .unwrap();
+    let scopes = old.scopes.to_vec();
+    let second = p
+        .exchange_refresh_token(CLIENT, &old, scopes, secs(1001))
+        .unwrap();
+    assert!(!p.detect_refresh_reuse(STRANGER, &first.refresh_token));
+    p.load_access_token(&second.access_token, secs(1002))
+        .unwrap();
+    p.load_refresh_token(CLIENT, &second.refresh_token, secs(1002))
+        .unwrap();
+    assert!(p.detect_refresh_reuse(CLIENT, &first.refresh_token));
+    assert_eq!(
+        p.load_access_token(&second.access_token, secs(1002))
+            .unwrap_err(),
+        Reason::BearerUnknown,
+        "the owner's replay revokes the family's live pair"
+    );
+}
