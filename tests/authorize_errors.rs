@@ -3,9 +3,10 @@
 //! else a 400 to the user agent.
 #![allow(clippy::unwrap_used)]
 
-use oauth_oracle::event::{AuthorizeMethod, AuthorizeRequest, Event, Params, RegisterRequest};
-use oauth_oracle::time::UnixMillis;
-use oauth_oracle::{AuthServer, Config, Output, Profile};
+use oauth_oracle::{
+    AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
+    RegisterRequest, UnixMillis,
+};
 
 const AT: UnixMillis = UnixMillis(1_795_680_000_000);
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
