@@ -149,3 +149,42 @@ fn a_strangers_replay_of_a_rotated_refresh_token_revokes_nothing() {
         "the owner's replay revokes the family's live pair"
     );
 }
+
+/// Garbage collection of expired records (the `sweep_expired` knob of `oauth21`): codes issued in
+/// the same millisecond all leave the store once expired.
+#[test]
+fn codes_expiring_at_the_same_instant_are_all_swept() {
+    use super::{AuthorizationParams, Client};
+    let mut p = provider(Profile::oauth21(), Some(100));
+    let client = Client {
+        key: CLIENT,
+        secret: None,
+        secret_expires_at: None,
+        auth_method: Some("none".to_owned()),
+        grant_types: vec!["authorization_code".to_owned()],
+        scope: None,
+        redirect_uris: Some(vec!["http://localhost/cb".to_owned()]),
+        record_json: "{}".to_owned(),
+    };
+    p.register_client(client.clone(), None).unwrap();
+    for _ in 0..3 {
+        let params = AuthorizationParams {
+            state: None,
+            scopes: None,
+            code_challenge: "c".repeat(43),
+            redirect_uri: "http://localhost/cb".to_owned(),
+            redirect_uri_provided_explicitly: true,
+            issuer: None,
+        };
+        p.authorize(&client, params, secs(1000)).unwrap();
+    }
+    assert_eq!(p.sizes(), (1, 3, 0, 0));
+    p.sweep(secs(1000 + 300));
+    assert_eq!(
+        p.sizes(),
+        (1, 3, 0, 0),
+        "alive up to and including their expiry"
+    );
+    p.sweep(UnixMillis(secs(1000 + 300).0 + 1));
+    assert_eq!(p.sizes(), (1, 0, 0, 0), "every expired code is collected");
+}
