@@ -1,5 +1,6 @@
 //! Profiles are data: each security knob works on its own, not only in the combination the
-//! shipped profiles use (`oauth21` turns the family knobs on together, `fastmcp` off together).
+//! shipped profiles use (`oauth21` turns the family knobs and sweeping on together, `fastmcp` off
+//! together).
 #![allow(clippy::unwrap_used)]
 
 use oauth_oracle::{
@@ -14,6 +15,12 @@ const VERIFIER: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST
 struct Run(Option<AuthServer>);
 
 impl Run {
+    fn new(profile: Profile) -> Self {
+        Self(Some(
+            AuthServer::new(Config::for_profile(&profile), profile).unwrap(),
+        ))
+    }
+
     fn send(&mut self, event: Event) -> Output {
         let (server, out) = self.0.take().unwrap().step(AT, event);
         self.0 = Some(server);
@@ -26,11 +33,62 @@ impl Run {
             authorization: None,
         }))
     }
+
+    /// Register a public client; its id.
+    fn register(&mut self) -> String {
+        let body = serde_json::json!({"redirect_uris": [CB], "token_endpoint_auth_method": "none"});
+        let out = self.send(Event::Register(RegisterRequest {
+            body: body.to_string(),
+        }));
+        field(&out, "client_id")
+    }
+
+    /// Authorize and exchange: the code and the `Authorization` value of its access token.
+    fn grant(&mut self, id: &str) -> (String, String) {
+        let challenge = s256_challenge(VERIFIER);
+        let out = self.send(Event::Authorize(AuthorizeRequest {
+            method: AuthorizeMethod::Get,
+            params: Params::from_pairs([
+                ("response_type", "code"),
+                ("client_id", id),
+                ("redirect_uri", CB),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ]),
+        }));
+        let location = out.header("location").unwrap().to_owned();
+        let code = location
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .unwrap()
+            .to_owned();
+        let out = self.token(&exchange_form(id, &code));
+        assert_eq!(out.status, 200, "{}", out.body);
+        (code, format!("Bearer {}", field(&out, "access_token")))
+    }
+
+    /// A resource call with `bearer`; the status.
+    fn resource(&mut self, bearer: &str) -> u16 {
+        self.send(Event::Resource(ResourceRequest {
+            authorization: vec![bearer.to_owned()],
+        }))
+        .status
+    }
 }
 
 fn field(out: &Output, name: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
     v[name].as_str().unwrap().to_owned()
+}
+
+fn exchange_form<'a>(id: &'a str, code: &'a str) -> [(&'static str, &'a str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("client_id", id),
+        ("code", code),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ]
 }
 
 /// With code-replay revocation on and refresh-reuse detection off, a valid replay of a used code
@@ -40,53 +98,33 @@ fn field(out: &Output, name: &str) -> String {
 fn code_replay_revokes_the_grant_without_refresh_reuse_detection() {
     let mut profile = Profile::oauth21();
     profile.refresh_reuse_revokes_family = false;
-    let mut run = Run(Some(
-        AuthServer::new(Config::for_profile(&profile), profile).unwrap(),
-    ));
-    let body = serde_json::json!({"redirect_uris": [CB], "token_endpoint_auth_method": "none"});
-    let out = run.send(Event::Register(RegisterRequest {
-        body: body.to_string(),
-    }));
-    let id = field(&out, "client_id");
-    let challenge = s256_challenge(VERIFIER);
-    let out = run.send(Event::Authorize(AuthorizeRequest {
-        method: AuthorizeMethod::Get,
-        params: Params::from_pairs([
-            ("response_type", "code"),
-            ("client_id", id.as_str()),
-            ("redirect_uri", CB),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ]),
-    }));
-    let location = out.header("location").unwrap().to_owned();
-    let code = location
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("code="))
-        .unwrap()
-        .to_owned();
-    let exchange = [
-        ("grant_type", "authorization_code"),
-        ("client_id", id.as_str()),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-        ("code_verifier", VERIFIER),
-    ];
-    let out = run.token(&exchange);
-    assert_eq!(out.status, 200, "{}", out.body);
-    let bearer = format!("Bearer {}", field(&out, "access_token"));
-    let resource = |run: &mut Run| {
-        run.send(Event::Resource(ResourceRequest {
-            authorization: vec![bearer.clone()],
-        }))
-        .status
-    };
-    assert_eq!(resource(&mut run), 200);
-    let replay = run.token(&exchange);
+    let mut run = Run::new(profile);
+    let id = run.register();
+    let (code, bearer) = run.grant(&id);
+    assert_eq!(run.resource(&bearer), 200);
+    let replay = run.token(&exchange_form(&id, &code));
     assert_eq!(replay.status, 400, "{}", replay.body);
     assert_eq!(
-        resource(&mut run),
+        run.resource(&bearer),
         401,
         "the replay revoked the grant's tokens"
     );
+}
+
+/// Grants stay apart without the expiry queue: with sweeping off, a valid replay of one grant's
+/// code revokes that grant's tokens and no other's.
+#[test]
+fn code_replay_revokes_only_its_own_grant_without_sweeping() {
+    let mut profile = Profile::oauth21();
+    profile.sweep_expired = false;
+    let mut run = Run::new(profile);
+    let id = run.register();
+    let (first_code, first) = run.grant(&id);
+    let (_, second) = run.grant(&id);
+    assert_eq!(run.resource(&first), 200);
+    assert_eq!(run.resource(&second), 200);
+    let replay = run.token(&exchange_form(&id, &first_code));
+    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert_eq!(run.resource(&first), 401, "the replayed grant is revoked");
+    assert_eq!(run.resource(&second), 200, "the other grant is not");
 }

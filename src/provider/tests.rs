@@ -188,3 +188,16 @@ fn codes_expiring_at_the_same_instant_are_all_swept() {
     p.sweep(UnixMillis(secs(1000 + 300).0 + 1));
     assert_eq!(p.sizes(), (1, 0, 0, 0), "every expired code is collected");
 }
+
+/// The pair-count rule of `check_consistency` applies only where pairs die together: once the
+/// profile sweeps expired records, an access token may leave before its refresh token.
+#[test]
+fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
+    let mut profile = Profile::fastmcp();
+    profile.sweep_expired = true;
+    let mut p = provider(profile, None);
+    issue(&mut p, secs(1000)); // access lives 10 s, refresh forever
+    p.sweep(secs(1011));
+    assert_eq!(p.sizes(), (0, 0, 0, 1));
+    p.check_consistency().unwrap();
+}
