@@ -101,3 +101,22 @@ fn oauth21_repeated_parameters_redirect_unless_they_identify_the_client() {
         }
     }
 }
+
+/// Under `oauth21` redirect URIs match as exact strings, also for errors: a request naming the
+/// registered URI in another spelling gets a 400, not a redirect to a URI it did not register
+/// ([OAuth 2.1 §4.1.2.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.1.2.1)).
+#[test]
+fn oauth21_error_for_a_respelled_redirect_uri_is_not_redirected() {
+    let (server, id) = server_with_client(Profile::oauth21(), "http://localhost:3000/cb");
+    let out = authorize(
+        server,
+        &[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("redirect_uri", "HTTP://LOCALHOST:3000/cb"),
+            ("state", "s"),
+        ],
+    );
+    assert_eq!(out.status, 400, "{:?}", out.headers);
+    assert!(out.header("location").is_none());
+}
