@@ -34,7 +34,7 @@ cargo mutants --in-place --no-shuffle --timeout 120 --build-timeout 400 \
     -- --lib --test invariants --test state_machine --test provider_in_process \
     --test transcript_main_probe --test transcript_expiry_probe --test trace_replay \
     --test snapshots --test flow_smoke --test profile_knobs --test authorize_errors \
-    --test client_secret_expiry || true
+    --test client_secret_expiry --test token_grant_types || true
 caught=$(wc -l < mutants.out/caught.txt)
 missed=$(wc -l < mutants.out/missed.txt)
 timeout=$(wc -l < mutants.out/timeout.txt)

@@ -201,3 +201,27 @@ fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
     assert_eq!(p.sizes(), (0, 0, 0, 1));
     p.check_consistency().unwrap();
 }
+
+/// A family's tombstones go with the family: once its live pair is revoked, a rotated-away
+/// refresh token of that family is simply unknown (nothing left to revoke, nothing kept).
+#[test]
+fn ending_a_family_clears_its_rotation_tombstones() {
+    let mut p = provider(Profile::oauth21(), Some(100));
+    let first = issue(&mut p, secs(1000));
+    let old = p
+        .load_refresh_token(CLIENT, &first.refresh_token, secs(1000))
+        .unwrap();
+    let scopes = old.scopes.to_vec();
+    let second = p
+        .exchange_refresh_token(CLIENT, &old, scopes, secs(1001))
+        .unwrap();
+    let live = p
+        .load_refresh_token(CLIENT, &second.refresh_token, secs(1002))
+        .unwrap();
+    p.revoke_token(&AnyToken::Refresh(live));
+    assert_eq!(p.sizes(), (0, 0, 0, 0));
+    assert!(
+        !p.detect_refresh_reuse(CLIENT, &first.refresh_token),
+        "the revoked family's tombstone is gone"
+    );
+}
