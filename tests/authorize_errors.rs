@@ -34,13 +34,11 @@ fn authorize(server: AuthServer, params: &[(&str, &str)]) -> Output {
     server.step(AT, event).1
 }
 
-/// Under `fastmcp` the redirect URI of a failed request is compared after pydantic's `AnyUrl`
-/// normalisation (D-27), so a request naming the registered URI in another spelling still gets
-/// its error by redirect, to the registered spelling.
-#[test]
-fn fastmcp_error_redirect_uses_the_normalised_redirect_uri() {
-    let (server, id) = server_with_client(Profile::fastmcp(), "http://localhost:3000/cb");
-    let out = authorize(
+/// A request that fails validation (no `code_challenge`) from a client registered with
+/// `http://localhost:3000/cb`, naming that URI in another spelling.
+fn respelled_request_without_challenge(profile: Profile) -> Output {
+    let (server, id) = server_with_client(profile, "http://localhost:3000/cb");
+    authorize(
         server,
         &[
             ("response_type", "code"),
@@ -48,7 +46,15 @@ fn fastmcp_error_redirect_uses_the_normalised_redirect_uri() {
             ("redirect_uri", "HTTP://LOCALHOST:3000/cb"),
             ("state", "s"),
         ],
-    );
+    )
+}
+
+/// Under `fastmcp` the redirect URI of a failed request is compared after pydantic's `AnyUrl`
+/// normalisation (D-27), so a request naming the registered URI in another spelling still gets
+/// its error by redirect, to the registered spelling.
+#[test]
+fn fastmcp_error_redirect_uses_the_normalised_redirect_uri() {
+    let out = respelled_request_without_challenge(Profile::fastmcp());
     assert_eq!(out.status, 302, "{}", out.body);
     let location = out.header("location").unwrap();
     assert!(
@@ -62,31 +68,23 @@ fn fastmcp_error_redirect_uses_the_normalised_redirect_uri() {
 #[test]
 fn oauth21_repeated_parameters_redirect_unless_they_identify_the_client() {
     let cb = "http://localhost:3000/cb";
-    let base = |id: &str| {
-        vec![
-            ("response_type".to_owned(), "code".to_owned()),
-            ("client_id".to_owned(), id.to_owned()),
-            ("redirect_uri".to_owned(), cb.to_owned()),
-            ("code_challenge".to_owned(), CHALLENGE.to_owned()),
-            ("code_challenge_method".to_owned(), "S256".to_owned()),
-        ]
-    };
     for (repeated, redirected) in [
         ("state", true),
         ("client_id", false),
         ("redirect_uri", false),
     ] {
         let (server, id) = server_with_client(Profile::oauth21(), cb);
-        let mut params = base(&id);
-        let again = params.iter().find(|(k, _)| k == repeated).cloned();
-        params.push(again.unwrap_or_else(|| (repeated.to_owned(), "x".to_owned())));
-        if repeated == "state" {
-            params.push(("state".to_owned(), "y".to_owned()));
-        }
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", cb),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("state", "s"),
+        ];
+        // The same parameter sent twice.
+        let again = *pairs.iter().find(|(k, _)| *k == repeated).unwrap();
+        pairs.push(again);
         let out = authorize(server, &pairs);
         if redirected {
             assert_eq!(out.status, 302, "{repeated}: {}", out.body);
@@ -107,16 +105,7 @@ fn oauth21_repeated_parameters_redirect_unless_they_identify_the_client() {
 /// ([OAuth 2.1 §4.1.2.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.1.2.1)).
 #[test]
 fn oauth21_error_for_a_respelled_redirect_uri_is_not_redirected() {
-    let (server, id) = server_with_client(Profile::oauth21(), "http://localhost:3000/cb");
-    let out = authorize(
-        server,
-        &[
-            ("response_type", "code"),
-            ("client_id", &id),
-            ("redirect_uri", "HTTP://LOCALHOST:3000/cb"),
-            ("state", "s"),
-        ],
-    );
+    let out = respelled_request_without_challenge(Profile::oauth21());
     assert_eq!(out.status, 400, "{:?}", out.headers);
     assert!(out.header("location").is_none());
 }

@@ -30,6 +30,15 @@ fn issue(p: &mut Provider, at: UnixMillis) -> OAuthToken {
     p.issue_pair(CLIENT, scopes.into(), at, None).0
 }
 
+/// Refresh `pair` at `at` with its own scopes: the rotated pair.
+fn rotate(p: &mut Provider, pair: &OAuthToken, at: UnixMillis) -> OAuthToken {
+    let old = p
+        .load_refresh_token(CLIENT, &pair.refresh_token, at)
+        .unwrap();
+    let scopes = old.scopes.to_vec();
+    p.exchange_refresh_token(CLIENT, &old, scopes, at).unwrap()
+}
+
 #[test]
 fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
     let mut p = provider(Profile::oauth21(), Some(20));
@@ -129,13 +138,7 @@ fn a_strangers_replay_of_a_rotated_refresh_token_revokes_nothing() {
     const STRANGER: ClientKey = ClientKey([9; 16]);
     let mut p = provider(Profile::oauth21(), Some(100));
     let first = issue(&mut p, secs(1000));
-    let old = p
-        .load_refresh_token(CLIENT, &first.refresh_token, secs(1000))
-        .unwrap();
-    let scopes = old.scopes.to_vec();
-    let second = p
-        .exchange_refresh_token(CLIENT, &old, scopes, secs(1001))
-        .unwrap();
+    let second = rotate(&mut p, &first, secs(1001));
     assert!(!p.detect_refresh_reuse(STRANGER, &first.refresh_token));
     p.load_access_token(&second.access_token, secs(1002))
         .unwrap();
@@ -208,13 +211,7 @@ fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
 fn ending_a_family_clears_its_rotation_tombstones() {
     let mut p = provider(Profile::oauth21(), Some(100));
     let first = issue(&mut p, secs(1000));
-    let old = p
-        .load_refresh_token(CLIENT, &first.refresh_token, secs(1000))
-        .unwrap();
-    let scopes = old.scopes.to_vec();
-    let second = p
-        .exchange_refresh_token(CLIENT, &old, scopes, secs(1001))
-        .unwrap();
+    let second = rotate(&mut p, &first, secs(1001));
     let live = p
         .load_refresh_token(CLIENT, &second.refresh_token, secs(1002))
         .unwrap();
