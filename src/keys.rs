@@ -15,14 +15,24 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Each byte's two lower-case hex digits.
+const DIGIT_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 /// Append lower-case hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    // Sixteen input bytes at a time into an ASCII buffer, appended as one `str`.
-    for chunk in bytes.chunks(16) {
-        let mut buf = [0u8; 32];
+    // Thirty-two input bytes at a time into an ASCII buffer, appended as one `str`.
+    for chunk in bytes.chunks(32) {
+        let mut buf = [0u8; 64];
         for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 15)];
+            pair.copy_from_slice(&DIGIT_PAIRS[usize::from(b)]);
         }
         let text = std::str::from_utf8(&buf[..chunk.len() * 2]).unwrap_or_default();
         out.push_str(text);
@@ -83,18 +93,34 @@ impl ClientKey {
     }
 }
 
+impl ClientKey {
+    /// Append the canonical text (`str(uuid)`: `8-4-4-4-12` lower-case hex digits) to `out`.
+    pub fn push_text(&self, out: &mut String) {
+        let mut buf = [b'-'; 36];
+        // Byte i's two digits go to the position after its group's hyphens.
+        for (i, &b) in self.0.iter().enumerate() {
+            let at = 2 * i
+                + usize::from(i >= 4)
+                + usize::from(i >= 6)
+                + usize::from(i >= 8)
+                + usize::from(i >= 10);
+            buf[at] = HEX[usize::from(b >> 4)];
+            buf[at + 1] = HEX[usize::from(b & 15)];
+        }
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    }
+
+    /// The canonical text as a new `String`.
+    pub fn text(&self) -> String {
+        let mut s = String::with_capacity(36);
+        self.push_text(&mut s);
+        s
+    }
+}
+
 impl fmt::Display for ClientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let h = hex(&self.0);
-        write!(
-            f,
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
+        f.write_str(&self.text())
     }
 }
 

@@ -1,5 +1,21 @@
 //! Secret values: redacted `Debug`, no `Display`, constant-time equality.
 
+/// Constant-time equality of two byte strings (their lengths are public), compared eight bytes
+/// at a time with `subtle` (as `hmac.compare_digest`: every word is compared, whatever the
+/// earlier ones held), then the tail byte by byte.
+pub(crate) fn ct_eq_words(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = wa.remainder().ct_eq(wb.remainder());
+    wa.zip(wb)
+        .fold(tail, |eq, (x, y)| eq & word(x).ct_eq(&word(y)))
+        .into()
+}
+
 /// Define a secret newtype over `String`.
 macro_rules! secret_type {
     ($(#[$meta:meta])* $name:ident) => {
@@ -24,8 +40,7 @@ macro_rules! secret_type {
 
             /// Constant-time comparison with a presented value (`hmac.compare_digest`).
             pub fn matches(&self, presented: &str) -> bool {
-                use subtle::ConstantTimeEq as _;
-                bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+                crate::secret::ct_eq_words(self.0.as_bytes(), presented.as_bytes())
             }
         }
 
@@ -66,5 +81,21 @@ mod tests {
         assert!(!s.matches("abd"));
         assert!(!s.matches("ab"));
         assert!(!s.matches(""));
+    }
+
+    #[test]
+    fn word_comparison_notices_a_difference_in_any_byte_of_any_length() {
+        for len in [0, 1, 7, 8, 9, 15, 16, 63, 64, 65] {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(ct_eq_words(&a, &a.clone()), "length {len}");
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!ct_eq_words(&a, &b), "length {len}, byte {i}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'a');
+            assert!(!ct_eq_words(&a, &longer), "length {len} vs {}", len + 1);
+        }
     }
 }

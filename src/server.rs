@@ -1,5 +1,6 @@
 //! [`AuthServer`]: the model, and its one transition function.
 
+use crate::compat::url_model::UrlMemo;
 use crate::config::Config;
 use crate::endpoint::{
     Ctx, Fixed, authorize, metadata, register, resource, revoke, routing, token,
@@ -26,6 +27,7 @@ pub struct AuthServer {
     config: Config,
     profile: Profile,
     fixed: Fixed,
+    urls: UrlMemo,
     provider: Provider,
 }
 
@@ -40,6 +42,7 @@ impl AuthServer {
         );
         Ok(Self {
             fixed: Fixed::new(&config, &profile),
+            urls: UrlMemo::default(),
             config,
             profile,
             provider,
@@ -59,6 +62,7 @@ impl AuthServer {
         let mut ctx = Ctx {
             config: &self.config,
             fixed: &self.fixed,
+            urls: &mut self.urls,
             profile: &self.profile,
             provider: &mut self.provider,
             now: at,

@@ -60,12 +60,7 @@ impl CompactObject {
 
     /// Append the member `key: value`; `key` must need no escaping (a field name).
     pub(crate) fn member<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
-        if self.buf.len() > 1 {
-            self.buf.push(b',');
-        }
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(key.as_bytes());
-        self.buf.extend_from_slice(b"\":");
+        self.key(key);
         // Writing into a Vec cannot fail, and the types written here always serialize.
         let _ = serde_json::to_writer(&mut self.buf, value);
     }
@@ -73,17 +68,49 @@ impl CompactObject {
     /// Append the member `key: "value"` for a string value, copying it as is when serde_json
     /// would escape none of its bytes (no `"`, `\\` or control characters).
     pub(crate) fn member_str(&mut self, key: &str, value: &str) {
-        if value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-            return self.member(key, value);
+        self.key(key);
+        self.string(value);
+    }
+
+    /// Append the member `key: ["a","b",..]` for a list of strings (as [`Self::member_str`]
+    /// writes each).
+    pub(crate) fn member_str_list(&mut self, key: &str, values: &[String]) {
+        self.key(key);
+        self.buf.push(b'[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            self.string(v);
         }
+        self.buf.push(b']');
+    }
+
+    /// `,"key":` (the comma unless this is the first member).
+    fn key(&mut self, key: &str) {
         if self.buf.len() > 1 {
             self.buf.push(b',');
         }
         self.buf.push(b'"');
         self.buf.extend_from_slice(key.as_bytes());
-        self.buf.extend_from_slice(b"\":\"");
-        self.buf.extend_from_slice(value.as_bytes());
-        self.buf.push(b'"');
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    /// A JSON string: copied as is when serde_json would escape none of its bytes, else
+    /// written by serde_json.
+    fn string(&mut self, value: &str) {
+        // A fold without early exit, which the compiler turns into 16-byte vector steps.
+        let escaped = value.bytes().fold(false, |any, b| {
+            any | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
+        if escaped {
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.buf, value);
+        } else {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.push(b'"');
+        }
     }
 
     /// The finished text.
@@ -107,9 +134,11 @@ mod tests {
         for (k, v) in [("d", "plain é"), ("e", "tab\there"), ("f", "q\"\\")] {
             o.member_str(k, v);
         }
+        o.member_str_list("g", &["x".to_owned(), "y\"".to_owned()]);
+        o.member_str_list("h", &[]);
         let expected = serde_json::json!({
             "a": "x\"é\n", "b": [1, 2], "c": null,
-            "d": "plain é", "e": "tab\there", "f": "q\"\\"
+            "d": "plain é", "e": "tab\there", "f": "q\"\\", "g": ["x", "y\""], "h": []
         })
         .to_string();
         assert_eq!(o.finish(), expected);

@@ -326,6 +326,36 @@ mod tests {
         }
     }
 
+    /// `urllib.parse.quote` / `quote_plus` spelled out byte by byte, as CPython's `Quoter` does.
+    fn quote_reference(s: &str, safe: &str, plus: bool) -> String {
+        let mut out = String::new();
+        for &b in s.as_bytes() {
+            if b.is_ascii_alphanumeric()
+                || b"_.-~".contains(&b)
+                || (b.is_ascii() && safe.as_bytes().contains(&b))
+            {
+                out.push(char::from(b));
+            } else if plus && b == b' ' {
+                out.push('+');
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Quoting gives CPython's answer for any text and any safe set.
+        #[test]
+        fn quote_equals_the_byte_by_byte_reference(
+            s in "[ -~\t\u{80}-\u{10ff}]{0,24}",
+            safe in "[ -~é]{0,8}",
+        ) {
+            prop_assert_eq!(quote(&s, &safe), quote_reference(&s, &safe, false));
+            prop_assert_eq!(quote_plus(&s), quote_reference(&s, "", true));
+        }
+    }
+
     #[test]
     fn construct_redirect_uri_groups_repeated_keys_and_drops_blanks() {
         assert_eq!(

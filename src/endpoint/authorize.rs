@@ -14,7 +14,7 @@ use super::Ctx;
 use super::redirect::exact_match;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax};
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
-use crate::compat::url_model::any_url;
+use crate::compat::url_model::UrlMemo;
 use crate::event::Params;
 use crate::output::{JSON, NO_STORE, Output, Reason};
 use crate::profile::Profile;
@@ -33,6 +33,7 @@ struct Request<'a> {
 fn validate<'a>(
     params: &'a Params,
     profile: &Profile,
+    urls: &UrlMemo,
 ) -> Result<Request<'a>, (&'static str, String)> {
     let mut errors = Errors::default();
     let mut unsupported_response_type = false;
@@ -42,7 +43,7 @@ fn validate<'a>(
     }
     let redirect_uri = match params.get("redirect_uri") {
         None => None,
-        Some(raw) => match any_url(raw, false) {
+        Some(raw) => match urls.any_url(raw, false) {
             Ok(_) if profile.redirect_exact_match => Some(raw.to_owned()),
             Ok(u) => Some(u),
             Err(msg) => {
@@ -156,7 +157,10 @@ fn error_response(
         && let Some(client) = &known.client
     {
         let raw = if params.contains("redirect_uri") {
-            match params.get("redirect_uri").map(|u| (u, any_url(u, false))) {
+            match params
+                .get("redirect_uri")
+                .map(|u| (u, ctx.urls.any_url(u, false)))
+            {
                 Some((raw, Ok(_))) if ctx.profile.redirect_exact_match => {
                     Some(Some(raw.to_owned()))
                 }
@@ -228,7 +232,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
             Reason::ParameterRepeated,
         );
     }
-    let request = match validate(params, ctx.profile) {
+    let request = match validate(params, ctx.profile, ctx.urls) {
         Ok(r) => r,
         Err((error, description)) => {
             let reason = if error == "unsupported_response_type" {

@@ -13,7 +13,7 @@ use super::Ctx;
 use super::redirect::refused_at_registration;
 use super::validate::Errors;
 use crate::compat::pyjson::CompactObject;
-use crate::compat::url_model::{any_http_url, any_url};
+use crate::compat::url_model::{UrlMemo, any_http_url};
 use crate::keys::{ClientKey, hex};
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::Client;
@@ -113,7 +113,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
 }
 
 /// Validate the body as `OAuthClientMetadata.model_validate_json` does.
-fn validate(body: &str, keep_raw_uris: bool) -> Result<Metadata, String> {
+fn validate(body: &str, keep_raw_uris: bool, urls: &mut UrlMemo) -> Result<Metadata, String> {
     let obj = Members::parse(body)?;
     let mut errors = Errors::default();
     let mut base: Vec<(&'static str, Value)> = Vec::new();
@@ -180,7 +180,7 @@ fn validate(body: &str, keep_raw_uris: bool) -> Result<Metadata, String> {
             for (i, item) in items.iter().enumerate() {
                 let loc = format!("redirect_uris.{i}");
                 match item.as_str() {
-                    Some(s) => match any_url(s, true) {
+                    Some(s) => match urls.learn(s, true) {
                         Ok(_) if keep_raw_uris => out.push(s.to_owned()),
                         Ok(u) => out.push(u),
                         Err(msg) => errors.add(&loc, &msg),
@@ -285,7 +285,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     if !ctx.config.registration_enabled {
         return Output::not_found();
     }
-    let mut meta = match validate(body, ctx.profile.redirect_exact_match) {
+    let mut meta = match validate(body, ctx.profile.redirect_exact_match, ctx.urls) {
         Ok(m) => m,
         Err(description) => return metadata_error(&description, Reason::MetadataInvalid),
     };
@@ -365,21 +365,25 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     for (k, v) in &meta.base {
         if *k == "scope" {
             if let Some(s) = &scope {
-                record.member(k, s);
+                record.member_str(k, s);
             }
-        } else if !v.is_null() && v.as_str() != Some("") {
+        } else if let Value::String(s) = v {
+            if !s.is_empty() {
+                record.member_str(k, s);
+            }
+        } else if !v.is_null() {
             record.member(k, v);
         }
     }
     if let Some(uris) = &meta.redirect_uris {
-        record.member("redirect_uris", uris);
+        record.member_str_list("redirect_uris", uris);
     }
-    record.member("token_endpoint_auth_method", &auth_method);
-    record.member("grant_types", &meta.grant_types);
-    record.member("application_type", &meta.application_type);
-    record.member("client_id", &key.to_string());
+    record.member_str("token_endpoint_auth_method", &auth_method);
+    record.member_str_list("grant_types", &meta.grant_types);
+    record.member_str("application_type", &meta.application_type);
+    record.member_str("client_id", &key.text());
     if let Some(s) = &secret {
-        record.member("client_secret", s);
+        record.member_str("client_secret", s);
     }
     record.member("client_id_issued_at", &issued_at);
     if let Some(e) = secret_expires_at {

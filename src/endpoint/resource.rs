@@ -12,8 +12,19 @@ use crate::output::{Output, Reason};
 
 const INVALID_TOKEN_DESCRIPTION: &str = "Authentication failed. The provided bearer token is invalid, expired, or no longer recognized by the server. To resolve: clear authentication tokens in your MCP client and reconnect. Your client should automatically re-register and obtain new tokens.";
 
+/// The literal behind [`MCP_INITIALIZE_RESULT`], as a macro so that [`INITIALIZE_SSE`] can be
+/// built from it at compile time.
+macro_rules! initialize_result {
+    () => {
+        r#"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"logging":{},"prompts":{"listChanged":true},"resources":{"subscribe":false,"listChanged":true},"tools":{"listChanged":true}},"serverInfo":{"name":"oauth-oracle","version":"4.2.3"}}}"#
+    };
+}
+
 /// The JSON-RPC result of a successful MCP `initialize`, with FastMCP 4.2.3's capabilities.
-pub const MCP_INITIALIZE_RESULT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"logging":{},"prompts":{"listChanged":true},"resources":{"subscribe":false,"listChanged":true},"tools":{"listChanged":true}},"serverInfo":{"name":"oauth-oracle","version":"4.2.3"}}}"#;
+pub const MCP_INITIALIZE_RESULT: &str = initialize_result!();
+
+/// [`MCP_INITIALIZE_RESULT`] framed as FastMCP's streamable HTTP sends it: one SSE message.
+const INITIALIZE_SSE: &str = concat!("event: message\r\ndata: ", initialize_result!(), "\r\n\r\n");
 
 fn starts_with_bearer(value: &str) -> bool {
     value.len() >= 7 && value.as_bytes()[..7].eq_ignore_ascii_case(b"bearer ")
@@ -122,6 +133,6 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
             ("cache-control", "no-cache, no-transform"),
             ("content-type", "text/event-stream"),
         ],
-        format!("event: message\r\ndata: {MCP_INITIALIZE_RESULT}\r\n\r\n"),
+        INITIALIZE_SSE.to_owned(),
     )
 }

@@ -13,7 +13,6 @@ use super::Ctx;
 use super::client_auth::authenticate;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
 use crate::compat::pyjson::CompactObject;
-use crate::compat::url_model::any_url;
 use crate::event::TokenRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::{OAuthToken, ProviderError};
@@ -136,7 +135,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
                 errors.add("authorization_code.code", "Field required");
             }
             if let Some(raw) = form.get("redirect_uri") {
-                match any_url(raw, false) {
+                match ctx.urls.any_url(raw, false) {
                     Ok(u) => redirect_uri = Some(u),
                     Err(msg) => errors.add("authorization_code.redirect_uri", &msg),
                 }
