@@ -63,6 +63,17 @@ pub fn s256_challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// Whether `challenge == s256_challenge(verifier)`, without allocating: the 43 characters are
+/// written on the stack.
+fn s256_matches(verifier: &str, challenge: &str) -> bool {
+    let mut text = [0u8; 43];
+    let digest = Sha256::digest(verifier.as_bytes());
+    // 32 bytes always encode to exactly 43 characters.
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode_slice(digest, &mut text)
+        .is_ok_and(|n| &text[..n] == challenge.as_bytes())
+}
+
 /// Handle `POST /token`.
 pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
     // A. Client authentication: any failure is 401 invalid_client.
@@ -241,7 +252,7 @@ fn authorization_code(
         let description = format!("code_verifier {PKCE_SYNTAX}");
         return token_error(ctx, 400, "invalid_grant", &description, Reason::PkceSyntax);
     }
-    if ctx.profile.pkce_checked && s256_challenge(verifier) != code.code_challenge {
+    if ctx.profile.pkce_checked && !s256_matches(verifier, &code.code_challenge) {
         return token_error(
             ctx,
             400,
@@ -324,9 +335,7 @@ fn is_valid_replay(
         && ctx
             .provider
             .used_code(code)
-            .is_some_and(|(owner, challenge)| {
-                owner == client && s256_challenge(verifier) == challenge
-            })
+            .is_some_and(|(owner, challenge)| owner == client && s256_matches(verifier, challenge))
 }
 
 /// Add `WWW-Authenticate: Basic` to a 401 `invalid_client` answered to a client that used the
@@ -360,5 +369,18 @@ mod tests {
             refresh_token: "test_refresh_token_cd".into(),
         };
         assert_eq!(token_success(&t).body, serde_json::to_string(&t).unwrap());
+    }
+
+    #[test]
+    fn s256_match_is_equality_with_the_encoded_challenge() {
+        // RFC 7636 Appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert_eq!(s256_challenge(verifier), challenge);
+        assert!(s256_matches(verifier, challenge));
+        assert!(!s256_matches(verifier, &challenge[..42]));
+        assert!(!s256_matches(verifier, &format!("{challenge}A")));
+        assert!(!s256_matches("other-verifier", challenge));
+        assert!(!s256_matches(verifier, &challenge.to_lowercase()));
     }
 }
