@@ -41,14 +41,19 @@ use crate::rng::Seed;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
 
+mod compact;
 mod expr;
 mod read;
 mod resolve;
+mod stream;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 
 pub use read::{parse_header, parse_step};
 pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
+pub use stream::{replay_bytes, replay_jsonl};
 
 /// The format name in every header.
 pub const FORMAT: &str = "oauth-oracle-trace";
@@ -84,6 +89,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// A fresh server as this header describes it.
+    pub fn server(&self) -> Result<AuthServer, TraceError> {
+        let profile = Profile::by_name(&self.profile)?;
+        Ok(AuthServer::new(self.config.clone(), profile)?)
+    }
+
     /// The header for a fresh server.
     pub fn new(profile: &Profile, config: &Config) -> Self {
         Self {
@@ -252,8 +263,7 @@ impl Trace {
 
     /// A fresh server as the header describes it.
     pub fn server(&self) -> Result<AuthServer, TraceError> {
-        let profile = Profile::by_name(&self.header.profile)?;
-        Ok(AuthServer::new(self.header.config.clone(), profile)?)
+        self.header.server()
     }
 }
 
