@@ -25,6 +25,11 @@
 //! Whatever the fast paths do not recognise goes to the general paths, which build a [`Value`]
 //! tree as traces always have: results and error messages are theirs (`tests.rs` pins that the
 //! two agree).
+//!
+//! [`replay_jsonl`] (what `oauth-oracle replay` runs) reads and replays in one pass, comparing
+//! each recorded output as text with the model's answer written compactly, and decodes a
+//! recorded output only when the bytes differ; its outcomes and errors are those of
+//! [`Trace::read`] then [`replay`] (`stream_tests.rs` pins that).
 
 use std::io::BufRead;
 
