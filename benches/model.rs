@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{Clock, Flow, Pool, T0, generated_trace, now, server};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use oauth_oracle::trace::{ReplayOutcome, Trace, replay};
+use oauth_oracle::trace::{ReplayOutcome, Trace, replay, replay_jsonl};
 use oauth_oracle::{AuthServer, Event};
 
 /// Records that a growing benchmark may accumulate before the state is rebuilt (untimed).
@@ -227,7 +227,14 @@ fn replay_throughput(c: &mut Criterion<Clock>) {
             assert_eq!(outcome, ReplayOutcome::Match { steps: STEPS });
         });
     });
-    // Its two halves.
+    // The same in one pass, as `oauth-oracle replay` does it: outputs compared as written text.
+    g.bench_function("jsonl_10k_steps_streamed", |b| {
+        b.iter(|| {
+            let outcome = replay_jsonl(text.as_bytes()).unwrap();
+            assert_eq!(outcome, ReplayOutcome::Match { steps: STEPS });
+        });
+    });
+    // The first one's two halves.
     g.bench_function("parse_only_10k_steps", |b| {
         b.iter(|| black_box(Trace::read(text.as_bytes()).unwrap()));
     });

@@ -7,10 +7,10 @@
 //!   server issued so far, mixed with garbage, plus trace events with value expressions) through
 //!   the model; every step is checked by the invariant [`Checker`]: under `oauth21` nothing may
 //!   break, under `fastmcp` only its documented deviations, and the stores stay consistent;
-//! - [`fuzz_trace_parse`]: bytes → [`Trace::read`], [`resolve_step_event`] on every step and a
-//!   replay: an error or a value, and the same one [`resolve_event`] gives on the event as a
-//!   `Value` (the fast path equals the general one); a trace that reads also survives writing and
-//!   reading back;
+//! - [`fuzz_trace_parse`]: bytes → the one-pass replay and [`Trace::read`] then replay (the same
+//!   answer), [`resolve_step_event`] on every step: an error or a value, and the same one
+//!   [`resolve_event`] gives on the event as a `Value` (the fast path equals the general one); a
+//!   trace that reads also survives writing and reading back;
 //! - [`fuzz_http_parse`]: bytes → an HTTP request → the request decoding `serve` uses (query,
 //!   form, JSON body through the model, `Basic` header) and back: a decoded event that HTTP can
 //!   carry re-encodes to itself;
@@ -185,6 +185,15 @@ pub fn fuzz_step(data: &[u8]) {
 /// `data` as a trace: read, every event resolved, replayed, written and read back. Errors are
 /// answers; only a panic or a trace that does not survive its own writing is a bug.
 pub fn fuzz_trace_parse(data: &[u8]) {
+    let shown = |r: Result<crate::trace::ReplayOutcome, crate::trace::TraceError>| match r {
+        Ok(outcome) => format!("{outcome:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        shown(crate::trace::replay_bytes(data)),
+        shown(Trace::read(data).and_then(|t| crate::trace::replay(&t))),
+        "the one-pass replay differs from reading then replaying"
+    );
     let Ok(trace) = Trace::read(data) else {
         return;
     };

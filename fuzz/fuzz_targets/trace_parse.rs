@@ -1,5 +1,6 @@
-//! `trace_parse`: fuzzer bytes → the trace reader, value-expression resolution and replay: an
-//! error or a value, never a panic; a trace that reads survives writing and reading back.
+//! `trace_parse`: fuzzer bytes → the trace reader, value-expression resolution and replay (one
+//! pass and two phases, the same answer): an error or a value, never a panic; a trace that reads
+//! survives writing and reading back.
 //! Logic: `oauth_oracle::fuzzing::fuzz_trace_parse`.
 #![no_main]
 

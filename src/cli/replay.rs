@@ -1,12 +1,15 @@
 //! `oauth-oracle replay`: re-run a trace through the model.
 
 use std::fs::File;
+#[cfg(feature = "diff")]
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oauth_oracle::Output;
-use oauth_oracle::trace::{ReplayOutcome, Trace, replay};
+#[cfg(feature = "diff")]
+use oauth_oracle::trace::Trace;
+use oauth_oracle::trace::{ReplayOutcome, replay_jsonl};
 
 /// Replay the trace at `path`: 0 match, 1 mismatch, 2 malformed.
 pub(crate) fn replay_file(path: &PathBuf) -> ExitCode {
@@ -17,7 +20,7 @@ pub(crate) fn replay_file(path: &PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = Trace::read(BufReader::new(file)).and_then(|t| replay(&t));
+    let result = replay_jsonl(file);
     match result {
         Ok(ReplayOutcome::Match { steps }) => {
             println!("replayed {steps} steps: every output matches");

@@ -25,6 +25,11 @@
 //! Whatever the fast paths do not recognise goes to the general paths, which build a [`Value`]
 //! tree as traces always have: results and error messages are theirs (`tests.rs` pins that the
 //! two agree).
+//!
+//! [`replay_jsonl`] (what `oauth-oracle replay` runs) reads and replays in one pass, comparing
+//! each recorded output as text with the model's answer written compactly, and decodes a
+//! recorded output only when the bytes differ; its outcomes and errors are those of
+//! [`Trace::read`] then [`replay`] (`stream_tests.rs` pins that).
 
 use std::io::BufRead;
 
@@ -41,14 +46,19 @@ use crate::rng::Seed;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
 
+mod compact;
 mod expr;
 mod read;
 mod resolve;
+mod stream;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 
 pub use read::{parse_header, parse_step};
 pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
+pub use stream::{replay_bytes, replay_jsonl};
 
 /// The format name in every header.
 pub const FORMAT: &str = "oauth-oracle-trace";
@@ -84,6 +94,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// A fresh server as this header describes it.
+    pub fn server(&self) -> Result<AuthServer, TraceError> {
+        let profile = Profile::by_name(&self.profile)?;
+        Ok(AuthServer::new(self.config.clone(), profile)?)
+    }
+
     /// The header for a fresh server.
     pub fn new(profile: &Profile, config: &Config) -> Self {
         Self {
@@ -252,8 +268,7 @@ impl Trace {
 
     /// A fresh server as the header describes it.
     pub fn server(&self) -> Result<AuthServer, TraceError> {
-        let profile = Profile::by_name(&self.header.profile)?;
-        Ok(AuthServer::new(self.header.config.clone(), profile)?)
+        self.header.server()
     }
 }
 

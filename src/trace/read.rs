@@ -69,14 +69,20 @@ pub(super) fn check_step_number(
     line: usize,
     expected_step: usize,
 ) -> Result<StepLine, TraceError> {
-    if step.step != expected_step {
+    check_number(step.step, line, expected_step)?;
+    Ok(step)
+}
+
+/// `Ok` if step number `found` (on line `line`) is `expected_step`.
+fn check_number(found: usize, line: usize, expected_step: usize) -> Result<(), TraceError> {
+    if found != expected_step {
         return Err(malformed(
             line,
             "step",
-            format!("expected step {expected_step}, found {}", step.step),
+            format!("expected step {expected_step}, found {found}"),
         ));
     }
-    Ok(step)
+    Ok(())
 }
 
 /// The line straight into a [`StepLine`], or `None` when the general path must decide. Only a

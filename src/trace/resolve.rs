@@ -187,9 +187,21 @@ impl Resolver {
         if let Some(event) = self.resolve_fast(event, outputs) {
             return Ok(event);
         }
-        let value: Value = serde_json::from_str(event.get())
-            .map_err(|e| malformed(line, "event", format!("invalid JSON: {e}")))?;
-        resolve_event(&value, outputs, line)
+        resolve_text(event.get(), outputs, line)
+    }
+
+    /// [`Resolver::resolve`] of the event whose text is `text`, already read into `expr`.
+    pub(super) fn resolve_read(
+        &mut self,
+        expr: EventExpr,
+        text: &str,
+        outputs: &[Output],
+        line: usize,
+    ) -> Result<Event, TraceError> {
+        if let Some(event) = expr.resolve(&mut |step, field| self.lookup(outputs, step, field)) {
+            return Ok(event);
+        }
+        resolve_text(text, outputs, line)
     }
 
     /// The typed path, or `None` when the general path must decide.
@@ -221,6 +233,13 @@ impl Resolver {
         };
         values[field.slot()].clone()
     }
+}
+
+/// The general path on an event's text.
+fn resolve_text(text: &str, outputs: &[Output], line: usize) -> Result<Event, TraceError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| malformed(line, "event", format!("invalid JSON: {e}")))?;
+    resolve_event(&value, outputs, line)
 }
 
 /// Resolve one step's raw event against `outputs` with a fresh [`Resolver`]: for callers that
