@@ -74,9 +74,9 @@ fn insert_find_remove() {
 fn reserved_tags_are_told_apart() {
     // High halves 0, 1 and 2 all become tag 2: the full key tells them apart.
     let mut t = Slab::default();
-    let s: Vec<u32> = (0..3).map(|hi| t.insert(hi << 32 | 5, hi)).collect();
+    let s: Vec<u32> = (0..3).map(|hi| t.insert((hi << 32) | 5, hi)).collect();
     for hi in 0..3 {
-        assert_eq!(t.find(hi << 32 | 5, hi), Some(s[hi as usize]));
+        assert_eq!(t.find((hi << 32) | 5, hi), Some(s[hi as usize]));
     }
     t.check();
 }
@@ -161,7 +161,7 @@ fn churn_with_colliding_keys_rebuilds_in_place() {
 fn mass_removal_leaves_tombstones_that_refill_without_growth() {
     // Sixteen homes for 5,000 keys: every bucket fills, so removals leave tombstones.
     let mut t = Slab::default();
-    let hash = |k: u64| k.wrapping_mul(0x9e37_79b9_7f4a_7c15) << 8 | k % 16;
+    let hash = |k: u64| (k.wrapping_mul(0x9e37_79b9_7f4a_7c15) << 8) | (k % 16);
     let slots: Vec<u32> = (0..5_000).map(|k| t.insert(hash(k), k)).collect();
     let size = t.index.buckets.len();
     for &s in &slots[10..] {
@@ -213,7 +213,7 @@ proptest! {
             match op {
                 Op::Insert(hi, lo) => {
                     let key = t.keys.len() as u64;
-                    let slot = t.insert(hi << 32 | lo, key);
+                    let slot = t.insert((hi << 32) | lo, key);
                     model.insert(key, slot);
                     live.push(key);
                 }
