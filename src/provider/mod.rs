@@ -8,9 +8,10 @@
 //! Every lookup is a constant number of hash probes on compact random keys: the work of a step
 //! does not grow with the number of unrelated records (its time does, by the cache and TLB misses
 //! of probing large tables; BENCHMARKS.md measures it). Tokens live in a slab of pair records
-//! with two slot indexes (`store.rs`). The maps are never iterated.
+//! with two slot indexes (`store.rs`, `index.rs`). The maps are never iterated.
 
 mod grants;
+mod index;
 mod records;
 mod store;
 

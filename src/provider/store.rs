@@ -6,14 +6,15 @@
 //! are both dead goes on a free list and is reused by the next pair, in event order, so the
 //! layout is a pure function of the events.
 //!
-//! The index tables hold only slot numbers (`u32`): the hash of a token is its first 8 bytes
-//! (uniformly random, drawn by the server), and every candidate is confirmed by comparing the
-//! full 32-byte key in the slab. Two live tokens sharing 8 bytes simply share a probe sequence;
-//! correctness never rests on chance. The tables are never iterated.
+//! The index tables ([`SlotIndex`], `index.rs`: one cache line per probe) hold only slot numbers
+//! (`u32`): the hash of a token is its first 8 bytes (uniformly random, drawn by the server), and
+//! every candidate is confirmed by comparing the full 32-byte key in the slab. Two live tokens
+//! sharing 8 bytes simply share a probe sequence; correctness never rests on chance. The tables
+//! are never iterated.
 
-use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
+use super::index::SlotIndex;
 use super::{AccessToken, RefreshToken, Scopes};
 use crate::keys::{ClientKey, TokenKey};
 
@@ -111,8 +112,8 @@ fn hash(key: &TokenKey) -> u64 {
 pub(super) struct TokenStore {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    by_access: HashTable<u32>,
-    by_refresh: HashTable<u32>,
+    by_access: SlotIndex,
+    by_refresh: SlotIndex,
     scopes: ScopeSets,
 }
 
@@ -156,11 +157,10 @@ impl TokenStore {
         };
         let slots = &self.slots;
         self.by_access
-            .insert_unique(hash(&pair.access), id, |&s| hash(&slots[s as usize].access));
-        self.by_refresh
-            .insert_unique(hash(&pair.refresh), id, |&s| {
-                hash(&slots[s as usize].refresh)
-            });
+            .insert(hash(&pair.access), id, |s| hash(&slots[s as usize].access));
+        self.by_refresh.insert(hash(&pair.refresh), id, |s| {
+            hash(&slots[s as usize].refresh)
+        });
         id
     }
 
@@ -168,16 +168,14 @@ impl TokenStore {
     pub(super) fn find_access(&self, key: &TokenKey) -> Option<SlotId> {
         let slots = &self.slots;
         self.by_access
-            .find(hash(key), |&s| slots[s as usize].access == *key)
-            .copied()
+            .find(hash(key), |s| slots[s as usize].access == *key)
     }
 
     /// The slot whose live refresh token is `key`.
     pub(super) fn find_refresh(&self, key: &TokenKey) -> Option<SlotId> {
         let slots = &self.slots;
         self.by_refresh
-            .find(hash(key), |&s| slots[s as usize].refresh == *key)
-            .copied()
+            .find(hash(key), |s| slots[s as usize].refresh == *key)
     }
 
     /// The access token of `slot` (whether or not it is still live).
@@ -251,15 +249,11 @@ impl TokenStore {
             s.flags & (ACCESS_LIVE | REFRESH_LIVE) == 0,
             s.scopes,
         );
-        if dying & ACCESS_LIVE != 0
-            && let Ok(e) = self.by_access.find_entry(access, |&x| x == slot)
-        {
-            e.remove();
+        if dying & ACCESS_LIVE != 0 {
+            self.by_access.remove(access, slot);
         }
-        if dying & REFRESH_LIVE != 0
-            && let Ok(e) = self.by_refresh.find_entry(refresh, |&x| x == slot)
-        {
-            e.remove();
+        if dying & REFRESH_LIVE != 0 {
+            self.by_refresh.remove(refresh, slot);
         }
         if gone {
             self.scopes.release(scopes);
@@ -270,6 +264,10 @@ impl TokenStore {
     /// Every live half is indexed at its own slot, every index entry names a live half, and the
     /// scope counts match the records. Returns the first broken rule. Costs O(slots).
     pub(super) fn check(&self) -> Result<(), String> {
+        let slots = &self.slots;
+        self.by_access.check(|s| hash(&slots[s as usize].access))?;
+        self.by_refresh
+            .check(|s| hash(&slots[s as usize].refresh))?;
         let mut live = (0, 0);
         let mut uses = vec![0u32; self.scopes.sets.len()];
         for (i, s) in self.slots.iter().enumerate() {
