@@ -11,6 +11,9 @@
 //!   lookups), codes (insert, lookup, remove), access tokens (2 inserts, 2 lookups, 2 removes),
 //!   refresh tokens (2 inserts, 1 lookup, 2 removes), with small fixed-size records.
 //!
+//! Beside them, the cost of one dependent random read in 128 MiB: what each cache and TLB miss
+//! costs a step at 10^6 live pairs, the bound on how close the scaling rows can come.
+//!
 //! Not counted: parsing requests, decoding the presented hex, building responses (JSON, headers),
 //! allocation. `cargo bench --bench floor`; the last lines are machine-readable:
 //! `floor_flows_per_s=<flows/s>`. Times are this thread's CPU time (`BENCH_CLOCK=wall` for the
@@ -237,6 +240,31 @@ fn measure_with<S>(
     runs[1]
 }
 
+/// What one cache (and TLB) miss costs here: a read at a random place in 128 MiB (the size of
+/// 10^6 live pairs' records and indexes) whose address depends on the previous read, i.e. a
+/// pointer chase around one random cycle through the whole table (Sattolo's shuffle).
+fn dependent_read_ns(secs: f64) -> f64 {
+    const N: usize = 1 << 24;
+    let mut next: Vec<u64> = (0..N as u64).collect();
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    for i in (1..N).rev() {
+        // xorshift64: any spread of indices will do.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        next.swap(i, (x % i as u64) as usize);
+    }
+    let mut at = 0usize;
+    measure(
+        secs,
+        || {
+            at = next[at] as usize;
+            black_box(at);
+        },
+        || {},
+    )
+}
+
 fn main() {
     let secs = 1.0;
     println!(
@@ -379,6 +407,8 @@ fn main() {
         || clients.borrow_mut().clear(),
     );
     println!("  map operations of a flow                   {maps_only:8.1}");
+    let ns = dependent_read_ns(secs);
+    println!("  one dependent random read in 128 MiB       {ns:8.1}");
 
     let mut results = Vec::new();
     for live in [0usize, 1_000_000] {

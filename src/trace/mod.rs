@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Every further line is one step: `{"step":N,"at":<unix ms>,"event":{...},"output":{...}}`, with
-//! `step` counting from 1. `event` is an [`Event`] in which any string may instead be a *value
+//! `step` counting from 1. `event` is an [`Event`](crate::Event) in which any string may instead be a *value
 //! expression*, resolved against the outputs of earlier steps before the event is sent:
 //!
 //! - `{"ref":N,"field":F}`: the value step `N` produced, `F` one of `client_id`, `client_secret`
