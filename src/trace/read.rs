@@ -89,6 +89,12 @@ fn check_number(found: usize, line: usize, expected_step: usize) -> Result<(), T
 /// JSON object qualifies (a derived struct also accepts an array, which the general path
 /// refuses); duplicate keys, which the general path collapses, make serde fail here.
 fn parse_step_fast(text: &str) -> Option<StepLine> {
+    from_object(text)
+}
+
+/// `text` read as a `T` by serde if it is a JSON object, else `None` (serde's derived structs
+/// also accept an array, which the general path refuses).
+pub(super) fn from_object<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Option<T> {
     let first = text
         .bytes()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));

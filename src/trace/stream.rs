@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 
 use super::compact::write_output;
 use super::expr::EventExpr;
-use super::read::{parse_header, parse_step};
+use super::read::{from_object, parse_header, parse_step};
 use super::{ReplayOutcome, Resolver, Trace, TraceError, malformed, replay};
 use crate::output::Output;
 use crate::server::AuthServer;
@@ -197,13 +197,7 @@ struct RawStep<'a> {
 /// derived struct also accepts an array); duplicate keys, which the general path collapses,
 /// make serde fail here.
 fn read_raw(text: &str) -> Option<RawStep<'_>> {
-    let first = text
-        .bytes()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(b'{') {
-        return None;
-    }
-    serde_json::from_str(text).ok()
+    from_object(text)
 }
 
 /// What the replay of one step decided, short of a malformed line.

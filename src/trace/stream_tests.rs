@@ -9,28 +9,18 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::compact::write_output;
+use super::tests::{GOLDEN, generated};
 use super::{ReplayOutcome, Trace, TraceError, replay, replay_bytes};
-use crate::config::Config;
-use crate::generate::Generator;
 use crate::output::{Output, Reason};
 use crate::profile::Profile;
-use crate::rng::Seed;
 
-const GOLDEN: [&str; 3] = [
-    include_str!("../../tests/golden/seed1.jsonl"),
-    include_str!("../../tests/golden/seed2.jsonl"),
-    include_str!("../../tests/golden/seed3.jsonl"),
-];
-
-fn generated(profile: Profile, seed: u64, steps: usize) -> String {
-    let config = Config {
-        seed: Seed::from_u64(seed),
-        ..Config::default()
-    };
-    Generator::new(profile, config)
+/// The recorded outputs of a trace.
+fn outputs_of(text: &str) -> impl Iterator<Item = Output> {
+    Trace::read(text.as_bytes())
         .unwrap()
-        .run(steps)
-        .to_jsonl()
+        .steps
+        .into_iter()
+        .map(|s| s.output)
 }
 
 /// A result as text: the outcome's debug form, or the error message.
@@ -69,22 +59,9 @@ fn with_line(text: &str, i: usize, line: &str) -> String {
 fn the_compact_writer_writes_serde_json_bytes() {
     let mut outputs: Vec<Output> = Vec::new();
     for text in GOLDEN {
-        outputs.extend(
-            Trace::read(text.as_bytes())
-                .unwrap()
-                .steps
-                .into_iter()
-                .map(|s| s.output),
-        );
+        outputs.extend(outputs_of(text));
     }
-    let text = generated(Profile::oauth21(), 5, 500);
-    outputs.extend(
-        Trace::read(text.as_bytes())
-            .unwrap()
-            .steps
-            .into_iter()
-            .map(|s| s.output),
-    );
+    outputs.extend(outputs_of(&generated(Profile::oauth21(), 5, 500)));
     // Every byte that JSON escapes, at every offset of an eight-byte chunk and in the tail.
     let mut odd = String::new();
     for c in (0u8..0x20)

@@ -14,13 +14,14 @@ use crate::output::Output;
 use crate::profile::Profile;
 use crate::rng::Seed;
 
-const GOLDEN: [&str; 3] = [
+pub(super) const GOLDEN: [&str; 3] = [
     include_str!("../../tests/golden/seed1.jsonl"),
     include_str!("../../tests/golden/seed2.jsonl"),
     include_str!("../../tests/golden/seed3.jsonl"),
 ];
 
-fn generated(profile: Profile, seed: u64, steps: usize) -> String {
+/// A generated trace of `steps` steps under `profile`, as JSON Lines.
+pub(super) fn generated(profile: Profile, seed: u64, steps: usize) -> String {
     let config = Config {
         seed: Seed::from_u64(seed),
         ..Config::default()
