@@ -1,6 +1,7 @@
 //! The SDK's `ClientAuthenticator` (`client_auth.py`), shared by `/token` and `/revoke`
 //! ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::compat::b64::b64decode;
@@ -30,9 +31,10 @@ pub(crate) fn authenticate(
         .get_client(client_id)
         .ok_or(("Invalid client_id", Reason::ClientNotFound))?;
     // 3. The credential, by the registered method.
-    let presented: Option<String> = match client.auth_method.as_deref() {
-        Some("client_secret_basic") => Some(basic_secret(authorization, client_id)?),
-        Some("client_secret_post") => form.get("client_secret").map(str::to_owned),
+    // Borrowed from the form; only a decoded `Basic` header makes a new string.
+    let presented: Option<Cow<'_, str>> = match client.auth_method.as_deref() {
+        Some("client_secret_basic") => Some(Cow::Owned(basic_secret(authorization, client_id)?)),
+        Some("client_secret_post") => form.get("client_secret").map(Cow::Borrowed),
         Some("none") => None,
         _ => return Err(("Unsupported auth method", Reason::AuthMethodUnknown)),
     };
