@@ -91,9 +91,7 @@ impl ClientKey {
         // A non-digit maps to 0xff, whose high bits no digit has.
         (bad & 0xf0 == 0).then_some(Self(out))
     }
-}
 
-impl ClientKey {
     /// Append the canonical text (`str(uuid)`: `8-4-4-4-12` lower-case hex digits) to `out`.
     pub fn push_text(&self, out: &mut String) {
         let mut buf = [b'-'; 36];
@@ -104,8 +102,7 @@ impl ClientKey {
                 + usize::from(i >= 6)
                 + usize::from(i >= 8)
                 + usize::from(i >= 10);
-            buf[at] = HEX[usize::from(b >> 4)];
-            buf[at + 1] = HEX[usize::from(b & 15)];
+            buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[usize::from(b)]);
         }
         out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
     }

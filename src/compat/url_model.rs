@@ -10,19 +10,13 @@ use url::{Position, Url};
 /// With `preserve_empty_path` (the registration models) a URL written without a path keeps none;
 /// without it (the `/authorize` and `/token` request models) it gains `/`.
 pub fn any_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
-    if input.is_empty() {
-        return Err("Input should be a valid URL, input is empty".to_owned());
-    }
-    let url = Url::parse(input).map_err(|e| format!("Input should be a valid URL, {e}"))?;
+    let url = parse(input)?;
     Ok(serialize(&url, input, preserve_empty_path))
 }
 
 /// Parse `input` as pydantic's `AnyHttpUrl` (scheme `http` or `https`).
 pub fn any_http_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
-    if input.is_empty() {
-        return Err("Input should be a valid URL, input is empty".to_owned());
-    }
-    let url = Url::parse(input).map_err(|e| format!("Input should be a valid URL, {e}"))?;
+    let url = parse(input)?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err("URL scheme should be 'http' or 'https'".to_owned());
     }
@@ -64,10 +58,7 @@ impl UrlMemo {
         if self.fixed.contains(input) {
             return Ok(input.to_owned());
         }
-        if input.is_empty() {
-            return any_url(input, preserve_empty_path);
-        }
-        let url = Url::parse(input).map_err(|e| format!("Input should be a valid URL, {e}"))?;
+        let url = parse(input)?;
         let out = serialize(&url, input, preserve_empty_path);
         if self.fixed.len() < Self::CAPACITY
             && out == input
@@ -83,6 +74,14 @@ impl UrlMemo {
     pub(crate) fn len(&self) -> usize {
         self.fixed.len()
     }
+}
+
+/// WHATWG parsing with pydantic's error texts.
+fn parse(input: &str) -> Result<Url, String> {
+    if input.is_empty() {
+        return Err("Input should be a valid URL, input is empty".to_owned());
+    }
+    Url::parse(input).map_err(|e| format!("Input should be a valid URL, {e}"))
 }
 
 fn serialize(url: &Url, input: &str, preserve_empty_path: bool) -> String {

@@ -60,18 +60,21 @@ fn provider_error(ctx: &Ctx<'_>, e: &ProviderError, reason: Reason) -> Output {
 
 /// `BASE64URL-NOPAD(SHA256(verifier))` ([RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2)).
 pub fn s256_challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    String::from_utf8_lossy(&s256_text(verifier)).into_owned()
 }
 
-/// Whether `challenge == s256_challenge(verifier)`, without allocating: the 43 characters are
-/// written on the stack.
-fn s256_matches(verifier: &str, challenge: &str) -> bool {
+/// The 43 characters of [`s256_challenge`], on the stack.
+fn s256_text(verifier: &str) -> [u8; 43] {
     let mut text = [0u8; 43];
-    let digest = Sha256::digest(verifier.as_bytes());
-    // 32 bytes always encode to exactly 43 characters.
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode_slice(digest, &mut text)
-        .is_ok_and(|n| &text[..n] == challenge.as_bytes())
+    // 32 bytes always encode to exactly 43 characters, so the slice is always large enough.
+    let _ = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode_slice(Sha256::digest(verifier.as_bytes()), &mut text);
+    text
+}
+
+/// Whether `challenge == s256_challenge(verifier)`, without allocating.
+fn s256_matches(verifier: &str, challenge: &str) -> bool {
+    s256_text(verifier) == challenge.as_bytes()
 }
 
 /// Handle `POST /token`.
