@@ -65,8 +65,8 @@ impl CompactObject {
         let _ = serde_json::to_writer(&mut self.buf, value);
     }
 
-    /// Append the member `key: "value"` for a string value, copying it as is when serde_json
-    /// would escape none of its bytes (no `"`, `\\` or control characters).
+    /// Append the member `key: "value"` for a string value (escaped as serde_json escapes it,
+    /// without its writer).
     pub(crate) fn member_str(&mut self, key: &str, value: &str) {
         self.key(key);
         self.string(value);
@@ -96,21 +96,9 @@ impl CompactObject {
         self.buf.extend_from_slice(b"\":");
     }
 
-    /// A JSON string: copied as is when serde_json would escape none of its bytes, else
-    /// written by serde_json.
+    /// A JSON string, as serde_json writes it.
     fn string(&mut self, value: &str) {
-        // A fold without early exit, which the compiler turns into 16-byte vector steps.
-        let escaped = value.bytes().fold(false, |any, b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if escaped {
-            // Writing into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut self.buf, value);
-        } else {
-            self.buf.push(b'"');
-            self.buf.extend_from_slice(value.as_bytes());
-            self.buf.push(b'"');
-        }
+        write_json_str(&mut self.buf, value);
     }
 
     /// The finished text.
@@ -119,6 +107,78 @@ impl CompactObject {
         // serde_json writes UTF-8 only.
         String::from_utf8(self.buf).unwrap_or_default()
     }
+}
+
+/// Eight copies of `b`.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// The high bit of each byte of `w` (read little-endian) that is `"`, `\` or below 0x20 (the
+/// bytes JSON escapes); bits above the lowest set one may be spurious, the lowest is exact.
+fn escape_mask(w: u64) -> u64 {
+    const LOW: u64 = splat(0x01);
+    const HIGH: u64 = splat(0x80);
+    // The classic zero-byte test: its lowest set bit marks the first zero byte of `x`.
+    let has_zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    // A byte below 0x20 is one whose top three bits are clear.
+    has_zero(w ^ splat(b'"')) | has_zero(w ^ splat(b'\\')) | has_zero(w & splat(0xE0))
+}
+
+/// The index of the first byte of `bytes[from..]` that JSON escapes, or `bytes.len()`.
+fn next_escape(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let mut w = [0; 8];
+        w.copy_from_slice(chunk);
+        let mask = escape_mask(u64::from_le_bytes(w));
+        if mask != 0 {
+            return from + (mask.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    // The last bytes, padded with one that needs no escape.
+    let tail = bytes.get(from..).unwrap_or_default();
+    let mut w = [b'a'; 8];
+    w[..tail.len()].copy_from_slice(tail);
+    let mask = escape_mask(u64::from_le_bytes(w));
+    if mask != 0 {
+        return from + (mask.trailing_zeros() / 8) as usize;
+    }
+    bytes.len()
+}
+
+/// Append `s` as a JSON string, escaped as `serde_json` escapes it (compact layout); runs
+/// without escapes are found eight bytes at a time and copied whole.
+pub(crate) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    loop {
+        let i = next_escape(bytes, start);
+        buf.extend_from_slice(&bytes[start..i]);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            0x08 => buf.extend_from_slice(b"\\b"),
+            0x0c => buf.extend_from_slice(b"\\f"),
+            0x00..=0x1f => {
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+            }
+            // Not reached: `next_escape` stops only at the bytes above.
+            _ => buf.push(b),
+        }
+        start = i + 1;
+    }
+    buf.push(b'"');
 }
 
 #[cfg(test)]

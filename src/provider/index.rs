@@ -26,15 +26,15 @@
 //!
 //! # Deletion and growth
 //!
-//! Removing an entry from a bucket that still has an empty lane empties its lane: such a bucket
-//! has never been full since the table was built (a lane goes empty → used → tombstone → used,
-//! never back to empty), so no probe sequence runs through it. Otherwise the lane becomes a
-//! tombstone, which ends no search and is reused by the next insertion that reaches it.
+//! A bucket that has once been full never gets an empty lane back until the table is rebuilt:
+//! removing an entry from a full bucket leaves a tombstone, which ends no search and is reused by
+//! the next insertion that reaches it. So a bucket that still has an empty lane has never been
+//! full, no probe sequence runs through it, and removing an entry from it simply empties the lane.
 //!
 //! When entries plus tombstones would pass 7/8 of the lanes, the table is rebuilt at the smallest
-//! power-of-two size that holds the entries at a load of at most 7/16 (usually twice the size, the
-//! same size when tombstones made up much of the load), recomputing each entry's hash from its
-//! key in the slab. Every step is a function of the sequence of insertions and removals, never of
+//! power-of-two size that holds the entries at a load of at most 7/16 (usually twice the size;
+//! the same size, or a smaller one, when tombstones made up much of the load), recomputing each
+//! entry's hash from its key in the slab. Every step is a function of the sequence of insertions and removals, never of
 //! addresses; the table is never iterated for outputs.
 
 /// Entries per bucket: eight (tag, slot) pairs fill a 64-byte cache line.
@@ -58,22 +58,23 @@ const EMPTY_BUCKET: Bucket = Bucket {
 };
 
 impl Bucket {
-    /// A bit per lane whose tag is `tag`.
-    fn lanes_tagged(&self, tag: u32) -> u32 {
+    /// A bit per lane whose tag satisfies `pred`.
+    fn lanes_where(&self, pred: impl Fn(u32) -> bool) -> u32 {
         let mut bits = 0;
         for (i, &t) in self.tags.iter().enumerate() {
-            bits |= u32::from(t == tag) << i;
+            bits |= u32::from(pred(t)) << i;
         }
         bits
     }
 
+    /// A bit per lane whose tag is `tag`.
+    fn lanes_tagged(&self, tag: u32) -> u32 {
+        self.lanes_where(|t| t == tag)
+    }
+
     /// A bit per lane that is empty or a tombstone.
     fn free_lanes(&self) -> u32 {
-        let mut bits = 0;
-        for (i, &t) in self.tags.iter().enumerate() {
-            bits |= u32::from(t <= TOMB) << i;
-        }
-        bits
+        self.lanes_where(|t| t <= TOMB)
     }
 }
 

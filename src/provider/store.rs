@@ -250,10 +250,12 @@ impl TokenStore {
             s.scopes,
         );
         if dying & ACCESS_LIVE != 0 {
-            self.by_access.remove(access, slot);
+            let removed = self.by_access.remove(access, slot);
+            debug_assert!(removed, "a live access token is indexed");
         }
         if dying & REFRESH_LIVE != 0 {
-            self.by_refresh.remove(refresh, slot);
+            let removed = self.by_refresh.remove(refresh, slot);
+            debug_assert!(removed, "a live refresh token is indexed");
         }
         if gone {
             self.scopes.release(scopes);
@@ -262,7 +264,7 @@ impl TokenStore {
     }
 
     /// Every live half is indexed at its own slot, every index entry names a live half, and the
-    /// scope counts match the records. Returns the first broken rule. Costs O(slots).
+    /// scope counts match the records. Returns the first broken rule. Costs O(slots + index buckets).
     pub(super) fn check(&self) -> Result<(), String> {
         let slots = &self.slots;
         self.by_access.check(|s| hash(&slots[s as usize].access))?;

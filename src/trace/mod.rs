@@ -247,10 +247,7 @@ impl Trace {
         let mut line_no = 1;
         while next_line(&mut reader, &mut text)? {
             line_no += 1;
-            if text.trim().is_empty() {
-                return Err(malformed(line_no, "step", "blank line"));
-            }
-            steps.push(parse_step(&text, line_no, steps.len() + 1)?);
+            steps.push(read::read_step_line(&text, line_no)?);
         }
         Ok(Self { header, steps })
     }

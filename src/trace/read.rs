@@ -56,11 +56,22 @@ pub fn parse_header(text: &str) -> Result<Header, TraceError> {
 
 /// Parse step line `line` (1-based), expecting step number `expected_step`.
 pub fn parse_step(text: &str, line: usize, expected_step: usize) -> Result<StepLine, TraceError> {
-    let step = match parse_step_fast(text) {
+    // Only a JSON object qualifies for the fast reading; duplicate keys, which the general path
+    // collapses, make serde fail there.
+    let step = match from_object::<StepLine>(text) {
         Some(step) => step,
         None => parse_step_general(text, line)?,
     };
     check_step_number(step, line, expected_step)
+}
+
+/// Step line `line` of a trace as [`super::Trace::read`] reads it: a blank line is refused, and
+/// the line after the header holds step 1.
+pub(super) fn read_step_line(text: &str, line: usize) -> Result<StepLine, TraceError> {
+    if text.trim().is_empty() {
+        return Err(malformed(line, "step", "blank line"));
+    }
+    parse_step(text, line, line - 1)
 }
 
 /// `step` if it has number `expected_step`.
@@ -69,27 +80,14 @@ pub(super) fn check_step_number(
     line: usize,
     expected_step: usize,
 ) -> Result<StepLine, TraceError> {
-    check_number(step.step, line, expected_step)?;
-    Ok(step)
-}
-
-/// `Ok` if step number `found` (on line `line`) is `expected_step`.
-fn check_number(found: usize, line: usize, expected_step: usize) -> Result<(), TraceError> {
-    if found != expected_step {
+    if step.step != expected_step {
         return Err(malformed(
             line,
             "step",
-            format!("expected step {expected_step}, found {found}"),
+            format!("expected step {expected_step}, found {}", step.step),
         ));
     }
-    Ok(())
-}
-
-/// The line straight into a [`StepLine`], or `None` when the general path must decide. Only a
-/// JSON object qualifies (a derived struct also accepts an array, which the general path
-/// refuses); duplicate keys, which the general path collapses, make serde fail here.
-fn parse_step_fast(text: &str) -> Option<StepLine> {
-    from_object(text)
+    Ok(step)
 }
 
 /// `text` read as a `T` by serde if it is a JSON object, else `None` (serde's derived structs

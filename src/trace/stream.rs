@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 
 use super::compact::write_output;
 use super::expr::EventExpr;
-use super::read::{from_object, parse_header, parse_step};
+use super::read::{from_object, parse_header, parse_step, read_step_line};
 use super::{ReplayOutcome, Resolver, Trace, TraceError, malformed, replay};
 use crate::output::Output;
 use crate::server::AuthServer;
@@ -75,7 +75,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The replay of `text`, or `None` when the two phases must decide.
-fn replay_text(text: &str) -> Option<Result<ReplayOutcome, TraceError>> {
+pub(super) fn replay_text(text: &str) -> Option<Result<ReplayOutcome, TraceError>> {
     let mut lines = lines(text);
     let Some(first) = lines.next() else {
         return Some(Err(malformed(1, "header", "the trace is empty")));
@@ -99,15 +99,15 @@ fn replay_text(text: &str) -> Option<Result<ReplayOutcome, TraceError>> {
         if text.trim().is_empty() {
             return Some(Err(malformed(line, "step", "blank line")));
         }
-        let n = replayer.outputs.len() + 1;
-        match replayer.step(text, line, n) {
+        match replayer.step(text, line) {
             Ok(Verdict::Same(out)) => replayer.outputs.push(out),
             Ok(Verdict::Stop(outcome)) => {
-                // This line is read again in full, as `Trace::read` read it.
-                if let Err(e) = parse_step(text, line, n) {
-                    return Some(Err(e));
-                }
-                return Some(read_rest(lines, line, outcome));
+                // This line too is read again in full, as `Trace::read` read it.
+                return Some(read_rest(
+                    std::iter::once(text).chain(lines),
+                    line - 1,
+                    outcome,
+                ));
             }
             Ok(Verdict::GiveUp) => return None,
             Err(e) => return Some(Err(e)),
@@ -127,16 +127,13 @@ fn read_rest<'a>(
 ) -> Result<ReplayOutcome, TraceError> {
     for text in rest {
         line += 1;
-        if text.trim().is_empty() {
-            return Err(malformed(line, "step", "blank line"));
-        }
-        parse_step(text, line, line - 1)?;
+        read_step_line(text, line)?;
     }
     outcome
 }
 
 /// A line as [`Trace::to_jsonl`] writes it, read up to its output.
-struct Written<'a> {
+pub(super) struct Written<'a> {
     step: u64,
     at: u64,
     /// The event, read.
@@ -148,7 +145,7 @@ struct Written<'a> {
 }
 
 /// `text` read as [`Trace::to_jsonl`] writes a step line, or `None`.
-fn read_written(text: &str) -> Option<Written<'_>> {
+pub(super) fn read_written(text: &str) -> Option<Written<'_>> {
     let rest = text.strip_prefix("{\"step\":")?;
     let (step, rest) = number(rest)?;
     let rest = rest.strip_prefix(",\"at\":")?;
@@ -193,9 +190,8 @@ struct RawStep<'a> {
     output: &'a RawValue,
 }
 
-/// The line raw, or `None` when [`parse_step`] must decide. Only a JSON object qualifies (a
-/// derived struct also accepts an array); duplicate keys, which the general path collapses,
-/// make serde fail here.
+/// The line raw, or `None` when [`parse_step`] must decide (duplicate keys, which the general
+/// path collapses, make serde fail here).
 fn read_raw(text: &str) -> Option<RawStep<'_>> {
     from_object(text)
 }
@@ -222,11 +218,12 @@ struct Replayer {
 }
 
 impl Replayer {
-    /// Replay step line `text` (line `line`, step `n`). `Err` is a malformed line.
-    fn step(&mut self, text: &str, line: usize, n: usize) -> Result<Verdict, TraceError> {
+    /// Replay step line `text` (line `line`, which holds step `line - 1`). `Err` is a
+    /// malformed line.
+    fn step(&mut self, text: &str, line: usize) -> Result<Verdict, TraceError> {
         match read_written(text) {
-            Some(written) => self.step_written(written, text, line, n),
-            None => self.step_raw(text, line, n),
+            Some(written) => self.step_written(written, text, line),
+            None => self.step_raw(text, line),
         }
     }
 
@@ -236,8 +233,8 @@ impl Replayer {
         w: Written<'_>,
         text: &str,
         line: usize,
-        n: usize,
     ) -> Result<Verdict, TraceError> {
+        let n = line - 1;
         if usize::try_from(w.step).ok() != Some(n) {
             // The general path words the error (the line may be malformed elsewhere too).
             parse_step(text, line, n)?;
@@ -259,18 +256,19 @@ impl Replayer {
         // The rest of the line is read in full to decide.
         let recorded = match read_raw(text) {
             // Same step, time and event text as read above.
-            Some(raw) => decode(&raw, text, line, n)?,
+            Some(raw) => decode(&raw, text, line)?,
             None => {
                 // Malformed, or read only by the general path (whose step may differ).
                 parse_step(text, line, n)?;
                 return Ok(Verdict::GiveUp);
             }
         };
-        Ok(compare(recorded, out, line, n))
+        Ok(compare(recorded, out, line))
     }
 
     /// [`Replayer::step`] of any other line.
-    fn step_raw(&mut self, text: &str, line: usize, n: usize) -> Result<Verdict, TraceError> {
+    fn step_raw(&mut self, text: &str, line: usize) -> Result<Verdict, TraceError> {
+        let n = line - 1;
         let Some(raw) = read_raw(text).filter(|raw| raw.step == n) else {
             let step = parse_step(text, line, n)?;
             let event = match self.resolver.resolve(&step.event, &self.outputs, line) {
@@ -278,33 +276,33 @@ impl Replayer {
                 Err(e) => return Ok(Verdict::Stop(Err(e))),
             };
             let out = self.server.apply(step.at, &event);
-            return Ok(compare(step.output, out, line, n));
+            return Ok(compare(step.output, out, line));
         };
         let event = match self.resolver.resolve(raw.event, &self.outputs, line) {
             Ok(event) => event,
             Err(e) => return Ok(Verdict::Stop(Err(e))),
         };
         let out = self.server.apply(raw.at, &event);
-        Ok(compare(decode(&raw, text, line, n)?, out, line, n))
+        Ok(compare(decode(&raw, text, line)?, out, line))
     }
 }
 
-/// The recorded output of `raw` (step line `text`, line `line`, step `n`) decoded; what its text
-/// alone does not decode (a duplicated key) is decided by the general path.
-fn decode(raw: &RawStep<'_>, text: &str, line: usize, n: usize) -> Result<Output, TraceError> {
+/// The recorded output of `raw` (step line `text`, line `line`) decoded; what its text alone
+/// does not decode (a duplicated key) is decided by the general path.
+fn decode(raw: &RawStep<'_>, text: &str, line: usize) -> Result<Output, TraceError> {
     match serde_json::from_str::<Output>(raw.output.get()) {
         Ok(recorded) => Ok(recorded),
-        Err(_) => Ok(parse_step(text, line, n)?.output),
+        Err(_) => Ok(parse_step(text, line, line - 1)?.output),
     }
 }
 
-/// Step `n` (line `line`) matches when the model's answer `out` equals `recorded`.
-fn compare(recorded: Output, out: Output, line: usize, n: usize) -> Verdict {
+/// The step on line `line` matches when the model's answer `out` equals `recorded`.
+fn compare(recorded: Output, out: Output, line: usize) -> Verdict {
     if recorded == out {
         return Verdict::Same(out);
     }
     Verdict::Stop(Ok(ReplayOutcome::Mismatch {
-        step: n,
+        step: line - 1,
         line,
         recorded: Box::new(recorded),
         replayed: Box::new(out),

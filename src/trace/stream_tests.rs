@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::compact::write_output;
+use super::stream::{read_written, replay_text};
 use super::tests::{GOLDEN, generated};
 use super::{ReplayOutcome, Trace, TraceError, replay, replay_bytes};
 use crate::output::{Output, Reason};
@@ -96,10 +97,15 @@ fn the_compact_writer_writes_serde_json_bytes() {
 fn one_pass_replay_equals_two_phases_on_golden_and_generated_traces() {
     for text in GOLDEN {
         assert!(agree(text).starts_with("ok: Match"));
+        assert!(replay_text(text).is_some(), "the one pass settles it");
     }
     for (profile, seed) in [(Profile::fastmcp(), 7), (Profile::oauth21(), 11)] {
         let text = generated(profile, seed, 2000);
         assert_eq!(agree(&text), matched(2000));
+        assert!(replay_text(&text).is_some(), "the one pass settles it");
+        for line in text.lines().skip(1) {
+            assert!(read_written(line).is_some(), "read the written way: {line}");
+        }
         // Windows line ends and no final line end read the same.
         assert_eq!(agree(&text.replace('\n', "\r\n")), matched(2000));
         assert_eq!(agree(text.trim_end()), matched(2000));
@@ -135,6 +141,10 @@ fn a_respelled_output_still_matches_and_an_edited_one_reports_as_before() {
     }
     let respelled_all = respelled_all.join("\n") + "\n";
     assert_eq!(agree(&respelled_all), matched(120));
+    assert!(
+        replay_text(&respelled_all).is_some(),
+        "respelled outputs are settled by the one pass (decoded, not handed over)"
+    );
 
     // A changed body, status, header or reason is the same mismatch, written either way.
     let victim = 40;
@@ -273,7 +283,8 @@ fn unusual_files_answer_as_before() {
     let lines: Vec<&str> = text.lines().collect();
     agree(&lines[..1].join("\n"));
     agree(&text.replace("\"version\":1", "\"version\":9"));
-    // Not UTF-8 on line 3: the same I/O error, after the same earlier lines.
+    // Not UTF-8 on line 3: handed to the two phases whole, so this pins only that the answer
+    // is their error, not a panic or a different one.
     let mut bytes = text.clone().into_bytes();
     let at = text.match_indices('\n').nth(2).unwrap().0 + 3;
     bytes[at] = 0xff;

@@ -132,29 +132,46 @@ fn growth_keeps_every_entry() {
 }
 
 #[test]
-fn churn_with_colliding_keys_rebuilds_in_place() {
-    // 300 live keys sharing one hash (as tokens sharing their first 8 bytes would), replaced
-    // one at a time: tombstones pile up in the full buckets until a rebuild clears them.
+fn churn_fills_full_buckets_with_tombstones_until_a_rebuild_in_place() {
+    // A sliding window of 200 live keys, eight per home bucket, homes moving forward: the
+    // oldest key leaves a bucket that has been full (a tombstone), the newest lands ahead of it,
+    // so tombstones pile up behind the window until the load limit rebuilds the table at the
+    // same size (200 entries fit its 7/16 load).
+    let hash = |k: u64| (k << 32) | (k / 8);
     let mut t = Slab::default();
-    let mut live: Vec<(u32, u64)> = (0..300).map(|k| (t.insert(42, k), k)).collect();
+    // 230 keys grow the table to 64 buckets; the window then keeps the newest 200.
+    let mut live: std::collections::VecDeque<(u32, u64)> =
+        (0..230).map(|k| (t.insert(hash(k), k), k)).collect();
+    for _ in 0..30 {
+        assert!(t.remove(live.pop_front().unwrap().0));
+    }
     let size = t.index.buckets.len();
-    let mut rebuilt = false;
-    for k in 300..3_000u64 {
-        let i = (k * 7 % 300) as usize;
-        assert!(t.remove(live[i].0));
-        live[i] = (t.insert(42, k), k);
-        rebuilt |= t.index.tombs == 0;
+    assert_eq!(size, 64);
+    let (mut most_tombs, mut rebuilds) = (0, 0);
+    for k in 230..2_000u64 {
+        let (slot, _) = live.pop_front().unwrap();
+        assert!(t.remove(slot));
+        let before = t.index.tombs;
+        live.push_back((t.insert(hash(k), k), k));
+        most_tombs = most_tombs.max(before);
+        if before > 0 && t.index.tombs == 0 {
+            rebuilds += 1;
+        }
+        assert_eq!(t.index.buckets.len(), size, "same live count, same size");
         if k % 97 == 0 {
             t.check();
         }
     }
-    assert!(rebuilt, "tombstones were cleared at least once");
-    assert_eq!(t.index.buckets.len(), size, "same live count, same size");
+    assert!(
+        most_tombs > 100,
+        "tombstones piled up: at most {most_tombs}"
+    );
+    assert!(rebuilds > 0, "a rebuild cleared them");
     t.check();
     for &(slot, k) in &live {
-        assert_eq!(t.find(42, k), Some(slot));
+        assert_eq!(t.find(hash(k), k), Some(slot));
     }
-    assert_eq!(t.find(42, 5), None, "a removed key with a live hash");
+    assert_eq!(t.find(hash(5), 5), None, "a removed key");
 }
 
 #[test]
