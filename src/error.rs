@@ -13,6 +13,6 @@ pub enum ConfigError {
     #[error("invalid mcp_path {0:?}: must start with '/'")]
     McpPath(String),
     /// No profile of that name.
-    #[error("unknown profile {0:?} (known: fastmcp, oauth21)")]
+    #[error("unknown profile {0:?} (known: {known})", known = crate::profile::Profile::names().join(", "))]
     UnknownProfile(String),
 }

@@ -414,6 +414,36 @@ mod tests {
         }
     }
 
+    /// Every committed fuzz input — the seeds and every crash ever found (`fuzz/regressions/`) —
+    /// passes its target's oracle, so a regression is a unit test even without cargo-fuzz.
+    #[test]
+    fn committed_fuzz_inputs_pass() {
+        let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let oracles: [(&str, fn(&[u8])); 4] = [
+            ("step", fuzz_step),
+            ("trace_parse", fuzz_trace_parse),
+            ("http_parse", fuzz_http_parse),
+            ("model_vs_reference", fuzz_model_vs_reference),
+        ];
+        let mut ran = 0;
+        for (target, oracle) in oracles {
+            for kind in ["seeds", "regressions"] {
+                let Ok(dir) = std::fs::read_dir(fuzz.join(kind).join(target)) else {
+                    continue;
+                };
+                let mut files: Vec<_> = dir.map(|e| e.unwrap().path()).collect();
+                files.sort();
+                for path in files {
+                    let bytes = std::fs::read(&path).unwrap();
+                    let outcome = std::panic::catch_unwind(|| oracle(&bytes));
+                    assert!(outcome.is_ok(), "{} fails its oracle", path.display());
+                    ran += 1;
+                }
+            }
+        }
+        assert!(ran >= 50, "only {ran} committed fuzz inputs found");
+    }
+
     /// Writes the seed corpus into `$OAUTH_ORACLE_CORPUS_DIR/<target>/` (`fuzz/make-corpus.sh`).
     #[test]
     #[ignore = "writes files; run by fuzz/make-corpus.sh"]

@@ -26,7 +26,7 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         steps: usize,
         /// Server profile.
-        #[arg(long, default_value = "fastmcp")]
+        #[arg(long, default_value = "fastmcp", value_parser = cli::profile_parser())]
         profile: String,
         /// Write the trace here instead of standard output.
         #[arg(long, short)]
@@ -63,7 +63,7 @@ enum Command {
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
     Check {
         /// Server profile.
-        #[arg(long, default_value = "fastmcp")]
+        #[arg(long, default_value = "fastmcp", value_parser = cli::profile_parser())]
         profile: String,
         /// Number of generated flows.
         #[arg(long, default_value_t = 200)]
@@ -86,7 +86,26 @@ enum Command {
     },
 }
 
+/// A closed standard output (`oauth-oracle check | head -1`) ends the command quietly, with exit
+/// code 0, as SIGPIPE ends a C program: Rust ignores SIGPIPE and `print!` panics instead.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Run {

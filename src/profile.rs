@@ -177,6 +177,11 @@ impl Profile {
         all
     }
 
+    /// The names of every built-in profile, in [`Profile::all`]'s order.
+    pub fn names() -> Vec<&'static str> {
+        Self::all().iter().map(|p| p.name).collect()
+    }
+
     /// Deliberately broken variants of `fastmcp`, one bug each, with the invariant that must
     /// catch it: proof that the checks bite.
     pub fn broken_variants() -> Vec<(&'static str, Self)> {

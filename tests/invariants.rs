@@ -126,3 +126,88 @@ fn committed_regressions_check_clean() {
         assert!(violations.is_empty(), "{}: {violations:?}", path.display());
     }
 }
+
+/// Fuzz regressions (`fuzz/regressions/step/location-quoted-*`): a redirect URI holding a
+/// character a `Location` header must percent-encode (`"` in a `data:` URI, `^` in an `http` one)
+/// is redirected to in its quoted form, which names the registered URI; the checker once called
+/// that a redirect to an unvalidated URI. A Location naming another URI is still one.
+#[test]
+fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
+    use oauth_oracle::invariant::{Checker, Expectations};
+    use oauth_oracle::{
+        AuthServer, AuthorizeMethod, AuthorizeRequest, Event, Output, Params, RegisterRequest,
+        UnixMillis, s256_challenge,
+    };
+    let cases = [
+        (
+            Profile::fastmcp(),
+            "data:text/html,a\"b",
+            "data:text/html,a%22b?",
+        ),
+        (
+            Profile::fastmcp(),
+            "http://localhost:9999/c^",
+            "http://localhost:9999/c%5E?",
+        ),
+        (
+            Profile::oauth21(),
+            "http://localhost:9999/c^",
+            "http://localhost:9999/c%5E?",
+        ),
+    ];
+    for (profile, uri, quoted) in cases {
+        let name = profile.name;
+        let config = Config::for_profile(&profile);
+        let mut checker = Checker::new(Expectations::from_config(&config));
+        let mut server = AuthServer::new(config, profile).unwrap();
+        let mut send = |step: usize, event: Event| -> (Output, Vec<_>) {
+            let at = UnixMillis(1_800_000_000_000 + step as u64);
+            let out = server.apply(at, &event);
+            let violations = checker.observe(step, at, &event, &out);
+            (out, violations)
+        };
+        let body =
+            serde_json::json!({"redirect_uris": [uri], "token_endpoint_auth_method": "none"});
+        let (registered, _) = send(
+            1,
+            Event::Register(RegisterRequest {
+                body: body.to_string(),
+            }),
+        );
+        assert_eq!(registered.status, 201, "{name}: {}", registered.body);
+        let client: serde_json::Value = serde_json::from_str(&registered.body).unwrap();
+        let client_id = client["client_id"].as_str().unwrap();
+        let challenge = s256_challenge("v".repeat(43).as_str());
+        let authorize = Event::Authorize(AuthorizeRequest {
+            method: AuthorizeMethod::Get,
+            params: Params::from_pairs([
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", uri),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ]),
+        });
+        let (out, violations) = send(2, authorize.clone());
+        let location = out.header("location").unwrap_or_default().to_owned();
+        assert!(location.starts_with(quoted), "{name}: Location {location}");
+        let unvalidated = |v: &oauth_oracle::invariant::Violation| {
+            v.invariant == "no-redirect-to-unvalidated-uri"
+        };
+        assert!(
+            !violations.iter().any(unvalidated),
+            "{name}: {violations:?}"
+        );
+        // The same answer sent somewhere the client did not register is still flagged.
+        let mut elsewhere = out.clone();
+        let moved = location.replacen(quoted, &quoted.replace('?', "x?"), 1);
+        elsewhere.headers = vec![("location".into(), moved.into())];
+        let violations = checker.observe(3, UnixMillis(1_800_000_000_003), &authorize, &elsewhere);
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.invariant == "no-redirect-to-unvalidated-uri"),
+            "{name}: {violations:?}"
+        );
+    }
+}

@@ -23,6 +23,13 @@ pub(crate) struct CheckArgs {
 
 /// Run the campaign; exit 0 when no invariant broke, 1 otherwise, 2 on bad options or I/O errors.
 pub(crate) fn check(args: &CheckArgs) -> ExitCode {
+    // Nothing tested is never a pass.
+    if args.cases == 0 || args.steps == 0 {
+        eprintln!(
+            "error: --cases and --steps must be at least 1 (a campaign of nothing checks nothing)"
+        );
+        return ExitCode::from(2);
+    }
     let profile = match Profile::by_name(&args.profile) {
         Ok(p) => p,
         Err(e) => {
@@ -81,11 +88,55 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
         for f in &report.failures {
             print_failure(f, &args.out_dir);
         }
+        println!("\n{}", verdict(&report));
     }
     if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The closing line: what broke and whether the profile is documented to break it.
+fn verdict(report: &Report) -> String {
+    let untested = CATALOG
+        .iter()
+        .filter(|i| report.tallies.get(i.id).is_none_or(|t| t.checks == 0))
+        .count();
+    let coverage = format!(
+        "{} of {} invariants exercised",
+        CATALOG.len() - untested,
+        CATALOG.len()
+    );
+    if report.failures.is_empty() {
+        return format!(
+            "verdict: no invariant broken in {} steps ({coverage}).",
+            report.steps
+        );
+    }
+    let undocumented: Vec<&str> = report
+        .failures
+        .iter()
+        .filter(|f| invariant(f.invariant).is_none_or(|i| i.fastmcp_deviation.is_none()))
+        .map(|f| f.invariant)
+        .collect();
+    if report.profile == "fastmcp" && undocumented.is_empty() {
+        format!(
+            "verdict: as expected. All {} broken invariants are FastMCP 4.2.3's documented \
+             deviations from the RFCs (the D-n in docs/fastmcp-behaviour.md), which the fastmcp \
+             profile reproduces on purpose; `--profile oauth21` is the strict server ({coverage}).",
+            report.failures.len()
+        )
+    } else {
+        format!(
+            "verdict: {} invariants broken ({coverage}); not documented deviations of FastMCP: {}.",
+            report.failures.len(),
+            if undocumented.is_empty() {
+                "none".to_owned()
+            } else {
+                undocumented.join(", ")
+            }
+        )
     }
 }
 

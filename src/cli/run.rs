@@ -28,13 +28,22 @@ pub(crate) fn run(seed: u64, steps: usize, profile: &str, output: Option<PathBuf
         }
     };
     let text = generator.run(steps).to_jsonl();
-    let written = match output {
-        Some(path) => std::fs::write(&path, text),
-        None => std::io::stdout().lock().write_all(text.as_bytes()),
-    };
-    if let Err(e) = written {
-        eprintln!("error: writing trace: {e}");
-        return ExitCode::from(2);
+    match output {
+        Some(path) => match std::fs::write(&path, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing trace to {}: {e}", path.display());
+                ExitCode::from(2)
+            }
+        },
+        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            // A closed standard output (`oauth-oracle run | head -1`) ends quietly.
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing trace to standard output: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
-    ExitCode::SUCCESS
 }

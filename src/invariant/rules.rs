@@ -37,14 +37,22 @@ fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Whether two URIs name the same registered redirect: exactly (loopback ports aside) or after
-/// URL normalisation.
+/// Whether a redirect `Location` (its query and fragment split off) names a registered redirect
+/// URI: exactly (loopback ports aside), after undoing the percent-encoding the server applied to
+/// write the `Location` header, or after URL normalisation.
+///
+/// A `Location` is a URI reference
+/// ([RFC 9110 §10.2.2](https://www.rfc-editor.org/rfc/rfc9110#section-10.2.2)), so a server must
+/// percent-encode what a registered URI may hold but a header may not (`"`, `^`, spaces, non-ASCII,
+/// in any scheme, `data:` included); Starlette quotes every such byte. Percent-decoding both sides
+/// before comparing undoes that quoting and nothing else the comparison relies on.
 fn same_uri(registered: &str, other: &str) -> bool {
     // The Location's query and fragment were split off before comparing (the server re-encodes
     // the registered URI's query when it adds its own parameters); so are the registered one's.
     let registered = registered.split('#').next().unwrap_or(registered);
     let registered = registered.split('?').next().unwrap_or(registered);
     exact_match(registered, other)
+        || exact_match(&unquote(registered), &unquote(other))
         || matches!((any_url(registered, false), any_url(other, false)), (Ok(a), Ok(b)) if a == b)
 }
 

@@ -239,13 +239,14 @@ impl Trace {
     pub fn read(mut reader: impl BufRead) -> Result<Self, TraceError> {
         // One buffer for every line (what `BufRead::lines` yields, without a `String` each).
         let mut text = String::new();
-        if !next_line(&mut reader, &mut text)? {
+        let mut raw = Vec::new();
+        if !next_line(&mut reader, &mut raw, &mut text, 1)? {
             return Err(malformed(1, "header", "the trace is empty"));
         }
         let header = parse_header(&text)?;
         let mut steps = Vec::new();
         let mut line_no = 1;
-        while next_line(&mut reader, &mut text)? {
+        while next_line(&mut reader, &mut raw, &mut text, line_no + 1)? {
             line_no += 1;
             steps.push(read::read_step_line(&text, line_no)?);
         }
@@ -269,20 +270,65 @@ impl Trace {
     }
 }
 
-/// Read the next line into `buf` without its `\n` or `\r\n`, as [`BufRead::lines`] does; `false`
-/// at the end.
-fn next_line(reader: &mut impl BufRead, buf: &mut String) -> std::io::Result<bool> {
-    buf.clear();
-    if reader.read_line(buf)? == 0 {
+/// Read line `line` into `buf` without its `\n` or `\r\n`, as [`BufRead::lines`] does (`raw`
+/// is scratch space); `false` at the end. A line that is not UTF-8 is an error naming the line,
+/// the byte and, where the rest of the line reads, the field.
+fn next_line(
+    reader: &mut impl BufRead,
+    raw: &mut Vec<u8>,
+    buf: &mut String,
+    line: usize,
+) -> Result<bool, TraceError> {
+    raw.clear();
+    if reader.read_until(b'\n', raw)? == 0 {
         return Ok(false);
     }
-    if buf.ends_with('\n') {
-        buf.pop();
-        if buf.ends_with('\r') {
-            buf.pop();
+    if raw.ends_with(b"\n") {
+        raw.pop();
+        if raw.ends_with(b"\r") {
+            raw.pop();
         }
     }
+    buf.clear();
+    match std::str::from_utf8(raw) {
+        Ok(text) => buf.push_str(text),
+        Err(e) => return Err(not_utf8(raw, line, e.valid_up_to())),
+    }
     Ok(true)
+}
+
+/// The error for line `line`, whose bytes stop being UTF-8 at byte `at`: the field is the JSON
+/// path of the first string holding the bad bytes when the line reads as JSON once they are
+/// replaced, else the whole step (or header).
+fn not_utf8(raw: &[u8], line: usize, at: usize) -> TraceError {
+    fn path_of_replacement(v: &Value, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) => s.contains('\u{FFFD}').then(|| path.to_owned()),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| path_of_replacement(item, &format!("{path}[{i}]"))),
+            Value::Object(map) => map.iter().find_map(|(k, item)| {
+                let here = format!("{path}.{k}");
+                if k.contains('\u{FFFD}') {
+                    return Some(here);
+                }
+                path_of_replacement(item, &here)
+            }),
+            Value::Null | Value::Bool(_) | Value::Number(_) => None,
+        }
+    }
+    let whole = if line == 1 { "header" } else { "step" };
+    let lossy = String::from_utf8_lossy(raw);
+    let field = serde_json::from_str::<Value>(&lossy)
+        .ok()
+        .and_then(|v| path_of_replacement(&v, whole))
+        .unwrap_or_else(|| whole.to_owned());
+    malformed(
+        line,
+        field,
+        format!("not valid UTF-8 (byte {} of the line)", at + 1),
+    )
 }
 
 /// How a replay ended.

@@ -374,3 +374,31 @@ fn values_referenced_in_unusual_bodies_resolve_as_field_extract_reads_them() {
         }
     }
 }
+
+/// A line that is not UTF-8 is an error naming the line, the field holding the bad bytes and
+/// the byte, never the bare I/O error "stream did not contain valid UTF-8".
+#[test]
+fn a_line_that_is_not_utf8_names_its_line_and_field() {
+    let text = generated(Profile::fastmcp(), 1, 5);
+    let third = text.match_indices('\n').nth(1).unwrap().0 + 1;
+    let body = third + text[third..].find("\"body\":\"").unwrap() + "\"body\":\"".len();
+    let mut bytes = text.clone().into_bytes();
+    bytes[body] = 0xff;
+    let err = Trace::read(bytes.as_slice()).unwrap_err().to_string();
+    assert!(
+        err.starts_with("line 3: step.event.body: not valid UTF-8 (byte "),
+        "{err}"
+    );
+    // The header too, and a line that does not read as JSON at all names the whole line.
+    let mut header = text.clone().into_bytes();
+    header[11] = 0xc3;
+    let err = Trace::read(header.as_slice()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "line 1: header.format: not valid UTF-8 (byte 12 of the line)"
+    );
+    let mut garbage = text.into_bytes();
+    garbage[third] = 0xff;
+    let err = Trace::read(garbage.as_slice()).unwrap_err().to_string();
+    assert_eq!(err, "line 3: step: not valid UTF-8 (byte 1 of the line)");
+}
