@@ -1012,3 +1012,39 @@ fn no_control_removes_the_oracle_routes() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.text().unwrap(), "Not Found");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile clients: each test reproduces a defect of the reliability issue.
+
+/// Run `serve` with `args`, expecting it not to start: (exit code, stderr).
+fn failed_start(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn an_unwritable_record_file_error_names_the_file() {
+    let (code, stderr) = failed_start(&["--port", "0", "--record", "/no/dir/x.jsonl"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("cannot create record file /no/dir/x.jsonl: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_busy_port_error_names_the_address() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let (code, stderr) = failed_start(&["--port", &port]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!("cannot bind 127.0.0.1:{port}: ")),
+        "{stderr}"
+    );
+}

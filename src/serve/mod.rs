@@ -82,7 +82,25 @@ pub enum ServeError {
         "base URL {0:?} has a path; serve mounts the routes at the root (use an origin such as http://127.0.0.1:8765)"
     )]
     BaseUrlPath(String),
-    /// Binding, the record file or the runtime failed.
+    /// The listening socket could not be set up.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `--record` file could not be created or written.
+    #[error("cannot {action} record file {}: {source}", path.display())]
+    Record {
+        /// `create` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The runtime failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -99,9 +117,14 @@ pub struct Bound {
 
 /// Bind the listening socket and build the model.
 pub fn bind(opts: ServeOptions) -> Result<Bound, ServeError> {
-    let listener = StdListener::bind(SocketAddr::new(opts.bind, opts.port))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let asked = SocketAddr::new(opts.bind, opts.port);
+    let bind_error = |source| ServeError::Bind {
+        addr: asked,
+        source,
+    };
+    let listener = StdListener::bind(asked).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     let base_url = opts.base_url.clone().unwrap_or_else(|| {
         let host = match addr.ip() {
             ip if ip.is_unspecified() => "127.0.0.1".to_owned(),

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::ServeError;
+
 use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
@@ -101,15 +103,25 @@ impl Session {
         clock: ClockMode,
         cap_bytes: usize,
         record: Option<&Path>,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, ServeError> {
         let header = Header::new(server.profile(), server.config());
         let header_line = serde_json::to_string(&header).map_err(std::io::Error::other)?;
         let record = match record {
             Some(path) => {
-                let mut w = BufWriter::new(File::create(path)?);
-                w.write_all(header_line.as_bytes())?;
-                w.write_all(b"\n")?;
-                w.flush()?;
+                let file = File::create(path).map_err(|source| ServeError::Record {
+                    action: "create",
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let mut w = BufWriter::new(file);
+                w.write_all(header_line.as_bytes())
+                    .and_then(|()| w.write_all(b"\n"))
+                    .and_then(|()| w.flush())
+                    .map_err(|source| ServeError::Record {
+                        action: "write",
+                        path: path.to_owned(),
+                        source,
+                    })?;
                 Some(w)
             }
             None => None,
