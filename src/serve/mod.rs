@@ -18,6 +18,7 @@
 //!   before any route, as uvicorn does), are not recorded.
 
 mod control;
+mod redact;
 mod service;
 mod session;
 

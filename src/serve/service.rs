@@ -137,7 +137,7 @@ pub(crate) async fn handle(
     let answer = match output {
         Ok(output) => to_hyper(respond(&request, &event, &output)),
         Err(_) => {
-            eprintln!("oauth-oracle serve: the model panicked on {event:?}: this is a bug");
+            eprintln!("{}", super::redact::panic_message(&event));
             json_answer(500, &json!({"error": "model panicked"}), &[])
         }
     };
