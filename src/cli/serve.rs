@@ -79,6 +79,9 @@ pub(crate) struct ServeArgs {
     /// Seconds a client may take to send a request head, and its body.
     #[arg(long, default_value_t = 30)]
     read_timeout: u64,
+    /// Seconds a client may read nothing of an answer before its connection is dropped.
+    #[arg(long, default_value_t = 30)]
+    write_timeout: u64,
 }
 
 fn scopes(s: &str) -> Vec<String> {
@@ -122,6 +125,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         trace_cap_bytes: args.trace_cap,
         max_connections: args.max_connections,
         read_timeout: Duration::from_secs(args.read_timeout.max(1)),
+        write_timeout: Duration::from_secs(args.write_timeout.max(1)),
     };
     let bound = match bind(opts) {
         Ok(b) => b,

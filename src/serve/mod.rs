@@ -11,16 +11,20 @@
 //!   does); [`ClockMode::Manual`] starts at a given instant and moves only through
 //!   `POST /_oracle/clock`.
 //! - **Trace.** The session trace is kept in memory up to a byte cap (a replayable prefix; later
-//!   steps only on disk with `--record`), served by `GET /_oracle/trace`.
+//!   steps only on disk with `--record`) as shared immutable chunks, streamed by
+//!   `GET /_oracle/trace` without a copy per request.
 //! - **Bounded.** At most `max_connections` connections at once; request heads and bodies
-//!   have deadlines; bodies are capped; the stores hold only what FastMCP holds.
+//!   have deadlines; a client that reads nothing of an answer for `write_timeout` is dropped;
+//!   bodies are capped; the stores hold only what FastMCP holds.
 //! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 (hyper answers 400
 //!   before any route, as uvicorn does), are not recorded.
 
+mod body;
 mod control;
 mod redact;
 mod service;
 mod session;
+mod stall;
 
 use std::net::{IpAddr, SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
@@ -69,6 +73,8 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// Deadline for a request head, and for its body.
     pub read_timeout: Duration,
+    /// How long a client may read nothing of an answer before its connection is dropped.
+    pub write_timeout: Duration,
 }
 
 /// Why the server could not start or stopped.
@@ -114,6 +120,7 @@ pub struct Bound {
     base_url: String,
     max_connections: usize,
     read_timeout: Duration,
+    write_timeout: Duration,
 }
 
 /// Bind the listening socket and build the model.
@@ -160,6 +167,7 @@ pub fn bind(opts: ServeOptions) -> Result<Bound, ServeError> {
         base_url,
         max_connections: opts.max_connections.max(1),
         read_timeout: opts.read_timeout,
+        write_timeout: opts.write_timeout,
     })
 }
 
@@ -219,12 +227,11 @@ impl Bound {
             let _ = stream.set_nodelay(true);
             let shared = self.shared.clone();
             let builder = builder.clone();
+            let io = TokioIo::new(stall::WriteDeadline::new(stream, self.write_timeout));
             tokio::spawn(async move {
                 let service = service_fn(move |req| service::handle(shared.clone(), req));
                 // Errors here are the client's (reset, timeout, not HTTP): nothing to answer.
-                let _ = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = builder.serve_connection(io, service).await;
                 drop(permit);
             });
         }

@@ -6,12 +6,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
+use super::body::ChunkBody;
 use super::session::Session;
 use crate::config::Config;
 use crate::http::{HttpRequest, HttpResponse, RequestBody, decode, respond};
@@ -40,7 +41,8 @@ impl Shared {
     }
 }
 
-type Answer = Response<Full<Bytes>>;
+/// An answer: its body a list of shared chunks.
+pub(crate) type Answer = Response<ChunkBody>;
 
 /// Read the body: at most one byte past the limit, within the deadline.
 async fn read_body(body: Incoming, declared: Option<u64>, timeout: Duration) -> RequestBody {
@@ -77,10 +79,14 @@ fn header_value(v: &str) -> Option<HeaderValue> {
 }
 
 fn to_hyper(r: HttpResponse) -> Answer {
-    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    to_hyper_body(r.status, &r.headers, ChunkBody::from(Bytes::from(r.body)))
+}
+
+fn to_hyper_body(status: u16, headers: &[(String, String)], body: ChunkBody) -> Answer {
+    let mut resp = Response::new(body);
     *resp.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in &r.headers {
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in headers {
         if let (Ok(name), Some(value)) = (HeaderName::from_bytes(k.as_bytes()), header_value(v)) {
             resp.headers_mut().append(name, value);
         }
@@ -154,11 +160,7 @@ pub(crate) fn control_answer(status: u16, body: &Value, extra: &[(&str, String)]
     json_answer(status, body, extra)
 }
 
-/// A raw answer (for the trace).
-pub(crate) fn raw_answer(status: u16, headers: Vec<(String, String)>, body: String) -> Answer {
-    to_hyper(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+/// A raw answer streaming `body` (for the trace).
+pub(crate) fn raw_answer(status: u16, headers: &[(String, String)], body: ChunkBody) -> Answer {
+    to_hyper_body(status, headers, body)
 }
