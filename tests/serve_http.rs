@@ -1140,3 +1140,40 @@ fn a_client_that_does_not_read_loses_its_connection_after_the_write_timeout() {
         assert!(rest.len() + 12 < trace_len, "{} of {trace_len}", rest.len());
     }
 }
+
+#[test]
+fn a_malformed_chunk_size_is_a_protocol_400_and_not_a_step() {
+    let s = Server::start(&[]);
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    c.write_all(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Transfer-Encoding: chunked\r\n\r\nzz\r\ngrant_type=x\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    // The server closes the connection after its 400.
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer:?}"
+    );
+    let r = s.get("/_oracle/trace");
+    assert_eq!(header(&r, "x-oracle-trace-steps").as_deref(), Some("0"));
+    // A well-framed chunked body is still a step.
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.write_all(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nc\r\ngrant_type=x\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
+    assert!(answer.contains("Missing client_id"), "{answer:?}");
+    let (trace, _) = s.trace();
+    let kinds: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
+    assert_eq!(kinds, ["token"]);
+}

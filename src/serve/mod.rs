@@ -16,8 +16,8 @@
 //! - **Bounded.** At most `max_connections` connections at once; request heads and bodies
 //!   have deadlines; a client that reads nothing of an answer for `write_timeout` is dropped;
 //!   bodies are capped; the stores hold only what FastMCP holds.
-//! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 (hyper answers 400
-//!   before any route, as uvicorn does), are not recorded.
+//! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 — a malformed head or
+//!   broken chunked framing (answered 400 before any route, as uvicorn does) — are not recorded.
 
 mod body;
 mod control;
