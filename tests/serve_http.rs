@@ -1177,3 +1177,41 @@ fn a_malformed_chunk_size_is_a_protocol_400_and_not_a_step() {
     let kinds: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
     assert_eq!(kinds, ["token"]);
 }
+
+#[test]
+fn slow_connections_beyond_the_cap_do_not_block_a_request_past_the_header_timeout() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Default --header-timeout (5 s); --read-timeout stays 30 s.
+    let s = Server::start(&["--max-connections", "2"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers: Vec<_> = (0..3)
+        .map(|_| {
+            let (addr, stop) = (addr(&s), stop.clone());
+            std::thread::spawn(move || {
+                // A head that never ends, a byte every 200 ms; reconnect when dropped.
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut c) = TcpStream::connect(&addr) else {
+                        continue;
+                    };
+                    let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n");
+                    while !stop.load(Ordering::Relaxed) && c.write_all(b"x").is_ok() {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Three slow connections for two slots: a normal request waits at most about two header
+    // timeouts (10 s), not --read-timeout (30 s).
+    let r = patient_client(20)
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .send();
+    stop.store(true, Ordering::Relaxed);
+    drop(s);
+    for a in attackers {
+        a.join().unwrap();
+    }
+    assert_eq!(r.unwrap().status(), 200);
+}

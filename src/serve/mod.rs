@@ -13,9 +13,10 @@
 //! - **Trace.** The session trace is kept in memory up to a byte cap (a replayable prefix; later
 //!   steps only on disk with `--record`) as shared immutable chunks, streamed by
 //!   `GET /_oracle/trace` without a copy per request.
-//! - **Bounded.** At most `max_connections` connections at once; request heads and bodies
-//!   have deadlines; a client that reads nothing of an answer for `write_timeout` is dropped;
-//!   bodies are capped; the stores hold only what FastMCP holds.
+//! - **Bounded.** At most `max_connections` connections at once; a request head (and an idle
+//!   keep-alive connection) has `header_timeout`, a body `read_timeout`; a client that reads
+//!   nothing of an answer for `write_timeout` is dropped; bodies are capped; the stores hold
+//!   only what FastMCP holds.
 //! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 — a malformed head or
 //!   broken chunked framing (answered 400 before any route, as uvicorn does) — are not recorded.
 
@@ -71,7 +72,10 @@ pub struct ServeOptions {
     pub trace_cap_bytes: usize,
     /// Connections served at once (more wait in the kernel's backlog).
     pub max_connections: usize,
-    /// Deadline for a request head, and for its body.
+    /// Deadline for a request head, counted from the end of the previous answer (or the
+    /// connection's start): also how long an idle keep-alive connection holds its slot.
+    pub header_timeout: Duration,
+    /// Deadline for a request body.
     pub read_timeout: Duration,
     /// How long a client may read nothing of an answer before its connection is dropped.
     pub write_timeout: Duration,
@@ -119,7 +123,7 @@ pub struct Bound {
     shared: Arc<Shared>,
     base_url: String,
     max_connections: usize,
-    read_timeout: Duration,
+    header_timeout: Duration,
     write_timeout: Duration,
 }
 
@@ -166,7 +170,7 @@ pub fn bind(opts: ServeOptions) -> Result<Bound, ServeError> {
         shared,
         base_url,
         max_connections: opts.max_connections.max(1),
-        read_timeout: opts.read_timeout,
+        header_timeout: opts.header_timeout,
         write_timeout: opts.write_timeout,
     })
 }
@@ -199,7 +203,7 @@ impl Bound {
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(self.read_timeout)
+            .header_read_timeout(self.header_timeout)
             .keep_alive(true);
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
