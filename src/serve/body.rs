@@ -74,8 +74,9 @@ impl Body for ChunkBody {
     }
 }
 
-/// Newline-terminated lines, appended into a growing tail that is frozen into a shared chunk
-/// once it reaches [`CHUNK_BYTES`] (a line that long is a chunk of its own, not copied).
+/// Newline-terminated lines, appended into a tail of [`CHUNK_BYTES`] that is frozen into a
+/// shared chunk when the next line does not fit (a line that long is a chunk of its own, not
+/// copied). Chunks are trimmed when frozen, so the kept trace costs about its length.
 #[derive(Debug, Default)]
 pub(crate) struct Chunks {
     frozen: Vec<Bytes>,
@@ -91,22 +92,21 @@ impl Chunks {
         self.len += line.len();
         if line.len() >= CHUNK_BYTES {
             self.freeze_tail();
-            self.frozen.push(Bytes::from(line));
+            self.frozen.push(trimmed(line));
         } else {
+            if self.tail.len() + line.len() > CHUNK_BYTES {
+                self.freeze_tail();
+            }
             if self.tail.capacity() == 0 {
                 self.tail.reserve_exact(CHUNK_BYTES);
             }
             self.tail.extend_from_slice(&line);
-            if self.tail.len() >= CHUNK_BYTES {
-                self.freeze_tail();
-            }
         }
     }
 
     fn freeze_tail(&mut self) {
         if !self.tail.is_empty() {
-            self.frozen
-                .push(Bytes::from(std::mem::take(&mut self.tail)));
+            self.frozen.push(trimmed(std::mem::take(&mut self.tail)));
         }
     }
 
@@ -124,6 +124,15 @@ impl Chunks {
                 .chain(std::iter::once(tail)),
         )
     }
+}
+
+/// `v` as a chunk, its spare capacity given back when it is more than an eighth (a `Bytes`
+/// keeps its whole allocation).
+fn trimmed(mut v: Vec<u8>) -> Bytes {
+    if v.capacity() - v.len() > v.len() / 8 {
+        v.shrink_to_fit();
+    }
+    Bytes::from(v)
 }
 
 #[cfg(test)]
