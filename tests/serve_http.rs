@@ -1012,3 +1012,206 @@ fn no_control_removes_the_oracle_routes() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.text().unwrap(), "Not Found");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile clients: each test reproduces a defect of the reliability issue.
+
+/// Run `serve` with `args`, expecting it not to start: (exit code, stderr).
+fn failed_start(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn an_unwritable_record_file_error_names_the_file() {
+    let (code, stderr) = failed_start(&["--port", "0", "--record", "/no/dir/x.jsonl"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("cannot create record file /no/dir/x.jsonl: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_busy_port_error_names_the_address() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let (code, stderr) = failed_start(&["--port", &port]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!("cannot bind 127.0.0.1:{port}: ")),
+        "{stderr}"
+    );
+}
+
+/// `host:port` of a server.
+fn addr(s: &Server) -> String {
+    s.base.trim_start_matches("http://").to_owned()
+}
+
+/// Make the kept trace about `n` × 4 MiB: registrations with bodies just under the limit (each
+/// recorded literally in its step line).
+fn fill_trace(s: &Server, n: usize) -> usize {
+    let body = format!(
+        r#"{{"client_name":"{}"}}"#,
+        "a".repeat(4 * 1024 * 1024 - 64)
+    );
+    for _ in 0..n {
+        assert_eq!(s.register(&body).status(), 400);
+    }
+    let r = s.get("/_oracle/trace");
+    assert_eq!(header(&r, "x-oracle-trace-kept"), Some(n.to_string()));
+    r.bytes().unwrap().len()
+}
+
+/// A connection that asks for the trace, sees the answer start, and then reads nothing more.
+fn non_reading_trace_client(s: &Server) -> TcpStream {
+    let mut c = TcpStream::connect(addr(s)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    c.write_all(b"GET /_oracle/trace HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut status = [0; 12];
+    c.read_exact(&mut status).unwrap();
+    assert_eq!(&status, b"HTTP/1.1 200");
+    c
+}
+
+/// Resident memory of a process, KiB (Linux).
+#[cfg(target_os = "linux")]
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A client for requests that must finish within a generous bound.
+fn patient_client(secs: u64) -> Client {
+    Client::builder()
+        .timeout(std::time::Duration::from_secs(secs))
+        .build()
+        .unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn trace_clients_that_do_not_read_share_the_kept_trace_instead_of_copying_it() {
+    let s = Server::start(&["--trace-cap", "33554432"]);
+    let trace_len = fill_trace(&s, 3);
+    assert!(trace_len > 12_000_000, "{trace_len}");
+    let idle = rss_kib(s.child.id());
+    let clients: Vec<TcpStream> = (0..16).map(|_| non_reading_trace_client(&s)).collect();
+    // Requests are still served while they hang on.
+    assert_eq!(
+        s.get("/.well-known/oauth-authorization-server").status(),
+        200
+    );
+    let busy = rss_kib(s.child.id());
+    // A copy per client would be 16 × 12 MB; shared chunks cost a few KiB each.
+    let grown = busy.saturating_sub(idle) * 1024;
+    assert!(
+        grown < trace_len as u64,
+        "RSS grew by {grown} bytes for 16 clients of a {trace_len}-byte trace (idle {idle} KiB, busy {busy} KiB)"
+    );
+    drop(clients);
+}
+
+#[test]
+fn a_client_that_does_not_read_loses_its_connection_after_the_write_timeout() {
+    let s = Server::start(&["--max-connections", "2", "--write-timeout", "2"]);
+    // More than loopback's socket buffers hold, so the write stalls.
+    let trace_len = fill_trace(&s, 5);
+    let mut stalled: Vec<TcpStream> = (0..2).map(|_| non_reading_trace_client(&s)).collect();
+    // Both slots are held by clients that do not read; the write timeout frees them.
+    let r = patient_client(20)
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The stalled connections were cut: what they can still read ends before the answer does.
+    for c in &mut stalled {
+        let mut rest = Vec::new();
+        let _ = c.read_to_end(&mut rest);
+        assert!(rest.len() + 12 < trace_len, "{} of {trace_len}", rest.len());
+    }
+}
+
+#[test]
+fn a_malformed_chunk_size_is_a_protocol_400_and_not_a_step() {
+    let s = Server::start(&[]);
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    c.write_all(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Transfer-Encoding: chunked\r\n\r\nzz\r\ngrant_type=x\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    // The server closes the connection after its 400.
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer:?}"
+    );
+    let r = s.get("/_oracle/trace");
+    assert_eq!(header(&r, "x-oracle-trace-steps").as_deref(), Some("0"));
+    // A well-framed chunked body is still a step.
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.write_all(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nc\r\ngrant_type=x\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
+    assert!(answer.contains("Missing client_id"), "{answer:?}");
+    let (trace, _) = s.trace();
+    let kinds: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
+    assert_eq!(kinds, ["token"]);
+}
+
+#[test]
+fn slow_connections_beyond_the_cap_do_not_block_a_request_past_the_header_timeout() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Default --header-timeout (5 s); --read-timeout stays 30 s.
+    let s = Server::start(&["--max-connections", "2"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers: Vec<_> = (0..3)
+        .map(|_| {
+            let (addr, stop) = (addr(&s), stop.clone());
+            std::thread::spawn(move || {
+                // A head that never ends, a byte every 200 ms; reconnect when dropped.
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut c) = TcpStream::connect(&addr) else {
+                        continue;
+                    };
+                    let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n");
+                    while !stop.load(Ordering::Relaxed) && c.write_all(b"x").is_ok() {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Three slow connections for two slots: a normal request waits at most about two header
+    // timeouts (10 s), not --read-timeout (30 s).
+    let r = patient_client(20)
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .send();
+    stop.store(true, Ordering::Relaxed);
+    drop(s);
+    for a in attackers {
+        a.join().unwrap();
+    }
+    assert_eq!(r.unwrap().status(), 200);
+}

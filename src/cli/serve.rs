@@ -76,9 +76,16 @@ pub(crate) struct ServeArgs {
     /// Connections served at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
-    /// Seconds a client may take to send a request head, and its body.
+    /// Seconds a client may take to send a request head; also how long an idle keep-alive
+    /// connection is kept (uvicorn's keep-alive is 5 s).
+    #[arg(long, default_value_t = 5)]
+    header_timeout: u64,
+    /// Seconds a client may take to send a request body.
     #[arg(long, default_value_t = 30)]
     read_timeout: u64,
+    /// Seconds a client may read nothing of an answer before its connection is dropped.
+    #[arg(long, default_value_t = 30)]
+    write_timeout: u64,
 }
 
 fn scopes(s: &str) -> Vec<String> {
@@ -121,7 +128,9 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         control: !args.no_control,
         trace_cap_bytes: args.trace_cap,
         max_connections: args.max_connections,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
         read_timeout: Duration::from_secs(args.read_timeout.max(1)),
+        write_timeout: Duration::from_secs(args.write_timeout.max(1)),
     };
     let bound = match bind(opts) {
         Ok(b) => b,

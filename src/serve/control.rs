@@ -1,15 +1,11 @@
 //! The control routes (`/_oracle/*`): the manual clock and the session trace. Not model steps:
 //! they are not recorded, and `--no-control` removes them (they then 404 like any unknown path).
 
-use hyper::Response;
-use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use super::service::{Shared, clock_json, control_answer, raw_answer};
+use super::service::{Answer, Shared, clock_json, control_answer, raw_answer};
 use crate::http::{HttpRequest, RequestBody};
 use crate::time::UnixMillis;
-
-type Answer = Response<http_body_util::Full<Bytes>>;
 
 fn error(status: u16, message: &str) -> Answer {
     control_answer(status, &json!({ "error": message }), &[])
@@ -76,7 +72,8 @@ fn clock(shared: &Shared, req: &HttpRequest) -> Answer {
     }
 }
 
-/// `GET /_oracle/trace`: the session trace as JSON Lines (header + the kept steps).
+/// `GET /_oracle/trace`: the session trace as JSON Lines (header + the kept steps), streamed
+/// from the shared chunks of the kept trace (no copy per request).
 fn trace(shared: &Shared, req: &HttpRequest) -> Answer {
     if req.method != "GET" {
         return not_allowed("GET");
@@ -96,5 +93,5 @@ fn trace(shared: &Shared, req: &HttpRequest) -> Answer {
             ),
         ));
     }
-    raw_answer(200, headers, snap.text)
+    raw_answer(200, &headers, snap.body)
 }

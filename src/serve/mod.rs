@@ -11,15 +11,21 @@
 //!   does); [`ClockMode::Manual`] starts at a given instant and moves only through
 //!   `POST /_oracle/clock`.
 //! - **Trace.** The session trace is kept in memory up to a byte cap (a replayable prefix; later
-//!   steps only on disk with `--record`), served by `GET /_oracle/trace`.
-//! - **Bounded.** At most `max_connections` connections at once; request heads and bodies
-//!   have deadlines; bodies are capped; the stores hold only what FastMCP holds.
-//! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 (hyper answers 400
-//!   before any route, as uvicorn does), are not recorded.
+//!   steps only on disk with `--record`) as shared immutable chunks, streamed by
+//!   `GET /_oracle/trace` without a copy per request.
+//! - **Bounded.** At most `max_connections` connections at once; a request head (and an idle
+//!   keep-alive connection) has `header_timeout`, a body `read_timeout`; a client that reads
+//!   nothing of an answer for `write_timeout` is dropped; bodies are capped; the stores hold
+//!   only what FastMCP holds.
+//! - **Not steps.** The control routes, and bytes that are not HTTP/1.1 — a malformed head or
+//!   broken chunked framing (answered 400 before any route, as uvicorn does) — are not recorded.
 
+mod body;
 mod control;
+mod redact;
 mod service;
 mod session;
+mod stall;
 
 use std::net::{IpAddr, SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
@@ -66,8 +72,13 @@ pub struct ServeOptions {
     pub trace_cap_bytes: usize,
     /// Connections served at once (more wait in the kernel's backlog).
     pub max_connections: usize,
-    /// Deadline for a request head, and for its body.
+    /// Deadline for a request head, counted from the end of the previous answer (or the
+    /// connection's start): also how long an idle keep-alive connection holds its slot.
+    pub header_timeout: Duration,
+    /// Deadline for a request body.
     pub read_timeout: Duration,
+    /// How long a client may read nothing of an answer before its connection is dropped.
+    pub write_timeout: Duration,
 }
 
 /// Why the server could not start or stopped.
@@ -82,7 +93,25 @@ pub enum ServeError {
         "base URL {0:?} has a path; serve mounts the routes at the root (use an origin such as http://127.0.0.1:8765)"
     )]
     BaseUrlPath(String),
-    /// Binding, the record file or the runtime failed.
+    /// The listening socket could not be set up.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `--record` file could not be created or written.
+    #[error("cannot {action} record file {}: {source}", path.display())]
+    Record {
+        /// `create` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The runtime failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -94,14 +123,20 @@ pub struct Bound {
     shared: Arc<Shared>,
     base_url: String,
     max_connections: usize,
-    read_timeout: Duration,
+    header_timeout: Duration,
+    write_timeout: Duration,
 }
 
 /// Bind the listening socket and build the model.
 pub fn bind(opts: ServeOptions) -> Result<Bound, ServeError> {
-    let listener = StdListener::bind(SocketAddr::new(opts.bind, opts.port))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let asked = SocketAddr::new(opts.bind, opts.port);
+    let bind_error = |source| ServeError::Bind {
+        addr: asked,
+        source,
+    };
+    let listener = StdListener::bind(asked).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     let base_url = opts.base_url.clone().unwrap_or_else(|| {
         let host = match addr.ip() {
             ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
@@ -135,7 +170,8 @@ pub fn bind(opts: ServeOptions) -> Result<Bound, ServeError> {
         shared,
         base_url,
         max_connections: opts.max_connections.max(1),
-        read_timeout: opts.read_timeout,
+        header_timeout: opts.header_timeout,
+        write_timeout: opts.write_timeout,
     })
 }
 
@@ -167,7 +203,7 @@ impl Bound {
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(self.read_timeout)
+            .header_read_timeout(self.header_timeout)
             .keep_alive(true);
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
@@ -195,12 +231,11 @@ impl Bound {
             let _ = stream.set_nodelay(true);
             let shared = self.shared.clone();
             let builder = builder.clone();
+            let io = TokioIo::new(stall::WriteDeadline::new(stream, self.write_timeout));
             tokio::spawn(async move {
                 let service = service_fn(move |req| service::handle(shared.clone(), req));
                 // Errors here are the client's (reset, timeout, not HTTP): nothing to answer.
-                let _ = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = builder.serve_connection(io, service).await;
                 drop(permit);
             });
         }

@@ -6,12 +6,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
+use super::body::ChunkBody;
 use super::session::Session;
 use crate::config::Config;
 use crate::http::{HttpRequest, HttpResponse, RequestBody, decode, respond};
@@ -40,34 +41,72 @@ impl Shared {
     }
 }
 
-type Answer = Response<Full<Bytes>>;
+/// An answer: its body a list of shared chunks.
+pub(crate) type Answer = Response<ChunkBody>;
+
+/// What reading a body gave: a body for the app, or bytes that are not HTTP/1.1 framing.
+enum ReadBody {
+    /// A body (whole, too large, or cut short) for the app.
+    Body(RequestBody),
+    /// The framing is broken (a bad chunk size line, say): answered 400 by the protocol layer,
+    /// as uvicorn does, and never seen by the app.
+    Malformed,
+}
+
+/// Whether a body error is broken framing (hyper's chunked decoder reports those as
+/// `InvalidInput`/`InvalidData`) rather than a client that went away (`UnexpectedEof`).
+fn is_malformed(e: &hyper::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            );
+        }
+        source = s.source();
+    }
+    false
+}
 
 /// Read the body: at most one byte past the limit, within the deadline.
-async fn read_body(body: Incoming, declared: Option<u64>, timeout: Duration) -> RequestBody {
+async fn read_body(body: Incoming, declared: Option<u64>, timeout: Duration) -> ReadBody {
     let limit = RequestBody::OVERSIZED_LEN - 1;
     if declared.is_some_and(|n| n > limit as u64) {
         // The SDK's middleware answers from `Content-Length` without reading.
-        return RequestBody::Oversized;
+        return ReadBody::Body(RequestBody::Oversized);
     }
     let read = async {
         let mut body = body;
         let mut buf: Vec<u8> = Vec::new();
         while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame else {
-                return RequestBody::Incomplete;
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(e) if is_malformed(&e) => return ReadBody::Malformed,
+                Err(_) => return ReadBody::Body(RequestBody::Incomplete),
             };
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > limit {
-                    return RequestBody::Oversized;
+                    return ReadBody::Body(RequestBody::Oversized);
                 }
                 buf.extend_from_slice(&data);
             }
         }
-        RequestBody::Bytes(buf)
+        ReadBody::Body(RequestBody::Bytes(buf))
     };
     tokio::time::timeout(timeout, read)
         .await
-        .unwrap_or(RequestBody::Incomplete)
+        .unwrap_or(ReadBody::Body(RequestBody::Incomplete))
+}
+
+/// The protocol layer's 400 for broken framing: hyper's own answer to a malformed head (empty
+/// body), and the connection closed, since the rest of the bytes cannot be framed.
+fn bad_request() -> Answer {
+    let mut resp = Response::new(ChunkBody::default());
+    *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+    resp.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Header bytes of a response value: latin-1, as Starlette encodes them.
@@ -77,10 +116,14 @@ fn header_value(v: &str) -> Option<HeaderValue> {
 }
 
 fn to_hyper(r: HttpResponse) -> Answer {
-    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    to_hyper_body(r.status, &r.headers, ChunkBody::from(Bytes::from(r.body)))
+}
+
+fn to_hyper_body(status: u16, headers: &[(String, String)], body: ChunkBody) -> Answer {
+    let mut resp = Response::new(body);
     *resp.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in &r.headers {
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in headers {
         if let (Ok(name), Some(value)) = (HeaderName::from_bytes(k.as_bytes()), header_value(v)) {
             resp.headers_mut().append(name, value);
         }
@@ -113,7 +156,10 @@ pub(crate) async fn handle(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let body = read_body(body, declared, shared.body_timeout).await;
+    let body = match read_body(body, declared, shared.body_timeout).await {
+        ReadBody::Body(body) => body,
+        ReadBody::Malformed => return Ok(bad_request()),
+    };
     let request = HttpRequest {
         method: parts.method.as_str().to_owned(),
         target,
@@ -137,7 +183,7 @@ pub(crate) async fn handle(
     let answer = match output {
         Ok(output) => to_hyper(respond(&request, &event, &output)),
         Err(_) => {
-            eprintln!("oauth-oracle serve: the model panicked on {event:?}: this is a bug");
+            eprintln!("{}", super::redact::panic_message(&event));
             json_answer(500, &json!({"error": "model panicked"}), &[])
         }
     };
@@ -154,11 +200,7 @@ pub(crate) fn control_answer(status: u16, body: &Value, extra: &[(&str, String)]
     json_answer(status, body, extra)
 }
 
-/// A raw answer (for the trace).
-pub(crate) fn raw_answer(status: u16, headers: Vec<(String, String)>, body: String) -> Answer {
-    to_hyper(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+/// A raw answer streaming `body` (for the trace).
+pub(crate) fn raw_answer(status: u16, headers: &[(String, String)], body: ChunkBody) -> Answer {
+    to_hyper_body(status, headers, body)
 }

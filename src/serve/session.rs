@@ -5,7 +5,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use hyper::body::Bytes;
 use serde::Serialize;
+
+use super::ServeError;
+use super::body::{ChunkBody, Chunks};
 
 use crate::event::Event;
 use crate::output::Output;
@@ -75,22 +79,24 @@ struct StepOut<'a> {
 pub(crate) struct Session {
     server: AuthServer,
     clock: ClockMode,
-    header_line: String,
+    /// The header line and its newline.
+    header_line: Bytes,
     steps: u64,
-    kept: Vec<String>,
-    kept_bytes: usize,
+    /// The kept step lines, as shared chunks.
+    kept: Chunks,
+    kept_steps: usize,
     cap_bytes: usize,
     record: Option<BufWriter<File>>,
     record_failed: bool,
 }
 
-/// A snapshot of the in-memory trace.
+/// A snapshot of the in-memory trace: handles on its shared chunks, not a copy.
 pub(crate) struct TraceSnapshot {
     /// Header line + kept step lines, newline-terminated.
-    pub(crate) text: String,
+    pub(crate) body: ChunkBody,
     /// Steps served.
     pub(crate) steps: u64,
-    /// Steps in `text`.
+    /// Steps in `body`.
     pub(crate) kept: usize,
 }
 
@@ -101,15 +107,25 @@ impl Session {
         clock: ClockMode,
         cap_bytes: usize,
         record: Option<&Path>,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, ServeError> {
         let header = Header::new(server.profile(), server.config());
-        let header_line = serde_json::to_string(&header).map_err(std::io::Error::other)?;
+        let mut header_line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        header_line.push(b'\n');
         let record = match record {
             Some(path) => {
-                let mut w = BufWriter::new(File::create(path)?);
-                w.write_all(header_line.as_bytes())?;
-                w.write_all(b"\n")?;
-                w.flush()?;
+                let file = File::create(path).map_err(|source| ServeError::Record {
+                    action: "create",
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let mut w = BufWriter::new(file);
+                w.write_all(&header_line)
+                    .and_then(|()| w.flush())
+                    .map_err(|source| ServeError::Record {
+                        action: "write",
+                        path: path.to_owned(),
+                        source,
+                    })?;
                 Some(w)
             }
             None => None,
@@ -117,10 +133,10 @@ impl Session {
         Ok(Self {
             server,
             clock,
-            header_line,
+            header_line: Bytes::from(header_line),
             steps: 0,
-            kept: Vec::new(),
-            kept_bytes: 0,
+            kept: Chunks::default(),
+            kept_steps: 0,
             cap_bytes,
             record,
             record_failed: false,
@@ -187,26 +203,20 @@ impl Session {
             }
         }
         // Keep a replayable prefix: once the cap is reached, later steps live only on disk.
-        if self.kept.len() as u64 + 1 == self.steps && self.kept_bytes + line.len() < self.cap_bytes
+        if self.kept_steps as u64 + 1 == self.steps && self.kept.len() + line.len() < self.cap_bytes
         {
-            self.kept_bytes += line.len() + 1;
-            self.kept.push(line);
+            self.kept_steps += 1;
+            self.kept.push_line(line);
         }
     }
 
-    /// The trace so far (header + the kept prefix of the steps).
+    /// The trace so far (header + the kept prefix of the steps), sharing the kept chunks: cheap
+    /// under the lock, and the same memory for every client streaming it.
     pub(crate) fn trace(&self) -> TraceSnapshot {
-        let mut text = String::with_capacity(self.header_line.len() + self.kept_bytes + 1);
-        text.push_str(&self.header_line);
-        text.push('\n');
-        for line in &self.kept {
-            text.push_str(line);
-            text.push('\n');
-        }
         TraceSnapshot {
-            text,
+            body: self.kept.body(&self.header_line),
             steps: self.steps,
-            kept: self.kept.len(),
+            kept: self.kept_steps,
         }
     }
 
@@ -254,7 +264,7 @@ mod tests {
         let snap = s.trace();
         assert_eq!(snap.steps, 10);
         assert!(snap.kept < 10);
-        let trace = crate::trace::Trace::read(snap.text.as_bytes()).unwrap();
+        let trace = crate::trace::Trace::read(&snap.body.to_vec()[..]).unwrap();
         assert_eq!(trace.steps.len(), snap.kept);
         assert_eq!(
             crate::trace::replay(&trace).unwrap(),
