@@ -453,6 +453,75 @@ fn issued_secrets(record: &Path) -> Vec<String> {
 }
 
 #[test]
+fn report_outputs_label_the_secrets_of_their_traces() {
+    use oauth_oracle::audit::Report;
+    use oauth_oracle::invariant::{Tally, Violation};
+    let profile = oauth_oracle::Profile::fastmcp();
+    let config = oauth_oracle::Config::for_profile(&profile);
+    let trace = oauth_oracle::generate::Generator::new(profile, config)
+        .unwrap()
+        .run(40);
+    let mut secrets = Vec::new();
+    for step in &trace.steps {
+        if let Ok(serde_json::Value::Object(body)) = serde_json::from_str(&step.output.body) {
+            for k in ["client_secret", "access_token", "refresh_token"] {
+                if let Some(s) = body.get(k).and_then(|s| s.as_str()) {
+                    secrets.push(s.to_owned());
+                }
+            }
+        }
+        if let Some((_, q)) = step
+            .output
+            .header("location")
+            .and_then(|l| l.split_once('?'))
+        {
+            secrets.extend(
+                q.split('&')
+                    .filter_map(|kv| kv.strip_prefix("code="))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    assert!(
+        secrets.len() > 5,
+        "only {} secrets in the trace",
+        secrets.len()
+    );
+    let mut tallies = std::collections::BTreeMap::new();
+    tallies.insert(
+        "pkce-verified",
+        Tally {
+            checks: 3,
+            violations: 1,
+        },
+    );
+    let violation = Violation {
+        invariant: "pkce-verified",
+        step: 2,
+        detail: format!("tokens issued for verifier {:?}", secrets[0]),
+    };
+    let report = Report::new(
+        "http://127.0.0.1:1".into(),
+        1,
+        40,
+        &tallies,
+        &[(violation, trace)],
+    );
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    for (name, text) in [
+        ("md", report.markdown()),
+        ("junit", report.junit()),
+        ("json", json),
+    ] {
+        assert!(text.contains("pkce-verified"), "{name}");
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{name} holds the secret {s}");
+        }
+        assert!(text.contains("client_secret#1"), "{name}: no label");
+    }
+}
+
+#[test]
 fn audit_reports_carry_labels_never_the_secrets_the_provider_issued() {
     let dir = scratch("secrets");
     let record = dir.join("session.jsonl");
