@@ -522,6 +522,32 @@ fn report_outputs_label_the_secrets_of_their_traces() {
 }
 
 #[test]
+fn secret_labels_cover_every_spelling_of_a_secret_and_basic_credentials() {
+    use base64::Engine as _;
+    use oauth_oracle::audit::SecretLabels;
+    let mut labels = SecretLabels::new();
+    labels.learn_output(&oauth_oracle::Output::new(
+        201,
+        &[("content-type", "application/json")],
+        r#"{"client_id":"c-1","client_secret":"s3cr/t+v\"alue"}"#.to_owned(),
+    ));
+    labels.learn_output(&oauth_oracle::Output::new(
+        302,
+        &[("location", "http://localhost/cb?code=abcdef123456&state=s")],
+        String::new(),
+    ));
+    let basic = base64::engine::general_purpose::STANDARD.encode("c-1:s3cr/t+v\"alue");
+    let text = format!(
+        "raw s3cr/t+v\"alue json {} form {} basic [Basic {basic}] code abcdef123456",
+        r#"s3cr/t+v\"alue"#, "s3cr%2Ft%2Bv%22alue"
+    );
+    assert_eq!(
+        labels.redact(&text),
+        "raw <client_secret#1> json <client_secret#1> form <client_secret#1> basic [Basic <basic_credentials#1>] code <code#1>"
+    );
+}
+
+#[test]
 fn audit_reports_carry_labels_never_the_secrets_the_provider_issued() {
     let dir = scratch("secrets");
     let record = dir.join("session.jsonl");
