@@ -341,6 +341,31 @@ fn audit_runner_replays_a_trace_whose_time_goes_backwards_at_once() {
     assert_eq!(observed.steps.len(), trace.steps.len(), "every step ran");
 }
 
+#[test]
+fn replay_target_of_a_trace_whose_time_goes_backwards_finishes_with_a_verdict() {
+    let dir = scratch("backwards");
+    let (_, trace) = backwards_trace();
+    let file = dir.join("backwards.jsonl");
+    std::fs::write(&file, trace.to_jsonl()).unwrap();
+    let serve = Serve::start(&[]);
+    let out = oracle(
+        &dir,
+        &["replay", "--target", &serve.base, file.to_str().unwrap()],
+    );
+    // 0 or 1 (the trace's base URL is not this server's): a verdict per step, no panic, no hang.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).starts_with("#1 "),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 // --- 3. nothing tested is never a pass ----------------------------------------------------------
 
 #[test]

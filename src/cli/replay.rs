@@ -83,10 +83,18 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
             return ExitCode::from(2);
         }
     };
+    // A live replay holds the whole trace: read at most this much of the file.
+    const MAX_TRACE: u64 = 256 * 1024 * 1024;
     let trace = match File::open(path)
         .map_err(|e| e.to_string())
-        .and_then(|f| Trace::read(BufReader::new(f)).map_err(|e| e.to_string()))
-    {
+        .and_then(|f| match f.metadata() {
+            Ok(m) if m.len() > MAX_TRACE => Err(format!(
+                "{} bytes, over the {MAX_TRACE} bytes a live replay reads",
+                m.len()
+            )),
+            _ => Trace::read(BufReader::new(std::io::Read::take(f, MAX_TRACE)))
+                .map_err(|e| e.to_string()),
+        }) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
