@@ -417,6 +417,27 @@ fn audit_of_a_provider_refusing_every_registration_exits_2_unusable() {
 }
 
 #[test]
+fn diff_of_a_provider_that_registers_and_issues_codes_is_not_unusable() {
+    let serve = Serve::start(&[]);
+    let dir = scratch("usable");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &serve.base,
+            "--cases",
+            "3",
+            "--steps",
+            "20",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("3 flows against"), "{stdout}");
+}
+
+#[test]
 fn diff_against_a_provider_refusing_every_registration_exits_2_unusable() {
     let server = Hostile::start(register_400);
     let dir = scratch("diff400");
