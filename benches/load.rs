@@ -10,6 +10,9 @@
 //! Reports requests/s, latency percentiles, 5xx and unexpected answers, transport errors, the
 //! server's peak RSS (`VmHWM`), and for our own server that the recorded trace holds exactly one
 //! step per request sent (no dropped steps). Only 127.0.0.1 targets are accepted.
+//!
+//! Exits 1, naming the first failure (step, expected and actual status, the body's start), when
+//! any flow did not complete or none did: a load figure of failing flows measures nothing.
 #![allow(clippy::unwrap_used)]
 // A load client measures latency: it reads the monotonic clock (the model never does).
 #![allow(clippy::disallowed_methods)]
@@ -66,6 +69,11 @@ struct Tally {
     unexpected: u64,
     transport_errors: u64,
     flows: u64,
+    failed_flows: u64,
+    /// Why the first failed flow failed.
+    first_failure: Option<String>,
+    /// Why the last request failed (taken when its flow gives up).
+    problem: Option<String>,
     latencies_us: Vec<u32>,
 }
 
@@ -79,6 +87,7 @@ impl Conn {
     /// Send one request; its status and body, or `None` on a transport error.
     async fn send(
         &mut self,
+        step: &str,
         req: reqwest::RequestBuilder,
         expect: u16,
     ) -> Option<(u16, String, Option<String>)> {
@@ -105,11 +114,18 @@ impl Conn {
                 }
                 if answer.0 != expect {
                     self.tally.unexpected += 1;
+                    let body: String = answer.1.chars().take(200).collect();
+                    self.tally.problem = Some(format!(
+                        "{step}: expected {expect}, got {}: {body}",
+                        answer.0
+                    ));
+                    return None;
                 }
                 Some(answer)
             }
-            Err(_) => {
+            Err(e) => {
                 self.tally.transport_errors += 1;
+                self.tally.problem = Some(format!("{step}: transport error: {e}"));
                 None
             }
         }
@@ -129,7 +145,7 @@ impl Conn {
             .post(format!("{}/register", self.base))
             .header("content-type", "application/json")
             .body(r#"{"redirect_uris":["http://localhost:9999/cb"],"scope":"read write","token_endpoint_auth_method":"client_secret_post"}"#);
-        let (_, body, _) = self.send(reg, 201).await?;
+        let (_, body, _) = self.send("register", reg, 201).await?;
         let v: Value = serde_json::from_str(&body).ok()?;
         let id = v["client_id"].as_str()?.to_owned();
         let secret = v["client_secret"].as_str()?.to_owned();
@@ -138,16 +154,20 @@ impl Conn {
             ("client_id", id.as_str()),
             ("redirect_uri", CB),
             ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
             ("scope", "read write"),
             ("state", "s"),
         ]);
         let authorize = self.http.get(format!("{}/authorize?{query}", self.base));
-        let (_, _, location) = self.send(authorize, 302).await?;
+        let (_, _, location) = self.send("authorize", authorize, 302).await?;
         let location = location?;
-        let code = parse_qsl(location.split_once('?')?.1, true)
+        let code = parse_qsl(location.split_once('?').map_or("", |(_, q)| q), true)
             .into_iter()
-            .find(|(k, _)| k == "code")?
-            .1;
+            .find(|(k, _)| k == "code");
+        let Some((_, code)) = code else {
+            self.tally.problem = Some(format!("authorize: redirected without a code: {location}"));
+            return None;
+        };
         let token = self.form(
             "/token",
             &[
@@ -159,7 +179,7 @@ impl Conn {
                 ("client_secret", &secret),
             ],
         );
-        let (_, body, _) = self.send(token, 200).await?;
+        let (_, body, _) = self.send("token (authorization_code)", token, 200).await?;
         let t: Value = serde_json::from_str(&body).ok()?;
         let access = t["access_token"].as_str()?.to_owned();
         let refresh_token = t["refresh_token"].as_str()?.to_owned();
@@ -170,7 +190,7 @@ impl Conn {
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .body(INITIALIZE);
-        self.send(mcp, 200).await?;
+        self.send("/mcp", mcp, 200).await?;
         let refresh = self.form(
             "/token",
             &[
@@ -180,7 +200,7 @@ impl Conn {
                 ("client_secret", &secret),
             ],
         );
-        let (_, body, _) = self.send(refresh, 200).await?;
+        let (_, body, _) = self.send("token (refresh_token)", refresh, 200).await?;
         let t: Value = serde_json::from_str(&body).ok()?;
         let access = t["access_token"].as_str()?.to_owned();
         let revoke = self.form(
@@ -191,7 +211,7 @@ impl Conn {
                 ("client_secret", &secret),
             ],
         );
-        self.send(revoke, 200).await?;
+        self.send("revoke", revoke, 200).await?;
         self.tally.flows += 1;
         Some(())
     }
@@ -273,7 +293,14 @@ fn main() {
                     tally: Tally::default(),
                 };
                 while !stop.load(Ordering::Relaxed) {
-                    let _ = conn.flow(&challenge).await;
+                    if conn.flow(&challenge).await.is_none() {
+                        let t = &mut conn.tally;
+                        t.failed_flows += 1;
+                        let why = t.problem.take().unwrap_or_else(|| {
+                            "an answer could not be read (not JSON, or a field missing)".into()
+                        });
+                        t.first_failure.get_or_insert(why);
+                    }
                 }
                 conn.tally
             }));
@@ -294,11 +321,16 @@ fn main() {
         total.unexpected += t.unexpected;
         total.transport_errors += t.transport_errors;
         total.flows += t.flows;
+        total.failed_flows += t.failed_flows;
+        if total.first_failure.is_none() {
+            total.first_failure = t.first_failure;
+        }
         total.latencies_us.extend(t.latencies_us);
     }
     total.latencies_us.sort_unstable();
     println!("requests:          {}", total.requests);
     println!("flows completed:   {}", total.flows);
+    println!("flows failed:      {}", total.failed_flows);
     println!("requests/s:        {:.0}", total.requests as f64 / elapsed);
     println!(
         "latency ms:        p50 {:.2}  p99 {:.2}  max {:.2}",
@@ -325,5 +357,17 @@ fn main() {
             answered.saturating_sub(lines)
         );
         let _ = std::fs::remove_file(&record);
+    }
+    if total.flows == 0 || total.failed_flows > 0 {
+        eprintln!(
+            "error: {} of {} flows failed; first failure: {}",
+            total.failed_flows,
+            total.flows + total.failed_flows,
+            total
+                .first_failure
+                .as_deref()
+                .unwrap_or("no flow was attempted")
+        );
+        std::process::exit(1);
     }
 }

@@ -1,14 +1,14 @@
 //! The invariant catalogue run against a live provider: a conformance report with, per invariant,
 //! its level, citation, PASS / FAIL / NOT APPLICABLE and, per FAIL, a minimal replayable trace.
 
-use std::time::Duration;
-
 use serde::Serialize;
 
 use crate::check::minimize;
+use crate::diff::due_after;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
-use crate::target::{Target, TargetError, wall_clock};
+use crate::target::{Target, TargetError, monotonic_now, wall_clock};
+use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded
@@ -25,13 +25,13 @@ pub fn audit_flow(
         header: trace.header.clone(),
         steps: Vec::new(),
     };
-    let at0 = trace.steps.first().map_or(0, |s| s.at.0);
-    let start = wall_clock();
+    let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
+    let start = monotonic_now();
     for (i, step) in trace.steps.iter().enumerate() {
-        let due = start.0 + (step.at.0 - at0);
-        let now = wall_clock();
-        if now.0 < due {
-            std::thread::sleep(Duration::from_millis(due - now.0));
+        // Saturating: a step recorded before the first is due at once.
+        let left = due_after(at0, step.at).saturating_sub(start.elapsed());
+        if !left.is_zero() {
+            std::thread::sleep(left);
         }
         let Ok(event) = resolve_step_event(&step.event, &outputs, i + 2) else {
             break;
@@ -66,6 +66,128 @@ pub fn shrink_violation(
     let keep: Vec<usize> = (0..trace.steps.len()).collect();
     let minimal = minimize(trace, keep, budget, |t| breaks(t, target))?;
     Ok(audit_flow(&minimal, target, exp)?.2)
+}
+
+/// The secrets a live provider issued (client secrets, tokens, codes), each replaced in report
+/// text by a label numbered per kind in order of first issue: `<client_secret#1>`,
+/// `<access_token#2>`, `<refresh_token#1>`, `<code#3>`. One set of labels serves a whole report,
+/// so a value reads the same wherever it appears. Also replaced: a value's JSON-escaped and
+/// form-encoded spellings, and `Basic` credentials that carry one.
+#[derive(Debug, Default, Clone)]
+pub struct SecretLabels {
+    /// (value, label), in order of first issue.
+    values: Vec<(String, String)>,
+    counts: std::collections::BTreeMap<&'static str, usize>,
+    basic: Vec<(String, String)>,
+}
+
+/// The answer fields whose values are secrets.
+const SECRET_FIELDS: &[&str] = &[
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "code",
+    "id_token",
+    "registration_access_token",
+];
+
+impl SecretLabels {
+    /// No labels yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add(&mut self, kind: &'static str, value: &str) {
+        // Very short values are not secrets worth a label (and would match everywhere).
+        if value.len() < 6 || self.values.iter().any(|(v, _)| v == value) {
+            return;
+        }
+        let n = self.counts.entry(kind).or_default();
+        *n += 1;
+        self.values
+            .push((value.to_owned(), format!("<{kind}#{n}>")));
+    }
+
+    /// Learn the secrets `trace`'s answers issued.
+    pub fn learn(&mut self, trace: &Trace) {
+        for step in &trace.steps {
+            self.learn_output(&step.output);
+        }
+    }
+
+    /// Learn the secrets one answer issued: JSON body fields and a `code` in `Location`.
+    pub fn learn_output(&mut self, o: &Output) {
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&o.body) {
+            for &field in SECRET_FIELDS {
+                if let Some(serde_json::Value::String(v)) = m.get(field) {
+                    self.add(field, v);
+                }
+            }
+        }
+        if let Some((_, query)) = o.header("location").and_then(|l| l.split_once('?')) {
+            let query = query.split('#').next().unwrap_or(query);
+            for (k, v) in crate::compat::pyurl::parse_qsl(query, true) {
+                if k == "code" {
+                    self.add("code", &v);
+                }
+            }
+        }
+    }
+
+    /// `text` with every learnt secret replaced by its label.
+    pub fn redact(&mut self, text: &str) -> String {
+        let mut out = self.redact_basic(text);
+        let mut by_length: Vec<(String, String)> = self.values.clone();
+        by_length.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        for (value, label) in &by_length {
+            let json = serde_json::to_string(value).unwrap_or_default();
+            let json = json.trim_matches('"');
+            let form = crate::compat::pyurl::quote_plus(value);
+            for spelling in [value.as_str(), json, form.as_str()] {
+                if !spelling.is_empty() && out.contains(spelling) {
+                    out = out.replace(spelling, label);
+                }
+            }
+        }
+        out
+    }
+
+    /// `Basic <base64>` credentials whose decoded text holds a learnt secret become
+    /// `Basic <basic_credentials#n>`.
+    fn redact_basic(&mut self, text: &str) -> String {
+        use base64::Engine as _;
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(i) = rest.find("Basic ") {
+            let (head, tail) = rest.split_at(i + "Basic ".len());
+            out.push_str(head);
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+                .unwrap_or(tail.len());
+            let blob = &tail[..end];
+            let secret = base64::engine::general_purpose::STANDARD
+                .decode(blob)
+                .ok()
+                .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+                .is_some_and(|raw| self.values.iter().any(|(v, _)| raw.contains(v.as_str())));
+            if secret {
+                let label = match self.basic.iter().find(|(b, _)| b == blob) {
+                    Some((_, l)) => l.clone(),
+                    None => {
+                        let l = format!("<basic_credentials#{}>", self.basic.len() + 1);
+                        self.basic.push((blob.to_owned(), l.clone()));
+                        l
+                    }
+                };
+                out.push_str(&label);
+            } else {
+                out.push_str(blob);
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 /// The outcome of one invariant.
@@ -110,7 +232,9 @@ pub struct Entry {
     pub tally: Tally,
     /// The first violation, if any.
     pub detail: Option<String>,
-    /// The minimal trace of the first violation, as JSON Lines.
+    /// The minimal trace of the first violation, as JSON Lines, every secret the provider issued
+    /// replaced by a label ([`SecretLabels`]): events refer to earlier answers, so it still
+    /// replays against a live provider (`replay --target`).
     pub trace: Option<String>,
 }
 
@@ -128,7 +252,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// A report from per-invariant tallies and the first violation (with its minimal trace) of each.
+    /// A report from per-invariant tallies and the first violation (with its minimal trace) of each;
+    /// the secrets the traces' answers carry are replaced by labels in details and traces alike.
     pub fn new(
         target: String,
         flows: u64,
@@ -136,6 +261,29 @@ impl Report {
         tallies: &std::collections::BTreeMap<&'static str, Tally>,
         failures: &[(Violation, Trace)],
     ) -> Self {
+        Self::with_labels(
+            target,
+            flows,
+            requests,
+            tallies,
+            failures,
+            SecretLabels::new(),
+        )
+    }
+
+    /// [`Report::new`] with secrets already learnt (e.g. from the runs in which the violations were
+    /// first seen, whose answers a violation's detail may quote); the failures' traces are learnt too.
+    pub fn with_labels(
+        target: String,
+        flows: u64,
+        requests: u64,
+        tallies: &std::collections::BTreeMap<&'static str, Tally>,
+        failures: &[(Violation, Trace)],
+        mut labels: SecretLabels,
+    ) -> Self {
+        for (_, t) in failures {
+            labels.learn(t);
+        }
         let entries = CATALOG
             .iter()
             .filter(|i| i.id != "store-pairs-consistent")
@@ -154,8 +302,8 @@ impl Report {
                     summary: inv.summary,
                     status,
                     tally,
-                    detail: failure.map(|(v, _)| v.detail.clone()),
-                    trace: failure.map(|(_, t)| t.to_jsonl()),
+                    detail: failure.map(|(v, _)| labels.redact(&v.detail)),
+                    trace: failure.map(|(_, t)| labels.redact(&t.to_jsonl())),
                 }
             })
             .collect();

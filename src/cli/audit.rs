@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use oauth_oracle::audit::{Report, Status, audit_flow, shrink_violation};
+use oauth_oracle::audit::{Report, SecretLabels, Status, audit_flow, shrink_violation};
 use oauth_oracle::check::subtrace;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
@@ -12,18 +12,44 @@ use oauth_oracle::target::HttpTarget;
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
-use super::diff::TargetArgs;
+use super::diff::{
+    Heartbeat, TargetArgs, Usability, check_waits, clear_own_files, positive_u64, positive_usize,
+};
+
+/// The profile the audited provider's expectations come from (and the report files are named by).
+const PROFILE: &str = "fastmcp";
+
+/// The report files of one run: `audit-PROFILE.md`, `.json`, `.junit.xml`.
+fn report_files(profile: &str) -> [String; 3] {
+    ["md", "json", "junit.xml"].map(|ext| format!("audit-{profile}.{ext}"))
+}
+
+/// Whether the file at `path` is a report an earlier version of this tool wrote as `audit.md`,
+/// `audit.json` or `audit.junit.xml` (read: its first bytes only).
+fn is_legacy_report(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = String::from_utf8_lossy(&head[..n]);
+    head.starts_with("# OAuth conformance audit of ")
+        || head.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"oauth-oracle audit",
+        )
+        || head.starts_with("{\n  \"target\": ")
+}
 
 /// Options of `audit`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct AuditArgs {
     #[command(flatten)]
     pub(crate) target: TargetArgs,
-    /// Number of generated flows.
-    #[arg(long, default_value_t = 60)]
+    /// Number of generated flows (at least 1).
+    #[arg(long, default_value_t = 60, value_parser = positive_u64)]
     pub(crate) cases: u64,
-    /// Steps per flow.
-    #[arg(long, default_value_t = 30)]
+    /// Steps per flow (at least 1).
+    #[arg(long, default_value_t = 30, value_parser = positive_usize)]
     pub(crate) steps: usize,
     /// Campaign seed.
     #[arg(long, default_value_t = 0)]
@@ -31,7 +57,8 @@ pub(crate) struct AuditArgs {
     /// Percentage of steps that wait for an expiry boundary (needs short lifetimes).
     #[arg(long, default_value_t = 0)]
     pub(crate) jump_percent: u64,
-    /// Where the report is written: audit.md, audit.json, audit.junit.xml.
+    /// Where the report is written: audit-fastmcp.md, audit-fastmcp.json, audit-fastmcp.junit.xml
+    /// (secrets the provider issued replaced by labels).
     #[arg(long, default_value = "oauth-oracle-audit")]
     pub(crate) out_dir: PathBuf,
     /// Re-runs allowed when shrinking one failure.
@@ -41,7 +68,17 @@ pub(crate) struct AuditArgs {
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
 pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
-    let mut target = HttpTarget::new(&args.target.target, &args.target.mcp_path);
+    if let Err(e) = check_waits(&args.target, args.jump_percent) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let mut target = match HttpTarget::checked(&args.target.target, &args.target.mcp_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let metadata = match target.discover() {
         Ok(m) => m,
         Err(e) => {
@@ -59,6 +96,15 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let profile = Profile::fastmcp();
+    let files = report_files(PROFILE);
+    let legacy = |name: &str| {
+        matches!(name, "audit.md" | "audit.json" | "audit.junit.xml")
+            && is_legacy_report(&args.out_dir.join(name))
+    };
+    if let Err(e) = clear_own_files(&args.out_dir, |n| files.iter().any(|f| f == n) || legacy(n)) {
+        eprintln!("error: {}: {e}", args.out_dir.display());
+        return ExitCode::from(2);
+    }
     let exp = Expectations::from_config(&args.target.config(&profile, Seed::from_u64(0)));
     let bar = ProgressBar::new(args.cases);
     bar.set_style(
@@ -68,14 +114,21 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let mut tallies: std::collections::BTreeMap<&'static str, Tally> =
         std::collections::BTreeMap::new();
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
+    let mut labels = SecretLabels::new();
+    let mut usability = Usability::default();
+    let heartbeat = Heartbeat::start("audit", args.cases, false);
     for case in 0..args.cases {
         let mut seed = [0u8; 32];
         seed[..8].copy_from_slice(&args.seed.to_le_bytes());
         seed[8..16].copy_from_slice(&case.to_le_bytes());
         seed[16] = b'a';
         let config = args.target.config(&profile, Seed(seed));
-        let Ok(generator) = Generator::new(profile.clone(), config) else {
-            return ExitCode::from(2);
+        let generator = match Generator::new(profile.clone(), config) {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         };
         let mut trace = generator
             .with_pacing(Pacing::live(args.jump_percent, 700))
@@ -93,6 +146,9 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        for line in &observed.steps {
+            usability.observe(line.kind().as_deref(), &line.output);
+        }
         for (id, t) in checker.tallies() {
             let e = tallies.entry(id).or_default();
             e.checks += t.checks;
@@ -102,6 +158,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             if failures.iter().any(|(f, _)| f.invariant == v.invariant) {
                 continue;
             }
+            // The detail may quote this run's answers: their secrets get labels too.
+            labels.learn(&observed);
             let minimal = match shrink_violation(
                 &observed,
                 &mut target,
@@ -123,20 +181,35 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             target.requests,
             failures.len()
         ));
+        heartbeat.set(case + 1, target.requests);
     }
     bar.finish_and_clear();
-    let report = Report::new(
+    drop(heartbeat);
+    let checks: u64 = tallies.values().map(|t| t.checks).sum();
+    let why = usability
+        .unusable()
+        .or_else(|| (checks == 0).then(|| "no invariant was ever evaluated".to_owned()));
+    if let Some(why) = why {
+        eprintln!(
+            "error: target unusable: {why}; {} requests sent in {} flows, nothing tested",
+            target.requests, args.cases
+        );
+        return ExitCode::from(2);
+    }
+    let report = Report::with_labels(
         args.target.target.clone(),
         args.cases,
         target.requests,
         &tallies,
         &failures,
+        labels,
     );
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let [md_file, json_file, junit_file] = &files;
     let written = std::fs::create_dir_all(&args.out_dir)
-        .and_then(|()| std::fs::write(args.out_dir.join("audit.md"), report.markdown()))
-        .and_then(|()| std::fs::write(args.out_dir.join("audit.json"), json))
-        .and_then(|()| std::fs::write(args.out_dir.join("audit.junit.xml"), report.junit()));
+        .and_then(|()| std::fs::write(args.out_dir.join(md_file), report.markdown()))
+        .and_then(|()| std::fs::write(args.out_dir.join(json_file), json))
+        .and_then(|()| std::fs::write(args.out_dir.join(junit_file), report.junit()));
     if let Err(e) = written {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
@@ -152,7 +225,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         );
     }
     println!(
-        "\n{}: {} PASS, {} FAIL, {} NOT APPLICABLE; report in {}/audit.{{md,json,junit.xml}}",
+        "\n{}: {} PASS, {} FAIL, {} NOT APPLICABLE; report in {}/audit-{PROFILE}.{{md,json,junit.xml}}",
         report.target,
         report.count(Status::Pass),
         report.count(Status::Fail),

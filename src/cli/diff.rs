@@ -1,10 +1,15 @@
 //! `oauth-oracle diff`: the model as a reference oracle for a live provider.
 
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use oauth_oracle::Output;
 use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::HttpTarget;
@@ -35,6 +40,190 @@ pub(crate) struct TargetArgs {
     /// Refresh-token lifetime, in seconds (omit: never expires).
     #[arg(long)]
     pub(crate) refresh_ttl: Option<u64>,
+    /// Allow `--jump-percent` waits for expiry boundaries longer than 60 s (lifetimes over 60 s).
+    #[arg(long)]
+    pub(crate) allow_long_waits: bool,
+}
+
+/// The longest expiry wait run without `--allow-long-waits`, in seconds.
+pub(crate) const LONG_WAIT_SECS: u64 = 60;
+
+/// `--cases` / `--steps`: a positive whole number (0 would test nothing).
+pub(crate) fn positive_u64(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 (0 would test nothing)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// [`positive_u64`] as a `usize`.
+pub(crate) fn positive_usize(s: &str) -> Result<usize, String> {
+    positive_u64(s).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+}
+
+/// What a live run saw the target do, to tell a run that tested something from one that did not.
+#[derive(Debug, Default)]
+pub(crate) struct Usability {
+    registrations: u64,
+    registered: u64,
+    codes: u64,
+}
+
+impl Usability {
+    /// Note one answer of the target to a request of `kind` (the trace step's event kind).
+    pub(crate) fn observe(&mut self, kind: Option<&str>, out: &Output) {
+        if kind == Some("register") {
+            self.registrations += 1;
+            let issued = (200..300).contains(&out.status)
+                && serde_json::from_str::<serde_json::Value>(&out.body)
+                    .ok()
+                    .and_then(|v| v.get("client_id").and_then(|c| c.as_str()).map(|_| ()))
+                    .is_some();
+            if issued {
+                self.registered += 1;
+            }
+        }
+        let code = out.header("location").is_some_and(|l| {
+            l.split_once('?').is_some_and(|(_, q)| {
+                q.split(['&', '#'])
+                    .any(|kv| kv.strip_prefix("code=").is_some_and(|c| !c.is_empty()))
+            })
+        });
+        if code {
+            self.codes += 1;
+        }
+    }
+
+    /// Why the run tested nothing worth a verdict, if it did not.
+    pub(crate) fn unusable(&self) -> Option<String> {
+        if self.registered == 0 {
+            return Some(format!(
+                "no client could be registered ({} registration requests, none answered with a client_id)",
+                self.registrations
+            ));
+        }
+        if self.codes == 0 {
+            return Some(format!(
+                "no authorization code was ever issued ({} clients registered)",
+                self.registered
+            ));
+        }
+        None
+    }
+}
+
+/// Refuse `--jump-percent` waits longer than [`LONG_WAIT_SECS`] unless `--allow-long-waits`.
+pub(crate) fn check_waits(args: &TargetArgs, jump_percent: u64) -> Result<(), String> {
+    if jump_percent == 0 || args.allow_long_waits {
+        return Ok(());
+    }
+    let long: Vec<String> = [
+        ("--access-ttl", "access-token", args.access_ttl),
+        ("--code-ttl", "authorization-code", args.code_ttl),
+    ]
+    .iter()
+    .filter(|(_, _, ttl)| *ttl > LONG_WAIT_SECS)
+    .map(|(flag, what, ttl)| format!("the {what} lifetime {ttl} s ({flag})"))
+    .collect();
+    if long.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "--jump-percent {jump_percent} waits in real time for expiry boundaries, here up to {}; waits over {LONG_WAIT_SECS} s are refused: start the provider with lifetimes of at most {LONG_WAIT_SECS} s and pass them here, or add --allow-long-waits",
+        long.join(" and ")
+    ))
+}
+
+/// The run's progress for a reader without a progress bar: shared counters, printed to stderr
+/// every few seconds by a thread while the run lasts.
+pub(crate) struct Heartbeat {
+    /// Flows finished.
+    pub(crate) flows: Arc<AtomicU64>,
+    /// Requests sent.
+    pub(crate) requests: Arc<AtomicU64>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// Every this often a progress line is printed.
+    pub(crate) const EVERY: Duration = Duration::from_secs(5);
+
+    /// Start printing `command: F/total flows, R requests, S s elapsed` every [`Self::EVERY`] when
+    /// `quiet_bar` (no progress bar is drawn) or stderr is not a terminal; otherwise print nothing.
+    pub(crate) fn start(command: &'static str, total: u64, quiet_bar: bool) -> Self {
+        let flows = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(AtomicU64::new(0));
+        let mut beat = Self {
+            flows: flows.clone(),
+            requests: requests.clone(),
+            stop: None,
+            thread: None,
+        };
+        if !quiet_bar && std::io::stderr().is_terminal() {
+            return beat;
+        }
+        let (tx, rx) = mpsc::channel::<()>();
+        let started = clock();
+        beat.stop = Some(tx);
+        beat.thread = Some(std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Self::EVERY) {
+                eprintln!(
+                    "{command}: {}/{total} flows, {} requests, {} s elapsed",
+                    flows.load(Ordering::Relaxed),
+                    requests.load(Ordering::Relaxed),
+                    started.elapsed().as_secs()
+                );
+            }
+        }));
+        beat
+    }
+
+    /// Record progress.
+    pub(crate) fn set(&self, flows: u64, requests: u64) {
+        self.flows.store(flows, Ordering::Relaxed);
+        self.requests.store(requests, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Remove the files an earlier run of this tool left in `dir` whose names `ours` recognises (and
+/// nothing else): a run's folder then holds that run's files only.
+pub(crate) fn clear_own_files(dir: &Path, ours: impl Fn(&str) -> bool) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        if entry.file_type()?.is_file() && name.to_str().is_some_and(&ours) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is `{prefix}{digits}{suffix}`.
+pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|r| r.strip_suffix(suffix))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The divergence trace of `case` under `profile`.
+fn divergence_file(profile: &str, case: u64) -> String {
+    format!("divergence-{profile}-case{case}.jsonl")
 }
 
 impl TargetArgs {
@@ -65,11 +254,11 @@ pub(crate) struct DiffArgs {
     /// The profile the provider is expected to match.
     #[arg(long, default_value = "fastmcp")]
     pub(crate) profile: String,
-    /// Number of generated flows.
-    #[arg(long, default_value_t = 100)]
+    /// Number of generated flows (at least 1).
+    #[arg(long, default_value_t = 100, value_parser = positive_u64)]
     pub(crate) cases: u64,
-    /// Steps per flow.
-    #[arg(long, default_value_t = 25)]
+    /// Steps per flow (at least 1).
+    #[arg(long, default_value_t = 25, value_parser = positive_usize)]
     pub(crate) steps: usize,
     /// Campaign seed.
     #[arg(long, default_value_t = 0)]
@@ -80,7 +269,8 @@ pub(crate) struct DiffArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Where minimal traces of divergent flows are saved.
+    /// Where minimal traces of divergent flows are saved, as `divergence-PROFILE-caseN.jsonl`
+    /// (each run first removes the earlier run's files of that name pattern).
     #[arg(long, default_value = "oauth-oracle-divergences")]
     pub(crate) out_dir: PathBuf,
     /// Re-runs allowed when shrinking one divergent flow.
@@ -126,12 +316,34 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut target = HttpTarget::new(&args.target.target, &args.target.mcp_path);
+    if let Err(e) = check_waits(&args.target, args.jump_percent) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let mut target = match HttpTarget::checked(&args.target.target, &args.target.mcp_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = target.discover() {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    let stale = |name: &str| {
+        is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
+            || is_numbered(name, "divergence-case", ".jsonl")
+    };
+    if let Err(e) = clear_own_files(&args.out_dir, stale) {
+        eprintln!("error: {}: {e}", args.out_dir.display());
+        return ExitCode::from(2);
+    }
+    let heartbeat = Heartbeat::start("diff", args.cases, args.json);
+    let mut usability = Usability::default();
     let started = clock();
+    // Discovery is not part of the campaign's time: the share waiting covers the flows only.
+    let wait_before = target.wait;
     let opts = RunOptions {
         real_time: true,
         tolerance: Duration::from_millis(250),
@@ -172,6 +384,10 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         };
         report.flows += 1;
         for s in &run.steps {
+            if let Some(out) = &s.target {
+                let kind = trace.steps.get(s.step - 1).and_then(|l| l.kind());
+                usability.observe(kind.as_deref(), out);
+            }
             match s.verdict {
                 Verdict::Agree => report.steps_agree += 1,
                 Verdict::Skip(_) => report.steps_skip += 1,
@@ -193,7 +409,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 };
-            let path = args.out_dir.join(format!("divergence-case{case}.jsonl"));
+            let path = args.out_dir.join(divergence_file(profile.name, case));
             if let Err(e) = std::fs::create_dir_all(&args.out_dir)
                 .and_then(|()| std::fs::write(&path, minimal.to_jsonl()))
             {
@@ -222,13 +438,15 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             "{} requests, {} divergent",
             target.requests, report.divergent_flows
         ));
+        heartbeat.set(report.flows, target.requests);
     }
     bar.finish_and_clear();
+    drop(heartbeat);
     let total = started.elapsed().as_secs_f64();
     report.requests = target.requests;
     report.seconds = total;
     report.target_wait_share = if total > 0.0 {
-        target.wait.as_secs_f64() / total
+        (target.wait.saturating_sub(wait_before).as_secs_f64() / total).min(1.0)
     } else {
         0.0
     };
@@ -251,6 +469,13 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             report.target_wait_share * 100.0,
             (1.0 - report.target_wait_share) * 100.0
         );
+    }
+    if let Some(why) = usability.unusable() {
+        eprintln!(
+            "error: target unusable: {why}; {} requests sent in {} flows, nothing tested",
+            report.requests, report.flows
+        );
+        return ExitCode::from(2);
     }
     if report.divergent_flows == 0 {
         ExitCode::SUCCESS

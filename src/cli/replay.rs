@@ -71,22 +71,36 @@ fn print_side_by_side(recorded: &Output, replayed: &Output) {
 /// provider.
 #[cfg(feature = "diff")]
 pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitCode {
-    use oauth_oracle::diff::{RunOptions, Verdict, run_flow};
+    use oauth_oracle::diff::{RunOptions, Verdict, abbreviate, run_flow};
     use oauth_oracle::summary::Redactor;
     use oauth_oracle::target::HttpTarget;
     use oauth_oracle::trace::resolve_step_event;
 
+    let mut target = match HttpTarget::checked(url, mcp_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A live replay holds the whole trace: read at most this much of the file.
+    const MAX_TRACE: u64 = 256 * 1024 * 1024;
     let trace = match File::open(path)
         .map_err(|e| e.to_string())
-        .and_then(|f| Trace::read(BufReader::new(f)).map_err(|e| e.to_string()))
-    {
+        .and_then(|f| match f.metadata() {
+            Ok(m) if m.len() > MAX_TRACE => Err(format!(
+                "{} bytes, over the {MAX_TRACE} bytes a live replay reads",
+                m.len()
+            )),
+            _ => Trace::read(BufReader::new(std::io::Read::take(f, MAX_TRACE)))
+                .map_err(|e| e.to_string()),
+        }) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
-    let mut target = HttpTarget::new(url, mcp_path);
     let run = match run_flow(&trace, &mut target, RunOptions::default()) {
         Ok(r) => r,
         Err(e) => {
@@ -110,8 +124,8 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
         if let (Verdict::Diverge(_), Some(m), Some(t)) = (&s.verdict, &s.model, &s.target) {
             println!(
                 "      model:  {}\n      target: {}",
-                model_r.output(m),
-                target_r.output(t)
+                abbreviate(&model_r.output(m)),
+                abbreviate(&target_r.output(t))
             );
         }
         if let Some(m) = &s.model {

@@ -84,6 +84,38 @@ impl Default for RunOptions {
 
 use crate::target::{monotonic_now as now, wall_clock};
 
+/// The most of one body (or one compared value) a report prints.
+pub const SHOWN_BYTES: usize = 2048;
+
+/// `text` as a report prints it: whole up to [`SHOWN_BYTES`], else its first [`SHOWN_BYTES`]
+/// (cut on a character boundary) and `… (N bytes)`.
+pub fn abbreviate(text: &str) -> String {
+    if text.len() <= SHOWN_BYTES {
+        return text.to_owned();
+    }
+    let mut cut = SHOWN_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..cut], text.len())
+}
+
+/// How long after the run's start a step recorded at `at` is due, the first step being due at
+/// once. A step recorded earlier than the first (a trace whose time goes backwards) is due at
+/// once too: never an underflow, never a wait of centuries.
+pub fn due_after(at0: UnixMillis, at: UnixMillis) -> Duration {
+    Duration::from_millis(at.0.saturating_sub(at0.0))
+}
+
+/// Sleep until `due` after `start` (not at all when that moment has passed, even if it passes
+/// between the check and the sleep).
+fn wait_until(start: std::time::Instant, due: Duration) {
+    let left = due.saturating_sub(start.elapsed());
+    if !left.is_zero() {
+        std::thread::sleep(left);
+    }
+}
+
 /// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
 /// divergence. `Err` only when the target cannot be reached.
 pub fn run_flow(
@@ -109,11 +141,10 @@ pub fn run_flow(
         steps: Vec::new(),
     };
     let start = now();
-    let at0 = trace.steps.first().map_or(0, |s| s.at.0);
+    let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
     for (i, step) in trace.steps.iter().enumerate() {
-        let due = Duration::from_millis(step.at.0 - at0);
-        if opts.real_time && start.elapsed() < due {
-            std::thread::sleep(due - start.elapsed());
+        if opts.real_time {
+            wait_until(start, due_after(at0, step.at));
         }
         // Against a live provider the model's clock is the wall clock itself, so that
         // whole-second truncations (`int(time.time() + ttl)`) fall on the same boundaries.
@@ -147,7 +178,7 @@ pub fn run_flow(
             let tol = opts.tolerance + rtt;
             for shifted in [
                 at.0.saturating_sub(tol.as_millis() as u64),
-                at.0 + tol.as_millis() as u64,
+                at.0.saturating_add(tol.as_millis() as u64),
             ] {
                 let mut alt = before.clone();
                 let alt_out = alt.apply(UnixMillis(shifted), &me);

@@ -167,7 +167,11 @@ impl Bijection {
         for k in ["status", "headers", "body"] {
             let (a, b) = (field(&m, k), field(&t, k));
             if a != b {
-                return Some(format!("{k}: model {a}, target {b}"));
+                return Some(format!(
+                    "{k}: model {}, target {}",
+                    super::abbreviate(&a.to_string()),
+                    super::abbreviate(&b.to_string())
+                ));
             }
         }
         Some("outputs differ".to_owned())
@@ -216,6 +220,21 @@ mod tests {
         assert_eq!(
             b.compare(&m, &t).as_deref(),
             Some("status: model 401, target 400")
+        );
+    }
+
+    #[test]
+    fn a_huge_body_is_reported_abbreviated() {
+        let mut b = Bijection::default();
+        let m = out(200, &[], "{}");
+        let t = out(200, &[], &"x".repeat(10 * 1024 * 1024));
+        let d = b.compare(&m, &t).unwrap_or_default();
+        assert!(d.starts_with("body: model "), "{}", &d[..80]);
+        assert!(d.len() < 5 * 1024, "detail of {} bytes", d.len());
+        assert!(
+            d.ends_with(&format!("… ({} bytes)", 10 * 1024 * 1024 + 2)),
+            "{}",
+            &d[d.len() - 80..]
         );
     }
 

@@ -4,6 +4,8 @@
 use std::io::Read as _;
 use std::time::Duration;
 
+use url::Url;
+
 use super::{Target, TargetError};
 use crate::event::Event;
 use crate::http::{RequestBody, to_request_for};
@@ -19,6 +21,54 @@ const KEPT: &[&str] = &[
     "content-type",
     "www-authenticate",
 ];
+
+/// The most of one response body that is read (1 MiB). A longer body is not read further: the
+/// answer's body becomes [`body_too_large`]'s text, a divergence like any other.
+pub const MAX_BODY: u64 = 1024 * 1024;
+
+/// The body recorded for an answer whose body went over [`MAX_BODY`].
+pub fn body_too_large() -> String {
+    format!("<body too large: over {MAX_BODY} bytes, not read further>")
+}
+
+/// Check a `--target` base URL: `http://host[:port][/path]`. Names the URL and says what to do.
+pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
+    let bad = |message: String| TargetError::BadUrl {
+        url: base_url.to_owned(),
+        message,
+    };
+    if !base_url.contains("://") {
+        return Err(bad(format!(
+            "has no scheme: use http://{}",
+            base_url.trim_start_matches('/')
+        )));
+    }
+    let url = Url::parse(base_url).map_err(|e| bad(format!("is not a URL: {e}")))?;
+    match url.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(bad(
+                "uses https, which is not supported (this build has no TLS client): use an \
+                 http:// target, e.g. the provider on loopback or behind a TLS-terminating proxy"
+                    .to_owned(),
+            ));
+        }
+        other => {
+            return Err(bad(format!(
+                "uses scheme {other}, which is not supported: use http://"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host".to_owned()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "has a query or fragment, which a base URL cannot have".to_owned()
+        ));
+    }
+    Ok(())
+}
 
 /// A live provider at a base URL.
 pub struct HttpTarget {
@@ -41,6 +91,12 @@ impl std::fmt::Debug for HttpTarget {
 }
 
 impl HttpTarget {
+    /// A target at `base_url`, checked first by [`check_base_url`].
+    pub fn checked(base_url: &str, mcp_path: &str) -> Result<Self, TargetError> {
+        check_base_url(base_url)?;
+        Ok(Self::new(base_url, mcp_path))
+    }
+
     /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
     pub fn new(base_url: &str, mcp_path: &str) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -117,11 +173,21 @@ impl Target for HttpTarget {
         #[allow(clippy::disallowed_methods)] // measures the provider's share of a live run
         let started = std::time::Instant::now();
         let mut resp = self.agent.run(request).map_err(|e| transport(&e))?;
+        // Bounded: at most one byte past the cap is read, whatever the provider sends.
         let mut bytes = Vec::new();
-        let read = resp.body_mut().as_reader().read_to_end(&mut bytes);
+        let read = resp
+            .body_mut()
+            .as_reader()
+            .take(MAX_BODY + 1)
+            .read_to_end(&mut bytes);
         self.wait += started.elapsed();
         self.requests += 1;
         read.map_err(|e| transport(&e))?;
+        let body = if bytes.len() as u64 > MAX_BODY {
+            body_too_large()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
         let mut headers = Vec::new();
         for name in KEPT {
             if let Some(v) = resp.headers().get(*name) {
@@ -134,7 +200,7 @@ impl Target for HttpTarget {
         Ok(Output {
             status: resp.status().as_u16(),
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body,
             reason: None,
         })
     }

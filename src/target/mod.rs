@@ -9,7 +9,7 @@
 mod http;
 
 #[cfg(feature = "diff")]
-pub use http::HttpTarget;
+pub use http::{HttpTarget, MAX_BODY, body_too_large, check_base_url};
 
 use thiserror::Error;
 
@@ -27,6 +27,14 @@ pub enum TargetError {
         /// The URL requested.
         url: String,
         /// What went wrong.
+        message: String,
+    },
+    /// The target's base URL cannot be used.
+    #[error("target {url} {message}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it, and what to use instead.
         message: String,
     },
     /// The target's metadata could not be discovered.

@@ -1,0 +1,811 @@
+//! `diff`, `audit` and `replay --target` against hostile or broken providers: tiny in-test HTTP
+//! servers on 127.0.0.1 answering canned responses (a huge body, 500 everywhere, 400 at
+//! `/register`, a slow answer), and `serve` of this crate as a well-behaved provider.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use oauth_oracle::Event;
+use oauth_oracle::target::{HttpTarget, MAX_BODY, Target, body_too_large};
+use oauth_oracle::time::UnixMillis;
+
+/// What the in-test server answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// Status, content type, body.
+    Canned(u16, &'static str, &'static str),
+    /// This status with a JSON body of this many bytes, streamed (never allocated whole).
+    Huge(u16, u64),
+    /// No answer: wait this long, then close the connection.
+    Silence(Duration),
+}
+
+/// Metadata that makes discovery succeed.
+const METADATA: &str = r#"{"issuer":"http://127.0.0.1/","authorization_endpoint":"http://127.0.0.1/authorize","token_endpoint":"http://127.0.0.1/token","registration_endpoint":"http://127.0.0.1/register","revocation_endpoint":"http://127.0.0.1/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}"#;
+
+/// An in-test HTTP/1.1 server on a free loopback port: the metadata route answers `METADATA`,
+/// every other request what `route` says for its method and path. Counts the body bytes sent.
+struct Hostile {
+    base: String,
+    sent: Arc<AtomicU64>,
+}
+
+impl Hostile {
+    fn start(route: fn(&str, &str) -> Answer) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let _ = serve_one(stream, route, &counter);
+                });
+            }
+        });
+        Self { base, sent }
+    }
+}
+
+fn serve_one(
+    stream: TcpStream,
+    route: fn(&str, &str) -> Answer,
+    sent: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut first = String::new();
+    reader.read_line(&mut first)?;
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0).min(1 << 20);
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let mut parts = first.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    let answer = if path == "/.well-known/oauth-authorization-server" {
+        Answer::Canned(200, "application/json", METADATA)
+    } else {
+        route(method, path)
+    };
+    let mut out = stream;
+    match answer {
+        Answer::Canned(status, content_type, body) => {
+            write!(
+                out,
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+        }
+        Answer::Huge(status, total) => {
+            write!(
+                out,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {total}\r\nconnection: close\r\n\r\n"
+            )?;
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut left = total;
+            while left > 0 {
+                let n = left.min(chunk.len() as u64);
+                out.write_all(&chunk[..n as usize])?;
+                sent.fetch_add(n, Ordering::Relaxed);
+                left -= n;
+            }
+        }
+        Answer::Silence(wait) => std::thread::sleep(wait),
+    }
+    out.flush()
+}
+
+fn all_500(_: &str, _: &str) -> Answer {
+    Answer::Canned(500, "text/plain", "Internal Server Error")
+}
+
+fn register_400(_: &str, path: &str) -> Answer {
+    if path == "/register" {
+        Answer::Canned(
+            400,
+            "application/json",
+            r#"{"error":"invalid_client_metadata","error_description":"no"}"#,
+        )
+    } else {
+        Answer::Canned(401, "application/json", r#"{"error":"invalid_client"}"#)
+    }
+}
+
+/// 201 as the model answers a registration (so status and headers agree and the body is
+/// compared), with 200 MiB of body.
+fn huge(_: &str, _: &str) -> Answer {
+    Answer::Huge(201, 200 * 1024 * 1024)
+}
+
+/// The same with 900 KiB of body: under the cap, read whole, compared, and printed abbreviated.
+fn large(_: &str, _: &str) -> Answer {
+    Answer::Huge(201, 900 * 1024)
+}
+
+fn silent(_: &str, _: &str) -> Answer {
+    Answer::Silence(Duration::from_secs(7))
+}
+
+/// A fresh empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "oauth-oracle-hostile-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Run the binary in `dir` with stdout and stderr piped (not terminals).
+fn oracle(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `serve` of this crate on a free port, recording its session; killed on drop.
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            base: line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- 1. unbounded bodies ---------------------------------------------------------------------
+
+#[test]
+fn http_target_stops_reading_a_huge_body_at_the_cap() {
+    let server = Hostile::start(huge);
+    let mut target = HttpTarget::new(&server.base, "/mcp");
+    let out = target
+        .send(UnixMillis(0), &Event::ProtectedResourceMetadata)
+        .unwrap();
+    assert_eq!(out.status, 201);
+    assert_eq!(out.body, body_too_large());
+    // The client hung up after the cap: the server could not push the 200 MiB it meant to (what
+    // it did push is the cap plus what the sockets' buffers took).
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = server.sent.load(Ordering::Relaxed);
+    assert!(
+        sent < 100 * 1024 * 1024,
+        "{sent} bytes sent of 200 MiB: the body was read unbounded"
+    );
+    assert!(sent > MAX_BODY, "{sent}");
+}
+
+#[test]
+fn diff_reports_a_huge_body_as_too_large_and_prints_it_abbreviated() {
+    let server = Hostile::start(huge);
+    let dir = scratch("huge");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &server.base,
+            "--cases",
+            "1",
+            "--steps",
+            "3",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("body too large"),
+        "{}",
+        &stdout[..stdout.len().min(4000)]
+    );
+    assert!(stdout.len() < 16 * 1024, "{} bytes of stdout", stdout.len());
+    // Not a crash: a verdict (here: the target registered no client, so nothing was tested).
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("target unusable"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn diff_prints_a_large_body_abbreviated() {
+    let server = Hostile::start(large);
+    let dir = scratch("large");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &server.base,
+            "--cases",
+            "1",
+            "--steps",
+            "3",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("body: model "),
+        "{}",
+        &stdout[..stdout.len().min(4000)]
+    );
+    assert!(
+        stdout.contains(&format!("… ({} bytes)", 900 * 1024 + 2)),
+        "{}",
+        &stdout[..stdout.len().min(4000)]
+    );
+    assert!(stdout.len() < 16 * 1024, "{} bytes of stdout", stdout.len());
+}
+
+// --- 2. time going backwards ------------------------------------------------------------------
+
+/// A generated flow whose later steps are recorded an hour before its first.
+fn backwards_trace() -> (oauth_oracle::Config, oauth_oracle::trace::Trace) {
+    let profile = oauth_oracle::Profile::fastmcp();
+    let config = oauth_oracle::Config::for_profile(&profile);
+    let mut trace = oauth_oracle::generate::Generator::new(profile, config.clone())
+        .unwrap()
+        .run(6);
+    assert!(trace.steps.len() >= 3);
+    let first = trace.steps[0].at.0;
+    for (i, step) in trace.steps.iter_mut().enumerate().skip(1) {
+        step.at = UnixMillis(first - 3_600_000 + i as u64);
+    }
+    (config, trace)
+}
+
+#[test]
+fn diff_runner_replays_a_trace_whose_time_goes_backwards_at_once() {
+    use oauth_oracle::diff::{RunOptions, due_after, run_flow};
+    use oauth_oracle::target::ModelTarget;
+    assert_eq!(
+        due_after(UnixMillis(5_000), UnixMillis(1_000)),
+        Duration::ZERO
+    );
+    assert_eq!(
+        due_after(UnixMillis(1_000), UnixMillis(1_250)),
+        Duration::from_millis(250)
+    );
+    let (_, trace) = backwards_trace();
+    let mut target = ModelTarget {
+        server: trace.server().unwrap(),
+    };
+    let run = run_flow(&trace, &mut target, RunOptions::default()).unwrap();
+    assert_eq!(run.steps.len(), trace.steps.len(), "every step ran");
+}
+
+#[test]
+fn audit_runner_replays_a_trace_whose_time_goes_backwards_at_once() {
+    use oauth_oracle::audit::audit_flow;
+    use oauth_oracle::invariant::Expectations;
+    use oauth_oracle::target::ModelTarget;
+    let (config, trace) = backwards_trace();
+    let mut target = ModelTarget {
+        server: trace.server().unwrap(),
+    };
+    let (_, _, observed) =
+        audit_flow(&trace, &mut target, &Expectations::from_config(&config)).unwrap();
+    assert_eq!(observed.steps.len(), trace.steps.len(), "every step ran");
+}
+
+#[test]
+fn replay_target_of_a_trace_whose_time_goes_backwards_finishes_with_a_verdict() {
+    let dir = scratch("backwards");
+    let (_, trace) = backwards_trace();
+    let file = dir.join("backwards.jsonl");
+    std::fs::write(&file, trace.to_jsonl()).unwrap();
+    let serve = Serve::start(&[]);
+    let out = oracle(
+        &dir,
+        &["replay", "--target", &serve.base, file.to_str().unwrap()],
+    );
+    // 0 or 1 (the trace's base URL is not this server's): a verdict per step, no panic, no hang.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).starts_with("#1 "),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+// --- 3. nothing tested is never a pass ----------------------------------------------------------
+
+#[test]
+fn audit_of_a_provider_answering_500_everywhere_exits_2_unusable() {
+    let server = Hostile::start(all_500);
+    let dir = scratch("audit500");
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &server.base,
+            "--cases",
+            "2",
+            "--steps",
+            "8",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("target unusable: no client could be registered"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn audit_of_a_provider_refusing_every_registration_exits_2_unusable() {
+    let server = Hostile::start(register_400);
+    let dir = scratch("audit400");
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &server.base,
+            "--cases",
+            "2",
+            "--steps",
+            "8",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("target unusable: no client could be registered"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn diff_of_a_provider_that_registers_and_issues_codes_is_not_unusable() {
+    let serve = Serve::start(&[]);
+    let dir = scratch("usable");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &serve.base,
+            "--cases",
+            "3",
+            "--steps",
+            "20",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("3 flows against"), "{stdout}");
+}
+
+#[test]
+fn diff_against_a_provider_refusing_every_registration_exits_2_unusable() {
+    let server = Hostile::start(register_400);
+    let dir = scratch("diff400");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &server.base,
+            "--cases",
+            "2",
+            "--steps",
+            "8",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("target unusable: no client could be registered"),
+        "{stderr}"
+    );
+}
+
+// --- 4. secrets stay out of the reports --------------------------------------------------------
+
+/// Every secret a recorded `serve` session issued: client secrets, tokens, codes.
+fn issued_secrets(record: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in std::fs::read_to_string(record).unwrap().lines().skip(1) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let out = &v["output"];
+        if let Ok(serde_json::Value::Object(body)) =
+            serde_json::from_str(out["body"].as_str().unwrap_or(""))
+        {
+            for k in ["client_secret", "access_token", "refresh_token"] {
+                if let Some(s) = body.get(k).and_then(|s| s.as_str()) {
+                    found.push(s.to_owned());
+                }
+            }
+        }
+        let headers = out["headers"].as_array().cloned().unwrap_or_default();
+        for h in headers {
+            if h[0] == "location"
+                && let Some((_, q)) = h[1].as_str().unwrap_or("").split_once('?')
+            {
+                for kv in q.split('&') {
+                    if let Some(code) = kv.strip_prefix("code=") {
+                        found.push(code.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn report_outputs_label_the_secrets_of_their_traces() {
+    use oauth_oracle::audit::Report;
+    use oauth_oracle::invariant::{Tally, Violation};
+    let profile = oauth_oracle::Profile::fastmcp();
+    let config = oauth_oracle::Config::for_profile(&profile);
+    let trace = oauth_oracle::generate::Generator::new(profile, config)
+        .unwrap()
+        .run(40);
+    let mut secrets = Vec::new();
+    for step in &trace.steps {
+        if let Ok(serde_json::Value::Object(body)) = serde_json::from_str(&step.output.body) {
+            for k in ["client_secret", "access_token", "refresh_token"] {
+                if let Some(s) = body.get(k).and_then(|s| s.as_str()) {
+                    secrets.push(s.to_owned());
+                }
+            }
+        }
+        if let Some((_, q)) = step
+            .output
+            .header("location")
+            .and_then(|l| l.split_once('?'))
+        {
+            secrets.extend(
+                q.split('&')
+                    .filter_map(|kv| kv.strip_prefix("code="))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    assert!(
+        secrets.len() > 5,
+        "only {} secrets in the trace",
+        secrets.len()
+    );
+    let mut tallies = std::collections::BTreeMap::new();
+    tallies.insert(
+        "pkce-verified",
+        Tally {
+            checks: 3,
+            violations: 1,
+        },
+    );
+    let violation = Violation {
+        invariant: "pkce-verified",
+        step: 2,
+        detail: format!("tokens issued for verifier {:?}", secrets[0]),
+    };
+    let report = Report::new(
+        "http://127.0.0.1:1".into(),
+        1,
+        40,
+        &tallies,
+        &[(violation, trace)],
+    );
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    for (name, text) in [
+        ("md", report.markdown()),
+        ("junit", report.junit()),
+        ("json", json),
+    ] {
+        assert!(text.contains("pkce-verified"), "{name}");
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{name} holds the secret {s}");
+        }
+        assert!(text.contains("client_secret#1"), "{name}: no label");
+    }
+}
+
+#[test]
+fn secret_labels_cover_every_spelling_of_a_secret_and_basic_credentials() {
+    use base64::Engine as _;
+    use oauth_oracle::audit::SecretLabels;
+    let mut labels = SecretLabels::new();
+    labels.learn_output(&oauth_oracle::Output::new(
+        201,
+        &[("content-type", "application/json")],
+        r#"{"client_id":"c-1","client_secret":"s3cr/t+v\"alue"}"#.to_owned(),
+    ));
+    labels.learn_output(&oauth_oracle::Output::new(
+        302,
+        &[("location", "http://localhost/cb?code=abcdef123456&state=s")],
+        String::new(),
+    ));
+    let basic = base64::engine::general_purpose::STANDARD.encode("c-1:s3cr/t+v\"alue");
+    let text = format!(
+        "raw s3cr/t+v\"alue json {} form {} basic [Basic {basic}] code abcdef123456",
+        r#"s3cr/t+v\"alue"#, "s3cr%2Ft%2Bv%22alue"
+    );
+    assert_eq!(
+        labels.redact(&text),
+        "raw <client_secret#1> json <client_secret#1> form <client_secret#1> basic [Basic <basic_credentials#1>] code <code#1>"
+    );
+}
+
+#[test]
+fn audit_reports_carry_labels_never_the_secrets_the_provider_issued() {
+    let dir = scratch("secrets");
+    let record = dir.join("session.jsonl");
+    let serve = Serve::start(&["--record", record.to_str().unwrap()]);
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &serve.base,
+            "--cases",
+            "3",
+            "--steps",
+            "20",
+        ],
+    );
+    drop(serve);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
+    let secrets = issued_secrets(&record);
+    assert!(secrets.len() > 10, "only {} secrets issued", secrets.len());
+    let reports = dir.join("oauth-oracle-audit");
+    let mut labelled = 0;
+    for name in [
+        "audit-fastmcp.md",
+        "audit-fastmcp.json",
+        "audit-fastmcp.junit.xml",
+    ] {
+        let report = std::fs::read_to_string(reports.join(name)).unwrap();
+        assert!(
+            report.contains("FAIL") || report.contains("<failure "),
+            "{name}: no failure, so no trace to check"
+        );
+        for s in &secrets {
+            assert!(!report.contains(s.as_str()), "{name} holds the secret {s}");
+        }
+        labelled += report.matches("<access_token#").count();
+        labelled += report.matches("&lt;access_token#").count();
+    }
+    assert!(labelled > 0, "no labelled token in any report");
+}
+
+// --- 6. progress and long waits ------------------------------------------------------------------
+
+#[test]
+fn diff_in_a_pipe_prints_progress_while_it_waits() {
+    let server = Hostile::start(silent);
+    let dir = scratch("progress");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &server.base,
+            "--cases",
+            "1",
+            "--steps",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    // The provider is silent for 7 s: a line came at 5 s, long before the run ended.
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("diff: 0/1 flows, 0 requests, "))
+        .unwrap_or_else(|| panic!("no progress line in {stderr:?}"));
+    assert!(line.ends_with(" s elapsed"), "{line}");
+}
+
+#[test]
+fn expiry_jumps_longer_than_a_minute_are_refused_without_allow_long_waits() {
+    let dir = scratch("waits");
+    // No provider at this address: the refusal comes before any request.
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            "http://127.0.0.1:9",
+            "--jump-percent",
+            "10",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("3600 s (--access-ttl)"), "{stderr}");
+    assert!(stderr.contains("--allow-long-waits"), "{stderr}");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            "http://127.0.0.1:9",
+            "--jump-percent",
+            "10",
+            "--access-ttl",
+            "30",
+            "--code-ttl",
+            "20",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("--allow-long-waits"), "{stderr}");
+    assert!(
+        stderr.contains("127.0.0.1:9"),
+        "short lifetimes go on to discovery: {stderr}"
+    );
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            "http://127.0.0.1:9",
+            "--jump-percent",
+            "10",
+            "--allow-long-waits",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("--allow-long-waits"), "{stderr}");
+}
+
+// --- 7. errors that say what they are about ------------------------------------------------------
+
+#[test]
+fn a_target_without_scheme_or_with_https_is_explained() {
+    let dir = scratch("urls");
+    for cmd in [&["diff"][..], &["audit"], &["replay", "x.jsonl"]] {
+        let mut args = cmd.to_vec();
+        args.extend(["--target", "127.0.0.1:8765"]);
+        let out = oracle(&dir, &args);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out.stderr).trim(),
+            "error: target 127.0.0.1:8765 has no scheme: use http://127.0.0.1:8765"
+        );
+    }
+    let out = oracle(&dir, &["diff", "--target", "https://auth.example"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("target https://auth.example uses https, which is not supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn zero_cases_or_steps_are_refused() {
+    let dir = scratch("zero");
+    for cmd in ["diff", "audit"] {
+        for flag in ["--cases", "--steps"] {
+            let out = oracle(&dir, &[cmd, "--target", "http://127.0.0.1:9", flag, "0"]);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {flag} 0");
+            let stderr = text(&out.stderr);
+            assert!(
+                stderr.contains(&format!("invalid value '0' for '{flag}")),
+                "{stderr}"
+            );
+            assert!(stderr.contains("at least 1"), "{stderr}");
+        }
+    }
+}
+
+// --- 8. output folders ---------------------------------------------------------------------------
+
+#[test]
+fn diff_clears_its_own_stale_traces_names_them_by_profile_and_keeps_other_files() {
+    let server = Hostile::start(all_500);
+    let dir = scratch("folders");
+    let out_dir = dir.join("oauth-oracle-divergences");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for stale in ["divergence-fastmcp-case7.jsonl", "divergence-case3.jsonl"] {
+        std::fs::write(out_dir.join(stale), "stale").unwrap();
+    }
+    for mine in [
+        "notes.txt",
+        "divergence-oauth21-case1.jsonl",
+        "divergence-case3.jsonl.bak",
+    ] {
+        std::fs::write(out_dir.join(mine), "the user's").unwrap();
+    }
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &server.base,
+            "--cases",
+            "1",
+            "--steps",
+            "4",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "divergence-case3.jsonl.bak",
+            "divergence-fastmcp-case0.jsonl",
+            "divergence-oauth21-case1.jsonl",
+            "notes.txt"
+        ]
+    );
+}
