@@ -13,6 +13,26 @@ pub enum ConfigError {
     #[error("invalid mcp_path {0:?}: must start with '/'")]
     McpPath(String),
     /// No profile of that name.
-    #[error("unknown profile {0:?} (known: fastmcp, oauth21)")]
+    #[error("unknown profile {0:?} (known: {known})", known = known_profiles())]
     UnknownProfile(String),
+}
+
+/// The names of the built-in profiles, comma separated, in [`crate::Profile::all`]'s order.
+fn known_profiles() -> String {
+    let names: Vec<&str> = crate::Profile::all().iter().map(|p| p.name).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_profile_names_every_profile() {
+        let message = ConfigError::UnknownProfile("nope".into()).to_string();
+        assert!(message.starts_with("unknown profile \"nope\" (known: fastmcp, oauth21, "));
+        for profile in crate::Profile::all() {
+            assert!(message.contains(profile.name), "{message}");
+        }
+    }
 }
