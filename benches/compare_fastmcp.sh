@@ -8,7 +8,7 @@
 #   (${OAUTH_ORACLE_BUILD:-target}/providers/fastmcp-venv, created from requirements.txt the same
 #   way, with the same stamp, if missing or stale).
 # - Model: benches/side_by_side.rs and benches/memory.rs, release build.
-# - Both timed the way shared/spec/fastmcp-http.md §3 times FastMCP: 3 runs of at least
+# - Both timed the way docs/transcripts.md §3 times FastMCP: 3 runs of at least
 #   SECONDS_PER_RUN s, clock read every 200 flows, median. One process at a time, pinned to
 #   core CORE with taskset when available. Flows/s are given by the wall clock (the method of
 #   §3) and by the benchmarking thread's CPU time (immune to other tenants' load on a shared

@@ -1,6 +1,6 @@
 """FastMCP 4.2.3's InMemoryOAuthProvider driven in-process: the Python side of compare_fastmcp.sh.
 
-Method of shared/spec/fastmcp-http.md section 3: one asyncio event loop, no HTTP; 3 runs of at
+Method of docs/transcripts.md section 3: one asyncio event loop, no HTTP; 3 runs of at
 least SECONDS each, the clock (time.perf_counter) read every 200 flows, flows/s = flows / elapsed,
 median of the 3. A fresh provider per run; clients accumulate in it, tokens do not. Each run also
 reports flows/s by this thread's CPU time (time.thread_time), which other tenants' load on a

@@ -1,5 +1,5 @@
 //! The model's side of `benches/compare_fastmcp.sh`: the complete flow through the model, timed
-//! the way `shared/spec/fastmcp-http.md` §3 times FastMCP's (3 runs of at least 3 s, the clock
+//! the way `docs/transcripts.md` §3 times FastMCP's (3 runs of at least 3 s, the clock
 //! read every 200 flows, flows/s = flows / elapsed, median of the 3; a fresh server per run, on
 //! which clients accumulate as in FastMCP's benchmark; tokens do not).
 //!

@@ -16,3 +16,17 @@ pub enum ConfigError {
     #[error("unknown profile {0:?} (known: {known})", known = crate::profile::Profile::names().join(", "))]
     UnknownProfile(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_profile_names_every_profile() {
+        let message = ConfigError::UnknownProfile("nope".into()).to_string();
+        assert!(message.starts_with("unknown profile \"nope\" (known: fastmcp, oauth21, "));
+        for profile in crate::Profile::all() {
+            assert!(message.contains(profile.name), "{message}");
+        }
+    }
+}

@@ -4,12 +4,33 @@
 //! Starlette splits them (query string or form body, in order, duplicates kept), but otherwise
 //! raw: values may be missing, repeated, malformed or hostile. (Outputs are never called events.)
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
+use crate::secret::{MaybeSecret, RedactedList, is_secret_param, redacted_opt};
+
 /// Request parameters in wire order. Lookups follow Starlette's multidict: the last value wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the values of credential parameters (`client_secret`, `code`,
+/// `code_verifier`, tokens, …); traces, which are written by serde, keep them.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Params(pub Vec<(String, String)>);
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self(pairs) = self;
+        let shown: Vec<(&str, MaybeSecret<'_>)> = pairs
+            .iter()
+            .map(|(k, v)| {
+                let secret = is_secret_param(k);
+                (k.as_str(), MaybeSecret { value: v, secret })
+            })
+            .collect();
+        f.debug_tuple("Params").field(&shown).finish()
+    }
+}
 
 impl Params {
     /// The last value sent for `key` (`params.get(key)`).
@@ -65,7 +86,9 @@ pub struct AuthorizeRequest {
 }
 
 /// `POST /token` ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3), §6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the `Authorization` header and the credential parameters of the form.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRequest {
     /// The form body (empty when the body was not `application/x-www-form-urlencoded`).
     pub form: Params,
@@ -73,8 +96,24 @@ pub struct TokenRequest {
     pub authorization: Option<String>,
 }
 
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            form,
+            authorization,
+        } = self;
+        f.debug_struct("TokenRequest")
+            .field("form", form)
+            .field("authorization", &redacted_opt(authorization))
+            .finish()
+    }
+}
+
 /// `POST /revoke` ([RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the `Authorization` header and the credential parameters of the form.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokeRequest {
     /// The form body.
     pub form: Params,
@@ -82,11 +121,36 @@ pub struct RevokeRequest {
     pub authorization: Option<String>,
 }
 
+impl fmt::Debug for RevokeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            form,
+            authorization,
+        } = self;
+        f.debug_struct("RevokeRequest")
+            .field("form", form)
+            .field("authorization", &redacted_opt(authorization))
+            .finish()
+    }
+}
+
 /// A request to the protected MCP resource ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the `Authorization` headers.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRequest {
     /// Every `Authorization` header value, in order.
     pub authorization: Vec<String>,
+}
+
+impl fmt::Debug for ResourceRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { authorization } = self;
+        f.debug_struct("ResourceRequest")
+            .field("authorization", &RedactedList(authorization))
+            .finish()
+    }
 }
 
 /// Why a request's body was not read whole.

@@ -2,7 +2,7 @@
 //!
 //! Handlers read these values; none of them asks which profile is running. A new profile is a
 //! new value of [`Profile`], not a new code path. Each knob names the FastMCP deviation (D-n,
-//! `shared/spec/fastmcp.md` §8) it reproduces when set the FastMCP way.
+//! `docs/fastmcp-behaviour.md` §8) it reproduces when set the FastMCP way.
 
 use crate::error::ConfigError;
 
@@ -51,7 +51,7 @@ pub struct Profile {
     /// Whether the registration response (it carries a secret) has `Cache-Control: no-store` (D-11).
     pub registration_no_store: bool,
     /// Whether a 401 `invalid_client` to a client that used the `Authorization` header carries
-    /// `WWW-Authenticate` ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
+    /// `WWW-Authenticate` (D-29; [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
     pub invalid_client_challenge: bool,
     /// Whether `/revoke` ignores an unknown `token_type_hint` (D-16;
     /// [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
@@ -66,10 +66,10 @@ pub struct Profile {
     pub reject_repeated_params: bool,
     /// Whether an unknown `grant_type` is `unsupported_grant_type`
     /// ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)) rather than FastMCP's
-    /// pydantic `invalid_request`.
+    /// pydantic `invalid_request` (D-30).
     pub unknown_grant_is_unsupported: bool,
     /// Error code when `redirect_uri` at `/token` differs from `/authorize`: FastMCP
-    /// `invalid_request`; RFC 6749 §5.2 `invalid_grant`.
+    /// `invalid_request` (D-31); RFC 6749 §5.2 `invalid_grant`.
     pub redirect_mismatch_error: &'static str,
     /// Whether the issuer gets pydantic's trailing slash (D-25;
     /// [RFC 8414 §3.3](https://www.rfc-editor.org/rfc/rfc8414#section-3.3)).
@@ -95,7 +95,7 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// FastMCP 4.2.3 + MCP Python SDK 2.3.0, quirks included (`shared/spec/fastmcp.md`).
+    /// FastMCP 4.2.3 + MCP Python SDK 2.3.0, quirks included (`docs/fastmcp-behaviour.md`).
     pub fn fastmcp() -> Self {
         Self {
             name: "fastmcp",
@@ -132,7 +132,7 @@ impl Profile {
         }
     }
 
-    /// The strict server the RFCs ask for (`shared/spec/invariants.md`): the same handlers with
+    /// The strict server the RFCs ask for (`docs/invariants.md`): the same handlers with
     /// every knob set the RFC way.
     pub fn oauth21() -> Self {
         Self {

@@ -1,4 +1,78 @@
-//! Secret values: redacted `Debug`, no `Display`, constant-time equality.
+//! Secret values: redacted `Debug`, no `Display`, constant-time equality; and the stand-ins
+//! the hand-written `Debug` impls of records holding secret text print instead of it.
+
+use std::fmt;
+
+/// `Debug` stand-in for secret text (a client secret, code, token, code verifier, credentials
+/// header, or a record embedding one): its length, never its bytes. Lengths are public (every
+/// issued value has a fixed format).
+pub(crate) struct Redacted<'a>(pub(crate) &'a str);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted {} bytes>", self.0.len())
+    }
+}
+
+/// [`Redacted`] of an optional value (`None` stays visible: whether there is a secret is public).
+pub(crate) fn redacted_opt(value: &Option<String>) -> Option<Redacted<'_>> {
+    value.as_deref().map(Redacted)
+}
+
+/// `Debug` stand-in for a list of secret values: each one [`Redacted`].
+pub(crate) struct RedactedList<'a, S>(pub(crate) &'a [S]);
+
+impl<S: AsRef<str>> fmt::Debug for RedactedList<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|s| Redacted(s.as_ref())))
+            .finish()
+    }
+}
+
+/// `Debug` of a value that is shown, or [`Redacted`] when `secret`.
+pub(crate) struct MaybeSecret<'a> {
+    pub(crate) value: &'a str,
+    pub(crate) secret: bool,
+}
+
+impl fmt::Debug for MaybeSecret<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secret {
+            fmt::Debug::fmt(&Redacted(self.value), f)
+        } else {
+            fmt::Debug::fmt(self.value, f)
+        }
+    }
+}
+
+/// The request parameters whose values are credentials or grants: client secrets, codes, code
+/// verifiers, tokens, assertions, passwords.
+pub(crate) fn is_secret_param(name: &str) -> bool {
+    matches!(
+        name,
+        "client_secret"
+            | "code"
+            | "code_verifier"
+            | "refresh_token"
+            | "access_token"
+            | "token"
+            | "assertion"
+            | "password"
+    )
+}
+
+/// `Debug` stand-in for a map keyed by secret values: the keys [`Redacted`], the values as they
+/// are (they must not hold secrets themselves).
+pub(crate) struct RedactedKeys<'a, V>(pub(crate) Vec<(&'a str, &'a V)>);
+
+impl<V: fmt::Debug> fmt::Debug for RedactedKeys<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (Redacted(k), v)))
+            .finish()
+    }
+}
 
 /// Constant-time equality of two byte strings (their lengths are public), compared eight bytes
 /// at a time with `subtle` (as `hmac.compare_digest`: every word is compared, whatever the
@@ -72,6 +146,18 @@ mod tests {
     fn debug_output_is_redacted() {
         let s = ClientSecret::new("hunter2".into());
         assert_eq!(format!("{s:?}"), "ClientSecret([redacted])");
+        assert_eq!(format!("{:?}", Redacted("hunter2")), "<redacted 7 bytes>");
+        let some = Some("hunter2".to_owned());
+        assert_eq!(
+            format!("{:?}", redacted_opt(&some)),
+            "Some(<redacted 7 bytes>)"
+        );
+        assert_eq!(format!("{:?}", redacted_opt(&None)), "None");
+        let list = ["ab".to_owned(), "hunter2".to_owned()];
+        assert_eq!(
+            format!("{:?}", RedactedList(&list)),
+            "[<redacted 2 bytes>, <redacted 7 bytes>]"
+        );
     }
 
     #[test]

@@ -11,8 +11,9 @@ use crate::event::{Event, Params};
 use crate::output::Output;
 use crate::time::UnixMillis;
 
-/// Replaces random values with numbered labels, consistently across a whole trace.
-#[derive(Debug, Default)]
+/// Replaces random values with numbered labels, consistently across a whole trace. `Debug`
+/// shows the labels, not the values they stand for.
+#[derive(Default)]
 pub struct Redactor {
     seen: Vec<(String, String)>,
     counts: [usize; 5],
@@ -31,6 +32,18 @@ fn is_uuid(s: &str) -> bool {
                 c.is_ascii_hexdigit() && !c.is_ascii_uppercase()
             }
         })
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self { seen, counts } = self;
+        let labels: Vec<&str> = seen.iter().map(|(_, label)| label.as_str()).collect();
+        f.debug_struct("Redactor")
+            .field("labels", &labels)
+            .field("counts", counts)
+            .finish()
+    }
 }
 
 impl Redactor {

@@ -1,5 +1,5 @@
 //! Fidelity: FastMCP's `InMemoryOAuthProvider` driven in-process, without the HTTP handlers
-//! (`shared/spec/fastmcp-http.md` §2.1 and the script output of §2.2; `shared/spec/fastmcp.md`
+//! (`docs/transcripts.md` §2.1 and the script output of §2.2; `docs/fastmcp-behaviour.md`
 //! §4). At this layer the provider trusts its caller: it re-checks only what the Python methods
 //! re-check, so several checks the HTTP layer makes are absent here on purpose.
 #![allow(clippy::unwrap_used)]
@@ -714,7 +714,7 @@ fn refresh_token_never_expires_while_its_access_token_is_never_verified() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §2.2 "10." / fastmcp.md §6: store sizes
+// §2.2 "10." / `docs/fastmcp-behaviour.md` §6: store sizes
 
 #[test]
 fn stores_keep_pairs_in_lockstep_through_rotation_and_revocation() {

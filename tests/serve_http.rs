@@ -1,5 +1,5 @@
 //! `oauth-oracle serve` over real HTTP: the binary on a free loopback port, driven by a real
-//! client through the transcripts of `shared/spec/fastmcp-http.md` §4.1 (main probe) and §4.2
+//! client through the transcripts of `docs/transcripts.md` §4.1 (main probe) and §4.2
 //! (expiry probe, with the manual clock instead of sleeping), the session trace replaying
 //! identically, and garbage answered cleanly and recorded.
 #![allow(clippy::unwrap_used)]

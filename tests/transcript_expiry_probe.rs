@@ -1,7 +1,8 @@
-//! Fidelity: the live expiry probe (`shared/spec/fastmcp-http.md` §4.2, rows E1–E8, code TTL 2 s,
-//! access TTL 2 s, refresh TTL 6 s) and the exact expiry boundaries of `shared/spec/fastmcp.md`
-//! §6 (strict `expires_at < now`; codes keep milliseconds, access tokens are truncated to whole
-//! seconds; an expired access token takes its refresh token with it, D-1).
+//! Fidelity: the live expiry probe (`docs/transcripts.md` §4.2, rows E1–E8, code TTL 2 s,
+//! access TTL 2 s, refresh TTL 6 s) and the exact expiry boundaries of
+//! `docs/fastmcp-behaviour.md` §6 (strict `expires_at < now`; codes keep milliseconds, access
+//! tokens are truncated to whole seconds; an expired access token takes its refresh token with
+//! it, D-1).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -295,7 +296,7 @@ fn e8_refresh_token_past_its_lifetime_is_invalid_grant_does_not_exist() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// fastmcp.md §6: exact boundaries with the default lifetimes
+// docs/fastmcp-behaviour.md §6: exact boundaries with the default lifetimes
 
 #[test]
 fn code_redeemed_at_exactly_issued_plus_300_s_succeeds() {
@@ -346,7 +347,7 @@ fn code_redeemed_at_issued_plus_300_001_s_fails_and_is_deleted() {
     );
 }
 
-/// The access token of fastmcp.md §6: issued at t = 1800000600.251 s.
+/// The access token of `docs/fastmcp-behaviour.md` §6: issued at t = 1800000600.251 s.
 const ISSUED_MS: u64 = 1_800_000_600_251;
 /// `int(t + 3600)`.
 const ACCESS_EXPIRES_AT: u64 = 1_800_004_200;

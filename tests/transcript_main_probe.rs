@@ -1,5 +1,5 @@
 //! Fidelity: the live main probe against FastMCP 4.2.3 + MCP Python SDK 2.3.0
-//! (`shared/spec/fastmcp-http.md` §4.1, rows 1–88), replayed through the model.
+//! (`docs/transcripts.md` §4.1, rows 1–88), replayed through the model.
 //!
 //! The probe is one stateful sequence, so it is replayed once, in order and with the probe's
 //! clients and tokens (client A = confidential `client_secret_post`, scope `read write`; P =

@@ -1,5 +1,5 @@
-//! The endpoint layer: the MCP SDK's HTTP handlers as FastMCP mounts them (`shared/spec/fastmcp.md`
-//! §5), sans I/O. Each handler runs its checks in the SDK's order, with its exact error codes and
+//! The endpoint layer: the MCP SDK's HTTP handlers as FastMCP mounts them
+//! (`docs/fastmcp-behaviour.md` §5), sans I/O. Each handler runs its checks in the SDK's order, with its exact error codes and
 //! descriptions, and calls the [`crate::provider`] layer as the SDK does.
 
 pub(crate) mod authorize;

@@ -1,6 +1,6 @@
 //! What answers before any endpoint runs: Starlette's router (404, 405 with `Allow`, the
 //! trailing-slash redirect) and the middleware FastMCP wraps its routes in (the SDK's CORS
-//! preflight and its 4 MiB `RequestBodyLimitMiddleware`), `shared/spec/fastmcp.md` §5.0.
+//! preflight and its 4 MiB `RequestBodyLimitMiddleware`), `docs/fastmcp-behaviour.md` §5.0.
 //!
 //! The route table is the one FastMCP 4.2.3 mounts for a base URL without a path (probed on the
 //! live server, Starlette 1.10.0): method lists in the order Starlette prints them in `Allow`.

@@ -48,8 +48,8 @@ const SCOPES: &[&str] = &[
     "read read",
 ];
 
-/// The fuzzed client's memory: what the server issued, and the clock.
-#[derive(Debug)]
+/// The fuzzed client's memory: what the server issued, and the clock. `Debug` redacts the
+/// secrets, codes, tokens and verifiers.
 pub(super) struct Flow {
     now: u64,
     lifetimes: Lifetimes,
@@ -58,6 +58,37 @@ pub(super) struct Flow {
     codes: Vec<(String, u64)>,
     pairs: Vec<(String, String, u64)>,
     verifiers: Vec<String>,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::secret::{Redacted, RedactedList};
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            now,
+            lifetimes,
+            ids,
+            secrets,
+            codes,
+            pairs,
+            verifiers,
+        } = self;
+        let codes: Vec<(Redacted<'_>, u64)> =
+            codes.iter().map(|(c, at)| (Redacted(c), *at)).collect();
+        let pairs: Vec<(Redacted<'_>, Redacted<'_>, u64)> = pairs
+            .iter()
+            .map(|(a, r, at)| (Redacted(a), Redacted(r), *at))
+            .collect();
+        f.debug_struct("Flow")
+            .field("now", now)
+            .field("lifetimes", lifetimes)
+            .field("ids", ids)
+            .field("secrets", &RedactedList(secrets))
+            .field("codes", &codes)
+            .field("pairs", &pairs)
+            .field("verifiers", &RedactedList(verifiers))
+            .finish()
+    }
 }
 
 fn strings(items: &[&str]) -> Vec<String> {

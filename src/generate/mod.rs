@@ -33,13 +33,34 @@ struct ClientInfo {
     scope: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` redacts the code verifier.
+#[derive(Clone)]
 struct CodeInfo {
     step: usize,
     client: usize,
     verifier: String,
     redirect: Option<String>,
     issued: UnixMillis,
+}
+
+impl std::fmt::Debug for CodeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            step,
+            client,
+            verifier,
+            redirect,
+            issued,
+        } = self;
+        f.debug_struct("CodeInfo")
+            .field("step", step)
+            .field("client", client)
+            .field("verifier", &crate::secret::Redacted(verifier))
+            .field("redirect", redirect)
+            .field("issued", issued)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]

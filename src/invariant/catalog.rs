@@ -1,6 +1,6 @@
 //! The invariant catalogue: every server-side requirement a server's behaviour can show
-//! (`shared/spec/invariants.md`), with its level, citation, and — where FastMCP breaks it — the
-//! documented deviation (`shared/spec/fastmcp.md` §8, `shared/spec/fastmcp-http.md` §6).
+//! (`docs/invariants.md`, whose table lists this file), with its level, citation, and — where
+//! FastMCP breaks it — the documented deviation (a D-n row of `docs/fastmcp-behaviour.md` §8).
 
 use super::{Invariant, Level};
 
@@ -165,21 +165,21 @@ pub const CATALOG: &[Invariant] = &[
         Must,
         "RFC 6749 §5.2",
         "A 401 invalid_client to a client that used the Authorization header carries WWW-Authenticate.",
-        Some("HTTP §6.2")
+        Some("D-29")
     ),
     inv!(
         "unsupported-grant-type-error",
         Must,
         "RFC 6749 §5.2",
         "An unknown grant_type is answered with unsupported_grant_type.",
-        Some("HTTP §6.3")
+        Some("D-30")
     ),
     inv!(
         "redirect-mismatch-is-invalid-grant",
         Must,
         "RFC 6749 §5.2",
         "A redirect_uri that does not match the authorization request is invalid_grant.",
-        Some("HTTP §6.4")
+        Some("D-31")
     ),
     inv!(
         "issued-values-unique",
@@ -368,11 +368,11 @@ pub const CATALOG: &[Invariant] = &[
         "Client authentication methods that work are advertised.",
         Some("D-18")
     ),
-    // Internal (the model's own stores; shared/spec/fastmcp.md §7)
+    // Internal (the model's own stores; docs/fastmcp-behaviour.md §7)
     inv!(
         "store-pairs-consistent",
         Must,
-        "fastmcp.md §7.7",
+        "docs/fastmcp-behaviour.md §7.7",
         "Access and refresh tokens are paired consistently in the stores.",
         None
     ),

@@ -1,11 +1,13 @@
 //! The checker's ledger: what the server issued, to whom, when, and what has since killed it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use super::{Tally, Violation};
 use crate::config::{Config, Lifetimes};
 use crate::event::Event;
 use crate::output::Output;
+use crate::secret::{RedactedKeys, RedactedList, redacted_opt};
 use crate::time::UnixMillis;
 
 /// What the target server was configured with, as far as the invariants need it.
@@ -45,7 +47,8 @@ pub(super) enum Cause {
     RefreshReused,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` redacts the secret.
+#[derive(Clone)]
 pub(super) struct ClientFacts {
     pub(super) method: String,
     pub(super) secret: Option<String>,
@@ -63,7 +66,8 @@ pub(super) struct CodeFacts {
     pub(super) grant: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` redacts the partner token.
+#[derive(Clone)]
 pub(super) struct TokenFacts {
     pub(super) client: String,
     pub(super) grant: usize,
@@ -81,7 +85,10 @@ pub(super) struct TokenFacts {
 }
 
 /// Observes steps and checks every invariant that applies to each.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts the ledger's secret text: client secrets, the codes and tokens it is keyed
+/// by, and every issued value. Violation details are printed as found (they are report text).
+#[derive(Clone)]
 pub struct Checker {
     pub(super) exp: Expectations,
     pub(super) clients: BTreeMap<String, ClientFacts>,
@@ -95,6 +102,88 @@ pub struct Checker {
     pub(super) found: Vec<Violation>,
     pub(super) step: usize,
     pub(super) now: u64,
+}
+
+impl fmt::Debug for ClientFacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            method,
+            secret,
+            redirect_uris,
+            scope,
+        } = self;
+        f.debug_struct("ClientFacts")
+            .field("method", method)
+            .field("secret", &redacted_opt(secret))
+            .field("redirect_uris", redirect_uris)
+            .field("scope", scope)
+            .finish()
+    }
+}
+
+impl fmt::Debug for TokenFacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            client,
+            grant,
+            issued_at,
+            expires_in,
+            scopes,
+            partner,
+            dead,
+            partner_presented_expired,
+            uncertain,
+        } = self;
+        f.debug_struct("TokenFacts")
+            .field("client", client)
+            .field("grant", grant)
+            .field("issued_at", issued_at)
+            .field("expires_in", expires_in)
+            .field("scopes", scopes)
+            .field("partner", &redacted_opt(partner))
+            .field("dead", dead)
+            .field("partner_presented_expired", partner_presented_expired)
+            .field("uncertain", uncertain)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Checker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            exp,
+            clients,
+            codes,
+            access,
+            refresh,
+            grants,
+            issued,
+            advertised_auth_methods,
+            tallies,
+            found,
+            step,
+            now,
+        } = self;
+        fn keyed<V>(m: &BTreeMap<String, V>) -> RedactedKeys<'_, V> {
+            RedactedKeys(m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        }
+        let issued: Vec<&str> = issued.iter().map(String::as_str).collect();
+        f.debug_struct("Checker")
+            .field("exp", exp)
+            .field("clients", clients)
+            .field("codes", &keyed(codes))
+            .field("access", &keyed(access))
+            .field("refresh", &keyed(refresh))
+            .field("grants", grants)
+            .field("issued", &RedactedList(&issued))
+            .field("advertised_auth_methods", advertised_auth_methods)
+            .field("tallies", tallies)
+            .field("found", found)
+            .field("step", step)
+            .field("now", now)
+            .finish()
+    }
 }
 
 impl Checker {

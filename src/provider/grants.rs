@@ -207,7 +207,7 @@ impl Provider {
         }
     }
 
-    /// Internal invariants of the stores (`shared/spec/fastmcp.md` §7.7): the token indexes
+    /// Internal invariants of the stores (`docs/fastmcp-behaviour.md` §7.7): the token indexes
     /// match the pair records, and pairs die together when the profile says so. Returns the
     /// first broken rule.
     pub fn check_consistency(&self) -> Result<(), String> {

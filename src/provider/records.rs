@@ -1,11 +1,12 @@
 //! The provider's record types, as FastMCP's pydantic models hold them.
 
+use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::keys::{ClientKey, CodeKey, TokenKey};
-use crate::secret::ClientSecret;
+use crate::secret::{ClientSecret, Redacted};
 use crate::time::UnixMillis;
 
 /// An ordered scope list, duplicates kept (FastMCP stores Python lists). The token store interns
@@ -13,7 +14,9 @@ use crate::time::UnixMillis;
 pub type Scopes = Arc<[String]>;
 
 /// A registered client (`OAuthClientInformationFull`), as the handlers need it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts the secret and the stored registration JSON (which contains it).
+#[derive(Clone)]
 pub struct Client {
     /// `client_id`.
     pub key: ClientKey,
@@ -31,6 +34,32 @@ pub struct Client {
     pub redirect_uris: Option<Vec<String>>,
     /// The record as the registration response shows it (compact JSON).
     pub record_json: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            key,
+            secret,
+            secret_expires_at,
+            auth_method,
+            grant_types,
+            scope,
+            redirect_uris,
+            record_json,
+        } = self;
+        f.debug_struct("Client")
+            .field("key", key)
+            .field("secret", secret)
+            .field("secret_expires_at", secret_expires_at)
+            .field("auth_method", auth_method)
+            .field("grant_types", grant_types)
+            .field("scope", scope)
+            .field("redirect_uris", redirect_uris)
+            .field("record_json", &Redacted(record_json))
+            .finish()
+    }
 }
 
 /// A stored authorization code (`AuthorizationCode`).
@@ -97,8 +126,9 @@ impl AnyToken {
     }
 }
 
-/// `OAuthToken`: the token response, serialized in the SDK's field order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `OAuthToken`: the token response, serialized in the SDK's field order. `Debug` redacts both
+/// tokens.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct OAuthToken {
     /// The new access token.
     pub access_token: String,
@@ -110,6 +140,25 @@ pub struct OAuthToken {
     pub scope: String,
     /// The new refresh token.
     pub refresh_token: String,
+}
+
+impl fmt::Debug for OAuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            access_token,
+            token_type,
+            expires_in,
+            scope,
+            refresh_token,
+        } = self;
+        f.debug_struct("OAuthToken")
+            .field("access_token", &Redacted(access_token))
+            .field("token_type", token_type)
+            .field("expires_in", expires_in)
+            .field("scope", scope)
+            .field("refresh_token", &Redacted(refresh_token))
+            .finish()
+    }
 }
 
 /// `AuthorizeError` / `TokenError`: a protocol error raised by the provider.

@@ -7,8 +7,9 @@
 //! ([`crate::http::respond`]) and sent after the lock is released, so a slow client never holds
 //! it.
 //!
-//! - **Clock.** [`ClockMode::System`] reads the wall clock (the only place in the crate that
-//!   does); [`ClockMode::Manual`] starts at a given instant and moves only through
+//! - **Clock.** [`ClockMode::System`] reads the wall clock (the model never does; besides this,
+//!   only the live-provider runs of [`crate::target`] and `diff` read clocks);
+//!   [`ClockMode::Manual`] starts at a given instant and moves only through
 //!   `POST /_oracle/clock`.
 //! - **Trace.** The session trace is kept in memory up to a byte cap (a replayable prefix; later
 //!   steps only on disk with `--record`) as shared immutable chunks, streamed by

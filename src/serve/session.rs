@@ -56,7 +56,8 @@ impl std::fmt::Display for ClockError {
     }
 }
 
-/// The wall clock in Unix milliseconds: the only clock read in this crate.
+/// The wall clock in Unix milliseconds: `serve`'s one clock read (the model itself reads none; the
+/// other reads in the crate time live-provider runs, in `crate::target` and the `diff` command).
 #[allow(clippy::disallowed_methods)] // `serve --clock system`: the model's `at` is the wall clock.
 fn wall_clock() -> UnixMillis {
     let since = std::time::SystemTime::now()

@@ -18,6 +18,7 @@ use super::{TraceError, malformed, serde_field};
 use crate::compat::pyurl::parse_qsl;
 use crate::event::Event;
 use crate::output::Output;
+use crate::secret::MaybeSecret;
 
 /// A value an earlier step produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,13 +161,44 @@ pub struct Resolver {
     extracted: Vec<Extracted>,
 }
 
-/// The values one output carries, each group extracted when first referenced.
-#[derive(Debug, Default)]
+/// The values one output carries, each group extracted when first referenced. `Debug` redacts
+/// the secret ones (client secret, tokens, code).
+#[derive(Default)]
 struct Extracted {
     /// [`BODY_FIELDS`] of the body.
     body: Option<[Option<String>; 4]>,
     /// [`LOCATION_FIELDS`] of the `Location` header.
     location: Option<[Option<String>; 2]>,
+}
+
+impl std::fmt::Debug for Extracted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self { body, location } = self;
+        // Only `client_id` (body) and `state` (location) are shown; the other slots are secret.
+        fn shown<'a>(
+            fields: &[Field],
+            values: &'a [Option<String>],
+        ) -> Vec<Option<MaybeSecret<'a>>> {
+            fields
+                .iter()
+                .zip(values)
+                .map(|(field, value)| {
+                    value.as_deref().map(|value| MaybeSecret {
+                        value,
+                        secret: !matches!(field, Field::ClientId | Field::State),
+                    })
+                })
+                .collect()
+        }
+        f.debug_struct("Extracted")
+            .field("body", &body.as_ref().map(|b| shown(&BODY_FIELDS, b)))
+            .field(
+                "location",
+                &location.as_ref().map(|l| shown(&LOCATION_FIELDS, l)),
+            )
+            .finish()
+    }
 }
 
 impl Resolver {

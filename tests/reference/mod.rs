@@ -13,7 +13,8 @@
 //! `oracle` (`use oauth_oracle as oracle;` in a test, `use crate as oracle;` in the library).
 //!
 //! Do not "fix" this model by reading the model's code: a disagreement is a finding, to be
-//! settled against `shared/spec/`.
+//! settled against the documented behaviour (`docs/fastmcp-behaviour.md`, `docs/invariants.md`)
+//! and the live transcripts (`docs/transcripts.md`).
 
 pub(crate) mod driver;
 
