@@ -419,7 +419,8 @@ mod tests {
     #[test]
     fn committed_fuzz_inputs_pass() {
         let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-        let oracles: [(&str, fn(&[u8])); 4] = [
+        type Oracle = fn(&[u8]);
+        let oracles: [(&str, Oracle); 4] = [
             ("step", fuzz_step),
             ("trace_parse", fuzz_trace_parse),
             ("http_parse", fuzz_http_parse),

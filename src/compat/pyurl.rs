@@ -61,12 +61,13 @@ pub fn unquote(s: &str) -> String {
     let mut pending: Vec<u8> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                pending.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2]))
+        {
+            pending.push(h << 4 | l);
+            i += 3;
+            continue;
         }
         if !pending.is_empty() {
             out.push_str(&String::from_utf8_lossy(&pending));

@@ -212,7 +212,7 @@ impl Flow {
             3 | 4 => self.token(b),
             5 => self.revoke(b),
             6 | 7 => self.resource(b),
-            8 if b.u8() % 2 == 0 => Event::AuthorizationServerMetadata,
+            8 if b.u8().is_multiple_of(2) => Event::AuthorizationServerMetadata,
             8 => Event::ProtectedResourceMetadata,
             9 => {
                 self.clock(b);
@@ -254,12 +254,12 @@ impl Flow {
     }
 
     fn register(&mut self, b: &mut ByteSource<'_>) -> Event {
-        if b.u8() % 8 == 0 {
+        if b.u8().is_multiple_of(8) {
             return Event::Register(RegisterRequest { body: garbage(b) });
         }
         let mut body = Map::new();
         let mode = b.u8();
-        if mode % 16 == 0 {
+        if mode.is_multiple_of(16) {
             body.insert("redirect_uris".into(), Value::from(b.u8()));
         } else if mode % 16 != 1 {
             let uris: Vec<String> = (0..1 + b.below(2))
@@ -280,11 +280,11 @@ impl Flow {
             ("client_uri", strings(REDIRECTS)),
         ];
         for (name, values) in optional {
-            if b.u8() % 4 != 0 {
+            if !b.u8().is_multiple_of(4) {
                 body.insert(name.into(), Value::from(text(b, &values)));
             }
         }
-        if b.u8() % 4 == 0 {
+        if b.u8().is_multiple_of(4) {
             let grants = strings(&[
                 "authorization_code",
                 "refresh_token",
@@ -293,7 +293,7 @@ impl Flow {
             let list: Vec<String> = (0..b.below(3)).map(|_| text(b, &grants)).collect();
             body.insert("grant_types".into(), Value::from(list));
         }
-        if b.u8() % 8 == 0 {
+        if b.u8().is_multiple_of(8) {
             let list = vec![text(b, &strings(&["code", "token"]))];
             body.insert("response_types".into(), Value::from(list));
         }
@@ -318,7 +318,7 @@ impl Flow {
             ("scope", strings(SCOPES)),
             ("state", strings(&["xyz"])),
         ];
-        let method = if b.u8() % 4 == 0 {
+        let method = if b.u8().is_multiple_of(4) {
             AuthorizeMethod::Post
         } else {
             AuthorizeMethod::Get

@@ -652,10 +652,11 @@ impl Checker {
             return;
         };
         let expired = self.access_expired(&f);
-        if expired && o.status != 200 {
-            if let Some(r) = f.partner.as_ref().and_then(|p| self.refresh.get_mut(p)) {
-                r.partner_presented_expired.get_or_insert(false);
-            }
+        if expired
+            && o.status != 200
+            && let Some(r) = f.partner.as_ref().and_then(|p| self.refresh.get_mut(p))
+        {
+            r.partner_presented_expired.get_or_insert(false);
         }
         if o.status != 200 {
             return;
