@@ -73,7 +73,7 @@ pub fn shrink_violation(
 /// `<access_token#2>`, `<refresh_token#1>`, `<code#3>`. One set of labels serves a whole report,
 /// so a value reads the same wherever it appears. Also replaced: a value's JSON-escaped and
 /// form-encoded spellings, and `Basic` credentials that carry one.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct SecretLabels {
     /// (value, label), in order of first issue.
     values: Vec<(String, String)>,
@@ -90,6 +90,27 @@ const SECRET_FIELDS: &[&str] = &[
     "id_token",
     "registration_access_token",
 ];
+
+impl std::fmt::Debug for SecretLabels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided. The values
+        // are the secrets themselves: only their labels are shown.
+        let Self {
+            values,
+            counts,
+            basic,
+        } = self;
+        let labels: Vec<&str> = values
+            .iter()
+            .chain(basic)
+            .map(|(_, l)| l.as_str())
+            .collect();
+        f.debug_struct("SecretLabels")
+            .field("labels", &labels)
+            .field("counts", counts)
+            .finish()
+    }
+}
 
 impl SecretLabels {
     /// No labels yet.

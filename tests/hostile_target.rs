@@ -591,6 +591,12 @@ fn secret_labels_cover_every_spelling_of_a_secret_and_basic_credentials() {
         labels.redact(&text),
         "raw <client_secret#1> json <client_secret#1> form <client_secret#1> basic [Basic <basic_credentials#1>] code <code#1>"
     );
+    // The labeller's own Debug shows labels, never the values they stand for.
+    let debug = format!("{labels:?} {labels:#?}");
+    assert!(debug.contains("<client_secret#1>"), "{debug}");
+    for secret in ["s3cr/t", "abcdef123456", basic.as_str()] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
 }
 
 #[test]

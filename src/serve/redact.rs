@@ -6,17 +6,7 @@
 //! endpoint, which parameters were sent, the rest of their values).
 
 use crate::event::{Event, Params, RegisterRequest};
-
-/// Parameters whose values are credentials (by exact name, as the endpoints read them).
-const SECRET_PARAMS: &[&str] = &[
-    "client_secret",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "access_token",
-    "token",
-    "password",
-];
+use crate::secret::is_secret_param;
 
 fn label(name: &str) -> String {
     format!("<{name}>")
@@ -26,7 +16,7 @@ fn params(p: &Params) -> Params {
     Params(
         p.0.iter()
             .map(|(k, v)| {
-                let v = if SECRET_PARAMS.contains(&k.as_str()) {
+                let v = if is_secret_param(k) {
                     label(k)
                 } else {
                     v.clone()
@@ -41,7 +31,7 @@ fn params(p: &Params) -> Params {
 fn query(q: &str) -> String {
     q.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if SECRET_PARAMS.contains(&k) => format!("{k}={}", label(k)),
+            Some((k, _)) if is_secret_param(k) => format!("{k}={}", label(k)),
             _ => pair.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -55,7 +45,7 @@ fn json_body(body: &str) -> String {
         match v {
             serde_json::Value::Object(m) => {
                 for (k, v) in m.iter_mut() {
-                    if SECRET_PARAMS.contains(&k.as_str()) {
+                    if is_secret_param(k) {
                         *v = serde_json::Value::String(label(k));
                     } else {
                         walk(v);
