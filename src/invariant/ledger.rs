@@ -53,10 +53,10 @@ impl Expectations {
 /// `surely_dead` on it is surely expired; in between a conforming server may still accept it or
 /// already refuse it.
 ///
-/// Real servers keep expiry in whole seconds and round either way: node-oidc-provider floors
-/// (`exp = epochTime() + ttl`, expired when `exp <= epochTime()`), FastMCP floors
-/// (`int(time.time() + ttl)`), others ceil the expiry or compare it with a floored clock (valid
-/// through the whole second of `exp`). When the lifetime is the `expires_in` the server answered
+/// Real servers keep expiry in whole seconds and round either way: node-oidc-provider keeps `exp`
+/// in whole seconds (expired when `exp <= epochTime()`; `remainingTTL` is `exp - epochTime()`),
+/// FastMCP floors (`int(time.time() + ttl)`), others ceil the expiry or compare it with a floored
+/// clock (valid through the whole second of `exp`). When the lifetime is the `expires_in` the server answered
 /// (`stated`), that number is itself whole seconds, floored or ceiled from the server's own
 /// remaining lifetime, so it is off by up to a second either way too.
 pub(super) fn expiry_window(issued: u64, secs: u64, stated: bool) -> (u64, u64) {

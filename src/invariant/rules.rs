@@ -26,11 +26,11 @@ fn error_of(o: &Output) -> Option<String> {
 /// The redirect target of an authorization response (its query and fragment split off) and the
 /// response parameters: the query's, then the fragment's, so that [`get`] prefers the fragment.
 ///
-/// With `response_mode=fragment` the parameters are "encoded in the fragment added to the
-/// redirect_uri" (OAuth 2.0 Multiple Response Type Encoding Practices §2.1), `state` and `iss`
-/// included ([RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2): "The iss parameter
-/// value is the issuer identifier of the authorization server that created the authorization
-/// response"; its place is the response's, whatever the response mode).
+/// With `response_mode=fragment` (OAuth 2.0 Multiple Response Type Encoding Practices §2.1) the
+/// response parameters are in the fragment of the redirect URI, `state` and `iss` included:
+/// [RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2), "In authorization responses
+/// to the client, including error responses, an authorization server supporting this
+/// specification MUST indicate its identity by including the iss parameter in the response."
 fn location_query(o: &Output) -> Option<(String, Vec<(String, String)>)> {
     let loc = o.header("location")?;
     let (no_frag, fragment) = loc.split_once('#').unwrap_or((loc, ""));
