@@ -546,9 +546,12 @@ impl Checker {
         self.check("expired-refresh-dead", !expired, || {
             "an expired refresh token worked".into()
         });
-        // RFC 9700 §4.14.2 / OAuth 2.1 §4.3.3: refresh tokens SHOULD expire. Whether they do is
-        // not visible in one answer: it is judged only when the lifetime is known (configured) or
-        // a token response stated one, and otherwise not evaluated.
+        // RFC 9700 §4.14.2 (OAuth 2.1 §4.3.3 alike): "Refresh tokens SHOULD expire if the client
+        // has been inactive for some time, i.e., the refresh token has not been used to obtain
+        // fresh access tokens for some time. The expiration time is at the discretion of the
+        // authorization server." No one answer shows whether they do: the rule is judged only
+        // when the lifetime is known (configured) or a token response stated one
+        // (`refresh_token_expires_in`), and is otherwise not evaluated.
         if rt_lifetime_stated(&json(o)) {
             self.refresh_lifetime_stated = true;
         }
