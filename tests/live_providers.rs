@@ -224,6 +224,7 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
             refresh: None,
         },
         required_scopes: vec![],
+        refresh_lifetime_known: false,
     };
     let mut failed = BTreeSet::new();
     for case in 0..30 {

@@ -105,7 +105,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
     }
-    let exp = Expectations::from_config(&args.target.config(&profile, Seed::from_u64(0)));
+    // A refresh-token lifetime not given (`--refresh-ttl`) is unknown, not infinite.
+    let exp = Expectations::for_live(&args.target.config(&profile, Seed::from_u64(0)));
     let bar = ProgressBar::new(args.cases);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} flows  {msg}")

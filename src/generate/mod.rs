@@ -25,12 +25,16 @@ mod moves;
 /// Where generated flows start: 2027-01-15T08:00:00Z.
 pub const START: UnixMillis = UnixMillis(1_800_000_000_000);
 const REDIRECT: &str = "http://localhost:9999/cb";
+/// A loopback IP literal redirect URI: the ones whose port must be free (RFC 8252 §7.3).
+const REDIRECT_IP: &str = "http://127.0.0.1:9999/cb";
 
 #[derive(Debug, Clone)]
 struct ClientInfo {
     step: usize,
     method: &'static str,
     scope: Vec<&'static str>,
+    /// Its one registered redirect URI: [`REDIRECT`] or [`REDIRECT_IP`].
+    redirect: &'static str,
 }
 
 /// `Debug` redacts the code verifier.
@@ -254,15 +258,17 @@ impl Generator {
                         .collect(),
                     None => Vec::new(),
                 };
-                let redirect_ok = body
+                let redirect = body
                     .get("redirect_uris")
                     .and_then(Value::as_array)
-                    .is_some_and(|u| u.len() == 1 && u[0] == REDIRECT);
-                if redirect_ok {
+                    .filter(|u| u.len() == 1)
+                    .and_then(|u| [REDIRECT, REDIRECT_IP].into_iter().find(|r| u[0] == *r));
+                if let Some(redirect) = redirect {
                     self.clients.push(ClientInfo {
                         step,
                         method,
                         scope,
+                        redirect,
                     });
                 }
             }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CodeInfo, Generator, REDIRECT, r, s256_challenge};
+use super::{CodeInfo, Generator, REDIRECT, REDIRECT_IP, r, s256_challenge};
 use crate::trace::Field;
 
 impl Generator {
@@ -34,7 +34,7 @@ impl Generator {
             1 => r#"{"scope":"read"}"#.to_owned(),
             2 => r#"{"redirect_uris":["http://localhost:9999/cb"],"#.to_owned(),
             3 => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "grant_types": ["authorization_code"], "scope": scope}).to_string(),
-            4 => json!({"redirect_uris": [REDIRECT, "http://localhost:9999/other"], "token_endpoint_auth_method": method}).to_string(),
+            4 => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method}).to_string(),
             5 => json!({"redirect_uris": ["javascript:alert(1)"], "token_endpoint_auth_method": "none"}).to_string(),
             6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
@@ -74,7 +74,7 @@ impl Generator {
             self.rng_u64(),
             self.below(1 << 30)
         );
-        let mut redirect = self.chance(70).then(|| REDIRECT.to_owned());
+        let mut redirect = self.chance(70).then(|| info.redirect.to_owned());
         let mut method = self.chance(60).then_some("S256");
         let mut scope = None;
         if !info.scope.is_empty() && self.chance(80) {
@@ -98,10 +98,16 @@ impl Generator {
             6 => redirect = Some("http://localhost:9999/other".to_owned()),
             // Moves whose outcome depends on the profile.
             7 => {
-                redirect = Some("http://localhost:1234/cb".to_owned());
+                redirect = Some(info.redirect.replacen(":9999", ":1234", 1));
                 method = Some("S256");
             }
-            8 => redirect = Some("HTTP://LOCALHOST:9999/cb".to_owned()),
+            8 => {
+                redirect = Some(
+                    info.redirect
+                        .replacen("http://localhost", "HTTP://LOCALHOST", 1)
+                        .replacen("http://", "HTTP://", 1),
+                )
+            }
             9 => challenge_override = Some(Some("abc".to_owned())),
             10 => verifier = "short".to_owned(),
             11 => {
@@ -170,18 +176,19 @@ impl Generator {
         form.push(json!(["code", r(code.step, Field::Code)]));
         let mut verifier = code.verifier.clone();
         let mut redirect = code.redirect.clone();
+        let registered = self.clients[code.client].redirect;
         match self.below(16) {
             0 => verifier.push('x'),
             1 => {
                 redirect = if redirect.is_some() {
                     None
                 } else {
-                    Some(REDIRECT.to_owned())
+                    Some(registered.to_owned())
                 }
             }
             2 => form.retain(|p| p[0] != "code"),
-            3 => redirect = Some("http://localhost:9999/cb/".to_owned()),
-            4 => redirect = redirect.map(|_| REDIRECT.to_owned()),
+            3 => redirect = Some(format!("{registered}/")),
+            4 => redirect = redirect.map(|_| registered.to_owned()),
             5 => form[0] = json!(["grant_type", "password"]),
             _ => {}
         }
@@ -241,8 +248,17 @@ impl Generator {
         } else {
             Field::RefreshToken
         };
-        form.push(json!(["token", r(pair.step, field)]));
-        match self.below(5) {
+        let hint = self.below(5);
+        if hint == 2 && !(expired && c != pair.client) {
+            // A token never issued (RFC 7009 §2.2: answered 200).
+            form.push(json!([
+                "token",
+                "never-issued-0123456789abcdef0123456789abcdef"
+            ]));
+        } else {
+            form.push(json!(["token", r(pair.step, field)]));
+        }
+        match hint {
             0 => form.push(json!(["token_type_hint", field.name()])),
             1 => form.push(json!(["token_type_hint", "bogus"])),
             _ => {}

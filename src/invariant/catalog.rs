@@ -30,7 +30,7 @@ pub const CATALOG: &[Invariant] = &[
         "loopback-any-port",
         Must,
         "RFC 8252 §7.3; OAuth 2.1 §8.4.2",
-        "A registered loopback redirect URI is accepted with any port.",
+        "A registered loopback IP redirect URI (127.0.0.1, [::1]) is accepted with any port.",
         Some("D-12")
     ),
     inv!(
@@ -136,7 +136,7 @@ pub const CATALOG: &[Invariant] = &[
         "redirect-uri-bound-to-code",
         Must,
         "RFC 6749 §4.1.3",
-        "redirect_uri at /token is identical to the one sent at /authorize.",
+        "A redirect_uri sent at /authorize is sent identical at /token.",
         Some("D-12")
     ),
     inv!(
@@ -178,7 +178,7 @@ pub const CATALOG: &[Invariant] = &[
         "redirect-mismatch-is-invalid-grant",
         Must,
         "RFC 6749 §5.2",
-        "A redirect_uri that does not match the authorization request is invalid_grant.",
+        "A redirect_uri that does not match the authorization request is invalid_grant (or invalid_request if a parameter is also missing or malformed).",
         Some("D-31")
     ),
     inv!(
@@ -228,7 +228,7 @@ pub const CATALOG: &[Invariant] = &[
         "refresh-expires",
         Should,
         "RFC 9700 §4.14.2; OAuth 2.1 §4.3.3",
-        "Refresh tokens have a finite lifetime.",
+        "Refresh tokens have a finite lifetime (judged when it is configured or stated).",
         Some("D-5")
     ),
     inv!(
@@ -271,7 +271,7 @@ pub const CATALOG: &[Invariant] = &[
         "revocation-unknown-token-200",
         Must,
         "RFC 7009 §2.2",
-        "Revoking an unknown or foreign token answers 200.",
+        "Revoking a token that was never issued answers 200.",
         None
     ),
     inv!(

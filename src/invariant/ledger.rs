@@ -19,6 +19,11 @@ pub struct Expectations {
     pub lifetimes: Lifetimes,
     /// Scopes the resource requires.
     pub required_scopes: Vec<String>,
+    /// Whether `lifetimes.refresh` is known to be the server's refresh-token lifetime (`None`
+    /// then means: they never expire). When it is not — a live server started with settings we
+    /// were not told — `refresh-expires` is judged only if a token response states a lifetime
+    /// (`refresh_token_expires_in`), and is otherwise not evaluated.
+    pub refresh_lifetime_known: bool,
 }
 
 impl Expectations {
@@ -28,8 +33,39 @@ impl Expectations {
             issuer: config.endpoint_base(),
             lifetimes: config.lifetimes.clone(),
             required_scopes: config.required_scopes.clone(),
+            refresh_lifetime_known: true,
         }
     }
+
+    /// The expectations for a live server described by `config`: its refresh-token lifetime is
+    /// known only if one was given (`lifetimes.refresh` is `Some`); `None` means "not told", not
+    /// "never expires".
+    pub fn for_live(config: &Config) -> Self {
+        Self {
+            refresh_lifetime_known: config.lifetimes.refresh.is_some(),
+            ..Self::from_config(config)
+        }
+    }
+}
+
+/// The whole-second instants around the expiry of a value issued at `issued` (ms) with a lifetime
+/// of `secs` seconds: `(earliest, surely_dead)`. Before `earliest` the value is surely live; from
+/// `surely_dead` on it is surely expired; in between a conforming server may still accept it or
+/// already refuse it.
+///
+/// Real servers keep expiry in whole seconds and round either way: node-oidc-provider keeps `exp`
+/// in whole seconds (expired when `exp <= epochTime()`; `remainingTTL` is `exp - epochTime()`),
+/// FastMCP floors (`int(time.time() + ttl)`), others ceil the expiry or compare it with a floored
+/// clock (valid through the whole second of `exp`). When the lifetime is the `expires_in` the server answered
+/// (`stated`), that number is itself whole seconds, floored or ceiled from the server's own
+/// remaining lifetime, so it is off by up to a second either way too.
+pub(super) fn expiry_window(issued: u64, secs: u64, stated: bool) -> (u64, u64) {
+    let slack = if stated { 1000 } else { 0 };
+    let nominal = issued + secs * 1000;
+    let earliest = nominal.saturating_sub(slack) / 1000 * 1000;
+    // Ceiled to the whole second, then valid through that second.
+    let surely_dead = (nominal + slack).div_ceil(1000) * 1000 + 1000;
+    (earliest, surely_dead)
 }
 
 /// Why the ledger considers a token dead.
@@ -98,6 +134,8 @@ pub struct Checker {
     pub(super) grants: Vec<Option<Cause>>,
     pub(super) issued: BTreeSet<String>,
     pub(super) advertised_auth_methods: Option<Vec<String>>,
+    /// A token response stated a refresh-token lifetime (`refresh_token_expires_in`).
+    pub(super) refresh_lifetime_stated: bool,
     pub(super) tallies: BTreeMap<&'static str, Tally>,
     pub(super) found: Vec<Violation>,
     pub(super) step: usize,
@@ -160,6 +198,7 @@ impl fmt::Debug for Checker {
             grants,
             issued,
             advertised_auth_methods,
+            refresh_lifetime_stated,
             tallies,
             found,
             step,
@@ -178,6 +217,7 @@ impl fmt::Debug for Checker {
             .field("grants", grants)
             .field("issued", &RedactedList(&issued))
             .field("advertised_auth_methods", advertised_auth_methods)
+            .field("refresh_lifetime_stated", refresh_lifetime_stated)
             .field("tallies", tallies)
             .field("found", found)
             .field("step", step)
@@ -198,6 +238,7 @@ impl Checker {
             grants: Vec::new(),
             issued: BTreeSet::new(),
             advertised_auth_methods: None,
+            refresh_lifetime_stated: false,
             tallies: BTreeMap::new(),
             found: Vec::new(),
             step: 0,
@@ -262,26 +303,49 @@ impl Checker {
         self.grants.len() - 1
     }
 
-    /// Whether the access token `t` has surely expired by now (strictly after issue + expires_in).
+    /// Whether the access token `t` has surely expired by now ([`expiry_window`] of its
+    /// `expires_in`).
     pub(super) fn access_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now > t.issued_at + e * 1000)
+            .is_some_and(|e| self.now >= expiry_window(t.issued_at, e, true).1)
     }
 
-    /// Whether the access token `t` may have expired by now: a server may truncate its expiry to
-    /// whole seconds (FastMCP's `int(now + 3600)`), so the last second before `expires_in` is
-    /// ambiguous.
+    /// Whether the access token `t` may have expired by now ([`expiry_window`] of its
+    /// `expires_in`): a server may round its expiry to whole seconds either way.
     pub(super) fn access_maybe_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now + 1000 > t.issued_at + e * 1000)
+            .is_some_and(|e| self.now >= expiry_window(t.issued_at, e, true).0)
     }
 
-    /// Whether the refresh token `t` has expired by now, if its lifetime is known.
+    /// Whether the refresh token `t` has surely expired by now, if its lifetime is known.
     pub(super) fn refresh_expired(&self, t: &TokenFacts) -> bool {
+        self.refresh_lifetime()
+            .is_some_and(|l| self.now >= expiry_window(t.issued_at, l, false).1)
+    }
+
+    /// Whether the refresh token `t` may have expired by now, if its lifetime is known.
+    pub(super) fn refresh_maybe_expired(&self, t: &TokenFacts) -> bool {
+        self.refresh_lifetime()
+            .is_some_and(|l| self.now >= expiry_window(t.issued_at, l, false).0)
+    }
+
+    /// The refresh-token lifetime, when it is known (configured).
+    fn refresh_lifetime(&self) -> Option<u64> {
         self.exp
             .lifetimes
             .refresh
-            .is_some_and(|l| (t.issued_at + l * 1000) / 1000 * 1000 < self.now)
+            .filter(|_| self.exp.refresh_lifetime_known)
+    }
+
+    /// Whether the authorization code `c` has surely expired by now (the configured code
+    /// lifetime, [`expiry_window`]).
+    pub(super) fn code_expired(&self, c: &CodeFacts) -> bool {
+        self.now >= expiry_window(c.issued_at, self.exp.lifetimes.code, false).1
+    }
+
+    /// Whether the authorization code `c` is surely still live by now.
+    pub(super) fn code_live(&self, c: &CodeFacts) -> bool {
+        self.now < expiry_window(c.issued_at, self.exp.lifetimes.code, false).0
     }
 
     /// Kill a token pair with `cause` (partner with `PartnerRevoked` when revoked).
@@ -332,6 +396,9 @@ impl Checker {
             })
             .unwrap_or_default();
         let expires_in = body.get("expires_in").and_then(serde_json::Value::as_u64);
+        if rt_lifetime_stated(&body) {
+            self.refresh_lifetime_stated = true;
+        }
         let at = body
             .get("access_token")
             .and_then(|s| s.as_str())
@@ -378,8 +445,28 @@ impl Checker {
     }
 }
 
-/// An estimate of the random bits in an issued value: a UUIDv4 has 122; otherwise the part after
-/// the last `_` counts 4 bits per hex digit or 6 per base64url character.
+/// Whether a token response states a finite refresh-token lifetime (`refresh_token_expires_in`,
+/// a common extension; e.g. Microsoft's and Salesforce's token responses carry it).
+pub(super) fn rt_lifetime_stated(body: &serde_json::Value) -> bool {
+    body.get("refresh_token").is_some()
+        && body
+            .get("refresh_token_expires_in")
+            .and_then(serde_json::Value::as_u64)
+            .is_some()
+}
+
+/// An estimate of the random bits in an issued value, from the whole value's alphabet and length:
+/// a UUIDv4 has 122; otherwise each character counts `log2` of the smallest usual alphabet holding
+/// every character of the value — 10 (digits), 16 (hex of one case), 64 (base64url or base64,
+/// `=` padding not counted) or 95 (printable ASCII) — rounded down.
+///
+/// [RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10): "The probability
+/// of an attacker guessing generated tokens (and other credentials not intended for handling by
+/// end-users) MUST be less than or equal to 2^(-128) and SHOULD be less than or equal to
+/// 2^(-160)." (OAuth 2.1 §7.7 repeats it.) The estimate is an upper bound (a fixed prefix counts
+/// as random too), so a value it scores under 128 bits surely carries fewer: the part after a
+/// `_` is not scored alone, since `_` is a base64url character and a 43-character base64url
+/// token of 256 bits may hold several.
 pub(super) fn entropy_bits(value: &str) -> usize {
     let b = value.as_bytes();
     let uuid_shape =
@@ -387,10 +474,19 @@ pub(super) fn entropy_bits(value: &str) -> usize {
     if uuid_shape {
         return 122;
     }
-    let part = value.rsplit('_').next().unwrap_or(value);
-    if part.bytes().all(|c| c.is_ascii_hexdigit()) {
-        4 * part.len()
+    let body = value.trim_end_matches('=');
+    let all = |f: fn(&u8) -> bool| body.as_bytes().iter().all(f);
+    // Bits per character, in millibits: log2(10), log2(16), log2(64), log2(95).
+    let millibits: usize = if all(u8::is_ascii_digit) {
+        3321
+    } else if all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        || all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+    {
+        4000
+    } else if all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'+' | b'/')) {
+        6000
     } else {
-        6 * part.len()
-    }
+        6569
+    };
+    body.len() * millibits / 1000
 }

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::ledger::{Cause, Checker, ClientFacts, CodeFacts};
+use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::compat::pyurl::{parse_qsl, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -23,11 +23,44 @@ fn error_of(o: &Output) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The redirect target of an authorization response (its query and fragment split off) and the
+/// response parameters: the query's, then the fragment's, so that [`get`] prefers the fragment.
+///
+/// With `response_mode=fragment` (OAuth 2.0 Multiple Response Type Encoding Practices §2.1) the
+/// response parameters are in the fragment of the redirect URI, `state` and `iss` included:
+/// [RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2), "In authorization responses
+/// to the client, including error responses, an authorization server supporting this
+/// specification MUST indicate its identity by including the iss parameter in the response."
 fn location_query(o: &Output) -> Option<(String, Vec<(String, String)>)> {
     let loc = o.header("location")?;
-    let no_frag = loc.split('#').next().unwrap_or(loc);
+    let (no_frag, fragment) = loc.split_once('#').unwrap_or((loc, ""));
     let (base, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
-    Some((base.to_owned(), parse_qsl(query, true)))
+    let mut params = parse_qsl(query, true);
+    params.extend(parse_qsl(fragment, true));
+    Some((base.to_owned(), params))
+}
+
+/// Whether `requested` differs from `registered` only by its port and names a loopback IP
+/// literal (`127.0.0.1` or `[::1]`): the only redirect URIs whose port must be free.
+///
+/// [RFC 8252 §7.3](https://www.rfc-editor.org/rfc/rfc8252#section-7.3), repeated in OAuth 2.1
+/// §8.4.2: "The authorization server MUST allow any port to be specified at the time of the
+/// request for loopback IP redirect URIs". The same section (OAuth 2.1 §8.4.2; RFC 8252 §8.3)
+/// sets `localhost` apart: "While redirect URIs using the name `localhost` (i.e.,
+/// `http://localhost:{port}/{path}`) function similarly to loopback IP redirects, the use of
+/// `localhost` is NOT RECOMMENDED." A server that holds `localhost` to its registered port breaks
+/// no MUST.
+fn loopback_ip_port_variant(registered: &str, requested: &str) -> bool {
+    let host = requested.strip_prefix("http://").map(|rest| {
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        match authority.find(']') {
+            Some(close) if authority.starts_with('[') => &authority[..=close],
+            _ => authority.split(':').next().unwrap_or(authority),
+        }
+    });
+    matches!(host, Some("127.0.0.1" | "[::1]"))
+        && registered != requested
+        && exact_match(registered, requested)
 }
 
 fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -181,10 +214,17 @@ impl Checker {
         self.check("no-redirect-to-unvalidated-uri", validated, || {
             format!("redirected to {base:?}, not registered for {client_id:?}")
         });
-        let echoed = get(&query, "state").map(str::to_owned);
-        self.check("state-echoed", echoed == state, || {
-            format!("state {echoed:?} for request state {state:?}")
-        });
+        // RFC 6749 §4.1.2: state is "REQUIRED if the "state" parameter was present in the client
+        // authorization request. The exact value received from the client." A request that
+        // repeats state has no one value to echo (§3.1: "Request and response parameters MUST
+        // NOT be included more than once"), and is refused.
+        let state_repeated = params.0.iter().filter(|(k, _)| k == "state").count() > 1;
+        if !state_repeated {
+            let echoed = get(&query, "state").map(str::to_owned);
+            self.check("state-echoed", echoed == state, || {
+                format!("state {echoed:?} for request state {state:?}")
+            });
+        }
         let iss = get(&query, "iss").map(str::to_owned);
         let issuer = self.exp.issuer.clone();
         self.check(
@@ -202,7 +242,7 @@ impl Checker {
         if let (Some(r), Some(c)) = (&redirect, &client)
             && c.redirect_uris
                 .iter()
-                .any(|reg| reg != r && exact_match(reg, r))
+                .any(|reg| loopback_ip_port_variant(reg, r))
         {
             self.check("loopback-any-port", true, String::new);
         }
@@ -244,7 +284,7 @@ impl Checker {
     }
 
     /// `loopback-any-port`: a valid request whose redirect URI differs from a registered loopback
-    /// one only by its port must not be refused.
+    /// IP one only by its port must not be refused ([`loopback_ip_port_variant`]).
     fn loopback_refusal(&mut self, params: &Params, client: Option<&ClientFacts>) {
         let (Some(c), Some(r)) = (client, params.get("redirect_uri")) else {
             return;
@@ -252,7 +292,7 @@ impl Checker {
         let port_variant = c
             .redirect_uris
             .iter()
-            .any(|reg| reg != r && exact_match(reg, r));
+            .any(|reg| loopback_ip_port_variant(reg, r));
         let otherwise_valid = params.get("response_type") == Some("code")
             && params.get("code_challenge").is_some_and(is_pkce_syntax)
             && params.get("code_challenge_method") == Some("S256")
@@ -383,24 +423,34 @@ impl Checker {
             (_, None) => true,
         };
         let redirect = form.get("redirect_uri").map(str::to_owned);
+        // RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the "redirect_uri" parameter was
+        // included in the authorization request as described in Section 4.1.1, and their values
+        // MUST be identical." Without one at /authorize, nothing binds the code to a redirect URI.
+        let redirect_mismatch = facts.redirect.is_some() && redirect != facts.redirect;
         if o.status != 200 {
             let error = error_of(o).unwrap_or_default();
-            let live = facts.grant.is_none()
-                && self.now <= facts.issued_at + self.exp.lifetimes.code * 1000;
-            let well_formed = form.get("code_verifier").is_some()
-                && first_repeated(form).is_none()
+            let live = facts.grant.is_none() && self.code_live(&facts);
+            let well_formed = first_repeated(form).is_none()
                 && redirect
                     .as_deref()
                     .is_none_or(|r| any_url(r, false).is_ok());
+            // RFC 6749 §5.2: invalid_request is for a request that "is missing a required
+            // parameter, includes an unsupported parameter value (other than grant type), repeats
+            // a parameter, [...] or is otherwise malformed"; invalid_grant for a grant that
+            // "does not match the redirection URI used in the authorization request". A request
+            // missing its redirect_uri or code_verifier, or whose code_verifier is not RFC 7636
+            // §4.1 syntax, is both, and a server may check either first.
+            let malformed =
+                redirect.is_none() || !form.get("code_verifier").is_some_and(is_pkce_syntax);
             if live
                 && well_formed
                 && facts.client == client_id
-                && redirect != facts.redirect
+                && redirect_mismatch
                 && error != "invalid_client"
             {
                 self.check(
                     "redirect-mismatch-is-invalid-grant",
-                    error == "invalid_grant",
+                    error == "invalid_grant" || (malformed && error == "invalid_request"),
                     || format!("redirect_uri mismatch answered {error}"),
                 );
             }
@@ -419,10 +469,10 @@ impl Checker {
         self.check("code-client-binding", facts.client == client_id, || {
             format!("code of {:?} redeemed by {client_id:?}", facts.client)
         });
-        let deadline = facts.issued_at + self.exp.lifetimes.code * 1000;
+        let issued = facts.issued_at;
         let now = self.now;
-        self.check("code-expires", now <= deadline, || {
-            format!("code redeemed {} ms after expiry", now - deadline)
+        self.check("code-expires", !self.code_expired(&facts), || {
+            format!("code redeemed {} ms after it was issued", now - issued)
         });
         self.check("pkce-verified", pkce_ok, || {
             "tokens issued for a wrong code_verifier".into()
@@ -430,8 +480,7 @@ impl Checker {
         self.check("pkce-verifier-syntax", is_pkce_syntax(verifier), || {
             format!("tokens issued for verifier {verifier:?}")
         });
-        let same = redirect == facts.redirect;
-        self.check("redirect-uri-bound-to-code", same, || {
+        self.check("redirect-uri-bound-to-code", !redirect_mismatch, || {
             format!(
                 "redirect_uri {redirect:?} at /token, {:?} at /authorize",
                 facts.redirect
@@ -459,7 +508,7 @@ impl Checker {
             }
             let believed_live = rt.dead.is_none()
                 && self.grants[rt.grant].is_none()
-                && !self.refresh_expired(&rt)
+                && !self.refresh_maybe_expired(&rt)
                 && !rt.uncertain;
             let scope_ok = form
                 .get("scope")
@@ -497,10 +546,21 @@ impl Checker {
         self.check("expired-refresh-dead", !expired, || {
             "an expired refresh token worked".into()
         });
-        let finite = self.exp.lifetimes.refresh.is_some();
-        self.check("refresh-expires", finite, || {
-            "refresh tokens are issued without a lifetime".into()
-        });
+        // RFC 9700 §4.14.2 (OAuth 2.1 §4.3.3 alike): "Refresh tokens SHOULD expire if the client
+        // has been inactive for some time, i.e., the refresh token has not been used to obtain
+        // fresh access tokens for some time. The expiration time is at the discretion of the
+        // authorization server." No one answer shows whether they do: the rule is judged only
+        // when the lifetime is known (configured) or a token response stated one
+        // (`refresh_token_expires_in`), and is otherwise not evaluated.
+        if rt_lifetime_stated(&json(o)) {
+            self.refresh_lifetime_stated = true;
+        }
+        if self.exp.refresh_lifetime_known || self.refresh_lifetime_stated {
+            let finite = self.exp.lifetimes.refresh.is_some() || self.refresh_lifetime_stated;
+            self.check("refresh-expires", finite, || {
+                "refresh tokens are issued without a lifetime".into()
+            });
+        }
         let granted: Vec<String> = json(o)
             .get("scope")
             .and_then(Value::as_str)
@@ -563,7 +623,23 @@ impl Checker {
         let token = form.get("token").map(str::to_owned);
         let hint = form.get("token_type_hint");
         let hint_ok = matches!(hint, None | Some("access_token" | "refresh_token"));
-        let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none();
+        // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
+        // case of a confidential client) and then verifies whether the token was issued to the
+        // client making the revocation request. If this validation fails, the request is refused
+        // and the client is informed of the error by the authorization server as described
+        // below." A token issued to another client may be refused with an error; §2.2's 200
+        // ("if the client submitted an invalid token") is for tokens that were never issued.
+        let issuer_of = |t: &str| {
+            self.access
+                .get(t)
+                .or_else(|| self.refresh.get(t))
+                .map(|f| f.client.clone())
+        };
+        let foreign = token
+            .as_deref()
+            .and_then(issuer_of)
+            .is_some_and(|owner| owner != client_id);
+        let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none() && !foreign;
         if well_formed && client.method != "client_secret_post" {
             self.check(
                 "revocation-public-and-basic-clients",
@@ -581,14 +657,9 @@ impl Checker {
             });
         } else if well_formed {
             let t = token.clone().unwrap_or_default();
-            let owned = self
-                .access
-                .get(&t)
-                .or_else(|| self.refresh.get(&t))
-                .is_some_and(|f| f.client == client_id);
-            if !owned {
+            if issuer_of(&t).is_none() {
                 self.check("revocation-unknown-token-200", o.status == 200, || {
-                    format!("unknown or foreign token answered {}", o.status)
+                    format!("a token never issued answered {}", o.status)
                 });
             }
         }
@@ -608,7 +679,7 @@ impl Checker {
                 .map(|f| f.client.clone());
             let expired = match (self.access.get(&t), self.refresh.get(&t)) {
                 (Some(a), _) => self.access_maybe_expired(a),
-                (None, Some(r)) => self.refresh_expired(r),
+                (None, Some(r)) => self.refresh_maybe_expired(r),
                 (None, None) => true,
             };
             let surely_expired = self.access.get(&t).is_some_and(|a| self.access_expired(a));
