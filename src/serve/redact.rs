@@ -170,20 +170,16 @@ mod tests {
             }),
         ];
         for event in &events {
-            // The literal Debug would leak: the test would catch a logger that used it.
-            assert!(!leaks(&format!("{event:?}")).is_empty());
+            // Each event holds secrets, as its trace line does: the test would catch a log line
+            // that showed them.
+            assert!(!leaks(&serde_json::to_string(event).unwrap()).is_empty());
             let line = panic_message(event);
             assert_eq!(leaks(&line), Vec::<&str>::new(), "{line}");
         }
         let token = panic_message(&events[0]);
-        assert!(
-            token.contains(r#"("client_secret", "<client_secret>")"#),
-            "{token}"
-        );
-        assert!(
-            token.contains(r#"authorization: Some("<authorization>")"#),
-            "{token}"
-        );
+        // What helps to reproduce the bug stays: the endpoint, the parameter names, the client.
+        assert!(token.contains("Token(") && token.contains("client_secret"), "{token}");
+        assert!(token.contains("authorization"), "{token}");
         assert!(token.contains(r#"("client_id", "client-1")"#), "{token}");
         assert!(panic_message(&events[6]).contains("client_id=a&client_secret=<client_secret>"));
     }
