@@ -83,6 +83,28 @@ enum Command {
         /// Report violations without shrinking them.
         #[arg(long)]
         no_shrink: bool,
+        /// Worker threads [default: the number of cores]. The report is the same for any N.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run shard I of N only (1-based): the cases c with c mod N = I - 1, e.g. one per CI
+        /// job; `merge` combines the shards' `--json` reports.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<oauth_oracle::check::Shard>,
+    },
+    /// Combine the `check --shard I/N --json` reports of every shard of one campaign into exactly
+    /// the report one unsharded `check` prints (table, or JSON with `--json`), minimal traces
+    /// saved. Exit like `check`; 2 if the reports are unreadable, of different campaigns, or a
+    /// shard is missing or given twice.
+    Merge {
+        /// The shard reports, in any order.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Print the merged report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Where minimal traces are saved.
+        #[arg(long, default_value = "oauth-oracle-failures")]
+        out_dir: PathBuf,
     },
 }
 
@@ -144,6 +166,8 @@ fn main() -> ExitCode {
             json,
             out_dir,
             no_shrink,
+            jobs,
+            shard,
         } => cli::check::check(&cli::check::CheckArgs {
             profile,
             cases,
@@ -152,6 +176,17 @@ fn main() -> ExitCode {
             json,
             out_dir,
             no_shrink,
+            jobs,
+            shard,
+        }),
+        Command::Merge {
+            reports,
+            json,
+            out_dir,
+        } => cli::merge::merge(&cli::merge::MergeArgs {
+            reports,
+            json,
+            out_dir,
         }),
     }
 }

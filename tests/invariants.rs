@@ -17,12 +17,15 @@ fn campaign(profile: Profile, cases: u64) -> Campaign {
         steps: 60,
         seed: 1,
         shrink: false,
+        shard: None,
     }
 }
 
 #[test]
 fn oauth21_upholds_every_invariant_and_exercises_each() {
-    let report = campaign(Profile::oauth21(), 300).run(|_, _| {}).unwrap();
+    let report = campaign(Profile::oauth21(), 300)
+        .run(std::num::NonZeroUsize::MIN, |_| {})
+        .unwrap();
     let broken: Vec<_> = report
         .failures
         .iter()
@@ -37,7 +40,9 @@ fn oauth21_upholds_every_invariant_and_exercises_each() {
 
 #[test]
 fn fastmcp_breaks_exactly_its_documented_deviations() {
-    let report = campaign(Profile::fastmcp(), 400).run(|_, _| {}).unwrap();
+    let report = campaign(Profile::fastmcp(), 400)
+        .run(std::num::NonZeroUsize::MIN, |_| {})
+        .unwrap();
     let broken: BTreeSet<&str> = report.failures.iter().map(|f| f.invariant).collect();
     let documented: BTreeSet<&str> = CATALOG
         .iter()
@@ -52,7 +57,7 @@ fn every_broken_variant_is_caught_by_its_invariant_within_eight_steps() {
     for (invariant, profile) in Profile::broken_variants() {
         let name = profile.name;
         let c = campaign(profile, 300);
-        let report = c.run(|_, _| {}).unwrap();
+        let report = c.run(std::num::NonZeroUsize::MIN, |_| {}).unwrap();
         let failure = report.failures.iter().find(|f| f.invariant == invariant);
         let failure = failure.unwrap_or_else(|| panic!("{name}: {invariant} not caught"));
         let minimal = shrink(&c.case_trace(failure.case).unwrap(), invariant);
@@ -75,7 +80,7 @@ fn every_broken_variant_is_caught_by_its_invariant_within_eight_steps() {
 #[test]
 fn shrunk_traces_replay_and_still_break_their_invariant() {
     let c = campaign(Profile::fastmcp(), 20);
-    let report = c.run(|_, _| {}).unwrap();
+    let report = c.run(std::num::NonZeroUsize::MIN, |_| {}).unwrap();
     let f = report
         .failures
         .iter()

@@ -1,10 +1,11 @@
 //! `oauth-oracle check`: an invariant campaign over the model.
 
-use std::path::PathBuf;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use oauth_oracle::check::{Campaign, Report};
+use oauth_oracle::check::{Campaign, Progress, Report, Shard};
 use oauth_oracle::invariant::{CATALOG, invariant};
 use oauth_oracle::summary::Redactor;
 use oauth_oracle::trace::resolve_step_event;
@@ -19,6 +20,9 @@ pub(crate) struct CheckArgs {
     pub(crate) json: bool,
     pub(crate) out_dir: PathBuf,
     pub(crate) no_shrink: bool,
+    /// Worker threads; `None`: one per core.
+    pub(crate) jobs: Option<usize>,
+    pub(crate) shard: Option<Shard>,
 }
 
 /// Run the campaign; exit 0 when no invariant broke, 1 otherwise, 2 on bad options or I/O errors.
@@ -27,6 +31,26 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
     if args.cases == 0 || args.steps == 0 {
         eprintln!(
             "error: --cases and --steps must be at least 1 (a campaign of nothing checks nothing)"
+        );
+        return ExitCode::from(2);
+    }
+    let jobs = match args.jobs {
+        None => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+        Some(n) => match NonZeroUsize::new(n) {
+            Some(n) => n,
+            None => {
+                eprintln!("error: --jobs must be at least 1 (0 threads run nothing)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if let Some(shard) = args.shard
+        && shard.len(args.cases) == 0
+    {
+        eprintln!(
+            "error: --shard {shard} holds no case of --cases {} (shard I of N holds the cases c \
+             with c mod N = I - 1)",
+            args.cases
         );
         return ExitCode::from(2);
     }
@@ -44,11 +68,12 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
         steps: args.steps,
         seed: args.seed,
         shrink: !args.no_shrink,
+        shard: args.shard,
     };
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(args.cases)
+        ProgressBar::new(campaign.case_count())
     };
     bar.set_style(
         ProgressStyle::with_template(
@@ -56,9 +81,14 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let report = campaign.run(|_, r| {
-        bar.inc(1);
-        bar.set_message(format!("{} steps, {} broken", r.steps, r.failures.len()));
+    let report = campaign.run(jobs, |p| match p {
+        Progress::Case { steps, broken } => {
+            bar.inc(1);
+            bar.set_message(format!("{steps} steps, {broken} broken"));
+        }
+        Progress::Shrinking { failures } => {
+            bar.set_message(format!("shrinking {failures} failures"));
+        }
     });
     bar.finish_and_clear();
     let report = match report {
@@ -68,15 +98,18 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = save_failures(&report, &args.out_dir) {
-        eprintln!(
-            "error: saving minimal traces in {}: {e}",
-            args.out_dir.display()
-        );
+    finish(&report, args.json, &args.out_dir)
+}
+
+/// Save the minimal traces in `out_dir`, print the report (table or JSON) and exit like `check`:
+/// 0 when nothing broke, 1 otherwise, 2 on I/O errors.
+pub(crate) fn finish(report: &Report, json: bool, out_dir: &Path) -> ExitCode {
+    if let Err(e) = save_failures(report, out_dir) {
+        eprintln!("error: saving minimal traces in {}: {e}", out_dir.display());
         return ExitCode::from(2);
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
+    if json {
+        match serde_json::to_string_pretty(report) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -84,11 +117,11 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
             }
         }
     } else {
-        print_table(&report);
+        print_table(report);
         for f in &report.failures {
-            print_failure(f, &args.out_dir);
+            print_failure(f, out_dir);
         }
-        println!("\n{}", verdict(&report));
+        println!("\n{}", verdict(report));
     }
     if report.failures.is_empty() {
         ExitCode::SUCCESS

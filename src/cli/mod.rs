@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod check;
 #[cfg(feature = "diff")]
 pub(crate) mod diff;
+pub(crate) mod merge;
 pub(crate) mod replay;
 pub(crate) mod run;
 #[cfg(feature = "serve")]

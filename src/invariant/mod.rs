@@ -71,7 +71,7 @@ pub struct Violation {
 }
 
 /// Checks run and violations found, per invariant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Times the invariant was evaluated.
     pub checks: u64,

@@ -2,18 +2,21 @@
 //! minimal replayable traces.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::Config;
-use crate::error::ConfigError;
-use crate::generate::Generator;
 use crate::invariant::{Checker, Expectations, Tally, Violation};
 use crate::output::Output;
-use crate::profile::Profile;
-use crate::rng::Seed;
 use crate::trace::{Resolver, StepLine, Trace, TraceError};
+
+mod merge;
+mod run;
+
+pub use merge::{MergeError, merge};
+pub use run::{Campaign, Progress};
 
 /// Run `trace`'s events through a fresh model, checking every step; the outputs are the model's
 /// (the trace's recorded outputs are ignored). Returns the violations and the checker.
@@ -163,104 +166,148 @@ pub struct Failure {
     pub case: u64,
     /// The violation as first seen.
     pub detail: String,
-    /// The minimal trace, as JSON Lines.
-    #[serde(skip)]
-    pub minimal: Trace,
     /// Steps in the minimal trace.
     pub minimal_steps: usize,
+    /// The minimal trace; in JSON an array of its JSON Lines (header first), each kept on one line.
+    #[serde(rename = "minimal_trace", serialize_with = "merge::trace_lines")]
+    pub minimal: Trace,
 }
 
-/// The result of a campaign.
-#[derive(Debug, Clone, Serialize)]
+/// Which cases a campaign runs: shard `I/N` (1-based) holds the cases `c` with
+/// `c mod N = I - 1` (round robin, so the shards get the same amount of work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; `None` unless `1 <= index <= count`.
+    pub fn new(index: u64, count: u64) -> Option<Self> {
+        (index >= 1 && index <= count).then_some(Self { index, count })
+    }
+
+    /// The 1-based index.
+    pub fn index(self) -> u64 {
+        self.index
+    }
+
+    /// The number of shards.
+    pub fn count(self) -> u64 {
+        self.count
+    }
+
+    /// How many of the cases `0..cases` this shard holds.
+    pub fn len(self, cases: u64) -> u64 {
+        cases.saturating_sub(self.index - 1).div_ceil(self.count)
+    }
+
+    /// The `k`-th case (0-based) this shard holds.
+    fn case(self, k: u64) -> u64 {
+        self.index - 1 + k * self.count
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    /// `I/N`, with `1 <= I <= N`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a shard I/N with 1 <= I <= N (e.g. 2/4)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (i, n) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        Self::new(i, n).ok_or_else(bad)
+    }
+}
+
+impl Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shard {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a campaign was asked to run; `merge` checks that shard reports share it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Campaign seed.
+    pub seed: u64,
+    /// Cases of the whole campaign (all shards).
+    pub cases: u64,
+    /// Steps per case.
+    pub steps: usize,
+    /// Whether failures were shrunk.
+    pub shrink: bool,
+    /// The shard run, absent for a whole campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// The result of a campaign (or of one shard of it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "merge::ReportFile")]
 pub struct Report {
     /// Profile checked.
     pub profile: String,
+    /// What was asked for.
+    pub campaign: Plan,
     /// Cases run.
     pub cases: u64,
     /// Steps run.
     pub steps: u64,
     /// Per invariant: checks and violations.
     pub tallies: BTreeMap<&'static str, Tally>,
-    /// One shrunk failure per broken invariant.
+    /// One failure per broken invariant: the first case to break it, in case order.
     pub failures: Vec<Failure>,
 }
 
-/// A campaign: `cases` generated flows of `steps` steps each.
-#[derive(Debug, Clone)]
-pub struct Campaign {
-    /// The profile under test.
-    pub profile: Profile,
-    /// The server configuration (its seed is replaced per case).
-    pub config: Config,
-    /// Number of flows.
-    pub cases: u64,
-    /// Steps per flow.
-    pub steps: usize,
-    /// Campaign seed.
-    pub seed: u64,
-    /// Whether to shrink failures.
-    pub shrink: bool,
-}
-
-impl Campaign {
-    /// The seed of case `case`.
-    pub fn case_seed(&self, case: u64) -> Seed {
-        let mut b = [0u8; 32];
-        b[..8].copy_from_slice(&self.seed.to_le_bytes());
-        b[8..16].copy_from_slice(&case.to_le_bytes());
-        b[16..24].copy_from_slice(b"oauthchk");
-        Seed(b)
-    }
-
-    /// The generated trace of case `case`.
-    pub fn case_trace(&self, case: u64) -> Result<Trace, ConfigError> {
-        let config = Config {
-            seed: self.case_seed(case),
-            ..self.config.clone()
-        };
-        Ok(Generator::new(self.profile.clone(), config)?.run(self.steps))
-    }
-
-    /// Run the campaign; `progress(case)` is called after each case.
-    pub fn run(&self, mut progress: impl FnMut(u64, &Report)) -> Result<Report, ConfigError> {
-        let mut report = Report {
-            profile: self.profile.name.to_owned(),
+impl Report {
+    fn empty(profile: String, campaign: Plan) -> Self {
+        Self {
+            profile,
+            campaign,
             cases: 0,
             steps: 0,
             tallies: BTreeMap::new(),
             failures: Vec::new(),
-        };
-        for case in 0..self.cases {
-            let trace = self.case_trace(case)?;
-            let Ok((violations, checker)) = check_trace(&trace) else {
-                continue;
-            };
-            report.cases += 1;
-            report.steps += trace.steps.len() as u64;
-            for (id, t) in checker.tallies() {
-                let e = report.tallies.entry(id).or_default();
-                e.checks += t.checks;
-                e.violations += t.violations;
-            }
-            for v in violations {
-                if report.failures.iter().any(|f| f.invariant == v.invariant) {
-                    continue;
-                }
-                let minimal = if self.shrink {
-                    shrink(&trace, v.invariant)
-                } else {
-                    trace.clone()
-                };
-                report.failures.push(Failure {
-                    invariant: v.invariant,
-                    case,
-                    detail: v.detail,
-                    minimal_steps: minimal.steps.len(),
-                    minimal,
-                });
-            }
-            progress(case, &report);
         }
-        Ok(report)
+    }
+
+    /// Add the results of other cases (disjoint from this report's): counts and tallies summed,
+    /// the first failure per invariant by case order kept, failures ordered by case. Exactly what
+    /// running all the cases in order gives, whatever order the parts are added in.
+    fn absorb(&mut self, other: Self) {
+        self.cases += other.cases;
+        self.steps += other.steps;
+        for (id, t) in other.tallies {
+            let e = self.tallies.entry(id).or_default();
+            e.checks += t.checks;
+            e.violations += t.violations;
+        }
+        self.failures.extend(other.failures);
+        // Stable: failures of one case (all from one part) keep the order they were found in.
+        self.failures.sort_by_key(|f| f.case);
+        let mut seen = Vec::new();
+        self.failures.retain(|f| {
+            let first = !seen.contains(&f.invariant);
+            seen.push(f.invariant);
+            first
+        });
     }
 }
