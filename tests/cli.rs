@@ -137,3 +137,53 @@ fn file_errors_name_the_file() {
         stderr(&o)
     );
 }
+
+/// `check` once left the traces of earlier runs beside its own, under names without the
+/// profile: a run's folder now holds that run's traces only, named `PROFILE-INVARIANT.jsonl`,
+/// and every other file stays.
+#[test]
+fn check_saves_this_runs_traces_by_profile_and_only_removes_its_own_old_ones() {
+    let dir = std::env::temp_dir().join(format!("oo-cli-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stale = ["pkce-verified.jsonl", "broken-no-pkce-pkce-verified.jsonl"];
+    let kept = [
+        "notes.txt",
+        "pkce-verified.jsonl.bak",
+        "mine-pkce-verified.jsonl",
+    ];
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.join(name), "x").unwrap();
+    }
+    let o = oracle(&[
+        "check",
+        "--profile",
+        "oauth21",
+        "--cases",
+        "5",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut expected: Vec<String> = kept.iter().map(|s| (*s).to_owned()).collect();
+    expected.sort();
+    assert_eq!(left, expected);
+    let o = oracle(&[
+        "check",
+        "--profile",
+        "broken-no-pkce",
+        "--cases",
+        "40",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(dir.join("broken-no-pkce-pkce-verified.jsonl").is_file());
+    assert!(dir.join("notes.txt").is_file());
+    let _ = std::fs::remove_dir_all(dir);
+}

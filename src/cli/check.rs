@@ -119,7 +119,7 @@ pub(crate) fn finish(report: &Report, json: bool, out_dir: &Path) -> ExitCode {
     } else {
         print_table(report);
         for f in &report.failures {
-            print_failure(f, out_dir);
+            print_failure(f, &trace_path(out_dir, &report.profile, f.invariant));
         }
         println!("\n{}", verdict(report));
     }
@@ -173,17 +173,36 @@ fn verdict(report: &Report) -> String {
     }
 }
 
-fn trace_path(dir: &std::path::Path, invariant: &str) -> PathBuf {
-    dir.join(format!("{invariant}.jsonl"))
+/// The minimal trace of `invariant` broken under `profile`: `PROFILE-INVARIANT.jsonl`.
+fn trace_path(dir: &std::path::Path, profile: &str, invariant: &str) -> PathBuf {
+    dir.join(format!("{profile}-{invariant}.jsonl"))
 }
 
+/// Whether `name` is a minimal trace an earlier `check` saved: `PROFILE-INVARIANT.jsonl` for a
+/// built-in profile and a catalogued invariant, or the older `INVARIANT.jsonl`.
+fn is_saved_trace(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".jsonl") else {
+        return false;
+    };
+    CATALOG.iter().any(|i| {
+        stem == i.id
+            || Profile::names()
+                .iter()
+                .any(|p| stem.strip_prefix(p).and_then(|r| r.strip_prefix('-')) == Some(i.id))
+    })
+}
+
+/// Save this run's minimal traces in `dir`, after removing the ones an earlier run left there
+/// (only those: other files stay).
 fn save_failures(report: &Report, dir: &std::path::Path) -> std::io::Result<()> {
+    super::clear_own_files(dir, is_saved_trace)?;
     if report.failures.is_empty() {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
     for f in &report.failures {
-        std::fs::write(trace_path(dir, f.invariant), f.minimal.to_jsonl())?;
+        let path = trace_path(dir, &report.profile, f.invariant);
+        std::fs::write(path, f.minimal.to_jsonl())?;
     }
     Ok(())
 }
@@ -221,7 +240,7 @@ fn print_table(report: &Report) {
     }
 }
 
-fn print_failure(f: &oauth_oracle::check::Failure, dir: &std::path::Path) {
+fn print_failure(f: &oauth_oracle::check::Failure, saved_as: &Path) {
     let inv = invariant(f.invariant);
     println!(
         "\n{} [{}] {} — case {}: {}\n  minimal trace ({} steps), saved as {}:",
@@ -231,7 +250,7 @@ fn print_failure(f: &oauth_oracle::check::Failure, dir: &std::path::Path) {
         f.case,
         f.detail,
         f.minimal_steps,
-        trace_path(dir, f.invariant).display()
+        saved_as.display()
     );
     let mut r = Redactor::new();
     let mut outputs: Vec<Output> = Vec::new();

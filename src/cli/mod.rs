@@ -15,3 +15,24 @@ pub(crate) mod serve;
 pub(crate) fn profile_parser() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(oauth_oracle::Profile::names())
 }
+
+/// Remove the files an earlier run of this tool left in `dir` whose names `ours` recognises (and
+/// nothing else): a run's folder then holds that run's files only.
+pub(crate) fn clear_own_files(
+    dir: &std::path::Path,
+    ours: impl Fn(&str) -> bool,
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        if entry.file_type()?.is_file() && name.to_str().is_some_and(&ours) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}

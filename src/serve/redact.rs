@@ -178,7 +178,10 @@ mod tests {
         }
         let token = panic_message(&events[0]);
         // What helps to reproduce the bug stays: the endpoint, the parameter names, the client.
-        assert!(token.contains("Token(") && token.contains("client_secret"), "{token}");
+        assert!(
+            token.contains("Token(") && token.contains("client_secret"),
+            "{token}"
+        );
         assert!(token.contains("authorization"), "{token}");
         assert!(token.contains(r#"("client_id", "client-1")"#), "{token}");
         assert!(panic_message(&events[6]).contains("client_id=a&client_secret=<client_secret>"));
