@@ -12,7 +12,9 @@ use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded
-/// outputs of the returned trace are the target's.
+/// outputs of the returned trace are the target's. A step the target has no endpoint for
+/// ([`Target::unsendable`]) is not sent and not checked: its recorded output is a stand-in
+/// (status 0, nothing a later step can refer to).
 pub fn audit_flow(
     trace: &Trace,
     target: &mut dyn Target,
@@ -37,6 +39,14 @@ pub fn audit_flow(
             break;
         };
         let at = wall_clock();
+        if target.unsendable(&event).is_some() {
+            let mut line = step.clone();
+            line.at = at;
+            line.output = crate::diff::not_sent();
+            observed.steps.push(line);
+            outputs.push(crate::diff::not_sent());
+            continue;
+        }
         let out = target.send(at, &event)?;
         violations.extend(checker.observe(i + 1, at, &event, &out));
         let mut line = step.clone();
