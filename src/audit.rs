@@ -300,18 +300,26 @@ pub struct Surface {
 }
 
 impl Surface {
+    /// Why invariant `id` cannot be tested: an endpoint it needs is missing from the metadata.
+    fn missing_for(&self, id: &str) -> Option<String> {
+        needs(id).0.iter().find_map(|kind| {
+            self.endpoints
+                .iter()
+                .any(|e| e.kind == *kind && e.url.is_none())
+                .then(|| {
+                    format!(
+                        "no {} in metadata: the steps that need it were not sent",
+                        kind.field()
+                    )
+                })
+        })
+    }
+
     /// Why an invariant with no check ran was not tested.
     fn why_untested(&self, id: &str) -> String {
-        let (kinds, resource) = needs(id);
-        for kind in kinds {
-            if let Some(e) = self.endpoints.iter().find(|e| e.kind == *kind)
-                && e.url.is_none()
-            {
-                return format!(
-                    "no {} in metadata: the steps that need it were not sent",
-                    kind.field()
-                );
-            }
+        let (_, resource) = needs(id);
+        if let Some(why) = self.missing_for(id) {
+            return why;
         }
         if id == "issuer-identity" && !self.endpoints.is_empty() && !self.discovered {
             return "no authorization-server metadata to check".to_owned();
@@ -472,9 +480,17 @@ impl Report {
 
     /// The report with the provider's surface known: each NOT TESTED entry says why from it
     /// (the endpoint missing from the metadata, the resource that never answered 2xx or 401).
+    ///
+    /// An invariant that needs an endpoint the metadata does not name is NOT TESTED even if the
+    /// checker counted evaluations of it: without revocation nothing is ever revoked, so a
+    /// `revoked-stays-dead` evaluated at every refresh could never have failed.
     pub fn with_surface(mut self, surface: Surface) -> Self {
         for e in &mut self.entries {
-            if e.status == Status::NotTested {
+            let missing = surface.missing_for(e.invariant);
+            if let Some(why) = missing.filter(|_| e.tally.violations == 0) {
+                e.status = Status::NotTested;
+                e.why = Some(why);
+            } else if e.status == Status::NotTested {
                 e.why = Some(surface.why_untested(e.invariant));
             }
         }
