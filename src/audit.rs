@@ -511,7 +511,7 @@ impl Report {
         for e in &sf.endpoints {
             let url = match &e.url {
                 Some(u) => format!("`{u}`"),
-                None => "missing: the steps that need it were not sent".to_owned(),
+                None => e.kind.when_missing().to_owned(),
             };
             s.push_str(&format!("| `{}` | {url} |\n", e.kind.field()));
         }

@@ -225,9 +225,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         println!(
             "  {:<24} {}",
             e.kind.field(),
-            e.url
-                .as_deref()
-                .unwrap_or("missing: the steps that need it were not sent")
+            e.url.as_deref().unwrap_or(e.kind.when_missing())
         );
     }
     for e in &report.entries {

@@ -51,6 +51,16 @@ impl EndpointKind {
         }
     }
 
+    /// What a report says of this endpoint when the metadata does not name it.
+    pub fn when_missing(self) -> &'static str {
+        match self {
+            Self::Introspection => "not named (no step uses it)",
+            Self::Registration | Self::Authorization | Self::Token | Self::Revocation => {
+                "missing: the steps that need it were not sent"
+            }
+        }
+    }
+
     /// The endpoint an event is sent to, if it is one a metadata document names.
     pub fn of(event: &Event) -> Option<Self> {
         match event {
