@@ -335,3 +335,80 @@ fn an_invariant_without_checks_is_not_tested_in_every_format() {
             .contains(&format!("skipped=\"{}\"", report.entries.len()))
     );
 }
+
+#[test]
+fn diff_runner_skips_what_has_no_endpoint_and_agrees_on_the_rest() {
+    use oauth_oracle::diff::{RunOptions, Verdict, run_flow};
+    use oauth_oracle::generate::{Generator, Pacing};
+    let serve = Serve::start(&[]);
+    let provider = renamed_provider(&serve.base);
+    let mut target = HttpTarget::checked(&provider.base, "/mcp").unwrap();
+    target.discover().unwrap();
+    let profile = oauth_oracle::Profile::fastmcp();
+    let config = oauth_oracle::Config {
+        base_url: serve.base.clone(),
+        ..oauth_oracle::Config::for_profile(&profile)
+    };
+    let (mut revokes, mut resources) = (0, 0);
+    for seed in 0..4u8 {
+        let config = oauth_oracle::Config {
+            seed: oauth_oracle::Seed([seed; 32]),
+            ..config.clone()
+        };
+        let trace = Generator::new(profile.clone(), config)
+            .unwrap()
+            .with_pacing(Pacing::live(0, 700))
+            .run(30);
+        // The metadata documents differ by design (renamed endpoints): leave them out.
+        let keep: Vec<usize> = (0..trace.steps.len())
+            .filter(|&i| {
+                !matches!(
+                    trace.steps[i].kind().as_deref(),
+                    Some("authorization_server_metadata" | "protected_resource_metadata")
+                )
+            })
+            .collect();
+        let trace = oauth_oracle::check::subtrace(&trace, &keep).unwrap();
+        let run = run_flow(&trace, &mut target, RunOptions::default()).unwrap();
+        if let Some(d) = run.divergence() {
+            panic!(
+                "seed {seed}, step {}: {:?}\n{}",
+                d.step,
+                d.verdict,
+                trace.steps[d.step - 1].event_value()
+            );
+        }
+        for (s, line) in run.steps.iter().zip(&trace.steps) {
+            match (line.kind().as_deref(), &s.verdict) {
+                (Some("revoke"), Verdict::Skip(why)) => {
+                    assert_eq!(why, "no revocation_endpoint in metadata");
+                    assert!(s.target.is_none() && s.model.is_none(), "a revoke was run");
+                    revokes += 1;
+                }
+                (Some("resource"), Verdict::Skip(why)) => {
+                    assert_eq!(
+                        why,
+                        "resource endpoint answered 404: not a protected resource"
+                    );
+                    resources += 1;
+                }
+                (Some(kind @ ("revoke" | "resource")), v) => {
+                    panic!("{kind} step {} judged {v:?}", s.step)
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        revokes > 0 && resources > 0,
+        "{revokes} revokes, {resources} resource steps"
+    );
+    assert!(
+        !provider
+            .paths()
+            .iter()
+            .any(|p| FASTMCP_PATHS.contains(&p.as_str())),
+        "{:?}",
+        provider.paths()
+    );
+}
