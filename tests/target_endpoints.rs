@@ -412,3 +412,35 @@ fn diff_runner_skips_what_has_no_endpoint_and_agrees_on_the_rest() {
         provider.paths()
     );
 }
+
+#[test]
+fn without_a_registration_endpoint_nothing_is_tested_and_the_run_says_why() {
+    let provider = Canned::start(|base, _, path| match path {
+        "/.well-known/oauth-authorization-server" => Answer::Owned(
+            200,
+            "application/json",
+            format!(
+                r#"{{"issuer":"{base}","authorization_endpoint":"{base}/auth","token_endpoint":"{base}/token"}}"#
+            ),
+        ),
+        _ => NOT_FOUND,
+    });
+    let dir = scratch("no-registration");
+    for cmd in ["audit", "diff"] {
+        let out = oracle(&dir, &[cmd, "--target", &provider.base]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("target unusable: no registration_endpoint in metadata"),
+            "{cmd}: {stderr}"
+        );
+    }
+    assert!(
+        provider
+            .paths()
+            .iter()
+            .all(|p| p == "/.well-known/oauth-authorization-server"),
+        "{:?}",
+        provider.paths()
+    );
+}
