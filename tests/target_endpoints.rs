@@ -444,3 +444,42 @@ fn without_a_registration_endpoint_nothing_is_tested_and_the_run_says_why() {
         provider.paths()
     );
 }
+
+#[test]
+fn an_audit_without_metadata_says_fastmcps_paths_were_assumed() {
+    let serve = Serve::start(&[]);
+    let backend = serve.base.clone();
+    // serve behind a proxy that hides both metadata documents.
+    let provider = Canned::start(move |_, _, path| {
+        if path.starts_with("/.well-known/") {
+            NOT_FOUND
+        } else {
+            Answer::Proxy(format!("{backend}{path}"))
+        }
+    });
+    let dir = scratch("no-metadata");
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &provider.base,
+            "--cases",
+            "2",
+            "--steps",
+            "20",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(stderr.contains("FastMCP's paths assumed"), "{stderr}");
+    let md = std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.md")).unwrap();
+    assert!(md.contains("FastMCP's paths assumed"), "{md}");
+    assert!(
+        md.contains("| `issuer-identity` | MUST | NOT TESTED | 0 | 0 | RFC 8414 §3.3 | no authorization-server metadata to check |"),
+        "{md}"
+    );
+    assert!(provider.paths().iter().any(|p| p == "/register"));
+}
