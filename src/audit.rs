@@ -1,5 +1,6 @@
 //! The invariant catalogue run against a live provider: a conformance report with, per invariant,
-//! its level, citation, PASS / FAIL / NOT APPLICABLE and, per FAIL, a minimal replayable trace.
+//! its level, citation, PASS / FAIL / NOT TESTED (with why) and, per FAIL, a minimal replayable
+//! trace; and the endpoints the provider's metadata named, or did not.
 
 use serde::Serialize;
 
@@ -7,12 +8,17 @@ use crate::check::minimize;
 use crate::diff::due_after;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
-use crate::target::{Target, TargetError, monotonic_now, wall_clock};
+use crate::target::{
+    Endpoint, EndpointKind, ResourceAnswer, Target, TargetError, monotonic_now, resource_answer,
+    wall_clock,
+};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded
-/// outputs of the returned trace are the target's.
+/// outputs of the returned trace are the target's. A step the target has no endpoint for
+/// ([`Target::unsendable`]) is not sent and not checked: its recorded output is a stand-in
+/// (status 0, nothing a later step can refer to).
 pub fn audit_flow(
     trace: &Trace,
     target: &mut dyn Target,
@@ -37,6 +43,14 @@ pub fn audit_flow(
             break;
         };
         let at = wall_clock();
+        if target.unsendable(&event).is_some() {
+            let mut line = step.clone();
+            line.at = at;
+            line.output = crate::diff::not_sent();
+            observed.steps.push(line);
+            outputs.push(crate::diff::not_sent());
+            continue;
+        }
         let out = target.send(at, &event)?;
         violations.extend(checker.observe(i + 1, at, &event, &out));
         let mut line = step.clone();
@@ -220,9 +234,11 @@ pub enum Status {
     /// Broken at least once.
     #[serde(rename = "FAIL")]
     Fail,
-    /// Never evaluated (the provider lacks the feature, or no flow reached it).
-    #[serde(rename = "NOT APPLICABLE")]
-    NotApplicable,
+    /// Never evaluated: no check ran (the entry's `why` says why: an endpoint missing from the
+    /// metadata, a resource that never answered 2xx or 401, or no flow reaching a step that
+    /// checks it). Nothing tested is never a pass.
+    #[serde(rename = "NOT TESTED")]
+    NotTested,
 }
 
 impl Status {
@@ -231,8 +247,147 @@ impl Status {
         match self {
             Self::Pass => "PASS",
             Self::Fail => "FAIL",
-            Self::NotApplicable => "NOT APPLICABLE",
+            Self::NotTested => "NOT TESTED",
         }
+    }
+}
+
+/// How the protected resource answered the requests an audit sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceProbes {
+    /// The resource's URL.
+    pub url: String,
+    /// Answers 2xx (the token accepted).
+    pub accepted: u64,
+    /// Answers 401, or 403 with a Bearer challenge (the token rejected).
+    pub rejected: u64,
+    /// Every other answer, by status: it says nothing about the token and checks nothing.
+    pub unusable: std::collections::BTreeMap<u16, u64>,
+}
+
+impl ResourceProbes {
+    /// Count one answer of the resource.
+    pub fn observe(&mut self, o: &Output) {
+        match resource_answer(o) {
+            ResourceAnswer::Accepted => self.accepted += 1,
+            ResourceAnswer::Rejected => self.rejected += 1,
+            ResourceAnswer::Unusable(_) => *self.unusable.entry(o.status).or_default() += 1,
+        }
+    }
+
+    /// Why the resource checked nothing, if it did not: the reason its most frequent answer gives
+    /// (`resource endpoint answered 404: not a protected resource`), with every answer counted.
+    pub fn why_untested(&self) -> Option<String> {
+        if self.accepted + self.rejected > 0 {
+            return None;
+        }
+        let Some((&status, _)) = self
+            .unusable
+            .iter()
+            .max_by_key(|&(s, n)| (*n, std::cmp::Reverse(*s)))
+        else {
+            return Some(format!("no request reached the resource {}", self.url));
+        };
+        let why = match resource_answer(&Output::new(status, &[], String::new())) {
+            ResourceAnswer::Unusable(why) => why,
+            ResourceAnswer::Accepted | ResourceAnswer::Rejected => String::new(),
+        };
+        let answers: Vec<String> = self
+            .unusable
+            .iter()
+            .map(|(status, n)| format!("{status} ×{n}"))
+            .collect();
+        Some(format!(
+            "{why} ({}: {}; never 2xx or 401)",
+            self.url,
+            answers.join(", ")
+        ))
+    }
+}
+
+/// What the audit knows of the provider's surface: where its endpoints came from, each endpoint
+/// (or its absence), and how its protected resource answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Surface {
+    /// Where the endpoints came from (`RFC 8414 metadata at URL`, `OpenID discovery at URL`,
+    /// or `no metadata (...): FastMCP's paths assumed`).
+    pub metadata: String,
+    /// Whether a metadata document was found.
+    pub discovered: bool,
+    /// Every endpoint kind: its URL, or `None` when the metadata names none.
+    pub endpoints: Vec<Endpoint>,
+    /// The protected resource's answers (`None`: not known).
+    pub resource: Option<ResourceProbes>,
+}
+
+impl Surface {
+    /// Why invariant `id` cannot be tested: an endpoint it needs is missing from the metadata.
+    fn missing_for(&self, id: &str) -> Option<String> {
+        needs(id).0.iter().find_map(|kind| {
+            self.endpoints
+                .iter()
+                .any(|e| e.kind == *kind && e.url.is_none())
+                .then(|| {
+                    format!(
+                        "no {} in metadata: the steps that need it were not sent",
+                        kind.field()
+                    )
+                })
+        })
+    }
+
+    /// Why an invariant with no check ran was not tested.
+    fn why_untested(&self, id: &str) -> String {
+        let (_, resource) = needs(id);
+        if let Some(why) = self.missing_for(id) {
+            return why;
+        }
+        if id == "issuer-identity" && !self.endpoints.is_empty() && !self.discovered {
+            return "no authorization-server metadata to check".to_owned();
+        }
+        if resource
+            && let Some(why) = self
+                .resource
+                .as_ref()
+                .and_then(ResourceProbes::why_untested)
+        {
+            return why;
+        }
+        "no check ran: no flow reached a step that checks it".to_owned()
+    }
+}
+
+/// What the checks of invariant `id` need: the endpoints (all of them) and whether answers of the
+/// protected resource.
+fn needs(id: &str) -> (&'static [EndpointKind], bool) {
+    use EndpointKind::{Authorization, Registration, Revocation, Token};
+    match id {
+        "registration-redirect-policy"
+        | "registration-no-store"
+        | "public-clients-get-no-secret"
+        | "secret-expiry-present" => (&[Registration], false),
+        "issuer-identity" => (&[], false),
+        "redirect-exact-match"
+        | "loopback-any-port"
+        | "no-redirect-to-unvalidated-uri"
+        | "pkce-required"
+        | "pkce-plain-refused"
+        | "pkce-absent-method-is-plain"
+        | "pkce-challenge-syntax"
+        | "state-echoed"
+        | "iss-in-authorization-response" => (&[Registration, Authorization], false),
+        "revoked-stays-dead"
+        | "revocation-cascades"
+        | "revocation-owner-only"
+        | "revocation-unknown-token-200"
+        | "revocation-public-and-basic-clients"
+        | "revocation-auth-error-code"
+        | "revocation-hint-ignored" => (&[Registration, Revocation], false),
+        "unknown-token-rejected" | "bearer-challenge" => (&[], true),
+        "expired-access-rejected" | "insufficient-scope-403" => {
+            (&[Registration, Authorization, Token], true)
+        }
+        _ => (&[Registration, Authorization, Token], false),
     }
 }
 
@@ -249,6 +404,8 @@ pub struct Entry {
     pub summary: &'static str,
     /// The verdict.
     pub status: Status,
+    /// For NOT TESTED: why no check ran.
+    pub why: Option<String>,
     /// Checks run and violations.
     pub tally: Tally,
     /// The first violation, if any.
@@ -268,6 +425,8 @@ pub struct Report {
     pub flows: u64,
     /// Requests sent.
     pub requests: u64,
+    /// The provider's endpoints and resource, as far as known ([`Report::with_surface`]).
+    pub surface: Surface,
     /// One entry per catalogue invariant (the model-internal one excluded).
     pub entries: Vec<Entry>,
 }
@@ -312,16 +471,19 @@ impl Report {
                 let tally = tallies.get(inv.id).copied().unwrap_or_default();
                 let failure = failures.iter().find(|(v, _)| v.invariant == inv.id);
                 let status = match (tally.checks, tally.violations) {
-                    (0, _) => Status::NotApplicable,
+                    (0, _) => Status::NotTested,
                     (_, 0) => Status::Pass,
                     _ => Status::Fail,
                 };
+                let why =
+                    (status == Status::NotTested).then(|| Surface::default().why_untested(inv.id));
                 Entry {
                     invariant: inv.id,
                     level: inv.level,
                     citation: inv.citation,
                     summary: inv.summary,
                     status,
+                    why,
                     tally,
                     detail: failure.map(|(v, _)| labels.redact(&v.detail)),
                     trace: failure.map(|(_, t)| labels.redact(&t.to_jsonl())),
@@ -332,8 +494,69 @@ impl Report {
             target,
             flows,
             requests,
+            surface: Surface::default(),
             entries,
         }
+    }
+
+    /// The report with the provider's surface known: each NOT TESTED entry says why from it
+    /// (the endpoint missing from the metadata, the resource that never answered 2xx or 401).
+    ///
+    /// An invariant that needs an endpoint the metadata does not name is NOT TESTED even if the
+    /// checker counted evaluations of it: without revocation nothing is ever revoked, so a
+    /// `revoked-stays-dead` evaluated at every refresh could never have failed.
+    pub fn with_surface(mut self, surface: Surface) -> Self {
+        for e in &mut self.entries {
+            let missing = surface.missing_for(e.invariant);
+            if let Some(why) = missing.filter(|_| e.tally.violations == 0) {
+                e.status = Status::NotTested;
+                e.why = Some(why);
+            } else if e.status == Status::NotTested {
+                e.why = Some(surface.why_untested(e.invariant));
+            }
+        }
+        self.surface = surface;
+        self
+    }
+
+    /// The surface as Markdown lines (empty when not known).
+    fn surface_markdown(&self) -> String {
+        let sf = &self.surface;
+        if sf.endpoints.is_empty() {
+            return String::new();
+        }
+        let mut s = format!(
+            "Endpoints: {}.\n\n| endpoint | URL |\n|---|---|\n",
+            sf.metadata
+        );
+        for e in &sf.endpoints {
+            let url = match &e.url {
+                Some(u) => format!("`{u}`"),
+                None => e.kind.when_missing().to_owned(),
+            };
+            s.push_str(&format!("| `{}` | {url} |\n", e.kind.field()));
+        }
+        if let Some(r) = &sf.resource {
+            let unusable: Vec<String> = r
+                .unusable
+                .iter()
+                .map(|(status, n)| format!("{status} ×{n}"))
+                .collect();
+            s.push_str(&format!(
+                "| resource | `{}`: {} accepted (2xx), {} rejected (401), {} unusable{} |\n",
+                r.url,
+                r.accepted,
+                r.rejected,
+                r.unusable.values().sum::<u64>(),
+                if unusable.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", unusable.join(", "))
+                }
+            ));
+        }
+        s.push('\n');
+        s
     }
 
     /// How many invariants have `status`.
@@ -344,23 +567,25 @@ impl Report {
     /// The report as Markdown.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# OAuth conformance audit of {}\n\n{} flows, {} requests. {} PASS, {} FAIL, {} NOT APPLICABLE.\n\n| invariant | level | status | checks | violations | citation |\n|---|---|---|---:|---:|---|\n",
+            "# OAuth conformance audit of {}\n\n{} flows, {} requests. {} PASS, {} FAIL, {} NOT TESTED.\n\n{}| invariant | level | status | checks | violations | citation | why not tested |\n|---|---|---|---:|---:|---|---|\n",
             self.target,
             self.flows,
             self.requests,
             self.count(Status::Pass),
             self.count(Status::Fail),
-            self.count(Status::NotApplicable)
+            self.count(Status::NotTested),
+            self.surface_markdown()
         );
         for e in &self.entries {
             s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} | {} | {} |\n",
                 e.invariant,
                 e.level.as_str(),
                 e.status.as_str(),
                 e.tally.checks,
                 e.tally.violations,
-                e.citation
+                e.citation,
+                e.why.as_deref().unwrap_or("")
             ));
         }
         for e in self.entries.iter().filter(|e| e.status == Status::Fail) {
@@ -394,8 +619,23 @@ impl Report {
             esc(&self.target),
             self.entries.len(),
             self.count(Status::Fail),
-            self.count(Status::NotApplicable)
+            self.count(Status::NotTested)
         );
+        if !self.surface.endpoints.is_empty() {
+            s.push_str("  <properties>\n");
+            s.push_str(&format!(
+                "    <property name=\"metadata\" value=\"{}\"/>\n",
+                esc(&self.surface.metadata)
+            ));
+            for e in &self.surface.endpoints {
+                s.push_str(&format!(
+                    "    <property name=\"{}\" value=\"{}\"/>\n",
+                    e.kind.field(),
+                    esc(e.url.as_deref().unwrap_or("missing"))
+                ));
+            }
+            s.push_str("  </properties>\n");
+        }
         for e in &self.entries {
             s.push_str(&format!(
                 "  <testcase classname=\"{}\" name=\"{}\">",
@@ -404,7 +644,10 @@ impl Report {
             ));
             match e.status {
                 Status::Pass => {}
-                Status::NotApplicable => s.push_str("<skipped message=\"not applicable\"/>"),
+                Status::NotTested => s.push_str(&format!(
+                    "<skipped message=\"not tested: {}\"/>",
+                    esc(e.why.as_deref().unwrap_or(""))
+                )),
                 Status::Fail => s.push_str(&format!(
                     "<failure message=\"{}\">{}\n{}</failure>",
                     esc(e.detail.as_deref().unwrap_or("")),

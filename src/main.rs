@@ -54,7 +54,7 @@ enum Command {
     #[cfg(feature = "diff")]
     Diff(Box<cli::diff::DiffArgs>),
     /// Run the invariant catalogue against a live provider: a conformance report (Markdown, JSON,
-    /// JUnit XML) with PASS / FAIL / NOT APPLICABLE per invariant and a minimal trace per FAIL.
+    /// JUnit XML) with PASS / FAIL / NOT TESTED (with why) per invariant and a minimal trace per FAIL.
     /// Exit 1 when a MUST invariant fails.
     #[cfg(feature = "diff")]
     Audit(Box<cli::audit::AuditArgs>),

@@ -3,114 +3,39 @@
 //! `/register`, a slow answer), and `serve` of this crate as a well-behaved provider.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+#[path = "common/canned.rs"]
+mod canned;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use canned::{Answer, Canned, Serve, oracle, scratch, text};
 use oauth_oracle::Event;
 use oauth_oracle::target::{HttpTarget, MAX_BODY, Target, body_too_large};
 use oauth_oracle::time::UnixMillis;
 
-/// What the in-test server answers.
-#[derive(Clone, Copy)]
-enum Answer {
-    /// Status, content type, body.
-    Canned(u16, &'static str, &'static str),
-    /// This status with a JSON body of this many bytes, streamed (never allocated whole).
-    Huge(u16, u64),
-    /// No answer: wait this long, then close the connection.
-    Silence(Duration),
+/// Metadata that makes discovery succeed, naming FastMCP's paths on the server at `base`.
+fn metadata(base: &str) -> String {
+    format!(
+        r#"{{"issuer":"{base}/","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token","registration_endpoint":"{base}/register","revocation_endpoint":"{base}/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}}"#
+    )
 }
 
-/// Metadata that makes discovery succeed.
-const METADATA: &str = r#"{"issuer":"http://127.0.0.1/","authorization_endpoint":"http://127.0.0.1/authorize","token_endpoint":"http://127.0.0.1/token","registration_endpoint":"http://127.0.0.1/register","revocation_endpoint":"http://127.0.0.1/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}"#;
-
-/// An in-test HTTP/1.1 server on a free loopback port: the metadata route answers `METADATA`,
-/// every other request what `route` says for its method and path. Counts the body bytes sent.
-struct Hostile {
-    base: String,
-    sent: Arc<AtomicU64>,
-}
+/// The in-test server: the metadata route answers [`metadata`], every other request what `route`
+/// says for its method and path.
+struct Hostile;
 
 impl Hostile {
-    fn start(route: fn(&str, &str) -> Answer) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let sent = Arc::new(AtomicU64::new(0));
-        let counter = sent.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let counter = counter.clone();
-                std::thread::spawn(move || {
-                    let _ = serve_one(stream, route, &counter);
-                });
+    fn start(route: fn(&str, &str) -> Answer) -> Canned {
+        Canned::start(move |base, method, path| {
+            if path == "/.well-known/oauth-authorization-server" {
+                Answer::Owned(200, "application/json", metadata(base))
+            } else {
+                route(method, path)
             }
-        });
-        Self { base, sent }
+        })
     }
-}
-
-fn serve_one(
-    stream: TcpStream,
-    route: fn(&str, &str) -> Answer,
-    sent: &AtomicU64,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut first = String::new();
-    reader.read_line(&mut first)?;
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap_or(0).min(1 << 20);
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
-    let mut parts = first.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = target.split('?').next().unwrap_or("");
-    let answer = if path == "/.well-known/oauth-authorization-server" {
-        Answer::Canned(200, "application/json", METADATA)
-    } else {
-        route(method, path)
-    };
-    let mut out = stream;
-    match answer {
-        Answer::Canned(status, content_type, body) => {
-            write!(
-                out,
-                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            )?;
-        }
-        Answer::Huge(status, total) => {
-            write!(
-                out,
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {total}\r\nconnection: close\r\n\r\n"
-            )?;
-            let chunk = vec![b'x'; 64 * 1024];
-            let mut left = total;
-            while left > 0 {
-                let n = left.min(chunk.len() as u64);
-                out.write_all(&chunk[..n as usize])?;
-                sent.fetch_add(n, Ordering::Relaxed);
-                left -= n;
-            }
-        }
-        Answer::Silence(wait) => std::thread::sleep(wait),
-    }
-    out.flush()
 }
 
 fn all_500(_: &str, _: &str) -> Answer {
@@ -142,64 +67,6 @@ fn large(_: &str, _: &str) -> Answer {
 
 fn silent(_: &str, _: &str) -> Answer {
     Answer::Silence(Duration::from_secs(7))
-}
-
-/// A fresh empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "oauth-oracle-hostile-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Run the binary in `dir` with stdout and stderr piped (not terminals).
-fn oracle(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// `serve` of this crate on a free port, recording its session; killed on drop.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-            .args(["serve", "--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Self {
-            child,
-            base: line.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 // --- 1. unbounded bodies ---------------------------------------------------------------------

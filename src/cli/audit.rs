@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use oauth_oracle::audit::{Report, SecretLabels, Status, audit_flow, shrink_violation};
-use oauth_oracle::check::subtrace;
+use oauth_oracle::audit::{
+    Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow, shrink_violation,
+};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
-use oauth_oracle::target::HttpTarget;
+use oauth_oracle::target::{EndpointKind, HttpTarget};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
@@ -79,19 +80,16 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let metadata = match target.discover() {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let has = |k: &str| metadata.get(k).is_some();
-    let (can_register, can_revoke) = (has("registration_endpoint"), has("revocation_endpoint"));
-    if !can_register {
+    if let Err(e) = target.discover() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if !target.endpoints().discovered() {
+        eprintln!("note: {}", target.endpoints().describe_source());
+    }
+    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
         eprintln!(
-            "error: {} offers no dynamic client registration; audit registers its own clients",
-            args.target.target
+            "error: target unusable: {why}; audit registers its own clients (dynamic client registration, RFC 7591), nothing tested"
         );
         return ExitCode::from(2);
     }
@@ -117,6 +115,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
     let mut labels = SecretLabels::new();
     let mut usability = Usability::default();
+    let mut resource = ResourceProbes {
+        url: target.resource_url().to_owned(),
+        ..ResourceProbes::default()
+    };
     let heartbeat = Heartbeat::start("audit", args.cases, false);
     for case in 0..args.cases {
         let mut seed = [0u8; 32];
@@ -131,15 +133,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let mut trace = generator
+        // Steps whose endpoint the metadata does not name are not sent (audit_flow skips them).
+        let trace = generator
             .with_pacing(Pacing::live(args.jump_percent, 700))
             .run(args.steps);
-        if !can_revoke {
-            let keep: Vec<usize> = (0..trace.steps.len())
-                .filter(|&i| trace.steps[i].kind().as_deref() != Some("revoke"))
-                .collect();
-            trace = subtrace(&trace, &keep).unwrap_or(trace);
-        }
         let (violations, checker, observed) = match audit_flow(&trace, &mut target, &exp) {
             Ok(r) => r,
             Err(e) => {
@@ -149,6 +146,9 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         };
         for line in &observed.steps {
             usability.observe(line.kind().as_deref(), &line.output);
+            if line.kind().as_deref() == Some("resource") {
+                resource.observe(&line.output);
+            }
         }
         for (id, t) in checker.tallies() {
             let e = tallies.entry(id).or_default();
@@ -204,7 +204,13 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         &tallies,
         &failures,
         labels,
-    );
+    )
+    .with_surface(Surface {
+        metadata: target.endpoints().describe_source(),
+        discovered: target.endpoints().discovered(),
+        endpoints: target.endpoints().endpoints.clone(),
+        resource: Some(resource),
+    });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     let [md_file, json_file, junit_file] = &files;
     let written = std::fs::create_dir_all(&args.out_dir)
@@ -215,22 +221,34 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
     }
+    println!("endpoints: {}", report.surface.metadata);
+    for e in &report.surface.endpoints {
+        println!(
+            "  {:<24} {}",
+            e.kind.field(),
+            e.url.as_deref().unwrap_or(e.kind.when_missing())
+        );
+    }
     for e in &report.entries {
         println!(
-            "{:<38} {:<7} {:<15} {:>7} checks {:>6} violations",
+            "{:<38} {:<7} {:<15} {:>7} checks {:>6} violations{}",
             e.invariant,
             e.level.as_str(),
             e.status.as_str(),
             e.tally.checks,
-            e.tally.violations
+            e.tally.violations,
+            e.why
+                .as_deref()
+                .map(|w| format!("  ({w})"))
+                .unwrap_or_default()
         );
     }
     println!(
-        "\n{}: {} PASS, {} FAIL, {} NOT APPLICABLE; report in {}/audit-{PROFILE}.{{md,json,junit.xml}}",
+        "\n{}: {} PASS, {} FAIL, {} NOT TESTED; report in {}/audit-{PROFILE}.{{md,json,junit.xml}}",
         report.target,
         report.count(Status::Pass),
         report.count(Status::Fail),
-        report.count(Status::NotApplicable),
+        report.count(Status::NotTested),
         args.out_dir.display()
     );
     let must_fail = report

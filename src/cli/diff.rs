@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::Output;
 use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
-use oauth_oracle::target::HttpTarget;
+use oauth_oracle::target::{Endpoint, EndpointKind, HttpTarget};
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
 use serde::Serialize;
 
@@ -282,9 +282,16 @@ pub(crate) struct DiffArgs {
 struct DiffReport {
     target: String,
     profile: String,
+    /// Where the endpoints came from.
+    metadata: String,
+    /// Every endpoint: its URL, or null when the metadata names none (its steps are skipped).
+    endpoints: Vec<Endpoint>,
     flows: u64,
     steps_agree: u64,
     steps_skip: u64,
+    /// Why steps were skipped (a timing window, an endpoint missing from the metadata, a resource
+    /// answer that neither accepts nor rejects), and how often.
+    skip_reasons: std::collections::BTreeMap<String, u64>,
     divergent_flows: u64,
     requests: u64,
     seconds: f64,
@@ -331,6 +338,15 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    if !target.endpoints().discovered() {
+        eprintln!("note: {}", target.endpoints().describe_source());
+    }
+    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
+        eprintln!(
+            "error: target unusable: {why}; diff registers its own clients (dynamic client registration, RFC 7591), nothing tested"
+        );
+        return ExitCode::from(2);
+    }
     let stale = |name: &str| {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
             || is_numbered(name, "divergence-case", ".jsonl")
@@ -360,6 +376,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let mut report = DiffReport {
         target: args.target.target.clone(),
         profile: profile.name.to_owned(),
+        metadata: target.endpoints().describe_source(),
+        endpoints: target.endpoints().endpoints.clone(),
         ..DiffReport::default()
     };
     for case in 0..args.cases {
@@ -388,9 +406,17 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                 let kind = trace.steps.get(s.step - 1).and_then(|l| l.kind());
                 usability.observe(kind.as_deref(), out);
             }
-            match s.verdict {
+            match &s.verdict {
                 Verdict::Agree => report.steps_agree += 1,
-                Verdict::Skip(_) => report.steps_skip += 1,
+                Verdict::Skip(why) => {
+                    report.steps_skip += 1;
+                    let why = if why.starts_with("expiry boundary within") {
+                        "expiry boundary (timing window)".to_owned()
+                    } else {
+                        why.clone()
+                    };
+                    *report.skip_reasons.entry(why).or_default() += 1;
+                }
                 Verdict::Diverge(_) => {}
             }
         }
@@ -457,7 +483,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         );
     } else {
         println!(
-            "{} flows against {} ({} profile): {} steps agree, {} skipped (timing windows), {} divergent flows\n{} requests in {:.1} s; {:.0}% of the time waiting for the target, {:.0}% in the runner",
+            "{} flows against {} ({} profile): {} steps agree, {} skipped, {} divergent flows\n{} requests in {:.1} s; {:.0}% of the time waiting for the target, {:.0}% in the runner",
             report.flows,
             report.target,
             report.profile,
@@ -469,6 +495,17 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             report.target_wait_share * 100.0,
             (1.0 - report.target_wait_share) * 100.0
         );
+        for (why, n) in &report.skip_reasons {
+            println!("  skipped {n}: {why}");
+        }
+        println!("endpoints: {}", report.metadata);
+        for e in &report.endpoints {
+            println!(
+                "  {:<24} {}",
+                e.kind.field(),
+                e.url.as_deref().unwrap_or(e.kind.when_missing())
+            );
+        }
     }
     if let Some(why) = usability.unusable() {
         eprintln!(

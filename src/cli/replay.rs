@@ -101,6 +101,14 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
             return ExitCode::from(2);
         }
     };
+    // Every request goes to the endpoint the provider's metadata names.
+    if let Err(e) = target.discover() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if !target.endpoints().discovered() {
+        eprintln!("note: {}", target.endpoints().describe_source());
+    }
     let run = match run_flow(&trace, &mut target, RunOptions::default()) {
         Ok(r) => r,
         Err(e) => {

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
-use crate::target::{Target, TargetError};
+use crate::target::{ResourceAnswer, Target, TargetError, resource_answer};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
@@ -28,8 +29,11 @@ pub enum Verdict {
     Agree,
     /// Different answers.
     Diverge(String),
-    /// A nondeterministic window (a real-time expiry boundary within the tolerance), or a step
-    /// that could not be sent because an earlier one produced nothing to refer to.
+    /// A nondeterministic window (a real-time expiry boundary within the tolerance); a step
+    /// that could not be sent because an earlier one produced nothing to refer to, or because
+    /// the target has no endpoint for it (`no revocation_endpoint in metadata`: not sent, the
+    /// model not run); or a resource request the target answered with neither an acceptance nor
+    /// a rejection (`resource endpoint answered 404: not a protected resource`).
     Skip(String),
 }
 
@@ -51,7 +55,8 @@ pub struct StepRun {
 pub struct FlowRun {
     /// Every step, in order (a flow stops at its first divergence).
     pub steps: Vec<StepRun>,
-    /// The trace with the model's outputs as recorded in this run, at the times actually used.
+    /// The trace with the model's outputs as recorded in this run, at the times actually used
+    /// (the steps not sent for want of an endpoint left out).
     pub model_trace: Trace,
 }
 
@@ -116,6 +121,11 @@ fn wait_until(start: std::time::Instant, due: Duration) {
     }
 }
 
+/// A stand-in answer for a step that was not sent: it carries nothing a later step can refer to.
+pub(crate) fn not_sent() -> Output {
+    Output::new(0, &[], String::new())
+}
+
 /// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
 /// divergence. `Err` only when the target cannot be reached.
 pub fn run_flow(
@@ -142,6 +152,8 @@ pub fn run_flow(
     };
     let start = now();
     let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
+    // Indices (into `recorded`) of the steps sent.
+    let mut sent_steps: Vec<usize> = Vec::new();
     for (i, step) in trace.steps.iter().enumerate() {
         if opts.real_time {
             wait_until(start, due_after(at0, step.at));
@@ -165,14 +177,36 @@ pub fn run_flow(
             });
             break;
         };
+        if let Some(reason) = target.unsendable(&te) {
+            // Neither side runs it: the model's state stays the target's.
+            runs.push(StepRun {
+                step: i + 1,
+                verdict: Verdict::Skip(reason),
+                model: None,
+                target: None,
+            });
+            model_out.push(not_sent());
+            target_out.push(not_sent());
+            let mut line = step.clone();
+            line.at = at;
+            line.output = not_sent();
+            recorded.steps.push(line);
+            continue;
+        }
         let sent = now();
         let t_out = target.send(at, &te)?;
         let rtt = sent.elapsed();
         let before = model.clone();
         let mut m_out = model.apply(at, &me);
-        let mut verdict = match bij.clone().compare(&m_out, &t_out) {
-            None => Verdict::Agree,
-            Some(d) => Verdict::Diverge(d),
+        let unusable = match (&te, resource_answer(&t_out)) {
+            (Event::Resource(_), ResourceAnswer::Unusable(why)) => Some(why),
+            _ => None,
+        };
+        let answered = unusable.is_none();
+        let mut verdict = match (unusable, bij.clone().compare(&m_out, &t_out)) {
+            (Some(why), _) => Verdict::Skip(why),
+            (None, None) => Verdict::Agree,
+            (None, Some(d)) => Verdict::Diverge(d),
         };
         if matches!(verdict, Verdict::Diverge(_)) {
             let tol = opts.tolerance + rtt;
@@ -193,10 +227,13 @@ pub fn run_flow(
                 }
             }
         }
-        let _ = bij.compare(&m_out, &t_out);
+        if answered {
+            let _ = bij.compare(&m_out, &t_out);
+        }
         let mut line = step.clone();
         line.at = at;
         line.output = m_out.clone();
+        sent_steps.push(recorded.steps.len());
         recorded.steps.push(line);
         let stop = matches!(verdict, Verdict::Diverge(_));
         runs.push(StepRun {
@@ -211,9 +248,16 @@ pub fn run_flow(
             break;
         }
     }
+    let model_trace = if sent_steps.len() == recorded.steps.len() {
+        recorded
+    } else {
+        // A sent step never refers to one not sent (that reference resolves to nothing, and
+        // the flow stops there), so the steps sent make a trace of their own.
+        crate::check::subtrace(&recorded, &sent_steps).unwrap_or(recorded)
+    };
     Ok(FlowRun {
         steps: runs,
-        model_trace: recorded,
+        model_trace,
     })
 }
 

@@ -37,50 +37,90 @@ pub fn to_request(event: &Event, base_url: &str) -> HttpRequest {
 
 /// [`to_request`] for a server whose MCP resource is at `mcp_path`.
 pub fn to_request_for(event: &Event, base_url: &str, mcp_path: &str) -> HttpRequest {
-    let base = base_url.trim_end_matches('/');
+    to_request_at(event, &Routes::fastmcp(base_url, mcp_path))
+}
+
+/// Where each kind of request goes: absolute URLs (`http://host[:port]/path`), as an
+/// authorization server's metadata names them or as FastMCP mounts them ([`Routes::fastmcp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routes {
+    /// The base URL (no trailing slash): unrouted requests and the protected-resource metadata
+    /// are sent below it.
+    pub base: String,
+    /// The authorization-server metadata document.
+    pub metadata: String,
+    /// Dynamic client registration (`registration_endpoint`).
+    pub register: String,
+    /// The authorization endpoint (`authorization_endpoint`); may carry a query of its own.
+    pub authorize: String,
+    /// The token endpoint (`token_endpoint`).
+    pub token: String,
+    /// The revocation endpoint (`revocation_endpoint`).
+    pub revoke: String,
+    /// The protected MCP resource.
+    pub resource: String,
+    /// The protected-resource metadata document.
+    pub resource_metadata: String,
+}
+
+impl Routes {
+    /// FastMCP's routes below `base_url`, its MCP resource at `mcp_path`.
+    pub fn fastmcp(base_url: &str, mcp_path: &str) -> Self {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let at = |path: &str| format!("{base}{path}");
+        Self {
+            metadata: at("/.well-known/oauth-authorization-server"),
+            register: at("/register"),
+            authorize: at("/authorize"),
+            token: at("/token"),
+            revoke: at("/revoke"),
+            resource: at(mcp_path),
+            resource_metadata: at(&format!("/.well-known/oauth-protected-resource{mcp_path}")),
+            base,
+        }
+    }
+}
+
+/// The request carrying `event` to the server whose routes are `routes`. Unrouted requests keep
+/// their own path, below [`Routes::base`].
+pub fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
+    let base = routes.base.as_str();
     let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
     let mut header = |name: &str, value: &str| headers.push((name.to_owned(), header_bytes(value)));
     let (method, target, body) = match event {
-        Event::AuthorizationServerMetadata => (
-            "GET",
-            "/.well-known/oauth-authorization-server".to_owned(),
-            Vec::new(),
-        ),
-        Event::ProtectedResourceMetadata => (
-            "GET",
-            format!("/.well-known/oauth-protected-resource{mcp_path}"),
-            Vec::new(),
-        ),
+        Event::AuthorizationServerMetadata => ("GET", routes.metadata.clone(), Vec::new()),
+        Event::ProtectedResourceMetadata => ("GET", routes.resource_metadata.clone(), Vec::new()),
         Event::Register(r) => {
             header("content-type", "application/json");
-            ("POST", "/register".to_owned(), r.body.as_bytes().to_vec())
+            ("POST", routes.register.clone(), r.body.as_bytes().to_vec())
         }
         Event::Authorize(a) if a.method == AuthorizeMethod::Get => {
             let query = String::from_utf8_lossy(&form_body(&a.params)).into_owned();
-            let target = if query.is_empty() {
-                "/authorize".to_owned()
-            } else {
-                format!("/authorize?{query}")
+            // An endpoint's own query is kept (RFC 6749 §3.1); the parameters follow it.
+            let target = match (query.is_empty(), routes.authorize.contains('?')) {
+                (true, _) => routes.authorize.clone(),
+                (false, false) => format!("{}?{query}", routes.authorize),
+                (false, true) => format!("{}&{query}", routes.authorize),
             };
             ("GET", target, Vec::new())
         }
         Event::Authorize(a) => {
             header("content-type", FORM);
-            ("POST", "/authorize".to_owned(), form_body(&a.params))
+            ("POST", routes.authorize.clone(), form_body(&a.params))
         }
         Event::Token(t) => {
             header("content-type", FORM);
             if let Some(auth) = &t.authorization {
                 header("authorization", auth);
             }
-            ("POST", "/token".to_owned(), form_body(&t.form))
+            ("POST", routes.token.clone(), form_body(&t.form))
         }
         Event::Revoke(r) => {
             header("content-type", FORM);
             if let Some(auth) = &r.authorization {
                 header("authorization", auth);
             }
-            ("POST", "/revoke".to_owned(), form_body(&r.form))
+            ("POST", routes.revoke.clone(), form_body(&r.form))
         }
         Event::Resource(r) => {
             for auth in &r.authorization {
@@ -90,7 +130,7 @@ pub fn to_request_for(event: &Event, base_url: &str, mcp_path: &str) -> HttpRequ
             header("accept", "application/json, text/event-stream");
             (
                 "POST",
-                mcp_path.to_owned(),
+                routes.resource.clone(),
                 MCP_INITIALIZE_REQUEST.as_bytes().to_vec(),
             )
         }
@@ -129,7 +169,7 @@ pub fn to_request_for(event: &Event, base_url: &str, mcp_path: &str) -> HttpRequ
     };
     HttpRequest {
         method: method.to_owned(),
-        target: format!("{base}{target}"),
+        target,
         headers,
         body: RequestBody::Bytes(body),
     }
@@ -292,6 +332,34 @@ mod tests {
         assert_eq!(
             to_request(&e, BASE).target,
             "http://127.0.0.1:8765/authorize?scope=read+write&state=a%26b"
+        );
+    }
+
+    #[test]
+    fn routes_from_metadata_carry_each_event_to_its_endpoint() {
+        let routes = Routes {
+            register: "http://h:1/reg".into(),
+            authorize: "http://h:1/auth?tenant=a".into(),
+            token: "http://h:2/oauth/token".into(),
+            ..Routes::fastmcp("http://h:1", "/mcp")
+        };
+        let get = Event::Authorize(AuthorizeRequest {
+            method: AuthorizeMethod::Get,
+            params: Params::from_pairs([("state", "s")]),
+        });
+        assert_eq!(
+            to_request_at(&get, &routes).target,
+            "http://h:1/auth?tenant=a&state=s"
+        );
+        let reg = Event::Register(RegisterRequest { body: "{}".into() });
+        assert_eq!(to_request_at(&reg, &routes).target, "http://h:1/reg");
+        let token = Event::Token(TokenRequest {
+            form: Params::default(),
+            authorization: None,
+        });
+        assert_eq!(
+            to_request_at(&token, &routes).target,
+            "http://h:2/oauth/token"
         );
     }
 

@@ -33,7 +33,7 @@ pub mod form;
 mod respond;
 
 pub use decode::decode;
-pub use encode::{MCP_INITIALIZE_REQUEST, to_request, to_request_for};
+pub use encode::{MCP_INITIALIZE_REQUEST, Routes, to_request, to_request_at, to_request_for};
 pub use respond::respond;
 
 #[cfg(doc)]

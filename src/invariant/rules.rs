@@ -11,6 +11,7 @@ use crate::endpoint::token::s256_challenge;
 use crate::endpoint::validate::{first_repeated, is_pkce_syntax};
 use crate::event::Params;
 use crate::output::Output;
+use crate::target::{ResourceAnswer, resource_answer};
 
 fn json(o: &Output) -> Value {
     serde_json::from_str(&o.body).unwrap_or_default()
@@ -707,6 +708,13 @@ impl Checker {
             .find(|h| h.len() >= 7 && h.as_bytes()[..7].eq_ignore_ascii_case(b"bearer "))
             .map(|h| h[7..].to_owned());
         let facts = token.as_ref().and_then(|t| self.access.get(t)).cloned();
+        // Only a real acceptance (2xx) or rejection (401; 403 with a Bearer challenge) says
+        // anything about the token: a 404 (no protected resource there) or a 5xx checks nothing.
+        let accepted = match resource_answer(o) {
+            ResourceAnswer::Accepted => true,
+            ResourceAnswer::Rejected => false,
+            ResourceAnswer::Unusable(_) => return,
+        };
         if o.status == 401 {
             let bearer = o
                 .header("www-authenticate")
@@ -716,20 +724,19 @@ impl Checker {
             });
         }
         let Some(f) = facts else {
-            let ok = o.status != 200;
-            self.check("unknown-token-rejected", ok, || {
+            self.check("unknown-token-rejected", !accepted, || {
                 "the resource accepted a token never issued".into()
             });
             return;
         };
         let expired = self.access_expired(&f);
         if expired
-            && o.status != 200
+            && !accepted
             && let Some(r) = f.partner.as_ref().and_then(|p| self.refresh.get_mut(p))
         {
             r.partner_presented_expired.get_or_insert(false);
         }
-        if o.status != 200 {
+        if !accepted {
             return;
         }
         self.check("expired-access-rejected", !expired, || {

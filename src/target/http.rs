@@ -1,14 +1,16 @@
 //! A real provider over HTTP: events become requests through the same mapping `serve` decodes
-//! with ([`crate::http::to_request_for`]); redirects are never followed (`Location` is read).
+//! with ([`crate::http::to_request_at`]), each sent to the endpoint the provider's metadata names
+//! ([`HttpTarget::discover`]); redirects are never followed (`Location` is read).
 
 use std::io::Read as _;
 use std::time::Duration;
 
 use url::Url;
 
+use super::endpoints::{EndpointKind, Endpoints, MetadataSource};
 use super::{Target, TargetError};
 use crate::event::Event;
-use crate::http::{RequestBody, to_request_for};
+use crate::http::{HttpRequest, RequestBody, Routes, to_request_at};
 use crate::output::Output;
 use crate::time::UnixMillis;
 
@@ -74,6 +76,8 @@ pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
 pub struct HttpTarget {
     base_url: String,
     mcp_path: String,
+    endpoints: Endpoints,
+    routes: Routes,
     agent: ureq::Agent,
     /// Requests sent so far.
     pub requests: u64,
@@ -86,6 +90,7 @@ impl std::fmt::Debug for HttpTarget {
         f.debug_struct("HttpTarget")
             .field("base_url", &self.base_url)
             .field("mcp_path", &self.mcp_path)
+            .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +103,7 @@ impl HttpTarget {
     }
 
     /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
+    /// Until [`HttpTarget::discover`] runs, its endpoints are FastMCP's paths.
     pub fn new(base_url: &str, mcp_path: &str) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .max_redirects(0)
@@ -105,8 +111,11 @@ impl HttpTarget {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
+        let base = base_url.trim_end_matches('/').to_owned();
         Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            endpoints: Endpoints::fastmcp(&base, "not discovered yet".to_owned()),
+            routes: Routes::fastmcp(&base, mcp_path),
+            base_url: base,
             mcp_path: mcp_path.to_owned(),
             agent,
             requests: 0,
@@ -119,34 +128,97 @@ impl HttpTarget {
         &self.base_url
     }
 
-    /// Discover the provider: its authorization-server metadata must answer 200 JSON with an
-    /// `issuer` ([RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414#section-3)).
+    /// The endpoints requests are sent to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The URL of the protected MCP resource.
+    pub fn resource_url(&self) -> &str {
+        &self.routes.resource
+    }
+
+    /// Discover the provider: its authorization-server metadata
+    /// ([RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414#section-3)) at
+    /// `/.well-known/oauth-authorization-server`, or, where that is absent or not a JSON object,
+    /// its OpenID configuration at `/.well-known/openid-configuration`. A document found must
+    /// have an `issuer`; every request is then sent to the endpoint it names (see
+    /// [`Endpoints::from_metadata`]), and a step whose endpoint it does not name is not sent.
+    /// With neither document, FastMCP's paths are assumed ([`Endpoints::describe_source`] says
+    /// so) and `Value::Null` is returned.
     pub fn discover(&mut self) -> Result<serde_json::Value, TargetError> {
-        let url = format!("{}/.well-known/oauth-authorization-server", self.base_url);
-        let out = self.send(UnixMillis(0), &Event::AuthorizationServerMetadata)?;
-        let fail = |message: String| TargetError::Discovery {
-            url: url.clone(),
-            message,
+        let rfc = format!("{}/.well-known/oauth-authorization-server", self.base_url);
+        let oidc = format!("{}/.well-known/openid-configuration", self.base_url);
+        let (endpoints, found) = match self.metadata_at(&rfc)? {
+            Ok(v) => (
+                self.named_by(&v, MetadataSource::Rfc8414 { url: rfc.clone() })?,
+                v,
+            ),
+            Err(rfc_why) => match self.metadata_at(&oidc)? {
+                Ok(v) => {
+                    let source = MetadataSource::OpenidConfiguration {
+                        url: oidc.clone(),
+                        rfc8414: rfc_why,
+                    };
+                    (self.named_by(&v, source)?, v)
+                }
+                Err(oidc_why) => (
+                    Endpoints::fastmcp(
+                        &self.base_url,
+                        format!("{rfc}: {rfc_why}; {oidc}: {oidc_why}"),
+                    ),
+                    serde_json::Value::Null,
+                ),
+            },
         };
+        let mut routes = Routes::fastmcp(&self.base_url, &self.mcp_path);
+        endpoints.apply(&mut routes);
+        self.endpoints = endpoints;
+        self.routes = routes;
+        Ok(found)
+    }
+
+    /// The endpoints `metadata` from `source` names; it must have an `issuer`.
+    fn named_by(
+        &self,
+        metadata: &serde_json::Value,
+        source: MetadataSource,
+    ) -> Result<Endpoints, TargetError> {
+        if metadata.get("issuer").and_then(|i| i.as_str()).is_none() {
+            let url = match &source {
+                MetadataSource::Rfc8414 { url }
+                | MetadataSource::OpenidConfiguration { url, .. } => url.clone(),
+                MetadataSource::None { .. } => self.base_url.clone(),
+            };
+            return Err(TargetError::Discovery {
+                url,
+                message: "no issuer".to_owned(),
+            });
+        }
+        Endpoints::from_metadata(&self.base_url, source, metadata)
+    }
+
+    /// GET `url`: `Ok(Ok(document))` for a 200 JSON object, `Ok(Err(what it was))` otherwise;
+    /// `Err` only when the provider cannot be reached.
+    fn metadata_at(&mut self, url: &str) -> Result<Result<serde_json::Value, String>, TargetError> {
+        let out = self.exchange(&HttpRequest {
+            method: "GET".to_owned(),
+            target: url.to_owned(),
+            headers: vec![("accept".to_owned(), b"application/json".to_vec())],
+            body: RequestBody::Bytes(Vec::new()),
+        })?;
         if out.status != 200 {
-            return Err(fail(format!("HTTP {}", out.status)));
+            return Ok(Err(format!("HTTP {}", out.status)));
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&out.body).map_err(|e| fail(format!("not JSON: {e}")))?;
-        if v.get("issuer").and_then(|i| i.as_str()).is_none() {
-            return Err(fail("no issuer".to_owned()));
-        }
-        Ok(v)
-    }
-}
-
-impl Target for HttpTarget {
-    fn name(&self) -> String {
-        self.base_url.clone()
+        Ok(match serde_json::from_str::<serde_json::Value>(&out.body) {
+            Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+            Ok(_) => Err("HTTP 200, JSON but not an object".to_owned()),
+            Err(e) => Err(format!("HTTP 200, not JSON: {e}")),
+        })
     }
 
-    fn send(&mut self, _at: UnixMillis, event: &Event) -> Result<Output, TargetError> {
-        let req = to_request_for(event, &self.base_url, &self.mcp_path);
+    /// Send one request; read at most [`MAX_BODY`] + 1 bytes of the answer.
+    fn exchange(&mut self, req: &HttpRequest) -> Result<Output, TargetError> {
         let url = if req.target.starts_with("http") {
             req.target.clone()
         } else {
@@ -203,5 +275,23 @@ impl Target for HttpTarget {
             body,
             reason: None,
         })
+    }
+}
+
+impl Target for HttpTarget {
+    fn name(&self) -> String {
+        self.base_url.clone()
+    }
+
+    fn send(&mut self, _at: UnixMillis, event: &Event) -> Result<Output, TargetError> {
+        if let Some(reason) = self.unsendable(event) {
+            return Err(TargetError::NotSent { reason });
+        }
+        let req = to_request_at(event, &self.routes);
+        self.exchange(&req)
+    }
+
+    fn unsendable(&self, event: &Event) -> Option<String> {
+        EndpointKind::of(event).and_then(|kind| self.endpoints.missing(kind))
     }
 }

@@ -6,8 +6,12 @@
 //! only for a provider that cannot be reached at all.
 
 #[cfg(feature = "diff")]
+mod endpoints;
+#[cfg(feature = "diff")]
 mod http;
 
+#[cfg(feature = "diff")]
+pub use endpoints::{Endpoint, EndpointKind, Endpoints, MetadataSource};
 #[cfg(feature = "diff")]
 pub use http::{HttpTarget, MAX_BODY, body_too_large, check_base_url};
 
@@ -45,6 +49,12 @@ pub enum TargetError {
         /// What went wrong.
         message: String,
     },
+    /// The event needs an endpoint the target does not have (see [`Target::unsendable`]).
+    #[error("not sent: {reason}")]
+    NotSent {
+        /// Why (`no revocation_endpoint in metadata`).
+        reason: String,
+    },
 }
 
 /// Something that answers events.
@@ -53,6 +63,46 @@ pub trait Target {
     fn name(&self) -> String;
     /// Answer `event` sent at `at` (the model uses `at`; a live provider uses its own clock).
     fn send(&mut self, at: UnixMillis, event: &Event) -> Result<Output, TargetError>;
+    /// Why `event` cannot be sent to this target (an endpoint it needs is missing from the
+    /// metadata), if it cannot. Runners skip such steps with this reason instead of sending them.
+    fn unsendable(&self, _event: &Event) -> Option<String> {
+        None
+    }
+}
+
+/// How a protected resource answered a request carrying a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceAnswer {
+    /// 2xx: the token was accepted.
+    Accepted,
+    /// 401, or 403 with a `Bearer` challenge (RFC 6750 §3.1): the token was rejected.
+    Rejected,
+    /// Anything else (404, 5xx, 400, ...): says nothing about the token. The reason says what.
+    Unusable(String),
+}
+
+/// Classify a resource's answer. Only a real acceptance (2xx) or rejection (401; 403 with a
+/// `Bearer` challenge) says anything about a token: a 404 (no resource there) or a 5xx is never
+/// counted as a rejection.
+pub fn resource_answer(o: &Output) -> ResourceAnswer {
+    let bearer = o
+        .header("www-authenticate")
+        .is_some_and(|c| c.len() >= 6 && c.as_bytes()[..6].eq_ignore_ascii_case(b"bearer"));
+    match o.status {
+        200..=299 => ResourceAnswer::Accepted,
+        401 => ResourceAnswer::Rejected,
+        403 if bearer => ResourceAnswer::Rejected,
+        404 => ResourceAnswer::Unusable(
+            "resource endpoint answered 404: not a protected resource".to_owned(),
+        ),
+        s @ 500..=599 => ResourceAnswer::Unusable(format!(
+            "resource endpoint answered {s}: a server error, neither accepted nor rejected"
+        )),
+        s => ResourceAnswer::Unusable(format!(
+            "resource endpoint answered {s}: neither accepted (2xx) nor rejected (401, or 403 \
+             with a Bearer challenge)"
+        )),
+    }
 }
 
 /// The in-process model as a target.
