@@ -13,9 +13,7 @@ use oauth_oracle::target::{EndpointKind, HttpTarget};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
-use super::diff::{
-    Heartbeat, TargetArgs, Usability, check_waits, clear_own_files, positive_u64, positive_usize,
-};
+use super::diff::{Heartbeat, TargetArgs, Usability, check_waits, positive_u64, positive_usize};
 
 /// The profile the audited provider's expectations come from (and the report files are named by).
 const PROFILE: &str = "fastmcp";
@@ -99,7 +97,9 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         matches!(name, "audit.md" | "audit.json" | "audit.junit.xml")
             && is_legacy_report(&args.out_dir.join(name))
     };
-    if let Err(e) = clear_own_files(&args.out_dir, |n| files.iter().any(|f| f == n) || legacy(n)) {
+    if let Err(e) =
+        super::clear_own_files(&args.out_dir, |n| files.iter().any(|f| f == n) || legacy(n))
+    {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
     }

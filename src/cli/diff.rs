@@ -1,7 +1,7 @@
 //! `oauth-oracle diff`: the model as a reference oracle for a live provider.
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -196,24 +196,6 @@ impl Drop for Heartbeat {
     }
 }
 
-/// Remove the files an earlier run of this tool left in `dir` whose names `ours` recognises (and
-/// nothing else): a run's folder then holds that run's files only.
-pub(crate) fn clear_own_files(dir: &Path, ours: impl Fn(&str) -> bool) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        if entry.file_type()?.is_file() && name.to_str().is_some_and(&ours) {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
 /// Whether `name` is `{prefix}{digits}{suffix}`.
 pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
     name.strip_prefix(prefix)
@@ -351,7 +333,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
             || is_numbered(name, "divergence-case", ".jsonl")
     };
-    if let Err(e) = clear_own_files(&args.out_dir, stale) {
+    if let Err(e) = super::clear_own_files(&args.out_dir, stale) {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
     }
