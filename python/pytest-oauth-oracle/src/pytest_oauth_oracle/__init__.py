@@ -10,6 +10,7 @@ from .server import (
     ReplayResult,
     Response,
     ServerOptions,
+    replay_file,
 )
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "Response",
     "ServerOptions",
     "pkce_pair",
+    "replay_file",
 ]
 __version__ = "0.1.0"

@@ -29,6 +29,7 @@ __all__ = [
     "ReplayResult",
     "Response",
     "ServerOptions",
+    "replay_file",
 ]
 
 #: How long the server may take to print its base URL.
@@ -60,7 +61,8 @@ class ServerOptions:
     `scopes` are the scopes accepted at registration (`--valid-scopes`, default "read write"),
     `required_scopes` those the `/mcp` resource requires. Lifetimes are in seconds (server
     defaults: code 300, access 3600, refresh never). `extra_args` are passed as they are
-    (e.g. `["--no-revocation"]`).
+    (e.g. `["--no-revocation"]`), except `--base-url`, `--port`, `--bind` and `--clock`: the fixture
+    connects to the URL the server prints, which `--base-url` would replace.
     """
 
     profile: Optional[str] = None
@@ -75,6 +77,9 @@ class ServerOptions:
 
     def args(self) -> List[str]:
         """The command-line arguments after `serve --port 0 --clock manual`."""
+        for arg in self.extra_args:
+            if arg.split("=", 1)[0] in ("--base-url", "--port", "--clock", "--bind"):
+                raise ValueError(f"extra_args: {arg} is set by OracleServer.start, not an option")
         out: List[str] = []
         pairs: List[Tuple[str, Any]] = [
             ("--profile", self.profile),
@@ -124,8 +129,8 @@ class Response:
     """An HTTP answer as the server sent it (redirects are not followed)."""
 
     status: int
-    headers: Message
-    body: bytes
+    headers: Message = field(repr=False)
+    body: bytes = b""
 
     @property
     def text(self) -> str:
@@ -330,22 +335,7 @@ class OracleServer:
                 self._workdir = tempfile.mkdtemp(prefix="oauth-oracle-")
             self._replays += 1
             path = Path(self._workdir) / f"replay-{self._replays}.jsonl"
-        trace_path = self.save_trace(path)
-        done = subprocess.run(
-            [self.binary, "replay", str(trace_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
-        result = ReplayResult(
-            returncode=done.returncode,
-            output=done.stdout.decode("utf-8", errors="replace"),
-            trace_path=trace_path,
-        )
-        if check and result.returncode != 0:
-            raise ReplayMismatch(result)
-        return result
+        return replay_file(self.binary, self.save_trace(path), check=check)
 
     def _control(self, method: str, path: str, payload: Any = None) -> Dict[str, Any]:
         body = None if payload is None else _json_dumps(payload)
@@ -356,6 +346,29 @@ class OracleServer:
         data = r.json()
         assert isinstance(data, dict)
         return data
+
+
+def replay_file(binary: str, path: Union[str, Path], check: bool = True) -> ReplayResult:
+    """Run `binary replay path`: exit 0 iff every recorded output is the model's.
+
+    Raises ReplayMismatch if the exit code is not 0 (1: a step differs; 2: a malformed trace),
+    unless `check=False`.
+    """
+    done = subprocess.run(
+        [binary, "replay", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=300,
+    )
+    result = ReplayResult(
+        returncode=done.returncode,
+        output=done.stdout.decode("utf-8", errors="replace"),
+        trace_path=Path(path),
+    )
+    if check and result.returncode != 0:
+        raise ReplayMismatch(result)
+    return result
 
 
 def _json_dumps(value: Any) -> bytes:
