@@ -1,4 +1,4 @@
-"""The README's example: a whole OAuth flow against the oracle, then the access token expires."""
+"""The README's example (section "Test your MCP client (Python)"), verbatim: test_readme.py checks it."""
 
 from urllib.parse import parse_qs, urlsplit
 
