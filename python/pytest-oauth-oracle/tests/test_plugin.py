@@ -106,3 +106,18 @@ def test_replay_reports_a_mismatch(oauth_server: OracleServer, tmp_path) -> None
     assert caught.value.result.returncode == 1
     assert "edited.jsonl exited 1" in str(caught.value)
     assert replay_file(oauth_server.binary, edited, check=False).returncode == 1
+
+
+def test_a_server_that_cannot_start_is_an_error_with_its_stderr(oauth_server_factory) -> None:
+    with pytest.raises(OracleError, match=r"did not start \(.*exit code 2\): .*no-such-profile"):
+        oauth_server_factory(profile="no-such-profile")
+    with pytest.raises(ValueError, match="--base-url"):
+        oauth_server_factory(extra_args=["--base-url=http://localhost:1"])
+
+
+def test_a_server_that_prints_nothing_is_stopped_after_the_timeout(tmp_path) -> None:
+    silent = tmp_path / "silent"
+    silent.write_text("#!/bin/sh\nexec sleep 60\n")
+    silent.chmod(0o755)
+    with pytest.raises(OracleError, match="no base URL on stdout within 0.5 s"):
+        OracleServer.start(str(silent), timeout=0.5)

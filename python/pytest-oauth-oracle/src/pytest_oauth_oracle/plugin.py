@@ -122,7 +122,8 @@ def _file_stem(nodeid: str) -> str:
 def _save_traces(request: pytest.FixtureRequest, servers: List[OracleServer], tmp_path: Path) -> None:
     item = request.node
     option: Optional[str] = request.config.getoption("oauth_oracle_trace_dir")
-    directory = Path(option) if option else tmp_path
+    # A relative --oauth-oracle-trace-dir is relative to where pytest was started.
+    directory = request.config.invocation_params.dir / option if option else tmp_path
     stem = _file_stem(item.nodeid)
     lines = []
     for i, server in enumerate(servers, start=1):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import tempfile
-import time
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -205,13 +204,16 @@ class OracleServer:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
         try:
             line = _first_line(proc, timeout)
-        except BaseException:
+        except BaseException as e:
             _stop(proc)
             stderr.seek(0)
             detail = stderr.read().decode("utf-8", errors="replace").strip()
             stderr.close()
+            if not isinstance(e, Exception):  # KeyboardInterrupt & co: the server is stopped
+                raise
             raise OracleError(
-                f"{' '.join(cmd)} did not start (exit code {proc.returncode}): {detail or 'no output'}"
+                f"{' '.join(cmd)} did not start ({e}; exit code {proc.returncode}): "
+                f"{detail or 'nothing on stderr'}"
             ) from None
         return cls(base_url=line, process=proc, binary=exe, options=options, _stderr=stderr)
 
@@ -376,25 +378,23 @@ def _json_dumps(value: Any) -> bytes:
 
 
 def _first_line(proc: "subprocess.Popen[bytes]", timeout: float) -> str:
-    """The first stdout line of `proc` (the base URL), within `timeout` seconds."""
+    """The first stdout line of `proc` (the base URL), within `timeout` seconds.
+
+    Read on a thread (portable, unlike select on a pipe); if the server hangs, the caller stops
+    it, which ends the read.
+    """
     assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    buf = b""
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no base URL on stdout within {timeout} s")
-            if not sel.select(left):
-                continue
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-                raise EOFError("stdout closed before the base URL")
-            buf += chunk
-    line = buf.split(b"\n", 1)[0].decode().strip()
+    stdout = proc.stdout
+    got: List[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        raise TimeoutError(f"no base URL on stdout within {timeout} s")
+    line = got[0].decode("utf-8", errors="replace").strip() if got else ""
+    if not line:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+        raise EOFError("stdout closed before the base URL")
     if not line.startswith("http://"):
         raise ValueError(f"unexpected first line on stdout: {line!r}")
     return line
