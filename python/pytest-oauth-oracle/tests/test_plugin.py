@@ -15,6 +15,7 @@ DEFAULT_START_MS = 1_800_000_000_000
 def test_server_starts_with_a_manual_clock(oauth_server: OracleServer) -> None:
     assert oauth_server.base_url.startswith("http://127.0.0.1:")
     assert oauth_server.process.poll() is None
+    assert f"listening on {oauth_server.base_url[len('http://'):]}" in oauth_server.stderr()
     clock = oauth_server.clock()
     assert (clock.mode, clock.at) == ("manual", DEFAULT_START_MS)
     meta = oauth_server.request("GET", "/.well-known/oauth-authorization-server").json()

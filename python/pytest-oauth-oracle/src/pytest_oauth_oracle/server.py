@@ -176,7 +176,6 @@ class OracleServer:
     process: "subprocess.Popen[bytes]"
     binary: str
     options: ServerOptions = field(default_factory=ServerOptions)
-    _stderr: Any = field(default=None, repr=False)
     _workdir: Optional[str] = field(default=None, repr=False)
     _replays: int = field(default=0, repr=False)
 
@@ -199,23 +198,27 @@ class OracleServer:
                 "--oauth-oracle-bin PATH."
             )
         cmd = [exe, "serve", "--port", "0", "--clock", "manual", *options.args()]
-        # stderr goes to a file: never a pipe that fills up and blocks the server.
-        stderr = tempfile.TemporaryFile()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
+        # A work directory (removed by stop()) for stderr and replayed traces. stderr goes to a
+        # file opened for appending: never a pipe that fills up and blocks the server; read
+        # through another open file, so reading never moves the server's write offset.
+        workdir = tempfile.mkdtemp(prefix="oauth-oracle-")
+        with open(os.path.join(workdir, "stderr.log"), "ab") as stderr:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr
+            )
         try:
             line = _first_line(proc, timeout)
         except BaseException as e:
             _stop(proc)
-            stderr.seek(0)
-            detail = stderr.read().decode("utf-8", errors="replace").strip()
-            stderr.close()
+            detail = _read_text(os.path.join(workdir, "stderr.log")).strip()
+            shutil.rmtree(workdir, ignore_errors=True)
             if not isinstance(e, Exception):  # KeyboardInterrupt & co: the server is stopped
                 raise
             raise OracleError(
                 f"{' '.join(cmd)} did not start ({e}; exit code {proc.returncode}): "
                 f"{detail or 'nothing on stderr'}"
             ) from None
-        return cls(base_url=line, process=proc, binary=exe, options=options, _stderr=stderr)
+        return cls(base_url=line, process=proc, binary=exe, options=options, _workdir=workdir)
 
     @property
     def pid(self) -> int:
@@ -224,22 +227,16 @@ class OracleServer:
     def stop(self) -> Optional[int]:
         """SIGTERM, wait up to STOP_TIMEOUT_S, then SIGKILL. Returns the exit code."""
         code = _stop(self.process)
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
         return code
 
     def stderr(self) -> str:
-        """What the server wrote on stderr so far."""
-        if self._stderr is None:
+        """What the server wrote on stderr so far ("" once stopped)."""
+        if self._workdir is None:
             return ""
-        self._stderr.seek(0)
-        text = self._stderr.read().decode("utf-8", errors="replace")
-        self._stderr.seek(0, os.SEEK_END)
-        return text
+        return _read_text(os.path.join(self._workdir, "stderr.log"))
 
     def __enter__(self) -> "OracleServer":
         return self
@@ -371,6 +368,14 @@ def replay_file(binary: str, path: Union[str, Path], check: bool = True) -> Repl
     if check and result.returncode != 0:
         raise ReplayMismatch(result)
     return result
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _json_dumps(value: Any) -> bytes:
