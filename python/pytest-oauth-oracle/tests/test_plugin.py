@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -15,6 +16,10 @@ DEFAULT_START_MS = 1_800_000_000_000
 def test_server_starts_with_a_manual_clock(oauth_server: OracleServer) -> None:
     assert oauth_server.base_url.startswith("http://127.0.0.1:")
     assert oauth_server.process.poll() is None
+    # The server logs where it listens on stderr just after printing its URL on stdout.
+    deadline = time.monotonic() + 5
+    while "listening on" not in oauth_server.stderr() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert f"listening on {oauth_server.base_url[len('http://'):]}" in oauth_server.stderr()
     clock = oauth_server.clock()
     assert (clock.mode, clock.at) == ("manual", DEFAULT_START_MS)
