@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# CI Python stage: the `oauth-oracle` wheel and the pytest plugin, as a user installs them.
+#
+#   .ci/python.sh
+#
+#  1. builds the wheel from this source with maturin (pinned, in a fresh virtualenv):
+#     `maturin build --release --locked` (the root pyproject.toml: `bin` bindings);
+#  2. installs the wheel, python/pytest-oauth-oracle and pytest (pinned) into another fresh
+#     virtualenv, and checks that its `oauth-oracle` is the one on PATH (`oauth-oracle --version`);
+#  3. runs `pytest python/pytest-oauth-oracle/tests -q` with that virtualenv's binary on PATH.
+# Fails on any failure, including pytest collecting no test (exit 5). Cargo builds into
+# $CARGO_TARGET_DIR (default: target/), so a warm target directory makes step 1 quick.
+# PYTHON (default python3) is the interpreter of both virtualenvs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MATURIN=maturin==1.16.0
+PYTEST=pytest==8.4.2
+PYTHON="${PYTHON:-python3}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+start=$(date +%s)
+step() { echo "python: $* (+$(($(date +%s) - start)) s)"; }
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+step "wheel: $MATURIN in a fresh venv, maturin build --release --locked"
+"$PYTHON" -m venv "$scratch/build"
+"$scratch/build/bin/pip" install -q "$MATURIN"
+"$scratch/build/bin/maturin" build --release --locked --out "$scratch/dist"
+wheels=("$scratch"/dist/oauth_oracle-*.whl)
+if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
+    echo "python: expected one oauth_oracle wheel in $scratch/dist, found: ${wheels[*]}" >&2
+    exit 1
+fi
+echo "python: built $(basename "${wheels[0]}") ($(du -k "${wheels[0]}" | cut -f1) KiB)"
+
+step "install: the wheel, python/pytest-oauth-oracle and $PYTEST in a fresh venv"
+"$PYTHON" -m venv "$scratch/venv"
+"$scratch/venv/bin/pip" install -q "${wheels[0]}" ./python/pytest-oauth-oracle "$PYTEST"
+export PATH="$scratch/venv/bin:$PATH"
+if [ "$(command -v oauth-oracle)" != "$scratch/venv/bin/oauth-oracle" ]; then
+    echo "python: oauth-oracle on PATH is $(command -v oauth-oracle), not the wheel's" >&2
+    exit 1
+fi
+oauth-oracle --version
+
+step "pytest python/pytest-oauth-oracle/tests"
+rc=0
+# No cache directory in the work tree; temporary files under $scratch (removed on exit).
+pytest python/pytest-oauth-oracle/tests -q -p no:cacheprovider --basetemp "$scratch/pytest" || rc=$?
+if [ "$rc" -eq 5 ]; then
+    echo "python: pytest collected no tests (exit 5): a failure here" >&2
+    exit 1
+elif [ "$rc" -ne 0 ]; then
+    echo "python: pytest failed (exit $rc)" >&2
+    exit "$rc"
+fi
+echo "python: done in $(($(date +%s) - start)) s"
