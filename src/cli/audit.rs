@@ -203,11 +203,12 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     .flatten()
     .collect();
     if !why.is_empty() {
+        for why in &why {
+            eprintln!("error: target unusable: {why}");
+        }
         eprintln!(
-            "error: target unusable: {}; {} requests sent in {} flows, no verdict",
-            why.join("; "),
-            target.requests,
-            args.cases
+            "{} requests sent in {} flows: no verdict",
+            target.requests, args.cases
         );
         for line in coverage.lines() {
             eprintln!("{line}");

@@ -502,11 +502,12 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         .flatten()
         .collect();
     if !why.is_empty() {
+        for why in &why {
+            eprintln!("error: target unusable: {why}");
+        }
         eprintln!(
-            "error: target unusable: {}; {} requests sent in {} flows, no verdict",
-            why.join("; "),
-            report.requests,
-            report.flows
+            "{} requests sent in {} flows: no verdict",
+            report.requests, report.flows
         );
         for line in report.coverage.lines() {
             eprintln!("{line}");
