@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn an_error_redirect_is_a_refusal() {
-        let loc = |l: &str| Output::new(302, &[("location", l)], String::new());
+        let loc = |l: &'static str| Output::new(302, &[("location", l)], String::new());
         assert!(refused(&loc("http://x/cb?error=access_denied&state=s")));
         assert!(!refused(&loc("http://x/cb?code=abc&state=s")));
         assert!(refused(&Output::new(400, &[], String::new())));
