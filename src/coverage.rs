@@ -302,6 +302,7 @@ impl<'de> Deserialize<'de> for Coverage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
