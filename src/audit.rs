@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::check::minimize;
+use crate::coverage::{Coverage, FlowCoverage, unresolved_reason};
 use crate::diff::due_after;
 use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
 use crate::output::Output;
@@ -24,6 +25,35 @@ pub fn audit_flow(
     target: &mut dyn Target,
     exp: &Expectations,
 ) -> Result<(Vec<Violation>, Checker, Trace), TargetError> {
+    let run = audit_flow_covered(trace, target, exp)?;
+    Ok((run.violations, run.checker, run.observed))
+}
+
+/// One flow as [`audit_flow_covered`] ran it.
+#[derive(Debug, Clone)]
+pub struct AuditRun {
+    /// The violations found.
+    pub violations: Vec<Violation>,
+    /// The checker, with its tallies.
+    pub checker: Checker,
+    /// The trace as run, with the target's answers.
+    pub observed: Trace,
+    /// Steps generated and sent, steps not sent and why, why the flow stopped early (a step
+    /// referring to a value the target never issued).
+    pub coverage: FlowCoverage,
+}
+
+/// [`audit_flow`], with what the flow ran.
+pub fn audit_flow_covered(
+    trace: &Trace,
+    target: &mut dyn Target,
+    exp: &Expectations,
+) -> Result<AuditRun, TargetError> {
+    let mut coverage = FlowCoverage {
+        generated: trace.steps.len() as u64,
+        ..FlowCoverage::default()
+    };
+    let kinds: Vec<Option<String>> = trace.steps.iter().map(|s| s.kind()).collect();
     let mut checker = Checker::new(exp.clone());
     let mut outputs: Vec<Output> = Vec::new();
     let mut violations = Vec::new();
@@ -40,10 +70,12 @@ pub fn audit_flow(
             std::thread::sleep(left);
         }
         let Ok(event) = resolve_step_event(&step.event, &outputs, i + 2) else {
+            coverage.stopped = Some(unresolved_reason(&step.event_value(), &outputs, &kinds));
             break;
         };
         let at = wall_clock();
-        if target.unsendable(&event).is_some() {
+        if let Some(why) = target.unsendable(&event) {
+            coverage.unsent.push(why);
             let mut line = step.clone();
             line.at = at;
             line.output = crate::diff::not_sent();
@@ -52,6 +84,7 @@ pub fn audit_flow(
             continue;
         }
         let out = target.send(at, &event)?;
+        coverage.executed += 1;
         violations.extend(checker.observe(i + 1, at, &event, &out));
         let mut line = step.clone();
         line.at = at;
@@ -59,7 +92,12 @@ pub fn audit_flow(
         observed.steps.push(line);
         outputs.push(out);
     }
-    Ok((violations, checker, observed))
+    Ok(AuditRun {
+        violations,
+        checker,
+        observed,
+        coverage,
+    })
 }
 
 /// Shrink a trace that broke `invariant` on `target`: drop steps while a re-run still breaks it.
@@ -425,6 +463,9 @@ pub struct Report {
     pub flows: u64,
     /// Requests sent.
     pub requests: u64,
+    /// Steps generated and executed, flows stopped early and why, steps not sent and why
+    /// ([`Report::with_coverage`]).
+    pub coverage: Coverage,
     /// The provider's endpoints and resource, as far as known ([`Report::with_surface`]).
     pub surface: Surface,
     /// One entry per catalogue invariant (the model-internal one excluded).
@@ -494,9 +535,37 @@ impl Report {
             target,
             flows,
             requests,
+            coverage: Coverage::default(),
             surface: Surface::default(),
             entries,
         }
+    }
+
+    /// The report with what the flows ran: steps generated and executed, why flows stopped.
+    pub fn with_coverage(mut self, coverage: Coverage) -> Self {
+        self.coverage = coverage;
+        self
+    }
+
+    /// The coverage as Markdown: the counts, each stop reason, and what positive and negative
+    /// checks are.
+    fn coverage_markdown(&self) -> String {
+        let mut lines = self.coverage.lines().into_iter();
+        let mut s = format!("{}.\n\n", capitalised(&lines.next().unwrap_or_default()));
+        let mut any = false;
+        for l in lines {
+            s.push_str(&format!("- {}\n", l.trim_start()));
+            any = true;
+        }
+        if any {
+            s.push('\n');
+        }
+        s.push_str(
+            "Checks are *positive* when made on an answer that did not refuse the request, \
+             *negative* (a probe refused) when made on a refusal: a status of 400 or more, or a \
+             redirect carrying `error`.\n\n",
+        );
+        s
     }
 
     /// The report with the provider's surface known: each NOT TESTED entry says why from it
@@ -567,25 +636,28 @@ impl Report {
     /// The report as Markdown.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# OAuth conformance audit of {}\n\n{} flows, {} requests. {} PASS, {} FAIL, {} NOT TESTED.\n\n{}| invariant | level | status | checks | violations | citation | why not tested |\n|---|---|---|---:|---:|---|---|\n",
+            "# OAuth conformance audit of {}\n\n{} flows, {} requests. {} PASS, {} FAIL, {} NOT TESTED.\n\n{}{}| invariant | level | status | checks | violations | citation | why not tested | positive | negative |\n|---|---|---|---:|---:|---|---|---:|---:|\n",
             self.target,
             self.flows,
             self.requests,
             self.count(Status::Pass),
             self.count(Status::Fail),
             self.count(Status::NotTested),
+            self.coverage_markdown(),
             self.surface_markdown()
         );
         for e in &self.entries {
             s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 e.invariant,
                 e.level.as_str(),
                 e.status.as_str(),
                 e.tally.checks,
                 e.tally.violations,
                 e.citation,
-                e.why.as_deref().unwrap_or("")
+                e.why.as_deref().unwrap_or(""),
+                e.tally.positive,
+                e.tally.negative
             ));
         }
         for e in self.entries.iter().filter(|e| e.status == Status::Fail) {
@@ -621,8 +693,31 @@ impl Report {
             self.count(Status::Fail),
             self.count(Status::NotTested)
         );
+        s.push_str("  <properties>\n");
+        let c = &self.coverage;
+        for (name, value) in [
+            ("steps_generated", c.steps_generated.to_string()),
+            ("steps_executed", c.steps_executed.to_string()),
+            ("executed_percent", c.percent()),
+            ("flows_stopped", c.flows_stopped().to_string()),
+        ] {
+            s.push_str(&format!(
+                "    <property name=\"{name}\" value=\"{value}\"/>\n"
+            ));
+        }
+        for (why, n) in c.stop_reasons() {
+            s.push_str(&format!(
+                "    <property name=\"stopped\" value=\"{}\"/>\n",
+                esc(&format!("{why}: {n} flows"))
+            ));
+        }
+        for (why, n) in c.unsent_reasons() {
+            s.push_str(&format!(
+                "    <property name=\"not_sent\" value=\"{}\"/>\n",
+                esc(&format!("{why}: {n} steps"))
+            ));
+        }
         if !self.surface.endpoints.is_empty() {
-            s.push_str("  <properties>\n");
             s.push_str(&format!(
                 "    <property name=\"metadata\" value=\"{}\"/>\n",
                 esc(&self.surface.metadata)
@@ -634,8 +729,8 @@ impl Report {
                     esc(e.url.as_deref().unwrap_or("missing"))
                 ));
             }
-            s.push_str("  </properties>\n");
         }
+        s.push_str("  </properties>\n");
         for e in &self.entries {
             s.push_str(&format!(
                 "  <testcase classname=\"{}\" name=\"{}\">",
@@ -655,9 +750,21 @@ impl Report {
                     esc(e.trace.as_deref().unwrap_or(""))
                 )),
             }
+            s.push_str(&format!(
+                "<system-out>{} checks: {} positive, {} negative; {} violations</system-out>",
+                e.tally.checks, e.tally.positive, e.tally.negative, e.tally.violations
+            ));
             s.push_str("</testcase>\n");
         }
         s.push_str("</testsuite>\n");
         s
     }
+}
+
+/// `text` with its first letter upper-case.
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -41,6 +41,7 @@ pub mod audit;
 pub mod check;
 pub mod compat;
 pub mod config;
+pub mod coverage;
 #[cfg(feature = "diff")]
 pub mod diff;
 mod endpoint;

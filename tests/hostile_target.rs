@@ -406,6 +406,8 @@ fn report_outputs_label_the_secrets_of_their_traces() {
         Tally {
             checks: 3,
             violations: 1,
+            positive: 2,
+            negative: 1,
         },
     );
     let violation = Violation {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{Failure, Plan, Report};
+use crate::coverage::Coverage;
 use crate::invariant::{Tally, invariant};
 use crate::trace::Trace;
 
@@ -33,6 +34,7 @@ pub(super) struct ReportFile {
     campaign: Plan,
     cases: u64,
     steps: u64,
+    coverage: Coverage,
     tallies: BTreeMap<String, Tally>,
     failures: Vec<FailureFile>,
 }
@@ -86,6 +88,7 @@ impl TryFrom<ReportFile> for Report {
             campaign: r.campaign,
             cases: r.cases,
             steps: r.steps,
+            coverage: r.coverage,
             tallies,
             failures,
         })

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::coverage::Coverage;
 use crate::invariant::{Checker, Expectations, Tally, Violation};
 use crate::output::Output;
 use crate::trace::{Resolver, StepLine, Trace, TraceError};
@@ -271,7 +272,10 @@ pub struct Report {
     pub cases: u64,
     /// Steps run.
     pub steps: u64,
-    /// Per invariant: checks and violations.
+    /// Steps generated and executed, flows stopped early and why (the model runs every step of
+    /// a generated flow, so only a trace it cannot replay stops early).
+    pub coverage: Coverage,
+    /// Per invariant: checks (positive and negative) and violations.
     pub tallies: BTreeMap<&'static str, Tally>,
     /// One failure per broken invariant: the first case to break it, in case order.
     pub failures: Vec<Failure>,
@@ -284,6 +288,7 @@ impl Report {
             campaign,
             cases: 0,
             steps: 0,
+            coverage: Coverage::default(),
             tallies: BTreeMap::new(),
             failures: Vec::new(),
         }
@@ -295,10 +300,9 @@ impl Report {
     fn absorb(&mut self, other: Self) {
         self.cases += other.cases;
         self.steps += other.steps;
+        self.coverage.absorb(&other.coverage);
         for (id, t) in other.tallies {
-            let e = self.tallies.entry(id).or_default();
-            e.checks += t.checks;
-            e.violations += t.violations;
+            self.tallies.entry(id).or_default().add(&t);
         }
         self.failures.extend(other.failures);
         // Stable: failures of one case (all from one part) keep the order they were found in.

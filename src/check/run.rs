@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::{Failure, Plan, Report, Shard, check_trace, shrink};
 use crate::config::Config;
+use crate::coverage::FlowCoverage;
 use crate::error::ConfigError;
 use crate::generate::Generator;
 use crate::profile::Profile;
@@ -162,15 +163,29 @@ impl Campaign {
                 stop.store(true, Ordering::Relaxed);
                 (case, e)
             })?;
-            let Ok((violations, checker)) = check_trace(&trace) else {
-                continue;
+            let generated = trace.steps.len() as u64;
+            let (violations, checker) = match check_trace(&trace) {
+                Ok(r) => r,
+                Err(e) => {
+                    part.coverage.add(&FlowCoverage {
+                        generated,
+                        executed: 0,
+                        unsent: Vec::new(),
+                        stopped: Some(format!("the model could not replay its own flow: {e}")),
+                    });
+                    continue;
+                }
             };
+            part.coverage.add(&FlowCoverage {
+                generated,
+                executed: generated,
+                unsent: Vec::new(),
+                stopped: None,
+            });
             part.cases += 1;
             part.steps += trace.steps.len() as u64;
             for (id, t) in checker.tallies() {
-                let e = part.tallies.entry(id).or_default();
-                e.checks += t.checks;
-                e.violations += t.violations;
+                part.tallies.entry(id).or_default().add(t);
             }
             if !violations.is_empty() {
                 let mut broken = seen.broken.lock().unwrap_or_else(PoisonError::into_inner);

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::audit::{
-    Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow, shrink_violation,
+    AuditRun, Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow_covered,
+    shrink_violation,
 };
+use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
 use oauth_oracle::target::{EndpointKind, HttpTarget};
@@ -115,6 +117,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
     let mut labels = SecretLabels::new();
     let mut usability = Usability::default();
+    let mut coverage = Coverage::default();
     let mut resource = ResourceProbes {
         url: target.resource_url().to_owned(),
         ..ResourceProbes::default()
@@ -137,7 +140,12 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         let trace = generator
             .with_pacing(Pacing::live(args.jump_percent, 700))
             .run(args.steps);
-        let (violations, checker, observed) = match audit_flow(&trace, &mut target, &exp) {
+        let AuditRun {
+            violations,
+            checker,
+            observed,
+            coverage: flow,
+        } = match audit_flow_covered(&trace, &mut target, &exp) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -150,10 +158,9 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
                 resource.observe(&line.output);
             }
         }
+        coverage.add(&flow);
         for (id, t) in checker.tallies() {
-            let e = tallies.entry(id).or_default();
-            e.checks += t.checks;
-            e.violations += t.violations;
+            tallies.entry(id).or_default().add(t);
         }
         for v in violations {
             if failures.iter().any(|(f, _)| f.invariant == v.invariant) {
@@ -187,14 +194,25 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     bar.finish_and_clear();
     drop(heartbeat);
     let checks: u64 = tallies.values().map(|t| t.checks).sum();
-    let why = usability
-        .unusable()
-        .or_else(|| (checks == 0).then(|| "no invariant was ever evaluated".to_owned()));
-    if let Some(why) = why {
+    let why: Vec<String> = [
+        coverage.too_little(),
+        usability.unusable(),
+        (checks == 0).then(|| "no invariant was ever evaluated".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !why.is_empty() {
+        for why in &why {
+            eprintln!("error: target unusable: {why}");
+        }
         eprintln!(
-            "error: target unusable: {why}; {} requests sent in {} flows, nothing tested",
+            "{} requests sent in {} flows: no verdict",
             target.requests, args.cases
         );
+        for line in coverage.lines() {
+            eprintln!("{line}");
+        }
         return ExitCode::from(2);
     }
     let report = Report::with_labels(
@@ -205,6 +223,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         &failures,
         labels,
     )
+    .with_coverage(coverage)
     .with_surface(Surface {
         metadata: target.endpoints().describe_source(),
         discovered: target.endpoints().discovered(),
@@ -229,13 +248,22 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             e.url.as_deref().unwrap_or(e.kind.when_missing())
         );
     }
+    for line in report.coverage.lines() {
+        println!("{line}");
+    }
+    println!(
+        "checks: positive = made on an answer that did not refuse the request, negative = on a \
+         refusal (status >= 400 or an error redirect)"
+    );
     for e in &report.entries {
         println!(
-            "{:<38} {:<7} {:<15} {:>7} checks {:>6} violations{}",
+            "{:<38} {:<7} {:<15} {:>7} checks ({:>6} positive, {:>6} negative) {:>6} violations{}",
             e.invariant,
             e.level.as_str(),
             e.status.as_str(),
             e.tally.checks,
+            e.tally.positive,
+            e.tally.negative,
             e.tally.violations,
             e.why
                 .as_deref()

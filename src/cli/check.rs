@@ -209,15 +209,22 @@ fn save_failures(report: &Report, dir: &std::path::Path) -> std::io::Result<()> 
 
 fn print_table(report: &Report) {
     println!(
-        "profile {}: {} cases, {} steps, {} invariants broken\n",
+        "profile {}: {} cases, {} steps, {} invariants broken",
         report.profile,
         report.cases,
         report.steps,
         report.failures.len()
     );
+    for line in report.coverage.lines() {
+        println!("{line}");
+    }
     println!(
-        "{:<38} {:<7} {:>10} {:>10}  citation",
-        "invariant", "level", "checks", "violations"
+        "checks: positive = made on an answer that did not refuse the request, negative = on a \
+         refusal (status >= 400 or an error redirect)\n"
+    );
+    println!(
+        "{:<38} {:<7} {:>10} {:>10} {:>10} {:>10}  citation",
+        "invariant", "level", "checks", "positive", "negative", "violations"
     );
     for inv in CATALOG {
         let t = report.tallies.get(inv.id).copied().unwrap_or_default();
@@ -229,10 +236,12 @@ fn print_table(report: &Report) {
             "ok"
         };
         println!(
-            "{:<38} {:<7} {:>10} {:>10}  {:<4} {}",
+            "{:<38} {:<7} {:>10} {:>10} {:>10} {:>10}  {:<4} {}",
             inv.id,
             inv.level.as_str(),
             t.checks,
+            t.positive,
+            t.negative,
             t.violations,
             mark,
             inv.citation

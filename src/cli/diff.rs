@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::Output;
+use oauth_oracle::coverage::Coverage;
 use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::{Endpoint, EndpointKind, HttpTarget};
@@ -269,6 +270,9 @@ struct DiffReport {
     /// Every endpoint: its URL, or null when the metadata names none (its steps are skipped).
     endpoints: Vec<Endpoint>,
     flows: u64,
+    /// Steps generated and executed (sent and answered), flows stopped early and why, steps
+    /// not sent and why.
+    coverage: Coverage,
     steps_agree: u64,
     steps_skip: u64,
     /// Why steps were skipped (a timing window, an endpoint missing from the metadata, a resource
@@ -383,6 +387,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             }
         };
         report.flows += 1;
+        report.coverage.add(&run.coverage);
         for s in &run.steps {
             if let Some(out) = &s.target {
                 let kind = trace.steps.get(s.step - 1).and_then(|l| l.kind());
@@ -480,6 +485,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         for (why, n) in &report.skip_reasons {
             println!("  skipped {n}: {why}");
         }
+        for line in report.coverage.lines() {
+            println!("{line}");
+        }
         println!("endpoints: {}", report.metadata);
         for e in &report.endpoints {
             println!(
@@ -489,11 +497,21 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             );
         }
     }
-    if let Some(why) = usability.unusable() {
+    let why: Vec<String> = [report.coverage.too_little(), usability.unusable()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !why.is_empty() {
+        for why in &why {
+            eprintln!("error: target unusable: {why}");
+        }
         eprintln!(
-            "error: target unusable: {why}; {} requests sent in {} flows, nothing tested",
+            "{} requests sent in {} flows: no verdict",
             report.requests, report.flows
         );
+        for line in report.coverage.lines() {
+            eprintln!("{line}");
+        }
         return ExitCode::from(2);
     }
     if report.divergent_flows == 0 {

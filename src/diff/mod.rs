@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::coverage::{FlowCoverage, unresolved_reason};
 use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
@@ -58,6 +59,8 @@ pub struct FlowRun {
     /// The trace with the model's outputs as recorded in this run, at the times actually used
     /// (the steps not sent for want of an endpoint left out).
     pub model_trace: Trace,
+    /// Steps generated and sent, steps not sent and why, why the flow stopped early.
+    pub coverage: FlowCoverage,
 }
 
 impl FlowRun {
@@ -154,6 +157,11 @@ pub fn run_flow(
     let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
     // Indices (into `recorded`) of the steps sent.
     let mut sent_steps: Vec<usize> = Vec::new();
+    let mut coverage = FlowCoverage {
+        generated: trace.steps.len() as u64,
+        ..FlowCoverage::default()
+    };
+    let kinds: Vec<Option<String>> = trace.steps.iter().map(|s| s.kind()).collect();
     for (i, step) in trace.steps.iter().enumerate() {
         if opts.real_time {
             wait_until(start, due_after(at0, step.at));
@@ -165,10 +173,20 @@ pub fn run_flow(
         } else {
             step.at
         };
-        let (Ok(me), Ok(te)) = (
+        let (me, te) = (
             resolve_step_event(&step.event, &model_out, i + 2),
             resolve_step_event(&step.event, &target_out, i + 2),
-        ) else {
+        );
+        let (Ok(me), Ok(te)) = (&me, &te) else {
+            let event = step.event_value();
+            coverage.stopped = Some(if te.is_err() {
+                unresolved_reason(&event, &target_out, &kinds)
+            } else {
+                format!(
+                    "the model: {}",
+                    unresolved_reason(&event, &model_out, &kinds)
+                )
+            });
             runs.push(StepRun {
                 step: i + 1,
                 verdict: Verdict::Skip("refers to a value an earlier step did not produce".into()),
@@ -177,8 +195,9 @@ pub fn run_flow(
             });
             break;
         };
-        if let Some(reason) = target.unsendable(&te) {
+        if let Some(reason) = target.unsendable(te) {
             // Neither side runs it: the model's state stays the target's.
+            coverage.unsent.push(reason.clone());
             runs.push(StepRun {
                 step: i + 1,
                 verdict: Verdict::Skip(reason),
@@ -194,11 +213,12 @@ pub fn run_flow(
             continue;
         }
         let sent = now();
-        let t_out = target.send(at, &te)?;
+        let t_out = target.send(at, te)?;
         let rtt = sent.elapsed();
         let before = model.clone();
-        let mut m_out = model.apply(at, &me);
-        let unusable = match (&te, resource_answer(&t_out)) {
+        let mut m_out = model.apply(at, me);
+        coverage.executed += 1;
+        let unusable = match (te, resource_answer(&t_out)) {
             (Event::Resource(_), ResourceAnswer::Unusable(why)) => Some(why),
             _ => None,
         };
@@ -215,7 +235,7 @@ pub fn run_flow(
                 at.0.saturating_add(tol.as_millis() as u64),
             ] {
                 let mut alt = before.clone();
-                let alt_out = alt.apply(UnixMillis(shifted), &me);
+                let alt_out = alt.apply(UnixMillis(shifted), me);
                 if bij.clone().compare(&alt_out, &t_out).is_none() {
                     verdict = Verdict::Skip(format!(
                         "expiry boundary within {} ms of the request",
@@ -245,6 +265,12 @@ pub fn run_flow(
         model_out.push(m_out);
         target_out.push(t_out);
         if stop {
+            if i + 1 < trace.steps.len() {
+                coverage.stopped = Some(format!(
+                    "{} answered differently from the model (divergence)",
+                    kinds[i].as_deref().unwrap_or("a step")
+                ));
+            }
             break;
         }
     }
@@ -258,6 +284,7 @@ pub fn run_flow(
     Ok(FlowRun {
         steps: runs,
         model_trace,
+        coverage,
     })
 }
 

@@ -140,6 +140,8 @@ pub struct Checker {
     pub(super) found: Vec<Violation>,
     pub(super) step: usize,
     pub(super) now: u64,
+    /// The answer being judged refused the request: its checks are negative probes.
+    pub(super) refused: bool,
 }
 
 impl fmt::Debug for ClientFacts {
@@ -203,6 +205,7 @@ impl fmt::Debug for Checker {
             found,
             step,
             now,
+            refused,
         } = self;
         fn keyed<V>(m: &BTreeMap<String, V>) -> RedactedKeys<'_, V> {
             RedactedKeys(m.iter().map(|(k, v)| (k.as_str(), v)).collect())
@@ -222,6 +225,7 @@ impl fmt::Debug for Checker {
             .field("found", found)
             .field("step", step)
             .field("now", now)
+            .field("refused", refused)
             .finish()
     }
 }
@@ -243,6 +247,7 @@ impl Checker {
             found: Vec::new(),
             step: 0,
             now: 0,
+            refused: false,
         }
     }
 
@@ -256,6 +261,7 @@ impl Checker {
     ) -> Vec<Violation> {
         self.step = step;
         self.now = at.0;
+        self.refused = crate::coverage::refused(output);
         self.found.clear();
         match event {
             Event::AuthorizationServerMetadata => self.on_as_metadata(output),
@@ -269,7 +275,8 @@ impl Checker {
         std::mem::take(&mut self.found)
     }
 
-    /// Record the result of a check of the model's own stores (`store-pairs-consistent`).
+    /// Record the result of a check of the model's own stores (`store-pairs-consistent`), made
+    /// after the step last observed: positive or negative as that step's answer.
     pub fn internal(&mut self, step: usize, result: Result<(), String>) -> Vec<Violation> {
         self.step = step;
         self.found.clear();
@@ -283,10 +290,16 @@ impl Checker {
         &self.tallies
     }
 
-    /// Count one evaluation of `id`; record a violation when `ok` is false.
+    /// Count one evaluation of `id` (a negative probe when the answer judged refused the request,
+    /// a positive check otherwise); record a violation when `ok` is false.
     pub(super) fn check(&mut self, id: &'static str, ok: bool, detail: impl FnOnce() -> String) {
         let t = self.tallies.entry(id).or_default();
         t.checks += 1;
+        if self.refused {
+            t.negative += 1;
+        } else {
+            t.positive += 1;
+        }
         if !ok {
             t.violations += 1;
             self.found.push(Violation {

@@ -70,11 +70,31 @@ pub struct Violation {
     pub detail: String,
 }
 
-/// Checks run and violations found, per invariant.
+/// Checks run and violations found, per invariant, the checks split by the answer they judged.
+///
+/// A *negative probe* is a check made on an answer that refused the request (a status of 400 or
+/// more, or a redirect carrying `error`: [`crate::coverage::refused`]): a wrong move was refused
+/// and the refusal was judged. A *positive check* is one made on any other answer: the server
+/// did something that could have broken the invariant (issued a code, a token, accepted a
+/// request) and the check judged what it did. `checks` is always `positive + negative`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Times the invariant was evaluated.
     pub checks: u64,
     /// Times it was broken.
     pub violations: u64,
+    /// Checks made on answers that did not refuse the request.
+    pub positive: u64,
+    /// Checks made on answers that refused the request (negative probes).
+    pub negative: u64,
+}
+
+impl Tally {
+    /// Add another tally's counts.
+    pub fn add(&mut self, other: &Self) {
+        self.checks += other.checks;
+        self.violations += other.violations;
+        self.positive += other.positive;
+        self.negative += other.negative;
+    }
 }

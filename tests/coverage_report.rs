@@ -1,0 +1,248 @@
+//! Honest coverage in every report: `check`, `diff` and `audit` say how many of the generated
+//! steps ran, why flows stopped early, and split each invariant's checks into positive checks and
+//! negative probes; `diff` and `audit` exit 2 when fewer than half of the generated steps ran.
+#![allow(clippy::unwrap_used)]
+
+#[path = "common/canned.rs"]
+mod canned;
+
+use canned::{Answer, Canned, Serve, oracle, scratch, text};
+
+/// Metadata naming FastMCP's paths on the server at `base`.
+fn metadata(base: &str) -> String {
+    format!(
+        r#"{{"issuer":"{base}/","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token","registration_endpoint":"{base}/register","revocation_endpoint":"{base}/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}}"#
+    )
+}
+
+/// `serve` behind a proxy that refuses every authorization request with 400 `invalid_request`:
+/// clients register, but no code is ever issued.
+fn refusing_authorization(backend: &str) -> Canned {
+    let backend = backend.to_owned();
+    Canned::start(move |base, _, path| match path {
+        "/.well-known/oauth-authorization-server" => {
+            Answer::Owned(200, "application/json", metadata(base))
+        }
+        "/authorize" => Answer::Canned(
+            400,
+            "application/json",
+            r#"{"error":"invalid_request","error_description":"authorization refused"}"#,
+        ),
+        _ => Answer::Proxy(format!("{backend}{path}")),
+    })
+}
+
+/// `(executed, generated)` from a report's `coverage`.
+fn ran(coverage: &serde_json::Value) -> (u64, u64) {
+    (
+        coverage["steps_executed"].as_u64().unwrap(),
+        coverage["steps_generated"].as_u64().unwrap(),
+    )
+}
+
+/// Every tally has `checks = positive + negative`; returns the sums of positive and negative.
+fn split<'a>(tallies: impl Iterator<Item = &'a serde_json::Value>) -> (u64, u64) {
+    let (mut pos, mut neg) = (0, 0);
+    for t in tallies {
+        let (c, p, n) = (
+            t["checks"].as_u64().unwrap(),
+            t["positive"].as_u64().unwrap(),
+            t["negative"].as_u64().unwrap(),
+        );
+        assert_eq!(c, p + n, "{t}");
+        pos += p;
+        neg += n;
+    }
+    (pos, neg)
+}
+
+#[test]
+fn audit_of_a_provider_refusing_every_authorization_exits_2_saying_how_little_ran_and_why() {
+    let serve = Serve::start(&[]);
+    let provider = refusing_authorization(&serve.base);
+    let dir = scratch("cov-refuse-authorize");
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &provider.base,
+            "--cases",
+            "8",
+            "--steps",
+            "30",
+            "--shrink-budget",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("target unusable: only "), "{stderr}");
+    assert!(stderr.contains(" of 240 generated steps ran ("), "{stderr}");
+    assert!(
+        stderr.contains(
+            "  stopped: step refers to a code that was never issued (authorize answered 400 \
+             invalid_request): "
+        ),
+        "{stderr}"
+    );
+    assert!(provider.paths().iter().any(|p| p == "/authorize"));
+}
+
+#[test]
+fn diff_of_a_provider_refusing_every_authorization_exits_2_saying_how_little_ran_and_why() {
+    let serve = Serve::start(&[]);
+    let provider = refusing_authorization(&serve.base);
+    let dir = scratch("cov-refuse-authorize-diff");
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &provider.base,
+            "--cases",
+            "6",
+            "--steps",
+            "30",
+            "--shrink-budget",
+            "1",
+            "--json",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("target unusable: only "), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (executed, generated) = ran(&report["coverage"]);
+    assert_eq!(generated, 180);
+    assert!(executed * 2 < generated, "{}", report["coverage"]);
+    let stopped = report["coverage"]["stopped"].as_array().unwrap();
+    assert!(
+        stopped.iter().any(|s| s["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("authorize answered differently from the model")),
+        "{stopped:?}"
+    );
+    // Sorted by count, most first.
+    assert!(
+        stopped
+            .windows(2)
+            .all(|w| w[0]["count"].as_u64() >= w[1]["count"].as_u64()),
+        "{stopped:?}"
+    );
+}
+
+#[test]
+fn audit_and_diff_of_serve_run_nearly_every_step_and_split_checks_positive_and_negative() {
+    let serve = Serve::start(&[]);
+    let dir = scratch("cov-serve");
+    let out = oracle(
+        &dir,
+        &[
+            "audit",
+            "--target",
+            &serve.base,
+            "--cases",
+            "6",
+            "--steps",
+            "30",
+            "--shrink-budget",
+            "1",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("coverage: ") && stdout.contains(" generated steps executed ("),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" positive, "), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.json")).unwrap(),
+    )
+    .unwrap();
+    let (executed, generated) = ran(&json["coverage"]);
+    assert_eq!(generated, 180);
+    assert!(executed * 10 >= generated * 9, "{}", json["coverage"]);
+    assert!(json["coverage"]["executed_percent"].as_f64().unwrap() >= 90.0);
+    let entries = json["entries"].as_array().unwrap();
+    let (pos, neg) = split(entries.iter().map(|e| &e["tally"]));
+    assert!(pos > 0 && neg > 0, "{pos} positive, {neg} negative");
+    let md = std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.md")).unwrap();
+    assert!(md.contains(" generated steps executed ("), "{md}");
+    assert!(md.contains("| positive | negative |"), "{md}");
+    let junit =
+        std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.junit.xml")).unwrap();
+    assert!(
+        junit.contains(&format!(
+            r#"<property name="steps_generated" value="{generated}"/>"#
+        )),
+        "{junit}"
+    );
+    assert!(junit.contains(" positive, "), "{junit}");
+
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            &serve.base,
+            "--cases",
+            "4",
+            "--steps",
+            "30",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (executed, generated) = ran(&report["coverage"]);
+    assert_eq!(generated, 120);
+    assert!(executed * 10 >= generated * 9, "{}", report["coverage"]);
+}
+
+#[test]
+fn check_reports_every_generated_step_executed_and_the_split_in_text_and_json() {
+    let dir = scratch("cov-check");
+    let traces = dir.join("traces");
+    let args = [
+        "check",
+        "--cases",
+        "12",
+        "--steps",
+        "20",
+        "--profile",
+        "oauth21",
+        "--out-dir",
+        traces.to_str().unwrap(),
+    ];
+    let out = oracle(&dir, &[&args[..], &["--json"]].concat());
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        text(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &report["coverage"];
+    assert_eq!(ran(c), (240, 240), "{c}");
+    assert_eq!(c["flows"], 12);
+    assert_eq!(c["flows_stopped"], 0);
+    assert_eq!(c["executed_percent"], 100.0);
+    let (pos, neg) = split(report["tallies"].as_object().unwrap().values());
+    assert!(pos > 0 && neg > 0, "{pos} positive, {neg} negative");
+
+    let out = oracle(&dir, &args);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "coverage: 240 of 240 generated steps executed (100.0%); 0 of 12 flows stopped early"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  positive   negative "), "{stdout}");
+}
