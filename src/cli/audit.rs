@@ -15,7 +15,8 @@ use oauth_oracle::target::{EndpointKind, HttpTarget};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
-use super::diff::{Heartbeat, TargetArgs, Usability, check_waits, positive_u64, positive_usize};
+use super::diff::TargetArgs;
+use super::live::{Heartbeat, Usability, check_waits, positive_u64, positive_usize};
 
 /// The profile the audited provider's expectations come from (and the report files are named by).
 const PROFILE: &str = "fastmcp";

@@ -5,6 +5,8 @@ pub(crate) mod audit;
 pub(crate) mod check;
 #[cfg(feature = "diff")]
 pub(crate) mod diff;
+#[cfg(feature = "diff")]
+pub(crate) mod live;
 pub(crate) mod merge;
 pub(crate) mod replay;
 pub(crate) mod run;

@@ -1,0 +1,175 @@
+//! What `diff` and `audit` share when they drive a live provider: option checks, what the run
+//! saw the target do (usable or not), and a progress line for readers without a progress bar.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use oauth_oracle::Output;
+
+use super::diff::TargetArgs;
+
+#[allow(clippy::disallowed_methods)] // the command times a live run
+pub(crate) fn clock() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// The longest expiry wait run without `--allow-long-waits`, in seconds.
+pub(crate) const LONG_WAIT_SECS: u64 = 60;
+
+/// `--cases` / `--steps`: a positive whole number (0 would test nothing).
+pub(crate) fn positive_u64(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 (0 would test nothing)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// [`positive_u64`] as a `usize`.
+pub(crate) fn positive_usize(s: &str) -> Result<usize, String> {
+    positive_u64(s).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+}
+
+/// What a live run saw the target do, to tell a run that tested something from one that did not.
+#[derive(Debug, Default)]
+pub(crate) struct Usability {
+    registrations: u64,
+    registered: u64,
+    codes: u64,
+}
+
+impl Usability {
+    /// Note one answer of the target to a request of `kind` (the trace step's event kind).
+    pub(crate) fn observe(&mut self, kind: Option<&str>, out: &Output) {
+        if kind == Some("register") {
+            self.registrations += 1;
+            let issued = (200..300).contains(&out.status)
+                && serde_json::from_str::<serde_json::Value>(&out.body)
+                    .ok()
+                    .and_then(|v| v.get("client_id").and_then(|c| c.as_str()).map(|_| ()))
+                    .is_some();
+            if issued {
+                self.registered += 1;
+            }
+        }
+        let code = out.header("location").is_some_and(|l| {
+            l.split_once('?').is_some_and(|(_, q)| {
+                q.split(['&', '#'])
+                    .any(|kv| kv.strip_prefix("code=").is_some_and(|c| !c.is_empty()))
+            })
+        });
+        if code {
+            self.codes += 1;
+        }
+    }
+
+    /// Why the run tested nothing worth a verdict, if it did not.
+    pub(crate) fn unusable(&self) -> Option<String> {
+        if self.registered == 0 {
+            return Some(format!(
+                "no client could be registered ({} registration requests, none answered with a client_id)",
+                self.registrations
+            ));
+        }
+        if self.codes == 0 {
+            return Some(format!(
+                "no authorization code was ever issued ({} clients registered)",
+                self.registered
+            ));
+        }
+        None
+    }
+}
+
+/// Refuse `--jump-percent` waits longer than [`LONG_WAIT_SECS`] unless `--allow-long-waits`.
+pub(crate) fn check_waits(args: &TargetArgs, jump_percent: u64) -> Result<(), String> {
+    if jump_percent == 0 || args.allow_long_waits {
+        return Ok(());
+    }
+    let long: Vec<String> = [
+        ("--access-ttl", "access-token", args.access_ttl),
+        ("--code-ttl", "authorization-code", args.code_ttl),
+    ]
+    .iter()
+    .filter(|(_, _, ttl)| *ttl > LONG_WAIT_SECS)
+    .map(|(flag, what, ttl)| format!("the {what} lifetime {ttl} s ({flag})"))
+    .collect();
+    if long.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "--jump-percent {jump_percent} waits in real time for expiry boundaries, here up to {}; waits over {LONG_WAIT_SECS} s are refused: start the provider with lifetimes of at most {LONG_WAIT_SECS} s and pass them here, or add --allow-long-waits",
+        long.join(" and ")
+    ))
+}
+
+/// The run's progress for a reader without a progress bar: shared counters, printed to stderr
+/// every few seconds by a thread while the run lasts.
+pub(crate) struct Heartbeat {
+    /// Flows finished.
+    pub(crate) flows: Arc<AtomicU64>,
+    /// Requests sent.
+    pub(crate) requests: Arc<AtomicU64>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// Every this often a progress line is printed.
+    pub(crate) const EVERY: Duration = Duration::from_secs(5);
+
+    /// Start printing `command: F/total flows, R requests, S s elapsed` every [`Self::EVERY`] when
+    /// `quiet_bar` (no progress bar is drawn) or stderr is not a terminal; otherwise print nothing.
+    pub(crate) fn start(command: &'static str, total: u64, quiet_bar: bool) -> Self {
+        let flows = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(AtomicU64::new(0));
+        let mut beat = Self {
+            flows: flows.clone(),
+            requests: requests.clone(),
+            stop: None,
+            thread: None,
+        };
+        if !quiet_bar && std::io::stderr().is_terminal() {
+            return beat;
+        }
+        let (tx, rx) = mpsc::channel::<()>();
+        let started = clock();
+        beat.stop = Some(tx);
+        beat.thread = Some(std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Self::EVERY) {
+                eprintln!(
+                    "{command}: {}/{total} flows, {} requests, {} s elapsed",
+                    flows.load(Ordering::Relaxed),
+                    requests.load(Ordering::Relaxed),
+                    started.elapsed().as_secs()
+                );
+            }
+        }));
+        beat
+    }
+
+    /// Record progress.
+    pub(crate) fn set(&self, flows: u64, requests: u64) {
+        self.flows.store(flows, Ordering::Relaxed);
+        self.requests.store(requests, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Whether `name` is `{prefix}{digits}{suffix}`.
+pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|r| r.strip_suffix(suffix))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
