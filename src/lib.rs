@@ -45,6 +45,7 @@ pub mod config;
 pub mod diff;
 mod endpoint;
 pub mod error;
+pub mod error_code;
 pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -70,6 +71,7 @@ pub use config::{Config, Lifetimes};
 pub use endpoint::resource::MCP_INITIALIZE_RESULT;
 pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
+pub use error_code::ErrorCode;
 pub use event::{
     AuthorizeMethod, AuthorizeRequest, BodyFault, Event, Params, RegisterRequest, ResourceRequest,
     RevokeRequest, TokenRequest, UnroutedRequest,

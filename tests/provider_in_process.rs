@@ -9,7 +9,7 @@ use oauth_oracle::provider::{
     AccessToken, AnyToken, AuthorizationCode, AuthorizationParams, Client, OAuthToken, Provider,
     ProviderError, RefreshToken,
 };
-use oauth_oracle::{AuthServer, Config, Profile, UnixMillis};
+use oauth_oracle::{AuthServer, Config, ErrorCode, Profile, UnixMillis};
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
@@ -137,14 +137,14 @@ fn scopes(v: &[&str]) -> Vec<String> {
 
 fn invalid_scope() -> ProviderError {
     ProviderError {
-        error: "invalid_scope",
+        error: ErrorCode::InvalidScope,
         description: "Requested scopes exceed those authorized by the refresh token.".to_owned(),
     }
 }
 
 fn code_not_found() -> ProviderError {
     ProviderError {
-        error: "invalid_grant",
+        error: ErrorCode::InvalidGrant,
         description: "Authorization code not found or already used.".to_owned(),
     }
 }
@@ -481,7 +481,7 @@ fn authorize_with_an_unregistered_client_is_unauthorized_client() {
     assert_eq!(
         p.authorize(&ghost, params(Some(&["read"]), Some("xyz"), CB), at(NOW)),
         Err(ProviderError {
-            error: "unauthorized_client",
+            error: ErrorCode::UnauthorizedClient,
             description: format!("Client '{}' not registered.", ghost.key),
         })
     );

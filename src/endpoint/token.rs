@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::Ctx;
 use super::client_auth::authenticate;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
+use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
 use crate::event::TokenRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
@@ -24,11 +25,11 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 fn token_error(
     ctx: &Ctx<'_>,
     status: u16,
-    error: &str,
+    error: ErrorCode,
     description: &str,
     reason: Reason,
 ) -> Output {
-    let status = if error == "invalid_grant" {
+    let status = if error == ErrorCode::InvalidGrant {
         ctx.profile.invalid_grant_status
     } else {
         status
@@ -88,7 +89,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
-            let out = token_error(ctx, 401, "invalid_client", description, reason);
+            let out = token_error(ctx, 401, ErrorCode::InvalidClient, description, reason);
             return challenge_basic(ctx, out, req.authorization.as_deref());
         }
     };
@@ -100,7 +101,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &description,
             Reason::ParameterRepeated,
         );
@@ -111,7 +112,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 ": Unable to extract tag using discriminator 'grant_type'",
                 Reason::RequestInvalid,
             );
@@ -123,7 +124,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "unsupported_grant_type",
+                ErrorCode::UnsupportedGrantType,
                 &description,
                 Reason::GrantTypeUnsupported,
             );
@@ -135,7 +136,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 &description,
                 Reason::RequestInvalid,
             );
@@ -173,7 +174,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &errors.describe(),
             Reason::RequestInvalid,
         );
@@ -187,7 +188,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "unsupported_grant_type",
+            ErrorCode::UnsupportedGrantType,
             &description,
             Reason::GrantTypeNotRegistered,
         );
@@ -198,7 +199,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         _ => token_error(
             ctx,
             400,
-            "unsupported_grant_type",
+            ErrorCode::UnsupportedGrantType,
             "The JWT bearer grant is not supported by this authorization server",
             Reason::JwtBearerUnsupported,
         ),
@@ -224,11 +225,17 @@ fn authorization_code(
         Err(Reason::CodeUnknown) if is_valid_replay(ctx, client, code_text, verifier) => {
             ctx.provider.revoke_code_grant(code_text);
             let description = "authorization code does not exist";
-            return token_error(ctx, 400, "invalid_grant", description, Reason::CodeReplayed);
+            return token_error(
+                ctx,
+                400,
+                ErrorCode::InvalidGrant,
+                description,
+                Reason::CodeReplayed,
+            );
         }
         Err(reason) => {
             let description = "authorization code does not exist";
-            return token_error(ctx, 400, "invalid_grant", description, reason);
+            return token_error(ctx, 400, ErrorCode::InvalidGrant, description, reason);
         }
     };
     // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19); the exact
@@ -253,13 +260,19 @@ fn authorization_code(
     // 3. PKCE S256 (with the verifier's syntax where the profile checks it).
     if ctx.profile.pkce_syntax_checked && !is_pkce_syntax(verifier) {
         let description = format!("code_verifier {PKCE_SYNTAX}");
-        return token_error(ctx, 400, "invalid_grant", &description, Reason::PkceSyntax);
+        return token_error(
+            ctx,
+            400,
+            ErrorCode::InvalidGrant,
+            &description,
+            Reason::PkceSyntax,
+        );
     }
     if ctx.profile.pkce_checked && !s256_matches(verifier, &code.code_challenge) {
         return token_error(
             ctx,
             400,
-            "invalid_grant",
+            ErrorCode::InvalidGrant,
             "incorrect code_verifier",
             Reason::PkceVerifierMismatch,
         );
@@ -288,7 +301,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             return token_error(
                 ctx,
                 400,
-                "invalid_grant",
+                ErrorCode::InvalidGrant,
                 description,
                 Reason::RefreshTokenReused,
             );
@@ -297,7 +310,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             return token_error(
                 ctx,
                 400,
-                "invalid_grant",
+                ErrorCode::InvalidGrant,
                 "refresh token does not exist",
                 reason,
             );
@@ -312,7 +325,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         return token_error(
             ctx,
             400,
-            "invalid_scope",
+            ErrorCode::InvalidScope,
             &description,
             Reason::ScopeNotInRefreshToken,
         );

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
+use crate::ErrorCode;
 use crate::compat::pyurl::{parse_qsl, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -15,6 +16,14 @@ use crate::target::{ResourceAnswer, resource_answer};
 
 fn json(o: &Output) -> Value {
     serde_json::from_str(&o.body).unwrap_or_default()
+}
+
+/// The `error` member of a JSON answer, as a known code.
+fn error_code(o: &Output) -> Option<ErrorCode> {
+    json(o)
+        .get("error")
+        .and_then(Value::as_str)
+        .and_then(ErrorCode::from_wire)
 }
 
 fn error_of(o: &Output) -> Option<String> {
@@ -379,8 +388,9 @@ impl Checker {
         grant_type: &str,
     ) {
         let error = error_of(o).unwrap_or_default();
+        let code = ErrorCode::from_wire(&error);
         let status = o.status;
-        let status_ok = if error == "invalid_client" {
+        let status_ok = if code == Some(ErrorCode::InvalidClient) {
             status == 400 || status == 401
         } else {
             status == 400
@@ -388,7 +398,7 @@ impl Checker {
         self.check("token-error-status", status_ok, || {
             format!("{error} answered with HTTP {status}")
         });
-        if status == 401 && error == "invalid_client" && authorization.is_some() {
+        if status == 401 && code == Some(ErrorCode::InvalidClient) && authorization.is_some() {
             let challenged = o.header("www-authenticate").is_some();
             self.check("invalid-client-challenge", challenged, || {
                 "401 invalid_client without WWW-Authenticate".into()
@@ -402,11 +412,11 @@ impl Checker {
         if form.get("grant_type").is_some()
             && first_repeated(form).is_none()
             && !known.contains(&grant_type)
-            && error != "invalid_client"
+            && code != Some(ErrorCode::InvalidClient)
         {
             self.check(
                 "unsupported-grant-type-error",
-                error == "unsupported_grant_type",
+                code == Some(ErrorCode::UnsupportedGrantType),
                 || format!("grant_type {grant_type:?} answered {error}"),
             );
         }
@@ -430,6 +440,7 @@ impl Checker {
         let redirect_mismatch = facts.redirect.is_some() && redirect != facts.redirect;
         if o.status != 200 {
             let error = error_of(o).unwrap_or_default();
+            let code = ErrorCode::from_wire(&error);
             let live = facts.grant.is_none() && self.code_live(&facts);
             let well_formed = first_repeated(form).is_none()
                 && redirect
@@ -447,11 +458,12 @@ impl Checker {
                 && well_formed
                 && facts.client == client_id
                 && redirect_mismatch
-                && error != "invalid_client"
+                && code != Some(ErrorCode::InvalidClient)
             {
                 self.check(
                     "redirect-mismatch-is-invalid-grant",
-                    error == "invalid_grant" || (malformed && error == "invalid_request"),
+                    code == Some(ErrorCode::InvalidGrant)
+                        || (malformed && code == Some(ErrorCode::InvalidRequest)),
                     || format!("redirect_uri mismatch answered {error}"),
                 );
             }
@@ -503,7 +515,7 @@ impl Checker {
             return;
         };
         if o.status != 200 {
-            let error = error_of(o).unwrap_or_default();
+            let code = error_code(o);
             if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
                 self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
             }
@@ -515,7 +527,7 @@ impl Checker {
                 .get("scope")
                 .filter(|s| !s.is_empty())
                 .is_none_or(|s| s.split(' ').all(|x| rt.scopes.iter().any(|y| y == x)));
-            if error == "invalid_grant"
+            if code == Some(ErrorCode::InvalidGrant)
                 && believed_live
                 && rt.client == client_id
                 && auth_ok
@@ -611,7 +623,7 @@ impl Checker {
         if o.status == 401 {
             self.check(
                 "revocation-auth-error-code",
-                error == "invalid_client",
+                ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidClient),
                 || format!("client authentication failure answered {error}"),
             );
             if authorization.is_some() {

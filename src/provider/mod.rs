@@ -27,6 +27,7 @@ pub use records::{
 use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
 use store::TokenStore;
 
+use crate::ErrorCode;
 use crate::config::Lifetimes;
 use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed, render};
 use crate::profile::Profile;
@@ -134,7 +135,7 @@ impl Provider {
     ) -> Result<String, ProviderError> {
         if !self.clients.contains_key(&client.key) {
             return Err(ProviderError {
-                error: "unauthorized_client",
+                error: ErrorCode::UnauthorizedClient,
                 description: format!("Client '{}' not registered.", client.key),
             });
         }
@@ -208,7 +209,7 @@ impl Provider {
         };
         if !present {
             return Err(ProviderError {
-                error: "invalid_grant",
+                error: ErrorCode::InvalidGrant,
                 description: "Authorization code not found or already used.".to_owned(),
             });
         }
@@ -301,7 +302,7 @@ impl Provider {
     ) -> Result<OAuthToken, ProviderError> {
         if !scopes.iter().all(|s| token.scopes.contains(s)) {
             return Err(ProviderError {
-                error: "invalid_scope",
+                error: ErrorCode::InvalidScope,
                 description: "Requested scopes exceed those authorized by the refresh token."
                     .to_owned(),
             });

@@ -165,7 +165,7 @@ impl fmt::Debug for OAuthToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderError {
     /// The OAuth error code.
-    pub error: &'static str,
+    pub error: crate::ErrorCode,
     /// Its description.
     pub description: String,
 }
