@@ -6,6 +6,7 @@
 
 use crate::ErrorCode;
 use crate::error::ConfigError;
+use crate::invariant::InvariantId;
 
 /// The policy values of one server behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,7 +190,7 @@ impl Profile {
         let base = Self::fastmcp();
         vec![
             (
-                "code-single-use",
+                InvariantId::CodeSingleUse.as_str(),
                 Self {
                     name: "broken-code-reuse",
                     codes_single_use: false,
@@ -197,7 +198,7 @@ impl Profile {
                 },
             ),
             (
-                "revocation-cascades",
+                InvariantId::RevocationCascades.as_str(),
                 Self {
                     name: "broken-revoke-one",
                     revocation_kills_pair: false,
@@ -205,7 +206,7 @@ impl Profile {
                 },
             ),
             (
-                "refresh-rotated-dead",
+                InvariantId::RefreshRotatedDead.as_str(),
                 Self {
                     name: "broken-no-rotation",
                     refresh_rotates: false,
@@ -213,7 +214,7 @@ impl Profile {
                 },
             ),
             (
-                "pkce-verified",
+                InvariantId::PkceVerified.as_str(),
                 Self {
                     name: "broken-no-pkce",
                     pkce_checked: false,
@@ -221,7 +222,7 @@ impl Profile {
                 },
             ),
             (
-                "code-client-binding",
+                InvariantId::CodeClientBinding.as_str(),
                 Self {
                     name: "broken-foreign-code",
                     code_client_bound: false,
@@ -229,7 +230,7 @@ impl Profile {
                 },
             ),
             (
-                "expired-access-rejected",
+                InvariantId::ExpiredAccessRejected.as_str(),
                 Self {
                     name: "broken-access-outlives",
                     access_expiry_enforced: false,
