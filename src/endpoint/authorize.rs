@@ -19,7 +19,7 @@ use crate::compat::url_model::UrlMemo;
 use crate::event::Params;
 use crate::output::{JSON, NO_STORE, Output, Reason};
 use crate::profile::Profile;
-use crate::provider::{AuthorizationParams, Client};
+use crate::provider::{AuthorizationParams, Client, ProviderError};
 
 /// The validated `AuthorizationRequest`.
 struct Request<'a> {
@@ -311,14 +311,13 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     };
     match ctx.provider.authorize(&client, auth, ctx.now) {
         Ok(url) => redirect(&url),
-        Err(e) => error_response(
-            ctx,
-            params,
-            known,
-            e.error,
-            &e.description,
-            true,
-            Reason::ClientNotFound,
-        ),
+        Err(ProviderError::Protocol {
+            error,
+            description,
+            reason,
+        }) => error_response(ctx, params, known, error, &description, true, reason),
+        Err(e @ (ProviderError::Absent(_) | ProviderError::Value(_))) => {
+            super::internal_error(e.reason())
+        }
     }
 }

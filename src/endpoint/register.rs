@@ -409,12 +409,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
             Output::new(201, &[JSON, NO_STORE, NO_CACHE], record_json)
         }
         Ok(()) => Output::new(201, &[JSON], record_json),
-        Err(_value_error) => Output::new(
-            500,
-            &[("content-type", "text/plain; charset=utf-8")],
-            "Internal Server Error".to_owned(),
-        )
-        .because(Reason::ProviderValueError),
+        Err(e) => super::internal_error(e.reason()),
     }
 }
 

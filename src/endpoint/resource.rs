@@ -99,16 +99,16 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
     let verified = if starts_with_bearer(first) {
         ctx.provider.load_access_token(&first[7..], ctx.now)
     } else {
-        Err(Reason::BearerUnknown)
+        Err(Reason::BearerUnknown.into())
     };
     let token = match verified {
         Ok(t) => t,
-        Err(reason) => {
+        Err(e) => {
             return auth_error(
                 401,
                 ctx.fixed.invalid_token.clone(),
                 ctx.fixed.invalid_token_body.clone(),
-                reason,
+                e.reason(),
             );
         }
     };

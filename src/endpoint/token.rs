@@ -55,8 +55,16 @@ fn token_success(token: &OAuthToken) -> Output {
     Output::new(200, &[JSON, NO_STORE, NO_CACHE], o.finish())
 }
 
-fn provider_error(ctx: &Ctx<'_>, e: &ProviderError, reason: Reason) -> Output {
-    token_error(ctx, 400, e.error, &e.description, reason)
+/// The answer to a provider's `TokenError` (anything else it raises is a 500).
+fn provider_error(ctx: &Ctx<'_>, e: &ProviderError) -> Output {
+    match e {
+        ProviderError::Protocol {
+            error,
+            description,
+            reason,
+        } => token_error(ctx, 400, *error, description, *reason),
+        ProviderError::Absent(_) | ProviderError::Value(_) => super::internal_error(e.reason()),
+    }
 }
 
 /// `BASE64URL-NOPAD(SHA256(verifier))` ([RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2)).
@@ -222,7 +230,9 @@ fn authorization_code(
         .load_authorization_code(client, code_text, ctx.now)
     {
         Ok(c) => c,
-        Err(Reason::CodeUnknown) if is_valid_replay(ctx, client, code_text, verifier) => {
+        Err(ProviderError::Absent(Reason::CodeUnknown))
+            if is_valid_replay(ctx, client, code_text, verifier) =>
+        {
             ctx.provider.revoke_code_grant(code_text);
             let description = "authorization code does not exist";
             return token_error(
@@ -233,9 +243,9 @@ fn authorization_code(
                 Reason::CodeReplayed,
             );
         }
-        Err(reason) => {
+        Err(e) => {
             let description = "authorization code does not exist";
-            return token_error(ctx, 400, ErrorCode::InvalidGrant, description, reason);
+            return token_error(ctx, 400, ErrorCode::InvalidGrant, description, e.reason());
         }
     };
     // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19); the exact
@@ -283,7 +293,7 @@ fn authorization_code(
         .exchange_authorization_code(client, &code, ctx.now)
     {
         Ok(token) => token_success(&token),
-        Err(e) => provider_error(ctx, &e, Reason::CodeAlreadyRedeemed),
+        Err(e) => provider_error(ctx, &e),
     }
 }
 
@@ -293,7 +303,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
     let token_text = form.get("refresh_token").unwrap_or_default();
     let token = match ctx.provider.load_refresh_token(client, token_text, ctx.now) {
         Ok(t) => t,
-        Err(Reason::RefreshTokenUnknown)
+        Err(ProviderError::Absent(Reason::RefreshTokenUnknown))
             if ctx.profile.refresh_reuse_revokes_family
                 && ctx.provider.detect_refresh_reuse(client, token_text) =>
         {
@@ -306,13 +316,13 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
                 Reason::RefreshTokenReused,
             );
         }
-        Err(reason) => {
+        Err(e) => {
             return token_error(
                 ctx,
                 400,
                 ErrorCode::InvalidGrant,
                 "refresh token does not exist",
-                reason,
+                e.reason(),
             );
         }
     };
@@ -335,7 +345,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         .exchange_refresh_token(client, &token, scopes, ctx.now)
     {
         Ok(t) => token_success(&t),
-        Err(e) => provider_error(ctx, &e, Reason::ScopeNotInRefreshToken),
+        Err(e) => provider_error(ctx, &e),
     }
 }
 
