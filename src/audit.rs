@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::check::minimize;
 use crate::coverage::{Coverage, FlowCoverage, unresolved_reason};
 use crate::diff::due_after;
-use crate::invariant::{CATALOG, Checker, Expectations, Level, Tally, Violation};
+use crate::invariant::{CATALOG, Checker, Expectations, InvariantId, Level, Tally, Violation};
 use crate::output::Output;
 use crate::target::{
     Endpoint, EndpointKind, ResourceAnswer, Target, TargetError, monotonic_now, resource_answer,
@@ -380,7 +380,10 @@ impl Surface {
         if let Some(why) = self.missing_for(id) {
             return why;
         }
-        if id == "issuer-identity" && !self.endpoints.is_empty() && !self.discovered {
+        if id == InvariantId::IssuerIdentity.as_str()
+            && !self.endpoints.is_empty()
+            && !self.discovered
+        {
             return "no authorization-server metadata to check".to_owned();
         }
         if resource
@@ -399,33 +402,61 @@ impl Surface {
 /// protected resource.
 fn needs(id: &str) -> (&'static [EndpointKind], bool) {
     use EndpointKind::{Authorization, Registration, Revocation, Token};
+    use InvariantId::*;
+    let Some(id) = InvariantId::from_id(id) else {
+        return (&[Registration, Authorization, Token], false);
+    };
     match id {
-        "registration-redirect-policy"
-        | "registration-no-store"
-        | "public-clients-get-no-secret"
-        | "secret-expiry-present" => (&[Registration], false),
-        "issuer-identity" => (&[], false),
-        "redirect-exact-match"
-        | "loopback-any-port"
-        | "no-redirect-to-unvalidated-uri"
-        | "pkce-required"
-        | "pkce-plain-refused"
-        | "pkce-absent-method-is-plain"
-        | "pkce-challenge-syntax"
-        | "state-echoed"
-        | "iss-in-authorization-response" => (&[Registration, Authorization], false),
-        "revoked-stays-dead"
-        | "revocation-cascades"
-        | "revocation-owner-only"
-        | "revocation-unknown-token-200"
-        | "revocation-public-and-basic-clients"
-        | "revocation-auth-error-code"
-        | "revocation-hint-ignored" => (&[Registration, Revocation], false),
-        "unknown-token-rejected" | "bearer-challenge" => (&[], true),
-        "expired-access-rejected" | "insufficient-scope-403" => {
+        RegistrationRedirectPolicy
+        | RegistrationNoStore
+        | PublicClientsGetNoSecret
+        | SecretExpiryPresent => (&[Registration], false),
+        IssuerIdentity => (&[], false),
+        RedirectExactMatch
+        | LoopbackAnyPort
+        | NoRedirectToUnvalidatedUri
+        | PkceRequired
+        | PkcePlainRefused
+        | PkceAbsentMethodIsPlain
+        | PkceChallengeSyntax
+        | StateEchoed
+        | IssInAuthorizationResponse => (&[Registration, Authorization], false),
+        RevokedStaysDead
+        | RevocationCascades
+        | RevocationOwnerOnly
+        | RevocationUnknownToken200
+        | RevocationPublicAndBasicClients
+        | RevocationAuthErrorCode
+        | RevocationHintIgnored => (&[Registration, Revocation], false),
+        UnknownTokenRejected | BearerChallenge => (&[], true),
+        ExpiredAccessRejected | InsufficientScope403 => {
             (&[Registration, Authorization, Token], true)
         }
-        _ => (&[Registration, Authorization, Token], false),
+        RepeatedParametersRefused
+        | CodeSingleUse
+        | CodeReplayRevokesTokens
+        | CodeClientBinding
+        | CodeExpires
+        | PkceVerified
+        | PkceVerifierSyntax
+        | RedirectUriBoundToCode
+        | ClientAuthentication
+        | TokenResponseNoStore
+        | TokenErrorStatus
+        | InvalidClientChallenge
+        | UnsupportedGrantTypeError
+        | RedirectMismatchIsInvalidGrant
+        | IssuedValuesUnique
+        | IssuedValuesEntropy
+        | RefreshClientBinding
+        | RefreshScopeNoWidening
+        | RefreshRotatedDead
+        | RefreshReuseRevokesFamily
+        | RefreshExpires
+        | ExpiredRefreshDead
+        | ExpiredAccessKeepsRefresh
+        | MetadataTruthfulAuthMethods
+        | StorePairsConsistent => (&[Registration, Authorization, Token], false),
     }
 }
 
@@ -507,7 +538,7 @@ impl Report {
         }
         let entries = CATALOG
             .iter()
-            .filter(|i| i.id != "store-pairs-consistent")
+            .filter(|i| i.id != InvariantId::StorePairsConsistent.as_str())
             .map(|inv| {
                 let tally = tallies.get(inv.id).copied().unwrap_or_default();
                 let failure = failures.iter().find(|(v, _)| v.invariant == inv.id);

@@ -46,6 +46,7 @@ pub mod coverage;
 pub mod diff;
 mod endpoint;
 pub mod error;
+pub mod error_code;
 pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -71,6 +72,7 @@ pub use config::{Config, Lifetimes};
 pub use endpoint::resource::MCP_INITIALIZE_RESULT;
 pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
+pub use error_code::ErrorCode;
 pub use event::{
     AuthorizeMethod, AuthorizeRequest, BodyFault, Event, Params, RegisterRequest, ResourceRequest,
     RevokeRequest, TokenRequest, UnroutedRequest,

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
+
 /// The rule that decided an answer. Several reasons share one wire error (FastMCP answers
 /// "authorization code does not exist" for unknown, used, foreign and expired codes); the reason
 /// keeps them apart.
@@ -203,7 +205,8 @@ impl Output {
 }
 
 /// Compact JSON of `{"error": .., "error_description": ..}` in the SDK's field order.
-pub(crate) fn error_json(error: &str, description: &str) -> String {
+pub(crate) fn error_json(error: ErrorCode, description: &str) -> String {
+    let error = error.as_str();
     let mut o =
         crate::compat::pyjson::CompactObject::with_capacity(32 + error.len() + description.len());
     o.member_str("error", error);

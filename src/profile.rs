@@ -4,7 +4,9 @@
 //! new value of [`Profile`], not a new code path. Each knob names the FastMCP deviation (D-n,
 //! `docs/fastmcp-behaviour.md` §8) it reproduces when set the FastMCP way.
 
+use crate::ErrorCode;
 use crate::error::ConfigError;
+use crate::invariant::InvariantId;
 
 /// The policy values of one server behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +29,7 @@ pub struct Profile {
     pub revocation_requires_secret_field: bool,
     /// Error code of a client-authentication failure at `/revoke`: FastMCP `unauthorized_client`
     /// (D-15); [RFC 7009 §2.2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.2.1) `invalid_client`.
-    pub revocation_auth_error: &'static str,
+    pub revocation_auth_error: ErrorCode,
     /// Whether a valid replay of a used code revokes the tokens issued from it (D-3;
     /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2) SHOULD).
     pub code_replay_revokes_grant: bool,
@@ -70,7 +72,7 @@ pub struct Profile {
     pub unknown_grant_is_unsupported: bool,
     /// Error code when `redirect_uri` at `/token` differs from `/authorize`: FastMCP
     /// `invalid_request` (D-31); RFC 6749 §5.2 `invalid_grant`.
-    pub redirect_mismatch_error: &'static str,
+    pub redirect_mismatch_error: ErrorCode,
     /// Whether the issuer gets pydantic's trailing slash (D-25;
     /// [RFC 8414 §3.3](https://www.rfc-editor.org/rfc/rfc8414#section-3.3)).
     pub issuer_trailing_slash: bool,
@@ -105,7 +107,7 @@ impl Profile {
             invalid_grant_status: 401,
             expired_access_revokes_refresh: true,
             revocation_requires_secret_field: true,
-            revocation_auth_error: "unauthorized_client",
+            revocation_auth_error: ErrorCode::UnauthorizedClient,
             code_replay_revokes_grant: false,
             refresh_reuse_revokes_family: false,
             absent_challenge_method_is_s256: true,
@@ -119,7 +121,7 @@ impl Profile {
             sweep_expired: false,
             reject_repeated_params: false,
             unknown_grant_is_unsupported: false,
-            redirect_mismatch_error: "invalid_request",
+            redirect_mismatch_error: ErrorCode::InvalidRequest,
             issuer_trailing_slash: true,
             advertise_none_auth_method: false,
             codes_single_use: true,
@@ -143,7 +145,7 @@ impl Profile {
             invalid_grant_status: 400,
             expired_access_revokes_refresh: false,
             revocation_requires_secret_field: false,
-            revocation_auth_error: "invalid_client",
+            revocation_auth_error: ErrorCode::InvalidClient,
             code_replay_revokes_grant: true,
             refresh_reuse_revokes_family: true,
             absent_challenge_method_is_s256: false,
@@ -157,7 +159,7 @@ impl Profile {
             sweep_expired: true,
             reject_repeated_params: true,
             unknown_grant_is_unsupported: true,
-            redirect_mismatch_error: "invalid_grant",
+            redirect_mismatch_error: ErrorCode::InvalidGrant,
             issuer_trailing_slash: false,
             advertise_none_auth_method: true,
             codes_single_use: true,
@@ -188,7 +190,7 @@ impl Profile {
         let base = Self::fastmcp();
         vec![
             (
-                "code-single-use",
+                InvariantId::CodeSingleUse.as_str(),
                 Self {
                     name: "broken-code-reuse",
                     codes_single_use: false,
@@ -196,7 +198,7 @@ impl Profile {
                 },
             ),
             (
-                "revocation-cascades",
+                InvariantId::RevocationCascades.as_str(),
                 Self {
                     name: "broken-revoke-one",
                     revocation_kills_pair: false,
@@ -204,7 +206,7 @@ impl Profile {
                 },
             ),
             (
-                "refresh-rotated-dead",
+                InvariantId::RefreshRotatedDead.as_str(),
                 Self {
                     name: "broken-no-rotation",
                     refresh_rotates: false,
@@ -212,7 +214,7 @@ impl Profile {
                 },
             ),
             (
-                "pkce-verified",
+                InvariantId::PkceVerified.as_str(),
                 Self {
                     name: "broken-no-pkce",
                     pkce_checked: false,
@@ -220,7 +222,7 @@ impl Profile {
                 },
             ),
             (
-                "code-client-binding",
+                InvariantId::CodeClientBinding.as_str(),
                 Self {
                     name: "broken-foreign-code",
                     code_client_bound: false,
@@ -228,7 +230,7 @@ impl Profile {
                 },
             ),
             (
-                "expired-access-rejected",
+                InvariantId::ExpiredAccessRejected.as_str(),
                 Self {
                     name: "broken-access-outlives",
                     access_expiry_enforced: false,

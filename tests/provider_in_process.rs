@@ -9,7 +9,7 @@ use oauth_oracle::provider::{
     AccessToken, AnyToken, AuthorizationCode, AuthorizationParams, Client, OAuthToken, Provider,
     ProviderError, RefreshToken,
 };
-use oauth_oracle::{AuthServer, Config, Profile, UnixMillis};
+use oauth_oracle::{AuthServer, Config, ErrorCode, Profile, Reason, UnixMillis};
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
@@ -136,16 +136,18 @@ fn scopes(v: &[&str]) -> Vec<String> {
 }
 
 fn invalid_scope() -> ProviderError {
-    ProviderError {
-        error: "invalid_scope",
+    ProviderError::Protocol {
+        error: ErrorCode::InvalidScope,
         description: "Requested scopes exceed those authorized by the refresh token.".to_owned(),
+        reason: Reason::ScopeNotInRefreshToken,
     }
 }
 
 fn code_not_found() -> ProviderError {
-    ProviderError {
-        error: "invalid_grant",
+    ProviderError::Protocol {
+        error: ErrorCode::InvalidGrant,
         description: "Authorization code not found or already used.".to_owned(),
+        reason: Reason::CodeAlreadyRedeemed,
     }
 }
 
@@ -480,9 +482,10 @@ fn authorize_with_an_unregistered_client_is_unauthorized_client() {
     let ghost = client(7, Some("read"));
     assert_eq!(
         p.authorize(&ghost, params(Some(&["read"]), Some("xyz"), CB), at(NOW)),
-        Err(ProviderError {
-            error: "unauthorized_client",
+        Err(ProviderError::Protocol {
+            error: ErrorCode::UnauthorizedClient,
             description: format!("Client '{}' not registered.", ghost.key),
+            reason: Reason::ClientNotFound,
         })
     );
     assert_eq!(
@@ -596,7 +599,9 @@ fn register_client_scope_outside_valid_scopes_is_a_plain_value_error() {
     let c = client(1, Some("read admin"));
     assert_eq!(
         p.register_client(c.clone(), Some(&valid_scopes())),
-        Err("Requested scopes are not valid: admin".to_owned())
+        Err(ProviderError::Value(
+            "Requested scopes are not valid: admin".to_owned()
+        ))
     );
     assert!(p.get_client(&c.key.to_string()).is_none(), "not stored");
 }

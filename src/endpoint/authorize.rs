@@ -13,12 +13,13 @@ use serde_json::{Map, Value};
 use super::Ctx;
 use super::redirect::exact_match;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax};
+use crate::ErrorCode;
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
 use crate::compat::url_model::UrlMemo;
 use crate::event::Params;
 use crate::output::{JSON, NO_STORE, Output, Reason};
 use crate::profile::Profile;
-use crate::provider::{AuthorizationParams, Client};
+use crate::provider::{AuthorizationParams, Client, ProviderError};
 
 /// The validated `AuthorizationRequest`.
 struct Request<'a> {
@@ -34,7 +35,7 @@ fn validate<'a>(
     params: &'a Params,
     profile: &Profile,
     urls: &UrlMemo,
-) -> Result<Request<'a>, (&'static str, String)> {
+) -> Result<Request<'a>, (ErrorCode, String)> {
     let mut errors = Errors::default();
     let mut unsupported_response_type = false;
     let client_id = params.get("client_id");
@@ -79,9 +80,9 @@ fn validate<'a>(
     }
     if !errors.is_empty() {
         let error = if unsupported_response_type {
-            "unsupported_response_type"
+            ErrorCode::UnsupportedResponseType
         } else {
-            "invalid_request"
+            ErrorCode::InvalidRequest
         };
         return Err((error, errors.describe()));
     }
@@ -142,7 +143,7 @@ fn error_response(
     ctx: &Ctx<'_>,
     params: &Params,
     mut known: Known,
-    error: &str,
+    error: ErrorCode,
     description: &str,
     attempt_load_client: bool,
     reason: Reason,
@@ -181,8 +182,10 @@ fn error_response(
     }
     match (&known.redirect_uri, &known.client) {
         (Some(uri), Some(_)) => {
-            let mut q: Vec<(&str, &str)> =
-                vec![("error", error), ("error_description", description)];
+            let mut q: Vec<(&str, &str)> = vec![
+                ("error", error.as_str()),
+                ("error_description", description),
+            ];
             if let Some(s) = &known.state {
                 q.push(("state", s));
             }
@@ -193,7 +196,7 @@ fn error_response(
         }
         _ => {
             let mut body = Map::new();
-            body.insert("error".into(), Value::from(error));
+            body.insert("error".into(), Value::from(error.as_str()));
             body.insert("error_description".into(), Value::from(description));
             if let Some(s) = known.state {
                 body.insert("state".into(), Value::from(s));
@@ -226,7 +229,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
             ctx,
             params,
             known,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &description,
             !identifies_client,
             Reason::ParameterRepeated,
@@ -235,7 +238,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     let request = match validate(params, ctx.profile, ctx.urls) {
         Ok(r) => r,
         Err((error, description)) => {
-            let reason = if error == "unsupported_response_type" {
+            let reason = if error == ErrorCode::UnsupportedResponseType {
                 Reason::ResponseTypeUnsupported
             } else {
                 Reason::RequestInvalid
@@ -250,7 +253,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
             ctx,
             params,
             known,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &description,
             false,
             Reason::ClientNotFound,
@@ -273,7 +276,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
                 ctx,
                 params,
                 known,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 &description,
                 true,
                 reason,
@@ -288,7 +291,7 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
                 ctx,
                 params,
                 known,
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 &description,
                 true,
                 Reason::ScopeNotRegistered,
@@ -308,14 +311,13 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     };
     match ctx.provider.authorize(&client, auth, ctx.now) {
         Ok(url) => redirect(&url),
-        Err(e) => error_response(
-            ctx,
-            params,
-            known,
-            e.error,
-            &e.description,
-            true,
-            Reason::ClientNotFound,
-        ),
+        Err(ProviderError::Protocol {
+            error,
+            description,
+            reason,
+        }) => error_response(ctx, params, known, error, &description, true, reason),
+        Err(e @ (ProviderError::Absent(_) | ProviderError::Value(_))) => {
+            super::internal_error(e.reason())
+        }
     }
 }

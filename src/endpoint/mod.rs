@@ -51,6 +51,17 @@ impl Fixed {
     }
 }
 
+/// Starlette's 500 for an exception the SDK does not handle (the provider's plain `ValueError`,
+/// D-8).
+pub(crate) fn internal_error(reason: crate::output::Reason) -> crate::output::Output {
+    crate::output::Output::new(
+        500,
+        &[("content-type", "text/plain; charset=utf-8")],
+        "Internal Server Error".to_owned(),
+    )
+    .because(reason)
+}
+
 /// What every handler works with: read-only configuration, the mutable stores, and the time.
 pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a Config,

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::Ctx;
 use super::redirect::refused_at_registration;
 use super::validate::Errors;
+use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
 use crate::compat::url_model::{UrlMemo, any_http_url};
 use crate::keys::{ClientKey, hex};
@@ -275,7 +276,7 @@ fn metadata_error(description: &str, reason: Reason) -> Output {
     Output::new(
         400,
         &[JSON],
-        error_json("invalid_client_metadata", description),
+        error_json(ErrorCode::InvalidClientMetadata, description),
     )
     .because(reason)
 }
@@ -296,7 +297,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
                 return Output::new(
                     400,
                     &[JSON, NO_STORE],
-                    error_json("invalid_redirect_uri", &description),
+                    error_json(ErrorCode::InvalidRedirectUri, &description),
                 )
                 .because(Reason::RedirectUriRefused);
             }
@@ -408,12 +409,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
             Output::new(201, &[JSON, NO_STORE, NO_CACHE], record_json)
         }
         Ok(()) => Output::new(201, &[JSON], record_json),
-        Err(_value_error) => Output::new(
-            500,
-            &[("content-type", "text/plain; charset=utf-8")],
-            "Internal Server Error".to_owned(),
-        )
-        .because(Reason::ProviderValueError),
+        Err(e) => super::internal_error(e.reason()),
     }
 }
 

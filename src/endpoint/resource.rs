@@ -5,6 +5,7 @@
 //! `invalid_token`. Missing required scope: 403 `insufficient_scope`. No audience check (D-24).
 
 use super::Ctx;
+use crate::ErrorCode;
 use crate::compat::pyjson::py_json_object;
 use crate::config::Config;
 use crate::event::ResourceRequest;
@@ -44,7 +45,7 @@ fn challenge_context(config: &Config) -> Vec<String> {
 }
 
 /// The `WWW-Authenticate` value of an error answer ([RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)).
-fn error_challenge(config: &Config, error: &str, description: &str) -> String {
+fn error_challenge(config: &Config, error: ErrorCode, description: &str) -> String {
     let mut parts = vec![
         format!("error=\"{error}\""),
         format!("error_description=\"{description}\""),
@@ -65,13 +66,13 @@ pub(crate) fn bearer_missing_challenge(config: &Config) -> String {
 
 /// The challenge of a request whose token is invalid, expired or revoked.
 pub(crate) fn invalid_token_challenge(config: &Config) -> String {
-    error_challenge(config, "invalid_token", INVALID_TOKEN_DESCRIPTION)
+    error_challenge(config, ErrorCode::InvalidToken, INVALID_TOKEN_DESCRIPTION)
 }
 
 /// The body of a request whose token is invalid, expired or revoked.
 pub(crate) fn invalid_token_body() -> String {
     py_json_object(&[
-        ("error", "invalid_token"),
+        ("error", ErrorCode::InvalidToken.as_str()),
         ("error_description", INVALID_TOKEN_DESCRIPTION),
     ])
 }
@@ -98,16 +99,16 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
     let verified = if starts_with_bearer(first) {
         ctx.provider.load_access_token(&first[7..], ctx.now)
     } else {
-        Err(Reason::BearerUnknown)
+        Err(Reason::BearerUnknown.into())
     };
     let token = match verified {
         Ok(t) => t,
-        Err(reason) => {
+        Err(e) => {
             return auth_error(
                 401,
                 ctx.fixed.invalid_token.clone(),
                 ctx.fixed.invalid_token_body.clone(),
-                reason,
+                e.reason(),
             );
         }
     };
@@ -116,9 +117,9 @@ pub(crate) fn handle_resource(ctx: &mut Ctx<'_>, req: &ResourceRequest) -> Outpu
             let description = format!("Required scope: {required}");
             return auth_error(
                 403,
-                error_challenge(ctx.config, "insufficient_scope", &description),
+                error_challenge(ctx.config, ErrorCode::InsufficientScope, &description),
                 py_json_object(&[
-                    ("error", "insufficient_scope"),
+                    ("error", ErrorCode::InsufficientScope.as_str()),
                     ("error_description", &description),
                 ]),
                 Reason::InsufficientScope,

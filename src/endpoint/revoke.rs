@@ -9,6 +9,7 @@ use super::Ctx;
 use super::client_auth::authenticate;
 use super::token::challenge_basic;
 use super::validate::{Errors, first_repeated};
+use crate::ErrorCode;
 use crate::event::RevokeRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::AnyToken;
@@ -59,7 +60,7 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
         return Output::new(
             400,
             &[JSON],
-            error_json("invalid_request", &errors.describe()),
+            error_json(ErrorCode::InvalidRequest, &errors.describe()),
         )
         .because(Reason::RequestInvalid);
     }

@@ -5,6 +5,7 @@
 //! The route table is the one FastMCP 4.2.3 mounts for a base URL without a path (probed on the
 //! live server, Starlette 1.10.0): method lists in the order Starlette prints them in `Allow`.
 
+use crate::ErrorCode;
 use crate::compat::pyurl::starlette_location;
 use crate::config::Config;
 use crate::event::{BodyFault, UnroutedRequest};
@@ -163,7 +164,7 @@ pub(crate) fn handle_unrouted(config: &Config, req: &UnroutedRequest) -> Output 
                 return Output::new(
                     400,
                     &[JSON, NO_STORE],
-                    error_json("server_error", "An unexpected error occurred"),
+                    error_json(ErrorCode::ServerError, "An unexpected error occurred"),
                 );
             }
             let text = if fault == BodyFault::TooManyFields {

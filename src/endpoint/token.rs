@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::Ctx;
 use super::client_auth::authenticate;
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
+use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
 use crate::event::TokenRequest;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
@@ -24,11 +25,11 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 fn token_error(
     ctx: &Ctx<'_>,
     status: u16,
-    error: &str,
+    error: ErrorCode,
     description: &str,
     reason: Reason,
 ) -> Output {
-    let status = if error == "invalid_grant" {
+    let status = if error == ErrorCode::InvalidGrant {
         ctx.profile.invalid_grant_status
     } else {
         status
@@ -54,8 +55,16 @@ fn token_success(token: &OAuthToken) -> Output {
     Output::new(200, &[JSON, NO_STORE, NO_CACHE], o.finish())
 }
 
-fn provider_error(ctx: &Ctx<'_>, e: &ProviderError, reason: Reason) -> Output {
-    token_error(ctx, 400, e.error, &e.description, reason)
+/// The answer to a provider's `TokenError` (anything else it raises is a 500).
+fn provider_error(ctx: &Ctx<'_>, e: &ProviderError) -> Output {
+    match e {
+        ProviderError::Protocol {
+            error,
+            description,
+            reason,
+        } => token_error(ctx, 400, *error, description, *reason),
+        ProviderError::Absent(_) | ProviderError::Value(_) => super::internal_error(e.reason()),
+    }
 }
 
 /// `BASE64URL-NOPAD(SHA256(verifier))` ([RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2)).
@@ -88,7 +97,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
-            let out = token_error(ctx, 401, "invalid_client", description, reason);
+            let out = token_error(ctx, 401, ErrorCode::InvalidClient, description, reason);
             return challenge_basic(ctx, out, req.authorization.as_deref());
         }
     };
@@ -100,7 +109,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &description,
             Reason::ParameterRepeated,
         );
@@ -111,7 +120,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 ": Unable to extract tag using discriminator 'grant_type'",
                 Reason::RequestInvalid,
             );
@@ -123,7 +132,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "unsupported_grant_type",
+                ErrorCode::UnsupportedGrantType,
                 &description,
                 Reason::GrantTypeUnsupported,
             );
@@ -135,7 +144,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             return token_error(
                 ctx,
                 400,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 &description,
                 Reason::RequestInvalid,
             );
@@ -173,7 +182,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             &errors.describe(),
             Reason::RequestInvalid,
         );
@@ -187,7 +196,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            "unsupported_grant_type",
+            ErrorCode::UnsupportedGrantType,
             &description,
             Reason::GrantTypeNotRegistered,
         );
@@ -198,7 +207,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         _ => token_error(
             ctx,
             400,
-            "unsupported_grant_type",
+            ErrorCode::UnsupportedGrantType,
             "The JWT bearer grant is not supported by this authorization server",
             Reason::JwtBearerUnsupported,
         ),
@@ -221,14 +230,22 @@ fn authorization_code(
         .load_authorization_code(client, code_text, ctx.now)
     {
         Ok(c) => c,
-        Err(Reason::CodeUnknown) if is_valid_replay(ctx, client, code_text, verifier) => {
+        Err(ProviderError::Absent(Reason::CodeUnknown))
+            if is_valid_replay(ctx, client, code_text, verifier) =>
+        {
             ctx.provider.revoke_code_grant(code_text);
             let description = "authorization code does not exist";
-            return token_error(ctx, 400, "invalid_grant", description, Reason::CodeReplayed);
+            return token_error(
+                ctx,
+                400,
+                ErrorCode::InvalidGrant,
+                description,
+                Reason::CodeReplayed,
+            );
         }
-        Err(reason) => {
+        Err(e) => {
             let description = "authorization code does not exist";
-            return token_error(ctx, 400, "invalid_grant", description, reason);
+            return token_error(ctx, 400, ErrorCode::InvalidGrant, description, e.reason());
         }
     };
     // 2. redirect_uri present and equal iff it was explicit at /authorize (D-19); the exact
@@ -253,13 +270,19 @@ fn authorization_code(
     // 3. PKCE S256 (with the verifier's syntax where the profile checks it).
     if ctx.profile.pkce_syntax_checked && !is_pkce_syntax(verifier) {
         let description = format!("code_verifier {PKCE_SYNTAX}");
-        return token_error(ctx, 400, "invalid_grant", &description, Reason::PkceSyntax);
+        return token_error(
+            ctx,
+            400,
+            ErrorCode::InvalidGrant,
+            &description,
+            Reason::PkceSyntax,
+        );
     }
     if ctx.profile.pkce_checked && !s256_matches(verifier, &code.code_challenge) {
         return token_error(
             ctx,
             400,
-            "invalid_grant",
+            ErrorCode::InvalidGrant,
             "incorrect code_verifier",
             Reason::PkceVerifierMismatch,
         );
@@ -270,7 +293,7 @@ fn authorization_code(
         .exchange_authorization_code(client, &code, ctx.now)
     {
         Ok(token) => token_success(&token),
-        Err(e) => provider_error(ctx, &e, Reason::CodeAlreadyRedeemed),
+        Err(e) => provider_error(ctx, &e),
     }
 }
 
@@ -280,7 +303,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
     let token_text = form.get("refresh_token").unwrap_or_default();
     let token = match ctx.provider.load_refresh_token(client, token_text, ctx.now) {
         Ok(t) => t,
-        Err(Reason::RefreshTokenUnknown)
+        Err(ProviderError::Absent(Reason::RefreshTokenUnknown))
             if ctx.profile.refresh_reuse_revokes_family
                 && ctx.provider.detect_refresh_reuse(client, token_text) =>
         {
@@ -288,18 +311,18 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             return token_error(
                 ctx,
                 400,
-                "invalid_grant",
+                ErrorCode::InvalidGrant,
                 description,
                 Reason::RefreshTokenReused,
             );
         }
-        Err(reason) => {
+        Err(e) => {
             return token_error(
                 ctx,
                 400,
-                "invalid_grant",
+                ErrorCode::InvalidGrant,
                 "refresh token does not exist",
-                reason,
+                e.reason(),
             );
         }
     };
@@ -312,7 +335,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         return token_error(
             ctx,
             400,
-            "invalid_scope",
+            ErrorCode::InvalidScope,
             &description,
             Reason::ScopeNotInRefreshToken,
         );
@@ -322,7 +345,7 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         .exchange_refresh_token(client, &token, scopes, ctx.now)
     {
         Ok(t) => token_success(&t),
-        Err(e) => provider_error(ctx, &e, Reason::ScopeNotInRefreshToken),
+        Err(e) => provider_error(ctx, &e),
     }
 }
 

@@ -4,85 +4,129 @@
 
 use super::{Invariant, Level};
 
-macro_rules! inv {
-    ($id:literal, $level:ident, $cite:literal, $summary:literal, $dev:expr) => {
-        Invariant {
-            id: $id,
-            level: Level::$level,
-            citation: $cite,
-            summary: $summary,
-            fastmcp_deviation: $dev,
+/// The catalogue, once: each entry is `Variant("id", Level, "citation", "summary", deviation)`.
+/// It defines [`CATALOG`] and [`InvariantId`] (one variant per entry, in catalogue order), so an
+/// id the checker uses is a catalogue id or does not compile.
+macro_rules! catalog {
+    ($(
+        $variant:ident($id:literal, $level:ident, $cite:literal, $summary:literal, $dev:expr $(,)?)
+    ),* $(,)?) => {
+        /// The identifier of an invariant of [`CATALOG`] (its variants are the catalogue's ids,
+        /// in catalogue order).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum InvariantId {
+            $(
+                #[doc = concat!("`", $id, "`: ", $summary)]
+                $variant,
+            )*
         }
+
+        impl InvariantId {
+            /// Every id, in catalogue order.
+            pub const ALL: &'static [InvariantId] = &[$(InvariantId::$variant),*];
+
+            /// The id as the catalogue and the reports spell it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( InvariantId::$variant => $id, )*
+                }
+            }
+
+            /// The id spelled `text`, if the catalogue has it.
+            pub fn from_id(text: &str) -> Option<Self> {
+                match text {
+                    $( $id => Some(InvariantId::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// Its catalogue entry.
+            pub const fn invariant(self) -> &'static Invariant {
+                &CATALOG[self as usize]
+            }
+        }
+
+        /// Every invariant the checker knows, in catalogue order.
+        pub const CATALOG: &[Invariant] = &[
+            $(
+                Invariant {
+                    id: $id,
+                    level: Level::$level,
+                    citation: $cite,
+                    summary: $summary,
+                    fastmcp_deviation: $dev,
+                },
+            )*
+        ];
     };
 }
 
-/// Every invariant the checker knows, in catalogue order.
-pub const CATALOG: &[Invariant] = &[
+catalog! {
     // A. Authorization endpoint
-    inv!(
+    RedirectExactMatch(
         "redirect-exact-match",
         Must,
         "RFC 9700 §4.1.3; OAuth 2.1 §4.1.1",
         "A code is only issued for a redirect URI string-equal to a registered one (loopback ports aside).",
         Some("D-12")
     ),
-    inv!(
+    LoopbackAnyPort(
         "loopback-any-port",
         Must,
         "RFC 8252 §7.3; OAuth 2.1 §8.4.2",
         "A registered loopback IP redirect URI (127.0.0.1, [::1]) is accepted with any port.",
         Some("D-12")
     ),
-    inv!(
+    NoRedirectToUnvalidatedUri(
         "no-redirect-to-unvalidated-uri",
         Must,
         "RFC 6749 §4.1.2.1; OAuth 2.1 §4.1.2.1",
         "The server never redirects to a URI not registered for the client.",
         None
     ),
-    inv!(
+    PkceRequired(
         "pkce-required",
         Must,
         "OAuth 2.1 §4.1.1; RFC 9700 §2.1.1",
         "No code is issued without a code_challenge.",
         None
     ),
-    inv!(
+    PkcePlainRefused(
         "pkce-plain-refused",
         Must,
         "OAuth 2.1 §4.1.1; RFC 9700 §2.1.1",
         "code_challenge_method=plain is refused (S256 only).",
         None
     ),
-    inv!(
+    PkceAbsentMethodIsPlain(
         "pkce-absent-method-is-plain",
         Must,
         "RFC 7636 §4.3",
         "An absent code_challenge_method means plain, so it is refused too.",
         Some("D-20")
     ),
-    inv!(
+    PkceChallengeSyntax(
         "pkce-challenge-syntax",
         Must,
         "RFC 7636 §4.2; OAuth 2.1 §4.1.1",
         "The code_challenge is 43-128 unreserved characters.",
         Some("D-20")
     ),
-    inv!(
+    StateEchoed(
         "state-echoed",
         Must,
         "RFC 6749 §4.1.2, §4.1.2.1",
         "Authorization responses echo state verbatim.",
         None
     ),
-    inv!(
+    IssInAuthorizationResponse(
         "iss-in-authorization-response",
         Should,
         "RFC 9207 §2; RFC 9700 §4.4.2",
         "Authorization responses carry iss, equal to the metadata issuer.",
         Some("D-24")
     ),
-    inv!(
+    RepeatedParametersRefused(
         "repeated-parameters-refused",
         Must,
         "RFC 6749 §3.1, §3.2",
@@ -90,105 +134,105 @@ pub const CATALOG: &[Invariant] = &[
         Some("D-21")
     ),
     // B. Token endpoint: authorization_code
-    inv!(
+    CodeSingleUse(
         "code-single-use",
         Must,
         "RFC 6749 §4.1.2, §10.5; OAuth 2.1 §4.1.3",
         "A code yields tokens at most once.",
         None
     ),
-    inv!(
+    CodeReplayRevokesTokens(
         "code-replay-revokes-tokens",
         Should,
         "RFC 6749 §4.1.2; OAuth 2.1 §4.1.3",
         "After a valid replay of a used code, the tokens issued from it no longer work.",
         Some("D-3")
     ),
-    inv!(
+    CodeClientBinding(
         "code-client-binding",
         Must,
         "RFC 6749 §4.1.3; OAuth 2.1 §4.1.3",
         "Only the client a code was issued to can redeem it.",
         None
     ),
-    inv!(
+    CodeExpires(
         "code-expires",
         Must,
         "RFC 6749 §4.1.2; OAuth 2.1 §4.1.2",
         "An expired code never yields tokens.",
         None
     ),
-    inv!(
+    PkceVerified(
         "pkce-verified",
         Must,
         "RFC 7636 §4.6",
         "BASE64URL(SHA256(code_verifier)) must equal the challenge.",
         None
     ),
-    inv!(
+    PkceVerifierSyntax(
         "pkce-verifier-syntax",
         Must,
         "RFC 7636 §4.1; OAuth 2.1 §4.1.1",
         "The code_verifier is 43-128 unreserved characters.",
         Some("D-20")
     ),
-    inv!(
+    RedirectUriBoundToCode(
         "redirect-uri-bound-to-code",
         Must,
         "RFC 6749 §4.1.3",
         "A redirect_uri sent at /authorize is sent identical at /token.",
         Some("D-12")
     ),
-    inv!(
+    ClientAuthentication(
         "client-authentication",
         Must,
         "RFC 6749 §3.2.1; OAuth 2.1 §3.2.1",
         "A confidential client gets tokens only with its exact secret by its registered method.",
         None
     ),
-    inv!(
+    TokenResponseNoStore(
         "token-response-no-store",
         Must,
         "RFC 6749 §5.1; OAuth 2.1 §3.2.3",
         "Token responses carry Cache-Control: no-store.",
         None
     ),
-    inv!(
+    TokenErrorStatus(
         "token-error-status",
         Must,
         "RFC 6749 §5.2; OAuth 2.1 §3.2.4",
         "Token endpoint errors are 400, except invalid_client which may be 401.",
         Some("D-17")
     ),
-    inv!(
+    InvalidClientChallenge(
         "invalid-client-challenge",
         Must,
         "RFC 6749 §5.2",
         "A 401 invalid_client to a client that used the Authorization header carries WWW-Authenticate.",
         Some("D-29")
     ),
-    inv!(
+    UnsupportedGrantTypeError(
         "unsupported-grant-type-error",
         Must,
         "RFC 6749 §5.2",
         "An unknown grant_type is answered with unsupported_grant_type.",
         Some("D-30")
     ),
-    inv!(
+    RedirectMismatchIsInvalidGrant(
         "redirect-mismatch-is-invalid-grant",
         Must,
         "RFC 6749 §5.2",
         "A redirect_uri that does not match the authorization request is invalid_grant (or invalid_request if a parameter is also missing or malformed).",
         Some("D-31")
     ),
-    inv!(
+    IssuedValuesUnique(
         "issued-values-unique",
         Must,
         "RFC 6749 §10.10; OAuth 2.1 §7.7",
         "Every issued client id, secret, code and token is distinct.",
         None
     ),
-    inv!(
+    IssuedValuesEntropy(
         "issued-values-entropy",
         Must,
         "RFC 6749 §10.10; OAuth 2.1 §7.7",
@@ -196,49 +240,49 @@ pub const CATALOG: &[Invariant] = &[
         None
     ),
     // C. Refresh tokens
-    inv!(
+    RefreshClientBinding(
         "refresh-client-binding",
         Must,
         "RFC 6749 §6; OAuth 2.1 §4.3.1",
         "Only the client a refresh token was issued to can use it.",
         None
     ),
-    inv!(
+    RefreshScopeNoWidening(
         "refresh-scope-no-widening",
         Must,
         "RFC 6749 §6; OAuth 2.1 §4.3.1",
         "A refresh never grants a scope the refresh token does not carry.",
         None
     ),
-    inv!(
+    RefreshRotatedDead(
         "refresh-rotated-dead",
         Must,
         "OAuth 2.1 §4.3.1; RFC 9700 §4.14.2",
         "A rotated refresh token never works again.",
         None
     ),
-    inv!(
+    RefreshReuseRevokesFamily(
         "refresh-reuse-revokes-family",
         Should,
         "RFC 9700 §4.14.2; OAuth 2.1 §4.3.1",
         "Reuse of a rotated refresh token revokes the live tokens of its grant.",
         Some("D-4")
     ),
-    inv!(
+    RefreshExpires(
         "refresh-expires",
         Should,
         "RFC 9700 §4.14.2; OAuth 2.1 §4.3.3",
         "Refresh tokens have a finite lifetime (judged when it is configured or stated).",
         Some("D-5")
     ),
-    inv!(
+    ExpiredRefreshDead(
         "expired-refresh-dead",
         Must,
         "OAuth 2.1 §4.3.1",
         "An expired refresh token never works.",
         None
     ),
-    inv!(
+    ExpiredAccessKeepsRefresh(
         "expired-access-keeps-refresh",
         Should,
         "OAuth 2.1 §4.3; RFC 6749 §1.5",
@@ -246,49 +290,49 @@ pub const CATALOG: &[Invariant] = &[
         Some("D-1")
     ),
     // D. Revocation
-    inv!(
+    RevokedStaysDead(
         "revoked-stays-dead",
         Must,
         "RFC 7009 §2.1, §2.2",
         "A token revoked by its owner never works again.",
         None
     ),
-    inv!(
+    RevocationCascades(
         "revocation-cascades",
         Should,
         "RFC 7009 §2.1",
         "Revoking either token of a pair kills both.",
         None
     ),
-    inv!(
+    RevocationOwnerOnly(
         "revocation-owner-only",
         Must,
         "RFC 7009 §2.1",
         "No client can revoke or destroy another client's tokens.",
         Some("D-2")
     ),
-    inv!(
+    RevocationUnknownToken200(
         "revocation-unknown-token-200",
         Must,
         "RFC 7009 §2.2",
         "Revoking a token that was never issued answers 200.",
         None
     ),
-    inv!(
+    RevocationPublicAndBasicClients(
         "revocation-public-and-basic-clients",
         Must,
         "RFC 7009 §2.1; RFC 6749 §2.3.1",
         "Public clients (client_id only) and Basic clients can revoke.",
         Some("D-14")
     ),
-    inv!(
+    RevocationAuthErrorCode(
         "revocation-auth-error-code",
         Must,
         "RFC 7009 §2.2.1; RFC 6749 §5.2",
         "A client-authentication failure at /revoke is invalid_client.",
         Some("D-15")
     ),
-    inv!(
+    RevocationHintIgnored(
         "revocation-hint-ignored",
         Should,
         "RFC 7009 §2.1",
@@ -296,28 +340,28 @@ pub const CATALOG: &[Invariant] = &[
         Some("D-16")
     ),
     // E. Bearer verification
-    inv!(
+    ExpiredAccessRejected(
         "expired-access-rejected",
         Must,
         "RFC 6750 §3.1; OAuth 2.1 §5.2",
         "An expired access token is never accepted.",
         None
     ),
-    inv!(
+    UnknownTokenRejected(
         "unknown-token-rejected",
         Must,
         "RFC 6750 §3.1",
         "A token that was never issued is never accepted.",
         None
     ),
-    inv!(
+    InsufficientScope403(
         "insufficient-scope-403",
         Must,
         "RFC 6750 §3.1",
         "A token without a required scope is refused with 403.",
         None
     ),
-    inv!(
+    BearerChallenge(
         "bearer-challenge",
         Must,
         "RFC 6750 §3",
@@ -325,28 +369,28 @@ pub const CATALOG: &[Invariant] = &[
         None
     ),
     // F. Registration
-    inv!(
+    RegistrationRedirectPolicy(
         "registration-redirect-policy",
         Must,
         "RFC 6749 §3.1.2; OAuth 2.1 §2.3.1",
         "No javascript:/data:/vbscript:, fragment or non-loopback http redirect URI is registered.",
         Some("D-11")
     ),
-    inv!(
+    RegistrationNoStore(
         "registration-no-store",
         Should,
         "RFC 6749 §5.1; RFC 7591 §3.2.1",
         "A registration response carrying a secret is not cacheable.",
         Some("D-11")
     ),
-    inv!(
+    PublicClientsGetNoSecret(
         "public-clients-get-no-secret",
         Must,
         "RFC 7591 §2",
         "A client registered with method none gets no secret.",
         None
     ),
-    inv!(
+    SecretExpiryPresent(
         "secret-expiry-present",
         Must,
         "RFC 7591 §3.2.1",
@@ -354,14 +398,14 @@ pub const CATALOG: &[Invariant] = &[
         None
     ),
     // G. Metadata
-    inv!(
+    IssuerIdentity(
         "issuer-identity",
         Must,
         "RFC 8414 §3.3",
         "The metadata issuer equals the issuer the well-known URL was built from.",
         Some("D-25")
     ),
-    inv!(
+    MetadataTruthfulAuthMethods(
         "metadata-truthful-auth-methods",
         Should,
         "RFC 8414 §2",
@@ -369,11 +413,27 @@ pub const CATALOG: &[Invariant] = &[
         Some("D-18")
     ),
     // Internal (the model's own stores; docs/fastmcp-behaviour.md §7)
-    inv!(
+    StorePairsConsistent(
         "store-pairs-consistent",
         Must,
         "docs/fastmcp-behaviour.md §7.7",
         "Access and refresh tokens are paired consistently in the stores.",
         None
     ),
-];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_catalogue_in_order() {
+        assert_eq!(InvariantId::ALL.len(), CATALOG.len());
+        for (&id, inv) in InvariantId::ALL.iter().zip(CATALOG) {
+            assert_eq!(id.as_str(), inv.id);
+            assert_eq!(id.invariant(), inv);
+            assert_eq!(InvariantId::from_id(inv.id), Some(id));
+        }
+        assert_eq!(InvariantId::from_id("no-such-invariant"), None);
+    }
+}

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::{Tally, Violation};
+use super::{InvariantId, Tally, Violation};
 use crate::config::{Config, Lifetimes};
 use crate::event::Event;
 use crate::output::Output;
@@ -281,7 +281,7 @@ impl Checker {
         self.step = step;
         self.found.clear();
         let detail = result.as_ref().err().cloned().unwrap_or_default();
-        self.check("store-pairs-consistent", result.is_ok(), || detail);
+        self.check(InvariantId::StorePairsConsistent, result.is_ok(), || detail);
         std::mem::take(&mut self.found)
     }
 
@@ -292,7 +292,8 @@ impl Checker {
 
     /// Count one evaluation of `id` (a negative probe when the answer judged refused the request,
     /// a positive check otherwise); record a violation when `ok` is false.
-    pub(super) fn check(&mut self, id: &'static str, ok: bool, detail: impl FnOnce() -> String) {
+    pub(super) fn check(&mut self, id: InvariantId, ok: bool, detail: impl FnOnce() -> String) {
+        let id = id.as_str();
         let t = self.tallies.entry(id).or_default();
         t.checks += 1;
         if self.refused {
@@ -446,12 +447,12 @@ impl Checker {
     /// `issued-values-unique` and (for codes and tokens) `issued-values-entropy`.
     pub(super) fn fresh_value(&mut self, what: &str, value: &str) {
         let unseen = self.issued.insert(value.to_owned());
-        self.check("issued-values-unique", unseen, || {
+        self.check(InvariantId::IssuedValuesUnique, unseen, || {
             format!("{what} issued twice")
         });
         if what != "client secret" && what != "client id" {
             let bits = entropy_bits(value);
-            self.check("issued-values-entropy", bits >= 128, || {
+            self.check(InvariantId::IssuedValuesEntropy, bits >= 128, || {
                 format!("{what} carries about {bits} random bits")
             });
         }

@@ -9,7 +9,7 @@ mod catalog;
 mod ledger;
 mod rules;
 
-pub use catalog::CATALOG;
+pub use catalog::{CATALOG, InvariantId};
 pub use ledger::{Checker, Expectations};
 
 use serde::Serialize;

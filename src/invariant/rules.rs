@@ -3,7 +3,9 @@
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::InvariantId;
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
+use crate::ErrorCode;
 use crate::compat::pyurl::{parse_qsl, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -15,6 +17,14 @@ use crate::target::{ResourceAnswer, resource_answer};
 
 fn json(o: &Output) -> Value {
     serde_json::from_str(&o.body).unwrap_or_default()
+}
+
+/// The `error` member of a JSON answer, as a known code.
+fn error_code(o: &Output) -> Option<ErrorCode> {
+    json(o)
+        .get("error")
+        .and_then(Value::as_str)
+        .and_then(ErrorCode::from_wire)
 }
 
 fn error_of(o: &Output) -> Option<String> {
@@ -102,7 +112,7 @@ impl Checker {
             .unwrap_or_default()
             .to_owned();
         let expected = self.exp.issuer.clone();
-        self.check("issuer-identity", issuer == expected, || {
+        self.check(InvariantId::IssuerIdentity, issuer == expected, || {
             format!("issuer {issuer:?}, expected {expected:?}")
         });
         let methods = match body
@@ -139,9 +149,11 @@ impl Checker {
             .iter()
             .find(|u| refused_at_registration(u).is_some())
             .cloned();
-        self.check("registration-redirect-policy", refused.is_none(), || {
-            format!("registered redirect URI {:?}", refused.unwrap_or_default())
-        });
+        self.check(
+            InvariantId::RegistrationRedirectPolicy,
+            refused.is_none(),
+            || format!("registered redirect URI {:?}", refused.unwrap_or_default()),
+        );
         let secret = resp
             .get("client_secret")
             .and_then(Value::as_str)
@@ -156,18 +168,20 @@ impl Checker {
             let no_store = o
                 .header("cache-control")
                 .is_some_and(|c| c.contains("no-store"));
-            self.check("registration-no-store", no_store, || {
+            self.check(InvariantId::RegistrationNoStore, no_store, || {
                 "201 with a client_secret and no Cache-Control: no-store".into()
             });
             let states_expiry = resp.get("client_secret_expires_at").is_some();
-            self.check("secret-expiry-present", states_expiry, || {
+            self.check(InvariantId::SecretExpiryPresent, states_expiry, || {
                 "client_secret without client_secret_expires_at".into()
             });
         }
         if method == "none" {
-            self.check("public-clients-get-no-secret", secret.is_none(), || {
-                "a public client got a client_secret".into()
-            });
+            self.check(
+                InvariantId::PublicClientsGetNoSecret,
+                secret.is_none(),
+                || "a public client got a client_secret".into(),
+            );
         }
         let Some(id) = resp
             .get("client_id")
@@ -212,7 +226,7 @@ impl Checker {
             .map(|c| c.redirect_uris.clone())
             .unwrap_or_default();
         let validated = registered.iter().any(|r| same_uri(r, &base));
-        self.check("no-redirect-to-unvalidated-uri", validated, || {
+        self.check(InvariantId::NoRedirectToUnvalidatedUri, validated, || {
             format!("redirected to {base:?}, not registered for {client_id:?}")
         });
         // RFC 6749 §4.1.2: state is "REQUIRED if the "state" parameter was present in the client
@@ -222,14 +236,14 @@ impl Checker {
         let state_repeated = params.0.iter().filter(|(k, _)| k == "state").count() > 1;
         if !state_repeated {
             let echoed = get(&query, "state").map(str::to_owned);
-            self.check("state-echoed", echoed == state, || {
+            self.check(InvariantId::StateEchoed, echoed == state, || {
                 format!("state {echoed:?} for request state {state:?}")
             });
         }
         let iss = get(&query, "iss").map(str::to_owned);
         let issuer = self.exp.issuer.clone();
         self.check(
-            "iss-in-authorization-response",
+            InvariantId::IssInAuthorizationResponse,
             iss.as_deref() == Some(issuer.as_str()),
             || format!("iss {iss:?}, expected {issuer:?}"),
         );
@@ -237,38 +251,42 @@ impl Checker {
             return;
         };
         let repeated = first_repeated(params).map(str::to_owned);
-        self.check("repeated-parameters-refused", repeated.is_none(), || {
-            format!("code issued with parameter {repeated:?} repeated")
-        });
+        self.check(
+            InvariantId::RepeatedParametersRefused,
+            repeated.is_none(),
+            || format!("code issued with parameter {repeated:?} repeated"),
+        );
         if let (Some(r), Some(c)) = (&redirect, &client)
             && c.redirect_uris
                 .iter()
                 .any(|reg| loopback_ip_port_variant(reg, r))
         {
-            self.check("loopback-any-port", true, String::new);
+            self.check(InvariantId::LoopbackAnyPort, true, String::new);
         }
         let exact = match &redirect {
             Some(r) => registered.iter().any(|reg| exact_match(reg, r)),
             None => registered.len() == 1,
         };
-        self.check("redirect-exact-match", exact, || {
+        self.check(InvariantId::RedirectExactMatch, exact, || {
             format!("code issued for redirect_uri {redirect:?}, registered {registered:?}")
         });
         let challenge = params.get("code_challenge").map(str::to_owned);
         let method = params.get("code_challenge_method").map(str::to_owned);
-        self.check("pkce-required", challenge.is_some(), || {
+        self.check(InvariantId::PkceRequired, challenge.is_some(), || {
             "code issued without code_challenge".into()
         });
         self.check(
-            "pkce-plain-refused",
+            InvariantId::PkcePlainRefused,
             method.as_deref() != Some("plain"),
             || "code issued for method plain".into(),
         );
-        self.check("pkce-absent-method-is-plain", method.is_some(), || {
-            "code issued without code_challenge_method (plain)".into()
-        });
+        self.check(
+            InvariantId::PkceAbsentMethodIsPlain,
+            method.is_some(),
+            || "code issued without code_challenge_method (plain)".into(),
+        );
         if let Some(c) = &challenge {
-            self.check("pkce-challenge-syntax", is_pkce_syntax(c), || {
+            self.check(InvariantId::PkceChallengeSyntax, is_pkce_syntax(c), || {
                 format!("code issued for challenge {c:?}")
             });
         }
@@ -304,11 +322,11 @@ impl Checker {
                     .is_some_and(|allowed| s.split(' ').all(|x| allowed.iter().any(|a| a == x)))
             });
         if port_variant && otherwise_valid {
-            self.check("loopback-any-port", false, || {
+            self.check(InvariantId::LoopbackAnyPort, false, || {
                 format!("loopback redirect {r:?} refused for another port")
             });
         } else if port_variant {
-            self.check("loopback-any-port", true, String::new);
+            self.check(InvariantId::LoopbackAnyPort, true, String::new);
         }
     }
 
@@ -343,21 +361,23 @@ impl Checker {
             let no_store = o
                 .header("cache-control")
                 .is_some_and(|c| c.contains("no-store"));
-            self.check("token-response-no-store", no_store, || {
+            self.check(InvariantId::TokenResponseNoStore, no_store, || {
                 "token response without Cache-Control: no-store".into()
             });
             let repeated = first_repeated(form).map(str::to_owned);
-            self.check("repeated-parameters-refused", repeated.is_none(), || {
-                format!("tokens issued with parameter {repeated:?} repeated")
-            });
-            self.check("client-authentication", auth_ok, || {
+            self.check(
+                InvariantId::RepeatedParametersRefused,
+                repeated.is_none(),
+                || format!("tokens issued with parameter {repeated:?} repeated"),
+            );
+            self.check(InvariantId::ClientAuthentication, auth_ok, || {
                 format!("tokens issued to {client_id:?} without its credentials")
             });
             if let (Some(c), Some(adv)) = (&client, &self.advertised_auth_methods)
                 && c.method == "none"
             {
                 let listed = adv.iter().any(|m| m == "none");
-                self.check("metadata-truthful-auth-methods", listed, || {
+                self.check(InvariantId::MetadataTruthfulAuthMethods, listed, || {
                     "public client served, 'none' not advertised".into()
                 });
             }
@@ -379,18 +399,19 @@ impl Checker {
         grant_type: &str,
     ) {
         let error = error_of(o).unwrap_or_default();
+        let code = ErrorCode::from_wire(&error);
         let status = o.status;
-        let status_ok = if error == "invalid_client" {
+        let status_ok = if code == Some(ErrorCode::InvalidClient) {
             status == 400 || status == 401
         } else {
             status == 400
         };
-        self.check("token-error-status", status_ok, || {
+        self.check(InvariantId::TokenErrorStatus, status_ok, || {
             format!("{error} answered with HTTP {status}")
         });
-        if status == 401 && error == "invalid_client" && authorization.is_some() {
+        if status == 401 && code == Some(ErrorCode::InvalidClient) && authorization.is_some() {
             let challenged = o.header("www-authenticate").is_some();
-            self.check("invalid-client-challenge", challenged, || {
+            self.check(InvariantId::InvalidClientChallenge, challenged, || {
                 "401 invalid_client without WWW-Authenticate".into()
             });
         }
@@ -402,11 +423,11 @@ impl Checker {
         if form.get("grant_type").is_some()
             && first_repeated(form).is_none()
             && !known.contains(&grant_type)
-            && error != "invalid_client"
+            && code != Some(ErrorCode::InvalidClient)
         {
             self.check(
-                "unsupported-grant-type-error",
-                error == "unsupported_grant_type",
+                InvariantId::UnsupportedGrantTypeError,
+                code == Some(ErrorCode::UnsupportedGrantType),
                 || format!("grant_type {grant_type:?} answered {error}"),
             );
         }
@@ -430,6 +451,7 @@ impl Checker {
         let redirect_mismatch = facts.redirect.is_some() && redirect != facts.redirect;
         if o.status != 200 {
             let error = error_of(o).unwrap_or_default();
+            let code = ErrorCode::from_wire(&error);
             let live = facts.grant.is_none() && self.code_live(&facts);
             let well_formed = first_repeated(form).is_none()
                 && redirect
@@ -447,11 +469,12 @@ impl Checker {
                 && well_formed
                 && facts.client == client_id
                 && redirect_mismatch
-                && error != "invalid_client"
+                && code != Some(ErrorCode::InvalidClient)
             {
                 self.check(
-                    "redirect-mismatch-is-invalid-grant",
-                    error == "invalid_grant" || (malformed && error == "invalid_request"),
+                    InvariantId::RedirectMismatchIsInvalidGrant,
+                    code == Some(ErrorCode::InvalidGrant)
+                        || (malformed && code == Some(ErrorCode::InvalidRequest)),
                     || format!("redirect_uri mismatch answered {error}"),
                 );
             }
@@ -464,29 +487,37 @@ impl Checker {
             }
             return;
         }
-        self.check("code-single-use", facts.grant.is_none(), || {
+        self.check(InvariantId::CodeSingleUse, facts.grant.is_none(), || {
             "a used code yielded tokens again".into()
         });
-        self.check("code-client-binding", facts.client == client_id, || {
-            format!("code of {:?} redeemed by {client_id:?}", facts.client)
-        });
+        self.check(
+            InvariantId::CodeClientBinding,
+            facts.client == client_id,
+            || format!("code of {:?} redeemed by {client_id:?}", facts.client),
+        );
         let issued = facts.issued_at;
         let now = self.now;
-        self.check("code-expires", !self.code_expired(&facts), || {
+        self.check(InvariantId::CodeExpires, !self.code_expired(&facts), || {
             format!("code redeemed {} ms after it was issued", now - issued)
         });
-        self.check("pkce-verified", pkce_ok, || {
+        self.check(InvariantId::PkceVerified, pkce_ok, || {
             "tokens issued for a wrong code_verifier".into()
         });
-        self.check("pkce-verifier-syntax", is_pkce_syntax(verifier), || {
-            format!("tokens issued for verifier {verifier:?}")
-        });
-        self.check("redirect-uri-bound-to-code", !redirect_mismatch, || {
-            format!(
-                "redirect_uri {redirect:?} at /token, {:?} at /authorize",
-                facts.redirect
-            )
-        });
+        self.check(
+            InvariantId::PkceVerifierSyntax,
+            is_pkce_syntax(verifier),
+            || format!("tokens issued for verifier {verifier:?}"),
+        );
+        self.check(
+            InvariantId::RedirectUriBoundToCode,
+            !redirect_mismatch,
+            || {
+                format!(
+                    "redirect_uri {redirect:?} at /token, {:?} at /authorize",
+                    facts.redirect
+                )
+            },
+        );
         if let Some(g) = facts.grant {
             self.grants[g].get_or_insert(Cause::CodeReplayed);
         }
@@ -503,7 +534,7 @@ impl Checker {
             return;
         };
         if o.status != 200 {
-            let error = error_of(o).unwrap_or_default();
+            let code = error_code(o);
             if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
                 self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
             }
@@ -515,36 +546,38 @@ impl Checker {
                 .get("scope")
                 .filter(|s| !s.is_empty())
                 .is_none_or(|s| s.split(' ').all(|x| rt.scopes.iter().any(|y| y == x)));
-            if error == "invalid_grant"
+            if code == Some(ErrorCode::InvalidGrant)
                 && believed_live
                 && rt.client == client_id
                 && auth_ok
                 && scope_ok
             {
                 match rt.partner_presented_expired {
-                    Some(true) => self.check("revocation-owner-only", false, || "another client destroyed this refresh token by presenting its expired access token".into()),
-                    Some(false) => self.check("expired-access-keeps-refresh", false, || "the refresh token died when its expired access token was presented".into()),
+                    Some(true) => self.check(InvariantId::RevocationOwnerOnly, false, || "another client destroyed this refresh token by presenting its expired access token".into()),
+                    Some(false) => self.check(InvariantId::ExpiredAccessKeepsRefresh, false, || "the refresh token died when its expired access token was presented".into()),
                     None => {}
                 }
             }
             return;
         }
         match rt.partner_presented_expired {
-            Some(true) => self.check("revocation-owner-only", true, String::new),
-            Some(false) => self.check("expired-access-keeps-refresh", true, String::new),
+            Some(true) => self.check(InvariantId::RevocationOwnerOnly, true, String::new),
+            Some(false) => self.check(InvariantId::ExpiredAccessKeepsRefresh, true, String::new),
             None => {}
         }
-        self.check("refresh-client-binding", rt.client == client_id, || {
-            format!("refresh token of {:?} used by {client_id:?}", rt.client)
-        });
         self.check(
-            "refresh-rotated-dead",
+            InvariantId::RefreshClientBinding,
+            rt.client == client_id,
+            || format!("refresh token of {:?} used by {client_id:?}", rt.client),
+        );
+        self.check(
+            InvariantId::RefreshRotatedDead,
             rt.dead != Some(Cause::Rotated),
             || "a rotated refresh token worked again".into(),
         );
         self.dead_token_rules(rt.dead, rt.grant, "refresh token");
         let expired = self.refresh_expired(&rt);
-        self.check("expired-refresh-dead", !expired, || {
+        self.check(InvariantId::ExpiredRefreshDead, !expired, || {
             "an expired refresh token worked".into()
         });
         // RFC 9700 §4.14.2 (OAuth 2.1 §4.3.3 alike): "Refresh tokens SHOULD expire if the client
@@ -558,7 +591,7 @@ impl Checker {
         }
         if self.exp.refresh_lifetime_known || self.refresh_lifetime_stated {
             let finite = self.exp.lifetimes.refresh.is_some() || self.refresh_lifetime_stated;
-            self.check("refresh-expires", finite, || {
+            self.check(InvariantId::RefreshExpires, finite, || {
                 "refresh tokens are issued without a lifetime".into()
             });
         }
@@ -571,31 +604,35 @@ impl Checker {
             .map(str::to_owned)
             .collect();
         let widened = granted.iter().find(|s| !rt.scopes.contains(s)).cloned();
-        self.check("refresh-scope-no-widening", widened.is_none(), || {
-            format!("refresh granted scope {widened:?} beyond {:?}", rt.scopes)
-        });
+        self.check(
+            InvariantId::RefreshScopeNoWidening,
+            widened.is_none(),
+            || format!("refresh granted scope {widened:?} beyond {:?}", rt.scopes),
+        );
         self.kill_pair(rt.partner.clone(), Some(presented), Cause::Rotated);
         self.record_pair(client_id, rt.grant, o);
     }
 
     /// The rules about tokens the ledger knows to be dead (revoked, or their grant revoked).
     fn dead_token_rules(&mut self, dead: Option<Cause>, grant: usize, what: &str) {
-        self.check("revoked-stays-dead", dead != Some(Cause::Revoked), || {
-            format!("a revoked {what} worked")
-        });
         self.check(
-            "revocation-cascades",
+            InvariantId::RevokedStaysDead,
+            dead != Some(Cause::Revoked),
+            || format!("a revoked {what} worked"),
+        );
+        self.check(
+            InvariantId::RevocationCascades,
             dead != Some(Cause::PartnerRevoked),
             || format!("a {what} whose partner was revoked worked"),
         );
         let g = self.grants.get(grant).copied().flatten();
         self.check(
-            "code-replay-revokes-tokens",
+            InvariantId::CodeReplayRevokesTokens,
             g != Some(Cause::CodeReplayed),
             || format!("a {what} issued from a replayed code still works"),
         );
         self.check(
-            "refresh-reuse-revokes-family",
+            InvariantId::RefreshReuseRevokesFamily,
             g != Some(Cause::RefreshReused),
             || format!("a {what} of a family whose rotated refresh token was reused still works"),
         );
@@ -610,13 +647,13 @@ impl Checker {
         let error = error_of(o).unwrap_or_default();
         if o.status == 401 {
             self.check(
-                "revocation-auth-error-code",
-                error == "invalid_client",
+                InvariantId::RevocationAuthErrorCode,
+                ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidClient),
                 || format!("client authentication failure answered {error}"),
             );
             if authorization.is_some() {
                 let challenged = o.header("www-authenticate").is_some();
-                self.check("invalid-client-challenge", challenged, || {
+                self.check(InvariantId::InvalidClientChallenge, challenged, || {
                     "401 at /revoke without WWW-Authenticate".into()
                 });
             }
@@ -643,7 +680,7 @@ impl Checker {
         let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none() && !foreign;
         if well_formed && client.method != "client_secret_post" {
             self.check(
-                "revocation-public-and-basic-clients",
+                InvariantId::RevocationPublicAndBasicClients,
                 o.status == 200,
                 || {
                     format!(
@@ -653,15 +690,17 @@ impl Checker {
                 },
             );
         } else if well_formed && !hint_ok {
-            self.check("revocation-hint-ignored", o.status == 200, || {
+            self.check(InvariantId::RevocationHintIgnored, o.status == 200, || {
                 format!("unknown token_type_hint answered {}", o.status)
             });
         } else if well_formed {
             let t = token.clone().unwrap_or_default();
             if issuer_of(&t).is_none() {
-                self.check("revocation-unknown-token-200", o.status == 200, || {
-                    format!("a token never issued answered {}", o.status)
-                });
+                self.check(
+                    InvariantId::RevocationUnknownToken200,
+                    o.status == 200,
+                    || format!("a token never issued answered {}", o.status),
+                );
             }
         }
         let Some(t) = token else { return };
@@ -719,12 +758,12 @@ impl Checker {
             let bearer = o
                 .header("www-authenticate")
                 .is_some_and(|c| c.starts_with("Bearer"));
-            self.check("bearer-challenge", bearer, || {
+            self.check(InvariantId::BearerChallenge, bearer, || {
                 "401 without a Bearer challenge".into()
             });
         }
         let Some(f) = facts else {
-            self.check("unknown-token-rejected", !accepted, || {
+            self.check(InvariantId::UnknownTokenRejected, !accepted, || {
                 "the resource accepted a token never issued".into()
             });
             return;
@@ -739,7 +778,7 @@ impl Checker {
         if !accepted {
             return;
         }
-        self.check("expired-access-rejected", !expired, || {
+        self.check(InvariantId::ExpiredAccessRejected, !expired, || {
             "an expired access token was accepted".into()
         });
         self.dead_token_rules(f.dead, f.grant, "access token");
@@ -749,7 +788,7 @@ impl Checker {
             .iter()
             .find(|s| !f.scopes.contains(s))
             .cloned();
-        self.check("insufficient-scope-403", missing.is_none(), || {
+        self.check(InvariantId::InsufficientScope403, missing.is_none(), || {
             format!("accepted without required scope {missing:?}")
         });
     }

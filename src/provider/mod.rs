@@ -27,8 +27,10 @@ pub use records::{
 use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
 use store::TokenStore;
 
+use crate::ErrorCode;
 use crate::config::Lifetimes;
 use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed, render};
+use crate::output::Reason;
 use crate::profile::Profile;
 use crate::rng::DrawRng;
 use crate::time::UnixMillis;
@@ -105,7 +107,7 @@ impl Provider {
         &mut self,
         client: Client,
         valid_scopes: Option<&[String]>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ProviderError> {
         if let (Some(scope), Some(valid)) = (&client.scope, valid_scopes) {
             let mut invalid: Vec<&str> = Vec::new();
             for s in scope.split_whitespace() {
@@ -114,10 +116,10 @@ impl Provider {
                 }
             }
             if !invalid.is_empty() {
-                return Err(format!(
+                return Err(ProviderError::Value(format!(
                     "Requested scopes are not valid: {}",
                     invalid.join(", ")
-                ));
+                )));
             }
         }
         self.clients.insert(client.key, Arc::new(client));
@@ -133,9 +135,10 @@ impl Provider {
         now: UnixMillis,
     ) -> Result<String, ProviderError> {
         if !self.clients.contains_key(&client.key) {
-            return Err(ProviderError {
-                error: "unauthorized_client",
+            return Err(ProviderError::Protocol {
+                error: ErrorCode::UnauthorizedClient,
                 description: format!("Client '{}' not registered.", client.key),
+                reason: Reason::ClientNotFound,
             });
         }
         let key = CodeKey(self.rng.bytes());
@@ -177,18 +180,17 @@ impl Provider {
         client: ClientKey,
         code: &str,
         now: UnixMillis,
-    ) -> Result<AuthorizationCode, crate::output::Reason> {
-        use crate::output::Reason;
+    ) -> Result<AuthorizationCode, ProviderError> {
         let key = parse_prefixed::<16>(self.profile.code_prefix, code)
             .map(CodeKey)
             .ok_or(Reason::CodeUnknown)?;
         let stored = self.codes.get(&key).ok_or(Reason::CodeUnknown)?;
         if stored.client != client && self.profile.code_client_bound {
-            return Err(Reason::CodeForeign);
+            return Err(Reason::CodeForeign.into());
         }
         if stored.expires_at < now {
             self.codes.remove(&key);
-            return Err(Reason::CodeExpired);
+            return Err(Reason::CodeExpired.into());
         }
         Ok(stored.clone())
     }
@@ -207,9 +209,10 @@ impl Provider {
             self.codes.contains_key(&code.key)
         };
         if !present {
-            return Err(ProviderError {
-                error: "invalid_grant",
+            return Err(ProviderError::Protocol {
+                error: ErrorCode::InvalidGrant,
                 description: "Authorization code not found or already used.".to_owned(),
+                reason: Reason::CodeAlreadyRedeemed,
             });
         }
         let (token, family) = self.issue_pair(client, code.scopes.clone(), now, None);
@@ -249,8 +252,7 @@ impl Provider {
         client: ClientKey,
         token: &str,
         now: UnixMillis,
-    ) -> Result<RefreshToken, crate::output::Reason> {
-        use crate::output::Reason;
+    ) -> Result<RefreshToken, ProviderError> {
         let key = parse_prefixed::<32>(self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
@@ -259,7 +261,7 @@ impl Provider {
             .find_refresh(&key)
             .ok_or(Reason::RefreshTokenUnknown)?;
         if self.tokens.client(slot) != client {
-            return Err(Reason::RefreshTokenForeign);
+            return Err(Reason::RefreshTokenForeign.into());
         }
         if self
             .tokens
@@ -267,7 +269,7 @@ impl Provider {
             .is_some_and(|e| now.is_after_seconds(e))
         {
             self.revoke_slot(slot);
-            return Err(Reason::RefreshTokenExpired);
+            return Err(Reason::RefreshTokenExpired.into());
         }
         Ok(self.tokens.refresh_token(slot))
     }
@@ -300,10 +302,11 @@ impl Provider {
         now: UnixMillis,
     ) -> Result<OAuthToken, ProviderError> {
         if !scopes.iter().all(|s| token.scopes.contains(s)) {
-            return Err(ProviderError {
-                error: "invalid_scope",
+            return Err(ProviderError::Protocol {
+                error: ErrorCode::InvalidScope,
                 description: "Requested scopes exceed those authorized by the refresh token."
                     .to_owned(),
+                reason: Reason::ScopeNotInRefreshToken,
             });
         }
         let family = if self.profile.refresh_rotates {
@@ -320,8 +323,7 @@ impl Provider {
         &mut self,
         token: &str,
         now: UnixMillis,
-    ) -> Result<AccessToken, crate::output::Reason> {
-        use crate::output::Reason;
+    ) -> Result<AccessToken, ProviderError> {
         let key = parse_prefixed::<32>(self.profile.access_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::BearerUnknown)?;
@@ -334,7 +336,7 @@ impl Provider {
             } else {
                 self.tokens.kill_access(slot);
             }
-            return Err(Reason::BearerExpired);
+            return Err(Reason::BearerExpired.into());
         }
         Ok(self.tokens.access_token(slot))
     }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::ErrorCode;
 use crate::keys::{ClientKey, CodeKey, TokenKey};
+use crate::output::Reason;
 use crate::secret::{ClientSecret, Redacted};
 use crate::time::UnixMillis;
 
@@ -161,13 +163,46 @@ impl fmt::Debug for OAuthToken {
     }
 }
 
-/// `AuthorizeError` / `TokenError`: a protocol error raised by the provider.
+/// Why a provider method did not do what was asked: the one error type of the provider layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderError {
-    /// The OAuth error code.
-    pub error: &'static str,
-    /// Its description.
-    pub description: String,
+pub enum ProviderError {
+    /// A `load_*` method returned `None`: the record is absent for this caller (unknown, foreign,
+    /// expired, used…); the endpoint answers its own error. The reason tells the cases apart.
+    Absent(Reason),
+    /// `AuthorizeError` / `TokenError`: a protocol error the endpoint answers as raised.
+    Protocol {
+        /// The OAuth error code.
+        error: ErrorCode,
+        /// Its description.
+        description: String,
+        /// The rule that raised it.
+        reason: Reason,
+    },
+    /// A plain `ValueError` (D-8): the endpoint answers HTTP 500.
+    Value(String),
+}
+
+impl ProviderError {
+    /// The rule that decided the failure.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Self::Absent(reason) | Self::Protocol { reason, .. } => *reason,
+            Self::Value(_) => Reason::ProviderValueError,
+        }
+    }
+}
+
+impl From<Reason> for ProviderError {
+    fn from(reason: Reason) -> Self {
+        Self::Absent(reason)
+    }
+}
+
+/// A provider error is its reason when the record is absent (`load_*(..) == Err(Reason::..)`).
+impl PartialEq<Reason> for ProviderError {
+    fn eq(&self, other: &Reason) -> bool {
+        matches!(self, Self::Absent(r) if r == other)
+    }
 }
 
 /// `AuthorizationParams`: what `/authorize` hands the provider.

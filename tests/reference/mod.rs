@@ -885,7 +885,7 @@ impl Model {
             TokenRedirect::Evil => Some(EVIL),
         };
         if given != code.redirect_sent {
-            let error = self.profile.redirect_mismatch_error;
+            let error = self.profile.redirect_mismatch_error.as_str();
             let status = if error == "invalid_grant" {
                 self.profile.invalid_grant_status
             } else {
@@ -1019,7 +1019,9 @@ impl Model {
         }
         let client = match self.authenticate(r.client, r.auth) {
             Ok(c) => c,
-            Err(d) => return Prediction::error(401, self.profile.revocation_auth_error, d),
+            Err(d) => {
+                return Prediction::error(401, self.profile.revocation_auth_error.as_str(), d);
+            }
         };
         let mut errors: Vec<&str> = Vec::new();
         let hint = match r.hint {
