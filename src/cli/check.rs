@@ -13,7 +13,7 @@ use oauth_oracle::{Config, Output, Profile};
 
 /// Options of `check`.
 pub(crate) struct CheckArgs {
-    pub(crate) profile: String,
+    pub(crate) profile: super::ProfileChoice,
     pub(crate) cases: u64,
     pub(crate) steps: usize,
     pub(crate) seed: u64,
@@ -54,7 +54,7 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let profile = match Profile::by_name(&args.profile) {
+    let profile = match args.profile.load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

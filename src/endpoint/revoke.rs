@@ -26,7 +26,7 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
-            let body = error_json(ctx.profile.revocation_auth_error, description);
+            let body = error_json(&ctx.profile.revocation_auth_error, description);
             let out = Output::new(401, &[JSON], body).because(reason);
             return challenge_basic(ctx, out, req.authorization.as_deref());
         }

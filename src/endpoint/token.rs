@@ -245,7 +245,7 @@ fn authorization_code(
         return token_error(
             ctx,
             400,
-            ctx.profile.redirect_mismatch_error,
+            &ctx.profile.redirect_mismatch_error,
             "redirect_uri did not match the one used when creating auth code",
             Reason::RedirectUriMismatch,
         );

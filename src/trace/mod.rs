@@ -105,7 +105,7 @@ impl Header {
         Self {
             format: FORMAT.to_owned(),
             version: VERSION,
-            profile: profile.name.to_owned(),
+            profile: profile.name.to_string(),
             config: config.clone(),
             rng: RngState {
                 seed: config.seed,

@@ -402,6 +402,21 @@ pub(crate) struct Prediction {
     pub(crate) scope: Option<String>,
 }
 
+/// A profile's error code as the `&'static str` predictions hold: one of the codes the built-in
+/// profiles use, else leaked (a profile read at run time; tests make few).
+fn static_code(code: &str) -> &'static str {
+    const KNOWN: [&str; 4] = [
+        "invalid_request",
+        "invalid_grant",
+        "invalid_client",
+        "unauthorized_client",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|k| *k == code)
+        .unwrap_or_else(|| Box::leak(code.to_owned().into_boxed_str()))
+}
+
 impl Prediction {
     fn ok(status: u16) -> Self {
         Self {
@@ -885,7 +900,7 @@ impl Model {
             TokenRedirect::Evil => Some(EVIL),
         };
         if given != code.redirect_sent {
-            let error = self.profile.redirect_mismatch_error;
+            let error = static_code(&self.profile.redirect_mismatch_error);
             let status = if error == "invalid_grant" {
                 self.profile.invalid_grant_status
             } else {
@@ -1019,7 +1034,9 @@ impl Model {
         }
         let client = match self.authenticate(r.client, r.auth) {
             Ok(c) => c,
-            Err(d) => return Prediction::error(401, self.profile.revocation_auth_error, d),
+            Err(d) => {
+                return Prediction::error(401, static_code(&self.profile.revocation_auth_error), d);
+            }
         };
         let mut errors: Vec<&str> = Vec::new();
         let hint = match r.hint {
