@@ -68,7 +68,7 @@ fn every_broken_variant_is_caught_by_its_invariant_within_eight_steps() {
         );
         // The same invariant holds on the unbroken profile for the same events.
         let mut fixed = minimal.clone();
-        fixed.header.profile = "fastmcp".to_owned();
+        fixed.header.profile = Profile::fastmcp();
         let (violations, _) = oauth_oracle::check::check_trace(&fixed).unwrap();
         assert!(
             !violations.iter().any(|v| v.invariant == invariant),
