@@ -437,10 +437,12 @@ pub struct ProfileFileError {
 
 /// A TOML value for an error message: a string quoted, an integer, else its type.
 fn shown(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => format!("{s:?}"),
-        toml::Value::Integer(n) => n.to_string(),
-        other => format!("a {}", other.type_str()),
+    if let Some(s) = v.as_str() {
+        format!("{s:?}")
+    } else if let Some(n) = v.as_integer() {
+        n.to_string()
+    } else {
+        format!("a {}", v.type_str())
     }
 }
 
