@@ -397,6 +397,14 @@ fn a_trace_made_under_a_custom_profile_file_replays_exactly() {
     assert_eq!(header["version"], 2);
     assert_eq!(header["profile"]["name"], "fastmcp");
     assert_eq!(header["profile"]["invalid_grant_status"], 400);
+    let keys: Vec<&str> = header["profile"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let knobs: Vec<&str> = oauth_oracle::profile::KNOBS.iter().map(|k| k.key).collect();
+    assert_eq!(keys, knobs, "the header carries every knob, in order");
     let step = first_invalid_grant(&text).expect("the flow meets invalid_grant");
     let line: serde_json::Value = serde_json::from_str(text.lines().nth(step).unwrap()).unwrap();
     assert_eq!(line["output"]["status"], 400);

@@ -68,7 +68,7 @@ pub fn parse_header(text: &str) -> Result<Header, TraceError> {
             ));
         }
         (_, knobs @ Value::Object(_)) => {
-            serde_json::from_value(knobs.clone()).map_err(|e| knob_error(&knobs, &e))?
+            Profile::deserialize(&knobs).map_err(|e| knob_error(&knobs, &e))?
         }
         (_, _) => {
             return Err(malformed(
