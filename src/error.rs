@@ -26,7 +26,7 @@ mod tests {
         let message = ConfigError::UnknownProfile("nope".into()).to_string();
         assert!(message.starts_with("unknown profile \"nope\" (known: fastmcp, oauth21, "));
         for profile in crate::Profile::all() {
-            assert!(message.contains(profile.name), "{message}");
+            assert!(message.contains(&*profile.name), "{message}");
         }
     }
 }

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $wire:literal, )*) => {
         /// An OAuth error code, by the RFC section that defines it.
@@ -92,6 +94,27 @@ error_codes! {
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Written as its wire text (profile files, trace headers).
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Read from its wire text; a code this crate does not know is an error naming the known ones.
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::from_wire(&text).ok_or_else(|| {
+            let known: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "unknown error code {text:?} (known: {})",
+                known.join(", ")
+            ))
+        })
     }
 }
 

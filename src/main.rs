@@ -25,9 +25,8 @@ enum Command {
         /// Number of steps.
         #[arg(long, default_value_t = 200)]
         steps: usize,
-        /// Server profile.
-        #[arg(long, default_value = "fastmcp", value_parser = cli::profile_parser())]
-        profile: String,
+        #[command(flatten)]
+        profile: cli::ProfileChoice,
         /// Write the trace here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -62,9 +61,8 @@ enum Command {
     /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
     Check {
-        /// Server profile.
-        #[arg(long, default_value = "fastmcp", value_parser = cli::profile_parser())]
-        profile: String,
+        #[command(flatten)]
+        profile: cli::ProfileChoice,
         /// Number of generated flows.
         #[arg(long, default_value_t = 200)]
         cases: u64,
@@ -91,6 +89,10 @@ enum Command {
         #[arg(long, value_name = "I/N")]
         shard: Option<oauth_oracle::check::Shard>,
     },
+    /// Server profiles as files: `profile show NAME` prints a built-in one (TOML) for
+    /// `--profile-file`.
+    #[command(subcommand)]
+    Profile(cli::profile::ProfileCommand),
     /// Combine the `check --shard I/N --json` reports of every shard of one campaign into exactly
     /// the report one unsharded `check` prints (table, or JSON with `--json`), minimal traces
     /// saved. Exit like `check`; 2 if the reports are unreadable, of different campaigns, or a
@@ -136,6 +138,7 @@ fn main() -> ExitCode {
             profile,
             output,
         } => cli::run::run(seed, steps, &profile, output),
+        Command::Profile(command) => cli::profile::profile(&command),
         Command::Replay {
             file, target: None, ..
         } => cli::replay::replay_file(&file),

@@ -1,28 +1,106 @@
 //! Profiles: the policy knobs that make one server differ from another, as data.
 //!
 //! Handlers read these values; none of them asks which profile is running. A new profile is a
-//! new value of [`Profile`], not a new code path. Each knob names the FastMCP deviation (D-n,
-//! `docs/fastmcp-behaviour.md` §8) it reproduces when set the FastMCP way.
+//! new value of [`Profile`], not a new code path. Each knob names the RFC section it is about and
+//! the FastMCP deviation (D-n, `docs/fastmcp-behaviour.md` §8) it reproduces when set the FastMCP
+//! way ("no deviation" when FastMCP follows the RFC there).
+//!
+//! A profile is also a file (TOML, [`Profile::to_toml`], [`Profile::from_toml`]):
+//!
+//! ```toml
+//! format = "oauth-oracle-profile"
+//! version = 1
+//!
+//! [profile]
+//! name = "fastmcp"
+//! invalid_grant_status = 401
+//! # ... every knob, each once
+//! ```
+//!
+//! Every knob must be given (a file says everything about the server it describes); an unknown
+//! key, a missing one or a value of the wrong type is an error naming the key and the line. The
+//! same knobs, under the same names, are the `profile` object of a version-2 trace header.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
 
 use crate::ErrorCode;
 use crate::error::ConfigError;
 use crate::invariant::InvariantId;
 
-/// The policy values of one server behaviour.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    /// The profile's name, as written in traces.
-    pub name: &'static str,
-    /// Prefix of authorization codes, followed by 32 hex digits.
-    pub code_prefix: &'static str,
-    /// Prefix of access tokens, followed by 64 hex digits.
-    pub access_prefix: &'static str,
-    /// Prefix of refresh tokens, followed by 64 hex digits.
-    pub refresh_prefix: &'static str,
+/// The `format` value of every profile file.
+pub const FILE_FORMAT: &str = "oauth-oracle-profile";
+/// The profile file version this crate reads and writes.
+pub const FILE_VERSION: u32 = 1;
+
+/// One knob of [`Profile`]: its key (the field's name, in files and trace headers) and its
+/// documentation (the field's doc comment, one entry per line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Knob {
+    /// The key.
+    pub key: &'static str,
+    /// The doc comment's lines.
+    pub doc: &'static [&'static str],
+}
+
+/// Declares [`Profile`] and [`KNOBS`] from one list, so that the documentation `profile show`
+/// prints is the fields' doc comments.
+macro_rules! profile_knobs {
+    ($(
+        $(#[doc = $doc:literal])*
+        $(#[serde($($serde:tt)*)])*
+        pub $key:ident: $ty:ty,
+    )*) => {
+        /// The policy values of one server behaviour.
+        ///
+        /// Text knobs are [`Cow`]s: borrowed for the built-in profiles, owned when read from a
+        /// file or a trace header; handlers read every knob by reference.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Profile {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])*
+                pub $key: $ty,
+            )*
+        }
+
+        /// Every knob of [`Profile`], in field order (the order of files and trace headers).
+        pub const KNOBS: &[Knob] = &[$(Knob {
+            key: stringify!($key),
+            doc: &[$($doc),*],
+        }),*];
+    };
+}
+
+profile_knobs! {
+    /// The profile's name, as written in traces and in the names of saved files: letters,
+    /// digits, `-`, `_` and `.` (no RFC section; no deviation).
+    #[serde(deserialize_with = "name")]
+    pub name: Cow<'static, str>,
+    /// Prefix of authorization codes, followed by 32 hex digits: FastMCP's `test_auth_code_`
+    /// ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2) leaves the
+    /// format to the server; no deviation). Unreserved URL characters only.
+    #[serde(deserialize_with = "prefix")]
+    pub code_prefix: Cow<'static, str>,
+    /// Prefix of access tokens, followed by 64 hex digits: FastMCP's `test_access_token_`
+    /// ([RFC 6749 §1.4](https://www.rfc-editor.org/rfc/rfc6749#section-1.4): opaque to the
+    /// client; no deviation). Unreserved URL characters only.
+    #[serde(deserialize_with = "prefix")]
+    pub access_prefix: Cow<'static, str>,
+    /// Prefix of refresh tokens, followed by 64 hex digits: FastMCP's `test_refresh_token_`
+    /// ([RFC 6749 §1.5](https://www.rfc-editor.org/rfc/rfc6749#section-1.5); no deviation).
+    /// Unreserved URL characters only.
+    #[serde(deserialize_with = "prefix")]
+    pub refresh_prefix: Cow<'static, str>,
     /// HTTP status of `invalid_grant` at `/token`: FastMCP 401 (D-17),
     /// [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2) 400.
+    #[serde(deserialize_with = "status")]
     pub invalid_grant_status: u16,
-    /// Whether loading an expired access token also deletes its refresh token (D-1).
+    /// Whether loading an expired access token also deletes its refresh token (D-1, and D-2
+    /// through it; [RFC 6749 §1.5](https://www.rfc-editor.org/rfc/rfc6749#section-1.5), §6).
     pub expired_access_revokes_refresh: bool,
     /// Whether `/revoke` requires a `client_secret` form field even from public and Basic
     /// clients (D-14; [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
@@ -50,7 +128,8 @@ pub struct Profile {
     /// Whether registration refuses `javascript:`/`data:`/`vbscript:` URIs, fragments and
     /// non-loopback `http` (D-11; [RFC 6749 §3.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2)).
     pub registration_strict_redirects: bool,
-    /// Whether the registration response (it carries a secret) has `Cache-Control: no-store` (D-11).
+    /// Whether the registration response (it carries a secret) has `Cache-Control: no-store`
+    /// (D-11; [RFC 7591 §3.2.1](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1)).
     pub registration_no_store: bool,
     /// Whether a 401 `invalid_client` to a client that used the `Authorization` header carries
     /// `WWW-Authenticate` (D-29; [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
@@ -61,7 +140,8 @@ pub struct Profile {
     /// Whether authorization responses carry `iss` (D-24;
     /// [RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2)).
     pub authorization_response_iss: bool,
-    /// Whether expired records are garbage-collected as time passes (D-5).
+    /// Whether expired records are garbage-collected as time passes (D-5;
+    /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     pub sweep_expired: bool,
     /// Whether repeated request parameters are refused (D-21;
     /// [RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
@@ -71,28 +151,36 @@ pub struct Profile {
     /// pydantic `invalid_request` (D-30).
     pub unknown_grant_is_unsupported: bool,
     /// Error code when `redirect_uri` at `/token` differs from `/authorize`: FastMCP
-    /// `invalid_request` (D-31); RFC 6749 §5.2 `invalid_grant`.
+    /// `invalid_request` (D-31); [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)
+    /// `invalid_grant`.
     pub redirect_mismatch_error: ErrorCode,
     /// Whether the issuer gets pydantic's trailing slash (D-25;
     /// [RFC 8414 §3.3](https://www.rfc-editor.org/rfc/rfc8414#section-3.3)).
     pub issuer_trailing_slash: bool,
-    /// Whether metadata advertises the `none` client authentication method public clients use (D-18).
+    /// Whether metadata advertises the `none` client authentication method public clients use
+    /// (D-18; [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414#section-2)).
     pub advertise_none_auth_method: bool,
     /// Whether a successful exchange consumes the code. Only a deliberately broken profile clears
-    /// this ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
+    /// this ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2); no deviation).
     pub codes_single_use: bool,
-    /// Whether revoking one token of a pair removes both (FastMCP's `_revoke_internal`).
+    /// Whether revoking one token of a pair removes both (FastMCP's `_revoke_internal`;
+    /// [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1); no deviation).
     pub revocation_kills_pair: bool,
-    /// Whether a refresh retires the presented refresh token and its pair.
+    /// Whether a refresh retires the presented refresh token and its pair
+    /// ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2); no deviation).
     pub refresh_rotates: bool,
-    /// Whether the PKCE verifier is checked at all ([RFC 7636 §4.6](https://www.rfc-editor.org/rfc/rfc7636#section-4.6)).
+    /// Whether the PKCE verifier is checked at all
+    /// ([RFC 7636 §4.6](https://www.rfc-editor.org/rfc/rfc7636#section-4.6); no deviation).
     pub pkce_checked: bool,
-    /// Whether a code only loads for the client it was issued to.
+    /// Whether a code only loads for the client it was issued to
+    /// ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3); no deviation).
     pub code_client_bound: bool,
-    /// Whether an access token's expiry is enforced.
+    /// Whether an access token's expiry is enforced
+    /// ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1); no deviation).
     pub access_expiry_enforced: bool,
-    /// Refresh-token lifetime of the profile's default configuration, in seconds (`None`: never
-    /// expires, D-5; [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    /// Refresh-token lifetime of the profile's default configuration, in seconds, or `"never"`
+    /// (FastMCP: never expires, D-5; [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+    #[serde(serialize_with = "lifetime_out", deserialize_with = "lifetime")]
     pub default_refresh_lifetime: Option<u64>,
 }
 
@@ -100,10 +188,10 @@ impl Profile {
     /// FastMCP 4.2.3 + MCP Python SDK 2.3.0, quirks included (`docs/fastmcp-behaviour.md`).
     pub fn fastmcp() -> Self {
         Self {
-            name: "fastmcp",
-            code_prefix: "test_auth_code_",
-            access_prefix: "test_access_token_",
-            refresh_prefix: "test_refresh_token_",
+            name: Cow::Borrowed("fastmcp"),
+            code_prefix: Cow::Borrowed("test_auth_code_"),
+            access_prefix: Cow::Borrowed("test_access_token_"),
+            refresh_prefix: Cow::Borrowed("test_refresh_token_"),
             invalid_grant_status: 401,
             expired_access_revokes_refresh: true,
             revocation_requires_secret_field: true,
@@ -138,10 +226,10 @@ impl Profile {
     /// every knob set the RFC way.
     pub fn oauth21() -> Self {
         Self {
-            name: "oauth21",
-            code_prefix: "test_auth_code_",
-            access_prefix: "test_access_token_",
-            refresh_prefix: "test_refresh_token_",
+            name: Cow::Borrowed("oauth21"),
+            code_prefix: Cow::Borrowed("test_auth_code_"),
+            access_prefix: Cow::Borrowed("test_access_token_"),
+            refresh_prefix: Cow::Borrowed("test_refresh_token_"),
             invalid_grant_status: 400,
             expired_access_revokes_refresh: false,
             revocation_requires_secret_field: false,
@@ -181,7 +269,14 @@ impl Profile {
 
     /// The names of every built-in profile, in [`Profile::all`]'s order.
     pub fn names() -> Vec<&'static str> {
-        Self::all().iter().map(|p| p.name).collect()
+        // Built-in profiles borrow their names.
+        Self::all()
+            .into_iter()
+            .filter_map(|p| match p.name {
+                Cow::Borrowed(name) => Some(name),
+                Cow::Owned(_) => None,
+            })
+            .collect()
     }
 
     /// Deliberately broken variants of `fastmcp`, one bug each, with the invariant that must
@@ -192,7 +287,7 @@ impl Profile {
             (
                 InvariantId::CodeSingleUse.as_str(),
                 Self {
-                    name: "broken-code-reuse",
+                    name: Cow::Borrowed("broken-code-reuse"),
                     codes_single_use: false,
                     ..base.clone()
                 },
@@ -200,7 +295,7 @@ impl Profile {
             (
                 InvariantId::RevocationCascades.as_str(),
                 Self {
-                    name: "broken-revoke-one",
+                    name: Cow::Borrowed("broken-revoke-one"),
                     revocation_kills_pair: false,
                     ..base.clone()
                 },
@@ -208,7 +303,7 @@ impl Profile {
             (
                 InvariantId::RefreshRotatedDead.as_str(),
                 Self {
-                    name: "broken-no-rotation",
+                    name: Cow::Borrowed("broken-no-rotation"),
                     refresh_rotates: false,
                     ..base.clone()
                 },
@@ -216,7 +311,7 @@ impl Profile {
             (
                 InvariantId::PkceVerified.as_str(),
                 Self {
-                    name: "broken-no-pkce",
+                    name: Cow::Borrowed("broken-no-pkce"),
                     pkce_checked: false,
                     ..base.clone()
                 },
@@ -224,7 +319,7 @@ impl Profile {
             (
                 InvariantId::CodeClientBinding.as_str(),
                 Self {
-                    name: "broken-foreign-code",
+                    name: Cow::Borrowed("broken-foreign-code"),
                     code_client_bound: false,
                     ..base.clone()
                 },
@@ -232,7 +327,7 @@ impl Profile {
             (
                 InvariantId::ExpiredAccessRejected.as_str(),
                 Self {
-                    name: "broken-access-outlives",
+                    name: Cow::Borrowed("broken-access-outlives"),
                     access_expiry_enforced: false,
                     ..base
                 },
@@ -246,5 +341,376 @@ impl Profile {
             .into_iter()
             .find(|p| p.name == name)
             .ok_or_else(|| ConfigError::UnknownProfile(name.to_owned()))
+    }
+
+    /// The profile as a profile file: `format` and `version`, then every knob under
+    /// `[profile]`, each preceded by its documentation as comments. [`Profile::from_toml`]
+    /// reads it back as this profile.
+    pub fn to_toml(&self) -> String {
+        let mut out = format!(
+            "# The `{name}` server profile of oauth-oracle: every knob, each once.\n\
+             # Edit the values, then pass the file with `--profile-file`.\n\
+             format = \"{FILE_FORMAT}\"\nversion = {FILE_VERSION}\n\n[profile]\n",
+            name = self.name
+        );
+        // The JSON form of each knob is its TOML form: booleans, integers, and basic strings
+        // whose escapes (`\"`, `\\`, `\n`, `\u00XX`, ...) TOML shares.
+        let Ok(serde_json::Value::Object(values)) = serde_json::to_value(self) else {
+            return out;
+        };
+        for (i, knob) in KNOBS.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            for line in knob.doc {
+                out.push('#');
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+            let value = values.get(knob.key).map(ToString::to_string);
+            out.push_str(&format!("{} = {}\n", knob.key, value.unwrap_or_default()));
+        }
+        out
+    }
+
+    /// Read a profile file (see the module docs). Errors name the line and the key.
+    pub fn from_toml(text: &str) -> Result<Self, ProfileFileError> {
+        /// `format` and `version`, checked before the rest is read.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<toml::Spanned<toml::Value>>,
+            version: Option<toml::Spanned<toml::Value>>,
+        }
+        /// The whole file.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[allow(dead_code)]
+            format: String,
+            #[allow(dead_code)]
+            version: u32,
+            profile: Profile,
+        }
+        let head: Head = toml::from_str(text).map_err(|e| file_error(text, &e))?;
+        let line_of = |span: std::ops::Range<usize>| line_at(text, span.start);
+        match head.format {
+            Some(f) if f.get_ref().as_str() == Some(FILE_FORMAT) => {}
+            Some(f) => {
+                return Err(ProfileFileError {
+                    line: line_of(f.span()),
+                    key: "format".to_owned(),
+                    message: format!("expected \"{FILE_FORMAT}\", found {}", shown(f.get_ref())),
+                });
+            }
+            None => return Err(missing(text, "format")),
+        }
+        match head.version {
+            Some(v) if v.get_ref().as_integer() == Some(i64::from(FILE_VERSION)) => {}
+            Some(v) => {
+                return Err(ProfileFileError {
+                    line: line_of(v.span()),
+                    key: "version".to_owned(),
+                    message: format!(
+                        "unsupported version {} (this build reads {FILE_VERSION})",
+                        shown(v.get_ref())
+                    ),
+                });
+            }
+            None => return Err(missing(text, "version")),
+        }
+        let file: File = toml::from_str(text).map_err(|e| file_error(text, &e))?;
+        Ok(file.profile)
+    }
+}
+
+/// A profile file that cannot be read: names the line and the key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("line {line}: {key}: {message}")]
+pub struct ProfileFileError {
+    /// 1-based line number.
+    pub line: usize,
+    /// The offending key (`format`, `version`, `profile`, or a knob's key).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A TOML value for an error message: a string quoted, an integer, else its type.
+fn shown(v: &toml::Value) -> String {
+    if let Some(s) = v.as_str() {
+        format!("{s:?}")
+    } else if let Some(n) = v.as_integer() {
+        n.to_string()
+    } else {
+        format!("a {}", v.type_str())
+    }
+}
+
+/// The 1-based line holding byte `at` of `text`.
+fn line_at(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    1 + text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// The error for a missing top-level `key`.
+fn missing(text: &str, key: &str) -> ProfileFileError {
+    ProfileFileError {
+        line: line_at(text, text.len()),
+        key: key.to_owned(),
+        message: "missing".to_owned(),
+    }
+}
+
+/// `err` (from reading `text`) with its line and key: the key serde names (an unknown or missing
+/// one), else the key written on the line the error points at.
+fn file_error(text: &str, err: &toml::de::Error) -> ProfileFileError {
+    let start = err.span().map_or(0, |s| s.start);
+    let line = line_at(text, start);
+    let message = err.message().trim_end().to_owned();
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|marker| message.split(marker).nth(1)?.split('`').next());
+    let key = named.map(str::to_owned).or_else(|| {
+        let line_text = text.lines().nth(line - 1)?;
+        let (key, _) = line_text.split_once('=')?;
+        Some(key.trim().trim_matches(['"', '\'']).to_owned())
+    });
+    let key = key.or_else(|| {
+        let line_text = text.lines().nth(line - 1)?.trim();
+        let table = line_text.strip_prefix('[')?.strip_suffix(']')?;
+        Some(table.trim().to_owned())
+    });
+    ProfileFileError {
+        line,
+        key: key.unwrap_or_else(|| "file".to_owned()),
+        message,
+    }
+}
+
+/// A profile name: 1–64 letters, digits, `-`, `_`, `.` (it names saved files).
+fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error> {
+    let s = String::deserialize(d)?;
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !ok {
+        return Err(serde::de::Error::custom(format!(
+            "invalid profile name {s:?}: 1 to 64 letters, digits, '-', '_' or '.'"
+        )));
+    }
+    Ok(Cow::Owned(s))
+}
+
+/// A token prefix: at most 64 unreserved URL characters (RFC 3986 §2.3).
+fn prefix<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error> {
+    let s = String::deserialize(d)?;
+    let ok = s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if !ok {
+        return Err(serde::de::Error::custom(format!(
+            "invalid prefix {s:?}: at most 64 letters, digits, '-', '.', '_' or '~'"
+        )));
+    }
+    Ok(Cow::Owned(s))
+}
+
+/// An HTTP status code, 100 to 599.
+fn status<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let n = u16::deserialize(d)?;
+    if !(100..=599).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "invalid HTTP status {n}: expected 100 to 599"
+        )));
+    }
+    Ok(n)
+}
+
+/// `"never"` for `None`, else the number of seconds.
+fn lifetime_out<S: Serializer>(value: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(n) => s.serialize_u64(*n),
+        None => s.serialize_str("never"),
+    }
+}
+
+/// A number of seconds, or `"never"` (`None`).
+fn lifetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number of seconds or \"never\"")
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            u64::try_from(n)
+                .map(Some)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            if s == "never" {
+                Ok(None)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Str(s), &self))
+            }
+        }
+    }
+    d.deserialize_any(Visitor)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn every_built_in_profile_round_trips_through_its_file() {
+        for p in Profile::all() {
+            let text = p.to_toml();
+            assert_eq!(Profile::from_toml(&text).unwrap(), p, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_built_in_profile_round_trips_through_json() {
+        for p in Profile::all() {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), p, "{json}");
+        }
+    }
+
+    #[test]
+    fn names_are_every_built_in_profile() {
+        assert_eq!(Profile::names().len(), Profile::all().len());
+    }
+
+    #[test]
+    fn every_knob_names_an_rfc_section_and_a_deviation() {
+        for knob in KNOBS.iter().filter(|k| k.key != "name") {
+            let doc = knob.doc.join("\n");
+            assert!(doc.contains("RFC "), "{}: {doc}", knob.key);
+            assert!(
+                doc.contains("D-") || doc.contains("no deviation"),
+                "{}: {doc}",
+                knob.key
+            );
+        }
+    }
+
+    #[test]
+    fn show_prints_each_knob_once_with_its_documentation_above() {
+        let text = Profile::fastmcp().to_toml();
+        for knob in KNOBS {
+            let at = text.find(&format!("\n{} = ", knob.key)).unwrap();
+            let before = &text[..at];
+            let last_doc = knob.doc.last().unwrap().trim_end();
+            assert!(before.ends_with(&format!("#{last_doc}")), "{}", knob.key);
+        }
+        assert!(text.contains("\ninvalid_grant_status = 401\n"));
+        assert!(text.contains("\ndefault_refresh_lifetime = \"never\"\n"));
+    }
+
+    /// `fastmcp`'s file with line `key = ...` replaced by `replacement` (dropped when empty),
+    /// and the 1-based line the key was on.
+    fn edited(key: &str, replacement: &str) -> (String, usize) {
+        let text = Profile::fastmcp().to_toml();
+        let mut line = 0;
+        let lines: Vec<&str> = text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                if l.starts_with(&format!("{key} = ")) {
+                    line = i + 1;
+                    return (!replacement.is_empty()).then_some(replacement);
+                }
+                Some(l)
+            })
+            .collect();
+        assert!(line > 0, "{key}");
+        (lines.join("\n") + "\n", line)
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let (text, line) = edited("sweep_expired", "sweep_expird = true");
+        let err = Profile::from_toml(&text).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (line, "sweep_expird"),
+            "{err}"
+        );
+        assert!(err.message.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_the_line_of_its_table() {
+        let (text, _) = edited("sweep_expired", "");
+        let err = Profile::from_toml(&text).unwrap_err();
+        let table = text.lines().position(|l| l == "[profile]").unwrap() + 1;
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (table, "sweep_expired"),
+            "{err}"
+        );
+        assert!(err.message.contains("missing field"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_line() {
+        for (key, bad) in [
+            ("invalid_grant_status", "invalid_grant_status = \"400\""),
+            ("invalid_grant_status", "invalid_grant_status = 42"),
+            ("sweep_expired", "sweep_expired = 1"),
+            (
+                "revocation_auth_error",
+                "revocation_auth_error = \"a\\\"b\"",
+            ),
+            (
+                "default_refresh_lifetime",
+                "default_refresh_lifetime = \"forever\"",
+            ),
+            ("name", "name = \"../x\""),
+        ] {
+            let (text, line) = edited(key, bad);
+            let err = Profile::from_toml(&text).unwrap_err();
+            assert_eq!((err.line, err.key.as_str()), (line, key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn format_and_version_are_checked_first() {
+        let text = Profile::fastmcp().to_toml();
+        let err = Profile::from_toml(&text.replace("version = 1", "version = 2")).unwrap_err();
+        assert_eq!(err.key, "version", "{err}");
+        assert!(err.message.contains("unsupported version 2"), "{err}");
+        let err = Profile::from_toml(&text.replace("oauth-oracle-profile", "x")).unwrap_err();
+        assert_eq!(err.key, "format", "{err}");
+        let err = Profile::from_toml(&text.replace("version = 1\n", "")).unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.message.as_str()),
+            ("version", "missing")
+        );
+    }
+
+    #[test]
+    fn a_changed_knob_is_read() {
+        let (text, _) = edited("invalid_grant_status", "invalid_grant_status = 400");
+        let p = Profile::from_toml(&text).unwrap();
+        assert_eq!(p.invalid_grant_status, 400);
+        assert_eq!(
+            Profile {
+                invalid_grant_status: 401,
+                ..p
+            },
+            Profile::fastmcp()
+        );
     }
 }

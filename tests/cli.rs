@@ -187,3 +187,42 @@ fn check_saves_this_runs_traces_by_profile_and_only_removes_its_own_old_ones() {
     assert!(dir.join("notes.txt").is_file());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `check --profile-file` under a profile of its own name saves `NAME-INVARIANT.jsonl` (version 2
+/// traces carrying that profile) and, like a built-in profile, removes that name's old ones.
+#[test]
+fn check_with_a_profile_file_saves_and_clears_traces_under_its_name() {
+    let dir = std::env::temp_dir().join(format!("oo-cli-profile-file-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shown = String::from_utf8(oracle(&["profile", "show", "broken-no-pkce"]).stdout).unwrap();
+    let file = dir.join("mine.toml");
+    std::fs::write(
+        &file,
+        shown.replace("name = \"broken-no-pkce\"", "name = \"mine\""),
+    )
+    .unwrap();
+    std::fs::write(dir.join("mine-code-single-use.jsonl"), "x").unwrap();
+    let o = oracle(&[
+        "check",
+        "--profile-file",
+        file.to_str().unwrap(),
+        "--cases",
+        "40",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!dir.join("mine-code-single-use.jsonl").exists());
+    let saved = std::fs::read_to_string(dir.join("mine-pkce-verified.jsonl")).unwrap();
+    let header: serde_json::Value = serde_json::from_str(saved.lines().next().unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+    assert_eq!(header["profile"]["name"], "mine");
+    assert_eq!(header["profile"]["pkce_checked"], false);
+    let r = oracle(&[
+        "replay",
+        dir.join("mine-pkce-verified.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -55,7 +55,7 @@ fn fastmcp_breaks_exactly_its_documented_deviations() {
 #[test]
 fn every_broken_variant_is_caught_by_its_invariant_within_eight_steps() {
     for (invariant, profile) in Profile::broken_variants() {
-        let name = profile.name;
+        let name = profile.name.clone();
         let c = campaign(profile, 300);
         let report = c.run(std::num::NonZeroUsize::MIN, |_| {}).unwrap();
         let failure = report.failures.iter().find(|f| f.invariant == invariant);
@@ -68,7 +68,7 @@ fn every_broken_variant_is_caught_by_its_invariant_within_eight_steps() {
         );
         // The same invariant holds on the unbroken profile for the same events.
         let mut fixed = minimal.clone();
-        fixed.header.profile = "fastmcp".to_owned();
+        fixed.header.profile = Profile::fastmcp();
         let (violations, _) = oauth_oracle::check::check_trace(&fixed).unwrap();
         assert!(
             !violations.iter().any(|v| v.invariant == invariant),
@@ -161,7 +161,7 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         ),
     ];
     for (profile, uri, quoted) in cases {
-        let name = profile.name;
+        let name = profile.name.clone();
         let config = Config::for_profile(&profile);
         let mut checker = Checker::new(Expectations::from_config(&config));
         let mut server = AuthServer::new(config, profile).unwrap();

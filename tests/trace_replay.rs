@@ -149,18 +149,51 @@ fn malformed_traces_name_line_and_field() {
     };
     let step = |i: usize| -> serde_json::Value { serde_json::from_str(lines[i]).unwrap() };
 
-    let err = replay_error(&with(0, &header.replace("\"version\":1", "\"version\":9")));
+    let err = replay_error(&with(0, &header.replace("\"version\":2", "\"version\":9")));
     assert!(
         err.contains("line 1: version: unsupported version 9"),
         "{err}"
     );
     let err = replay_error(&with(0, &header.replace("oauth-oracle-trace", "other")));
     assert!(err.contains("line 1: format:"), "{err}");
-    let err = replay_error(&with(0, &header.replace("\"fastmcp\"", "\"nope\"")));
+    // A version-1 header names a built-in profile.
+    let v1 = std::fs::read_to_string(&golden()[0]).unwrap();
+    let v1_header = v1.lines().next().unwrap();
+    let err = replay_error(&with(0, &v1_header.replace("\"fastmcp\"", "\"nope\"")));
     assert!(
         err.contains("line 1: profile: unknown profile \"nope\""),
         "{err}"
     );
+    // A version-2 header carries every knob: unknown, missing and mistyped ones are named.
+    let err = replay_error(&with(0, &header.replace("\"sweep_expired\"", "\"sweep\"")));
+    assert!(
+        err.contains("line 1: profile.sweep: unknown field"),
+        "{err}"
+    );
+    let err = replay_error(&with(0, &header.replace("\"sweep_expired\":false,", "")));
+    assert!(
+        err.contains("line 1: profile.sweep_expired: missing field"),
+        "{err}"
+    );
+    let err = replay_error(&with(
+        0,
+        &header.replace(
+            "\"invalid_grant_status\":401",
+            "\"invalid_grant_status\":\"401\"",
+        ),
+    ));
+    assert!(
+        err.contains("line 1: profile.invalid_grant_status: invalid type"),
+        "{err}"
+    );
+    let err = replay_error(&with(
+        0,
+        &header.replace(
+            "\"profile\":{\"name\":\"fastmcp\"",
+            "\"profile\":\"fastmcp\",\"x\":{",
+        ),
+    ));
+    assert!(err.contains("line 1: "), "{err}");
 
     let mut s = step(3);
     s["event"]["kind"] = "teleport".into();
@@ -223,4 +256,244 @@ fn hostile_bytes_are_errors_not_panics() {
     }
     let bytes: &[u8] = &[0xff, 0xfe, b'\n'];
     assert!(Trace::read(bytes).is_err());
+}
+
+/// `oauth-oracle profile show NAME` into a file in a fresh folder: its path.
+fn shown_profile(name: &str) -> PathBuf {
+    let o = bin(&["profile", "show", name]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    tmp(
+        &format!("{name}.toml"),
+        &String::from_utf8(o.stdout).unwrap(),
+    )
+}
+
+/// Every built-in profile, shown and read back with `--profile-file`, makes the same trace
+/// byte for byte as `--profile NAME`.
+#[test]
+fn profile_show_then_profile_file_round_trips_through_the_cli() {
+    for name in Profile::names() {
+        let file = shown_profile(name);
+        let args = ["run", "--seed", "3", "--steps", "60"];
+        let by_name = bin(&[&args[..], &["--profile", name]].concat());
+        let by_file = bin(&[&args[..], &["--profile-file", file.to_str().unwrap()]].concat());
+        assert_eq!(by_name.status.code(), Some(0), "{name}");
+        assert_eq!(
+            by_file.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&by_file.stderr)
+        );
+        assert_eq!(by_name.stdout, by_file.stdout, "{name}");
+    }
+    let file = shown_profile("fastmcp");
+    let both = bin(&[
+        "run",
+        "--profile",
+        "oauth21",
+        "--profile-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}
+
+/// A profile file with a bad key: the CLI's error names the file, the line and the key.
+#[test]
+fn profile_file_errors_name_the_file_line_and_key() {
+    let text = String::from_utf8(bin(&["profile", "show", "fastmcp"]).stdout).unwrap();
+    let line_of = |key: &str| {
+        1 + text
+            .lines()
+            .position(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap()
+    };
+    let table = 1 + text.lines().position(|l| l == "[profile]").unwrap();
+    let status = line_of("invalid_grant_status");
+    let sweep = line_of("sweep_expired");
+    for (edited, line, key) in [
+        (
+            text.replace("sweep_expired = ", "sweep_expird = "),
+            sweep,
+            "sweep_expird",
+        ),
+        (
+            text.replace("sweep_expired = false\n", ""),
+            table,
+            "sweep_expired",
+        ),
+        (
+            text.replace(
+                "invalid_grant_status = 401",
+                "invalid_grant_status = \"401\"",
+            ),
+            status,
+            "invalid_grant_status",
+        ),
+    ] {
+        let file = tmp("bad.toml", &edited);
+        for command in ["run", "check"] {
+            let o = bin(&[command, "--profile-file", file.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(2), "{command}");
+            let err = String::from_utf8(o.stderr).unwrap();
+            let expected = format!("{}: line {line}: {key}: ", file.display());
+            assert!(
+                err.contains(&expected),
+                "{command}: {expected} not in {err}"
+            );
+        }
+    }
+}
+
+/// The trace of `run --profile-file` under `fastmcp` with `invalid_grant_status = 400`.
+fn custom_profile_trace() -> String {
+    let file = shown_profile("fastmcp");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace("invalid_grant_status = 401", "invalid_grant_status = 400");
+    assert_ne!(text, edited);
+    std::fs::write(&file, edited).unwrap();
+    let o = bin(&[
+        "run",
+        "--seed",
+        "7",
+        "--steps",
+        "200",
+        "--profile-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The first step whose recorded answer is `invalid_grant` (`None`: there is none).
+fn first_invalid_grant(text: &str) -> Option<usize> {
+    text.lines()
+        .skip(1)
+        .position(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let body = v["output"]["body"].as_str().unwrap_or_default();
+            body.starts_with("{\"error\":\"invalid_grant\"")
+        })
+        .map(|i| i + 1)
+}
+
+/// A trace made under a profile file carries the profile in its header (version 2) and replays
+/// exactly, with no file: by the fast one-pass replay, by `Trace::read` then `replay`, and by
+/// the CLI.
+#[test]
+fn a_trace_made_under_a_custom_profile_file_replays_exactly() {
+    let text = custom_profile_trace();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+    assert_eq!(header["profile"]["name"], "fastmcp");
+    assert_eq!(header["profile"]["invalid_grant_status"], 400);
+    let keys: Vec<&str> = header["profile"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let knobs: Vec<&str> = oauth_oracle::profile::KNOBS.iter().map(|k| k.key).collect();
+    assert_eq!(keys, knobs, "the header carries every knob, in order");
+    let step = first_invalid_grant(&text).expect("the flow meets invalid_grant");
+    let line: serde_json::Value = serde_json::from_str(text.lines().nth(step).unwrap()).unwrap();
+    assert_eq!(line["output"]["status"], 400);
+
+    let trace = Trace::read(text.as_bytes()).unwrap();
+    assert_eq!(trace.header.profile.invalid_grant_status, 400);
+    assert_eq!(trace.to_jsonl(), text);
+    assert_eq!(replay(&trace).unwrap(), ReplayOutcome::Match { steps: 200 });
+    assert_eq!(
+        oauth_oracle::trace::replay_jsonl(text.as_bytes()).unwrap(),
+        ReplayOutcome::Match { steps: 200 }
+    );
+    let p = tmp("custom.jsonl", &text);
+    let r = bin(&["replay", p.to_str().unwrap()]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}
+
+/// Editing a knob in the header of such a trace makes the replay fail at the first step whose
+/// answer depends on it (the first `invalid_grant`), and not before.
+#[test]
+fn editing_a_knob_in_the_header_fails_replay_at_the_first_step_that_depends_on_it() {
+    let text = custom_profile_trace();
+    let step = first_invalid_grant(&text).unwrap();
+    let edited = text.replacen(
+        "\"invalid_grant_status\":400",
+        "\"invalid_grant_status\":401",
+        1,
+    );
+    assert_ne!(edited, text);
+    let trace = Trace::read(edited.as_bytes()).unwrap();
+    let expected_step = step;
+    match replay(&trace).unwrap() {
+        ReplayOutcome::Mismatch {
+            step,
+            recorded,
+            replayed,
+            ..
+        } => {
+            assert_eq!(step, expected_step);
+            assert_eq!((recorded.status, replayed.status), (400, 401));
+        }
+        other @ ReplayOutcome::Match { .. } => panic!("{other:?}"),
+    }
+    let fast = oauth_oracle::trace::replay_jsonl(edited.as_bytes()).unwrap();
+    assert!(
+        matches!(fast, ReplayOutcome::Mismatch { step, .. } if step == expected_step),
+        "{fast:?}"
+    );
+    let p = tmp("edited-header.jsonl", &edited);
+    let r = bin(&["replay", p.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.starts_with(&format!("step {step} (line {})", step + 1)),
+        "{out}"
+    );
+}
+
+/// Version-1 traces (the golden and regression traces: the header names a built-in profile)
+/// still read, replay by both paths and the CLI, and are written back as version 1, byte for byte.
+#[test]
+fn version_1_traces_still_replay() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut files = golden();
+    files.extend(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"format\":\"oauth-oracle-trace\",\"version\":1,"));
+        let trace = Trace::read(text.as_bytes()).unwrap();
+        assert_eq!(trace.header.version, 1);
+        assert_eq!(
+            trace.header.profile,
+            Profile::by_name(&trace.header.profile.name).unwrap()
+        );
+        assert_eq!(trace.to_jsonl(), text, "{}", path.display());
+        let steps = trace.steps.len();
+        assert_eq!(replay(&trace).unwrap(), ReplayOutcome::Match { steps });
+        assert_eq!(
+            oauth_oracle::trace::replay_jsonl(text.as_bytes()).unwrap(),
+            ReplayOutcome::Match { steps },
+            "{}",
+            path.display()
+        );
+        let r = bin(&["replay", path.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(0), "{}", path.display());
+    }
 }

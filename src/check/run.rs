@@ -117,7 +117,7 @@ impl Campaign {
         let parts = on_threads(threads, || {
             self.worker(total, &next, &stop, &seen, &progress)
         });
-        let mut report = Report::empty(self.profile.name.to_owned(), self.plan());
+        let mut report = Report::empty(self.profile.name.to_string(), self.plan());
         let mut error: Option<(u64, ConfigError)> = None;
         for part in parts {
             match part {

@@ -13,7 +13,7 @@ use oauth_oracle::{Config, Output, Profile};
 
 /// Options of `check`.
 pub(crate) struct CheckArgs {
-    pub(crate) profile: String,
+    pub(crate) profile: super::ProfileChoice,
     pub(crate) cases: u64,
     pub(crate) steps: usize,
     pub(crate) seed: u64,
@@ -54,7 +54,7 @@ pub(crate) fn check(args: &CheckArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let profile = match Profile::by_name(&args.profile) {
+    let profile = match args.profile.load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -179,15 +179,17 @@ fn trace_path(dir: &std::path::Path, profile: &str, invariant: &str) -> PathBuf 
 }
 
 /// Whether `name` is a minimal trace an earlier `check` saved: `PROFILE-INVARIANT.jsonl` for a
-/// built-in profile and a catalogued invariant, or the older `INVARIANT.jsonl`.
-fn is_saved_trace(name: &str) -> bool {
+/// built-in profile or the profile of this run (`current`, perhaps read from a file) and a
+/// catalogued invariant, or the older `INVARIANT.jsonl`.
+fn is_saved_trace(name: &str, current: &str) -> bool {
     let Some(stem) = name.strip_suffix(".jsonl") else {
         return false;
     };
     CATALOG.iter().any(|i| {
         stem == i.id
             || Profile::names()
-                .iter()
+                .into_iter()
+                .chain([current])
                 .any(|p| stem.strip_prefix(p).and_then(|r| r.strip_prefix('-')) == Some(i.id))
     })
 }
@@ -195,7 +197,7 @@ fn is_saved_trace(name: &str) -> bool {
 /// Save this run's minimal traces in `dir`, after removing the ones an earlier run left there
 /// (only those: other files stay).
 fn save_failures(report: &Report, dir: &std::path::Path) -> std::io::Result<()> {
-    super::clear_own_files(dir, is_saved_trace)?;
+    super::clear_own_files(dir, |name| is_saved_trace(name, &report.profile))?;
     if report.failures.is_empty() {
         return Ok(());
     }

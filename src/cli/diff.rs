@@ -76,8 +76,8 @@ pub(crate) struct DiffArgs {
     #[command(flatten)]
     pub(crate) target: TargetArgs,
     /// The profile the provider is expected to match.
-    #[arg(long, default_value = "fastmcp")]
-    pub(crate) profile: String,
+    #[command(flatten)]
+    pub(crate) profile: super::ProfileChoice,
     /// Number of generated flows (at least 1).
     #[arg(long, default_value_t = 100, value_parser = positive_u64)]
     pub(crate) cases: u64,
@@ -138,7 +138,7 @@ struct DivergenceReport {
 /// Run the differential campaign; exit 0 when every step agreed (or was skipped), 1 on a
 /// divergence, 2 when the target cannot be used.
 pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
-    let profile = match Profile::by_name(&args.profile) {
+    let profile = match args.profile.load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -197,7 +197,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     );
     let mut report = DiffReport {
         target: args.target.target.clone(),
-        profile: profile.name.to_owned(),
+        profile: profile.name.to_string(),
         metadata: target.endpoints().describe_source(),
         endpoints: target.endpoints().endpoints.clone(),
         ..DiffReport::default()
@@ -258,7 +258,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 };
-            let path = args.out_dir.join(divergence_file(profile.name, case));
+            let path = args.out_dir.join(divergence_file(&profile.name, case));
             if let Err(e) = std::fs::create_dir_all(&args.out_dir)
                 .and_then(|()| std::fs::write(&path, minimal.to_jsonl()))
             {

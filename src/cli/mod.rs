@@ -8,6 +8,7 @@ pub(crate) mod diff;
 #[cfg(feature = "diff")]
 pub(crate) mod live;
 pub(crate) mod merge;
+pub(crate) mod profile;
 pub(crate) mod replay;
 pub(crate) mod run;
 #[cfg(feature = "serve")]
@@ -16,6 +17,28 @@ pub(crate) mod serve;
 /// The `--profile` value parser: a built-in profile's name; `--help` and a wrong name list them.
 pub(crate) fn profile_parser() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(oauth_oracle::Profile::names())
+}
+
+/// `--profile NAME` or `--profile-file FILE`: the server profile of a command.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ProfileChoice {
+    /// Server profile (a built-in one; `oauth-oracle profile show NAME` prints it as a file).
+    #[arg(long, default_value = "fastmcp", value_parser = profile_parser())]
+    pub(crate) profile: String,
+    /// Read the server profile from this file (TOML, as `oauth-oracle profile show` prints it)
+    /// instead of naming a built-in one.
+    #[arg(long, value_name = "FILE", conflicts_with = "profile")]
+    pub(crate) profile_file: Option<std::path::PathBuf>,
+}
+
+impl ProfileChoice {
+    /// The chosen profile, or the error to print (naming the file, the line and the key).
+    pub(crate) fn load(&self) -> Result<oauth_oracle::Profile, String> {
+        match &self.profile_file {
+            Some(path) => profile::read_file(path),
+            None => oauth_oracle::Profile::by_name(&self.profile).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// Remove the files an earlier run of this tool left in `dir` whose names `ours` recognises (and

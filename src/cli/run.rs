@@ -5,11 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oauth_oracle::generate::Generator;
-use oauth_oracle::{Config, Profile, Seed};
+use oauth_oracle::{Config, Seed};
 
 /// Generate `steps` steps with `seed` under `profile`; write the trace to `output` or stdout.
-pub(crate) fn run(seed: u64, steps: usize, profile: &str, output: Option<PathBuf>) -> ExitCode {
-    let profile = match Profile::by_name(profile) {
+pub(crate) fn run(
+    seed: u64,
+    steps: usize,
+    profile: &super::ProfileChoice,
+    output: Option<PathBuf>,
+) -> ExitCode {
+    let profile = match profile.load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use oauth_oracle::serve::{ClockMode, ServeOptions, bind};
-use oauth_oracle::{Config, Lifetimes, Profile, Seed, UnixMillis};
+use oauth_oracle::{Config, Lifetimes, Seed, UnixMillis};
 
 /// Where the model's time comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,9 +22,8 @@ pub(crate) enum ClockArg {
 /// Arguments of `oauth-oracle serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Server profile.
-    #[arg(long, default_value = "fastmcp")]
-    profile: String,
+    #[command(flatten)]
+    profile: super::ProfileChoice,
     /// Seed of the server's random stream (client ids, secrets, codes, tokens).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -94,7 +93,7 @@ fn scopes(s: &str) -> Vec<String> {
 
 /// Serve until interrupted: exit 0 on SIGINT/SIGTERM, 2 if the server cannot start.
 pub(crate) fn serve(args: ServeArgs) -> ExitCode {
-    let profile = match Profile::by_name(&args.profile) {
+    let profile = match args.profile.load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

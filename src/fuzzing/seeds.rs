@@ -1,7 +1,8 @@
 //! The fuzz targets' seed corpus, derived from golden traces (`tests/golden/*.jsonl`): each
 //! target gets the golden flows in its own input format, cut short so seeds stay small.
 //!
-//! - `trace_parse`: the header and the first steps of each trace, as text;
+//! - `trace_parse`: the header and the first steps of each trace, as text, with its version-1
+//!   header and with the version-2 header this build writes;
 //! - `step`: the same steps as trace-event ops (time delta + JSON event with its value
 //!   expressions), replayed by [`super::fuzz_step`] against its own server, under each profile;
 //! - `http_parse`: a sample of the resolved events as the HTTP requests that carry them;
@@ -31,10 +32,21 @@ fn read(text: &str) -> Option<Trace> {
     Trace::read(text.as_bytes()).ok()
 }
 
-/// The header and first [`STEPS`] lines of each trace.
+/// The header and first [`STEPS`] lines of each trace, then the same with the header as this
+/// build writes it (version 2: every knob of the profile; the golden traces are version 1).
 pub fn trace_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
+    let current: Vec<String> = golden
+        .iter()
+        .filter_map(|t| read(t))
+        .map(|mut t| {
+            t.header.version = crate::trace::VERSION;
+            t.to_jsonl()
+        })
+        .collect();
     golden
         .iter()
+        .copied()
+        .chain(current.iter().map(String::as_str))
         .map(|t| {
             let mut lines: Vec<&str> = t.lines().take(STEPS + 1).collect();
             lines.push("");

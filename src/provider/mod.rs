@@ -87,12 +87,12 @@ impl Provider {
 
     /// The profile's text of an access token.
     pub fn access_text(&self, key: &TokenKey) -> String {
-        render(self.profile.access_prefix, &key.0)
+        render(&self.profile.access_prefix, &key.0)
     }
 
     /// The profile's text of a refresh token.
     pub fn refresh_text(&self, key: &TokenKey) -> String {
-        render(self.profile.refresh_prefix, &key.0)
+        render(&self.profile.refresh_prefix, &key.0)
     }
 
     /// `get_client(client_id)` (L70): a plain lookup.
@@ -147,7 +147,7 @@ impl Provider {
             let allowed: Vec<&str> = allowed.split_whitespace().collect();
             scopes.retain(|s| allowed.contains(&s.as_str()));
         }
-        let code_text = render(self.profile.code_prefix, &key.0);
+        let code_text = render(&self.profile.code_prefix, &key.0);
         let mut query: Vec<(&str, &str)> = vec![("code", code_text.as_str())];
         if let Some(state) = params.state.as_deref() {
             query.push(("state", state));
@@ -181,7 +181,7 @@ impl Provider {
         code: &str,
         now: UnixMillis,
     ) -> Result<AuthorizationCode, ProviderError> {
-        let key = parse_prefixed::<16>(self.profile.code_prefix, code)
+        let key = parse_prefixed::<16>(&self.profile.code_prefix, code)
             .map(CodeKey)
             .ok_or(Reason::CodeUnknown)?;
         let stored = self.codes.get(&key).ok_or(Reason::CodeUnknown)?;
@@ -228,7 +228,7 @@ impl Provider {
     /// The owner and PKCE challenge of a code that was already exchanged, when the profile
     /// remembers used codes (to tell a valid replay from a guess).
     pub fn used_code(&self, code: &str) -> Option<(ClientKey, &str)> {
-        let key = parse_prefixed::<16>(self.profile.code_prefix, code).map(CodeKey)?;
+        let key = parse_prefixed::<16>(&self.profile.code_prefix, code).map(CodeKey)?;
         self.used_codes
             .get(&key)
             .map(|u| (u.client, u.code_challenge.as_str()))
@@ -237,7 +237,7 @@ impl Provider {
     /// Revoke every token issued from a used code (a valid replay,
     /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
     pub fn revoke_code_grant(&mut self, code: &str) {
-        let family = parse_prefixed::<16>(self.profile.code_prefix, code)
+        let family = parse_prefixed::<16>(&self.profile.code_prefix, code)
             .map(CodeKey)
             .and_then(|k| self.used_codes.get(&k))
             .map(|u| u.family);
@@ -253,7 +253,7 @@ impl Provider {
         token: &str,
         now: UnixMillis,
     ) -> Result<RefreshToken, ProviderError> {
-        let key = parse_prefixed::<32>(self.profile.refresh_prefix, token)
+        let key = parse_prefixed::<32>(&self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
         let slot = self
@@ -278,7 +278,7 @@ impl Provider {
     /// live pair is revoked (reuse detection at the token endpoint,
     /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     pub fn detect_refresh_reuse(&mut self, client: ClientKey, token: &str) -> bool {
-        let Some(key) = parse_prefixed::<32>(self.profile.refresh_prefix, token).map(TokenKey)
+        let Some(key) = parse_prefixed::<32>(&self.profile.refresh_prefix, token).map(TokenKey)
         else {
             return false;
         };
@@ -324,7 +324,7 @@ impl Provider {
         token: &str,
         now: UnixMillis,
     ) -> Result<AccessToken, ProviderError> {
-        let key = parse_prefixed::<32>(self.profile.access_prefix, token)
+        let key = parse_prefixed::<32>(&self.profile.access_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::BearerUnknown)?;
         let slot = self.tokens.find_access(&key).ok_or(Reason::BearerUnknown)?;

@@ -1,10 +1,14 @@
-//! The trace format (version 1) and replay.
+//! The trace format (version 2; version 1 is still read) and replay.
 //!
 //! A trace is JSON Lines. Line 1 is the header:
 //!
 //! ```json
-//! {"format":"oauth-oracle-trace","version":1,"profile":"fastmcp","config":{...},"rng":{"seed":"<64 hex>","stream":0,"word_pos":0}}
+//! {"format":"oauth-oracle-trace","version":2,"profile":{"name":"fastmcp","code_prefix":"test_auth_code_",...},"config":{...},"rng":{"seed":"<64 hex>","stream":0,"word_pos":0}}
 //! ```
+//!
+//! `profile` holds every knob of the [`Profile`] the trace was made under, as in a profile
+//! file, so a trace replays under exactly that profile. A version-1 header has
+//! `"profile":"fastmcp"` instead, the name of a built-in profile (`docs/trace-format.md`).
 //!
 //! Every further line is one step: `{"step":N,"at":<unix ms>,"event":{...},"output":{...}}`, with
 //! `step` counting from 1. `event` is an [`Event`](crate::Event) in which any string may instead be a *value
@@ -62,8 +66,11 @@ pub use stream::{replay_bytes, replay_jsonl};
 
 /// The format name in every header.
 pub const FORMAT: &str = "oauth-oracle-trace";
-/// The format version this crate reads and writes.
-pub const VERSION: u32 = 1;
+/// The format version this crate writes (it also reads [`VERSION_1`]).
+pub const VERSION: u32 = 2;
+/// The first format version, whose header names a built-in profile instead of carrying its
+/// knobs: still read (and written back as read).
+pub const VERSION_1: u32 = 1;
 
 /// Where the ChaCha20 stream started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,34 +85,72 @@ pub struct RngState {
 }
 
 /// Line 1 of a trace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Version 2 (what this crate writes) carries the whole profile, every knob; version 1 named a
+/// built-in profile (read as that profile, and written back as its name, so a version-1 trace
+/// round-trips byte for byte). `docs/trace-format.md` describes both.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Always [`VERSION`].
+    /// [`VERSION`], or [`VERSION_1`] for a trace read from an older file.
     pub version: u32,
-    /// Profile name.
-    pub profile: String,
+    /// The profile the trace was made under.
+    pub profile: Profile,
     /// Server configuration.
     pub config: Config,
     /// Random stream position at the start.
     pub rng: RngState,
 }
 
+/// The header as written: the profile as an object of every knob (version 2) or a name
+/// (version 1).
+#[derive(Serialize)]
+struct WrittenHeader<'a> {
+    format: &'a str,
+    version: u32,
+    profile: WrittenProfile<'a>,
+    config: &'a Config,
+    rng: &'a RngState,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WrittenProfile<'a> {
+    Name(&'a str),
+    Knobs(&'a Profile),
+}
+
+impl Serialize for Header {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let profile = if self.version == VERSION_1 {
+            WrittenProfile::Name(&self.profile.name)
+        } else {
+            WrittenProfile::Knobs(&self.profile)
+        };
+        WrittenHeader {
+            format: &self.format,
+            version: self.version,
+            profile,
+            config: &self.config,
+            rng: &self.rng,
+        }
+        .serialize(s)
+    }
+}
+
 impl Header {
     /// A fresh server as this header describes it.
     pub fn server(&self) -> Result<AuthServer, TraceError> {
-        let profile = Profile::by_name(&self.profile)?;
-        Ok(AuthServer::new(self.config.clone(), profile)?)
+        Ok(AuthServer::new(self.config.clone(), self.profile.clone())?)
     }
 
-    /// The header for a fresh server.
+    /// The header for a fresh server (version [`VERSION`]: the whole profile).
     pub fn new(profile: &Profile, config: &Config) -> Self {
         Self {
             format: FORMAT.to_owned(),
             version: VERSION,
-            profile: profile.name.to_owned(),
+            profile: profile.clone(),
             config: config.clone(),
             rng: RngState {
                 seed: config.seed,

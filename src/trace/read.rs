@@ -6,8 +6,24 @@
 
 use serde_json::Value;
 
-use super::{FORMAT, Header, StepLine, TraceError, VERSION, malformed, serde_field};
+use serde::Deserialize;
+
+use super::{
+    FORMAT, Header, RngState, StepLine, TraceError, VERSION, VERSION_1, malformed, serde_field,
+};
+use crate::config::Config;
 use crate::profile::Profile;
+
+/// A header line as read, its profile not yet read (a name in version 1, every knob in 2).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderLine {
+    format: String,
+    version: u32,
+    profile: Value,
+    config: Config,
+    rng: RngState,
+}
 
 /// Parse the header line.
 pub fn parse_header(text: &str) -> Result<Header, TraceError> {
@@ -26,21 +42,49 @@ pub fn parse_header(text: &str) -> Result<Header, TraceError> {
         ));
     }
     match v.get("version").and_then(Value::as_u64) {
-        Some(n) if n == u64::from(VERSION) => {}
+        Some(n) if n == u64::from(VERSION) || n == u64::from(VERSION_1) => {}
         Some(n) => {
             return Err(malformed(
                 1,
                 "version",
-                format!("unsupported version {n} (this build reads {VERSION})"),
+                format!("unsupported version {n} (this build reads {VERSION_1} and {VERSION})"),
             ));
         }
         None => return Err(malformed(1, "version", "missing or not a number")),
     }
-    let header: Header = serde_json::from_value(v).map_err(|e| {
+    let line: HeaderLine = serde_json::from_value(v).map_err(|e| {
         let field = serde_field(&e, "header");
         malformed(1, field, e.to_string())
     })?;
-    Profile::by_name(&header.profile).map_err(|e| malformed(1, "profile", e.to_string()))?;
+    let profile = match (line.version, line.profile) {
+        (VERSION_1, Value::String(name)) => {
+            Profile::by_name(&name).map_err(|e| malformed(1, "profile", e.to_string()))?
+        }
+        (VERSION_1, _) => {
+            return Err(malformed(
+                1,
+                "profile",
+                "a version-1 header names a built-in profile (a string)",
+            ));
+        }
+        (_, knobs @ Value::Object(_)) => {
+            Profile::deserialize(&knobs).map_err(|e| knob_error(&knobs, &e))?
+        }
+        (_, _) => {
+            return Err(malformed(
+                1,
+                "profile",
+                format!("a version-{VERSION} header carries every knob of the profile (an object)"),
+            ));
+        }
+    };
+    let header = Header {
+        format: line.format,
+        version: line.version,
+        profile,
+        config: line.config,
+        rng: line.rng,
+    };
     if header.rng.seed != header.config.seed {
         return Err(malformed(1, "rng.seed", "differs from config.seed"));
     }
@@ -52,6 +96,29 @@ pub fn parse_header(text: &str) -> Result<Header, TraceError> {
         ));
     }
     Ok(header)
+}
+
+/// The error for the knobs of a version-2 header that serde refused with `e`, naming the knob:
+/// the one serde names (unknown or missing), else the first one that a built-in profile refuses
+/// in place of its own value.
+fn knob_error(knobs: &Value, e: &serde_json::Error) -> TraceError {
+    let mut field = serde_field(e, "profile");
+    if let (Ok(Value::Object(base)), Value::Object(given), "profile") = (
+        serde_json::to_value(Profile::fastmcp()),
+        knobs,
+        field.as_str(),
+    ) {
+        let bad = given.iter().find(|(key, value)| {
+            let mut one = base.clone();
+            one.insert((*key).clone(), (*value).clone());
+            base.contains_key(*key)
+                && serde_json::from_value::<Profile>(Value::Object(one)).is_err()
+        });
+        if let Some((key, _)) = bad {
+            field = format!("profile.{key}");
+        }
+    }
+    malformed(1, field, e.to_string())
 }
 
 /// Parse step line `line` (1-based), expecting step number `expected_step`.
