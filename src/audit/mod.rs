@@ -1,0 +1,124 @@
+//! The invariant catalogue run against a live provider: a conformance report with, per invariant,
+//! its level, citation, PASS / FAIL / NOT TESTED (with why) and, per FAIL, a minimal replayable
+//! trace; and the endpoints the provider's metadata named, or did not.
+
+use crate::check::minimize;
+use crate::coverage::{FlowCoverage, unresolved_reason};
+use crate::diff::due_after;
+use crate::invariant::{Checker, Expectations, Violation};
+use crate::output::Output;
+use crate::target::{Target, TargetError, monotonic_now, wall_clock};
+use crate::time::UnixMillis;
+use crate::trace::{Trace, resolve_step_event};
+
+mod labels;
+mod report;
+mod surface;
+
+pub use labels::SecretLabels;
+pub use report::{Entry, Report, Status};
+pub use surface::{ResourceProbes, Surface};
+
+/// Run `trace`'s events against `target` in real time, checking every answer. The recorded
+/// outputs of the returned trace are the target's. A step the target has no endpoint for
+/// ([`Target::unsendable`]) is not sent and not checked: its recorded output is a stand-in
+/// (status 0, nothing a later step can refer to).
+pub fn audit_flow(
+    trace: &Trace,
+    target: &mut dyn Target,
+    exp: &Expectations,
+) -> Result<(Vec<Violation>, Checker, Trace), TargetError> {
+    let run = audit_flow_covered(trace, target, exp)?;
+    Ok((run.violations, run.checker, run.observed))
+}
+
+/// One flow as [`audit_flow_covered`] ran it.
+#[derive(Debug, Clone)]
+pub struct AuditRun {
+    /// The violations found.
+    pub violations: Vec<Violation>,
+    /// The checker, with its tallies.
+    pub checker: Checker,
+    /// The trace as run, with the target's answers.
+    pub observed: Trace,
+    /// Steps generated and sent, steps not sent and why, why the flow stopped early (a step
+    /// referring to a value the target never issued).
+    pub coverage: FlowCoverage,
+}
+
+/// [`audit_flow`], with what the flow ran.
+pub fn audit_flow_covered(
+    trace: &Trace,
+    target: &mut dyn Target,
+    exp: &Expectations,
+) -> Result<AuditRun, TargetError> {
+    let mut coverage = FlowCoverage {
+        generated: trace.steps.len() as u64,
+        ..FlowCoverage::default()
+    };
+    let kinds: Vec<Option<String>> = trace.steps.iter().map(|s| s.kind()).collect();
+    let mut checker = Checker::new(exp.clone());
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut violations = Vec::new();
+    let mut observed = Trace {
+        header: trace.header.clone(),
+        steps: Vec::new(),
+    };
+    let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
+    let start = monotonic_now();
+    for (i, step) in trace.steps.iter().enumerate() {
+        // Saturating: a step recorded before the first is due at once.
+        let left = due_after(at0, step.at).saturating_sub(start.elapsed());
+        if !left.is_zero() {
+            std::thread::sleep(left);
+        }
+        let Ok(event) = resolve_step_event(&step.event, &outputs, i + 2) else {
+            coverage.stopped = Some(unresolved_reason(&step.event_value(), &outputs, &kinds));
+            break;
+        };
+        let at = wall_clock();
+        if let Some(why) = target.unsendable(&event) {
+            coverage.unsent.push(why);
+            let mut line = step.clone();
+            line.at = at;
+            line.output = crate::diff::not_sent();
+            observed.steps.push(line);
+            outputs.push(crate::diff::not_sent());
+            continue;
+        }
+        let out = target.send(at, &event)?;
+        coverage.executed += 1;
+        violations.extend(checker.observe(i + 1, at, &event, &out));
+        let mut line = step.clone();
+        line.at = at;
+        line.output = out.clone();
+        observed.steps.push(line);
+        outputs.push(out);
+    }
+    Ok(AuditRun {
+        violations,
+        checker,
+        observed,
+        coverage,
+    })
+}
+
+/// Shrink a trace that broke `invariant` on `target`: drop steps while a re-run still breaks it.
+/// At most `budget` re-runs.
+pub fn shrink_violation(
+    trace: &Trace,
+    target: &mut dyn Target,
+    exp: &Expectations,
+    invariant: &str,
+    budget: usize,
+) -> Result<Trace, TargetError> {
+    let breaks = |t: &Trace, target: &mut dyn Target| -> Result<bool, TargetError> {
+        Ok(audit_flow(t, target, exp)?
+            .0
+            .iter()
+            .any(|v| v.invariant == invariant))
+    };
+    let keep: Vec<usize> = (0..trace.steps.len()).collect();
+    let minimal = minimize(trace, keep, budget, |t| breaks(t, target))?;
+    Ok(audit_flow(&minimal, target, exp)?.2)
+}

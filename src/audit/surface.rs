@@ -1,0 +1,178 @@
+//! What the provider offers to test: the endpoints its metadata named and how its protected
+//! resource answered; and, per invariant, what it needs of them.
+
+use serde::Serialize;
+
+use crate::invariant::InvariantId;
+use crate::output::Output;
+use crate::target::{Endpoint, EndpointKind, ResourceAnswer, resource_answer};
+
+/// How the protected resource answered the requests an audit sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceProbes {
+    /// The resource's URL.
+    pub url: String,
+    /// Answers 2xx (the token accepted).
+    pub accepted: u64,
+    /// Answers 401, or 403 with a Bearer challenge (the token rejected).
+    pub rejected: u64,
+    /// Every other answer, by status: it says nothing about the token and checks nothing.
+    pub unusable: std::collections::BTreeMap<u16, u64>,
+}
+
+impl ResourceProbes {
+    /// Count one answer of the resource.
+    pub fn observe(&mut self, o: &Output) {
+        match resource_answer(o) {
+            ResourceAnswer::Accepted => self.accepted += 1,
+            ResourceAnswer::Rejected => self.rejected += 1,
+            ResourceAnswer::Unusable(_) => *self.unusable.entry(o.status).or_default() += 1,
+        }
+    }
+
+    /// Why the resource checked nothing, if it did not: the reason its most frequent answer gives
+    /// (`resource endpoint answered 404: not a protected resource`), with every answer counted.
+    pub fn why_untested(&self) -> Option<String> {
+        if self.accepted + self.rejected > 0 {
+            return None;
+        }
+        let Some((&status, _)) = self
+            .unusable
+            .iter()
+            .max_by_key(|&(s, n)| (*n, std::cmp::Reverse(*s)))
+        else {
+            return Some(format!("no request reached the resource {}", self.url));
+        };
+        let why = match resource_answer(&Output::new(status, &[], String::new())) {
+            ResourceAnswer::Unusable(why) => why,
+            ResourceAnswer::Accepted | ResourceAnswer::Rejected => String::new(),
+        };
+        let answers: Vec<String> = self
+            .unusable
+            .iter()
+            .map(|(status, n)| format!("{status} ×{n}"))
+            .collect();
+        Some(format!(
+            "{why} ({}: {}; never 2xx or 401)",
+            self.url,
+            answers.join(", ")
+        ))
+    }
+}
+
+/// What the audit knows of the provider's surface: where its endpoints came from, each endpoint
+/// (or its absence), and how its protected resource answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Surface {
+    /// Where the endpoints came from (`RFC 8414 metadata at URL`, `OpenID discovery at URL`,
+    /// or `no metadata (...): FastMCP's paths assumed`).
+    pub metadata: String,
+    /// Whether a metadata document was found.
+    pub discovered: bool,
+    /// Every endpoint kind: its URL, or `None` when the metadata names none.
+    pub endpoints: Vec<Endpoint>,
+    /// The protected resource's answers (`None`: not known).
+    pub resource: Option<ResourceProbes>,
+}
+
+impl Surface {
+    /// Why invariant `id` cannot be tested: an endpoint it needs is missing from the metadata.
+    pub(super) fn missing_for(&self, id: &str) -> Option<String> {
+        needs(id).0.iter().find_map(|kind| {
+            self.endpoints
+                .iter()
+                .any(|e| e.kind == *kind && e.url.is_none())
+                .then(|| {
+                    format!(
+                        "no {} in metadata: the steps that need it were not sent",
+                        kind.field()
+                    )
+                })
+        })
+    }
+
+    /// Why an invariant with no check ran was not tested.
+    pub(super) fn why_untested(&self, id: &str) -> String {
+        let (_, resource) = needs(id);
+        if let Some(why) = self.missing_for(id) {
+            return why;
+        }
+        if id == InvariantId::IssuerIdentity.as_str()
+            && !self.endpoints.is_empty()
+            && !self.discovered
+        {
+            return "no authorization-server metadata to check".to_owned();
+        }
+        if resource
+            && let Some(why) = self
+                .resource
+                .as_ref()
+                .and_then(ResourceProbes::why_untested)
+        {
+            return why;
+        }
+        "no check ran: no flow reached a step that checks it".to_owned()
+    }
+}
+
+/// What the checks of invariant `id` need: the endpoints (all of them) and whether answers of the
+/// protected resource.
+fn needs(id: &str) -> (&'static [EndpointKind], bool) {
+    use EndpointKind::{Authorization, Registration, Revocation, Token};
+    use InvariantId::*;
+    let Some(id) = InvariantId::from_id(id) else {
+        return (&[Registration, Authorization, Token], false);
+    };
+    match id {
+        RegistrationRedirectPolicy
+        | RegistrationNoStore
+        | PublicClientsGetNoSecret
+        | SecretExpiryPresent => (&[Registration], false),
+        IssuerIdentity => (&[], false),
+        RedirectExactMatch
+        | LoopbackAnyPort
+        | NoRedirectToUnvalidatedUri
+        | PkceRequired
+        | PkcePlainRefused
+        | PkceAbsentMethodIsPlain
+        | PkceChallengeSyntax
+        | StateEchoed
+        | IssInAuthorizationResponse => (&[Registration, Authorization], false),
+        RevokedStaysDead
+        | RevocationCascades
+        | RevocationOwnerOnly
+        | RevocationUnknownToken200
+        | RevocationPublicAndBasicClients
+        | RevocationAuthErrorCode
+        | RevocationHintIgnored => (&[Registration, Revocation], false),
+        UnknownTokenRejected | BearerChallenge => (&[], true),
+        ExpiredAccessRejected | InsufficientScope403 => {
+            (&[Registration, Authorization, Token], true)
+        }
+        RepeatedParametersRefused
+        | CodeSingleUse
+        | CodeReplayRevokesTokens
+        | CodeClientBinding
+        | CodeExpires
+        | PkceVerified
+        | PkceVerifierSyntax
+        | RedirectUriBoundToCode
+        | ClientAuthentication
+        | TokenResponseNoStore
+        | TokenErrorStatus
+        | InvalidClientChallenge
+        | UnsupportedGrantTypeError
+        | RedirectMismatchIsInvalidGrant
+        | IssuedValuesUnique
+        | IssuedValuesEntropy
+        | RefreshClientBinding
+        | RefreshScopeNoWidening
+        | RefreshRotatedDead
+        | RefreshReuseRevokesFamily
+        | RefreshExpires
+        | ExpiredRefreshDead
+        | ExpiredAccessKeepsRefresh
+        | MetadataTruthfulAuthMethods
+        | StorePairsConsistent => (&[Registration, Authorization, Token], false),
+    }
+}
