@@ -103,18 +103,13 @@ impl Default for Pacing {
 
 impl Pacing {
     /// Pacing for a live provider running in real time: no artificial pauses, and jumps that land
-    /// clear of the whole window in which the checker lets a server round an expiry to whole
-    /// seconds (`expiry_window` in the invariant ledger): `margin_ms` before its start, so that
-    /// network delay cannot decide them, and 100 ms after its end (delay only makes a value
-    /// deader). The window of a code (configured lifetime) ends at most 2 s after its nominal
-    /// expiry; that of an access token (its answered `expires_in`) at most 3 s after the whole
-    /// second its nominal expiry falls in.
+    /// well clear of every boundary (±`margin_ms`), so that network delay cannot decide them.
     pub fn live(jump_percent: u64, margin_ms: i64) -> Self {
         Self {
             max_pause_ms: 0,
             jump_percent,
-            code_edge_offsets: vec![-1000 - margin_ms, 2100],
-            access_edge_offsets: vec![-1000 - margin_ms, 3100],
+            code_edge_offsets: vec![-margin_ms, margin_ms],
+            access_edge_offsets: vec![-margin_ms, margin_ms],
         }
     }
 }

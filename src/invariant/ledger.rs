@@ -48,26 +48,6 @@ impl Expectations {
     }
 }
 
-/// The whole-second instants around the expiry of a value issued at `issued` (ms) with a lifetime
-/// of `secs` seconds: `(earliest, surely_dead)`. Before `earliest` the value is surely live; from
-/// `surely_dead` on it is surely expired; in between a conforming server may still accept it or
-/// already refuse it.
-///
-/// Real servers keep expiry in whole seconds and round either way: node-oidc-provider keeps `exp`
-/// in whole seconds (expired when `exp <= epochTime()`; `remainingTTL` is `exp - epochTime()`),
-/// FastMCP floors (`int(time.time() + ttl)`), others ceil the expiry or compare it with a floored
-/// clock (valid through the whole second of `exp`). When the lifetime is the `expires_in` the server answered
-/// (`stated`), that number is itself whole seconds, floored or ceiled from the server's own
-/// remaining lifetime, so it is off by up to a second either way too.
-pub(super) fn expiry_window(issued: u64, secs: u64, stated: bool) -> (u64, u64) {
-    let slack = if stated { 1000 } else { 0 };
-    let nominal = issued + secs * 1000;
-    let earliest = nominal.saturating_sub(slack) / 1000 * 1000;
-    // Ceiled to the whole second, then valid through that second.
-    let surely_dead = (nominal + slack).div_ceil(1000) * 1000 + 1000;
-    (earliest, surely_dead)
-}
-
 /// Why the ledger considers a token dead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Cause {
@@ -317,30 +297,24 @@ impl Checker {
         self.grants.len() - 1
     }
 
-    /// Whether the access token `t` has surely expired by now ([`expiry_window`] of its
-    /// `expires_in`).
+    /// Whether the access token `t` has surely expired by now (strictly after issue + expires_in).
     pub(super) fn access_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now >= expiry_window(t.issued_at, e, true).1)
+            .is_some_and(|e| self.now > t.issued_at + e * 1000)
     }
 
-    /// Whether the access token `t` may have expired by now ([`expiry_window`] of its
-    /// `expires_in`): a server may round its expiry to whole seconds either way.
+    /// Whether the access token `t` may have expired by now: a server may truncate its expiry to
+    /// whole seconds (FastMCP's `int(now + 3600)`), so the last second before `expires_in` is
+    /// ambiguous.
     pub(super) fn access_maybe_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now >= expiry_window(t.issued_at, e, true).0)
+            .is_some_and(|e| self.now + 1000 > t.issued_at + e * 1000)
     }
 
-    /// Whether the refresh token `t` has surely expired by now, if its lifetime is known.
+    /// Whether the refresh token `t` has expired by now, if its lifetime is known.
     pub(super) fn refresh_expired(&self, t: &TokenFacts) -> bool {
         self.refresh_lifetime()
-            .is_some_and(|l| self.now >= expiry_window(t.issued_at, l, false).1)
-    }
-
-    /// Whether the refresh token `t` may have expired by now, if its lifetime is known.
-    pub(super) fn refresh_maybe_expired(&self, t: &TokenFacts) -> bool {
-        self.refresh_lifetime()
-            .is_some_and(|l| self.now >= expiry_window(t.issued_at, l, false).0)
+            .is_some_and(|l| (t.issued_at + l * 1000) / 1000 * 1000 < self.now)
     }
 
     /// The refresh-token lifetime, when it is known (configured).
@@ -351,15 +325,15 @@ impl Checker {
             .filter(|_| self.exp.refresh_lifetime_known)
     }
 
-    /// Whether the authorization code `c` has surely expired by now (the configured code
-    /// lifetime, [`expiry_window`]).
+    /// Whether the authorization code `c` has expired by now (strictly after issue + the
+    /// configured code lifetime).
     pub(super) fn code_expired(&self, c: &CodeFacts) -> bool {
-        self.now >= expiry_window(c.issued_at, self.exp.lifetimes.code, false).1
+        self.now > c.issued_at + self.exp.lifetimes.code * 1000
     }
 
-    /// Whether the authorization code `c` is surely still live by now.
+    /// Whether the authorization code `c` is still live by now.
     pub(super) fn code_live(&self, c: &CodeFacts) -> bool {
-        self.now < expiry_window(c.issued_at, self.exp.lifetimes.code, false).0
+        !self.code_expired(c)
     }
 
     /// Kill a token pair with `cause` (partner with `PartnerRevoked` when revoked).

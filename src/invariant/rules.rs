@@ -540,7 +540,7 @@ impl Checker {
             }
             let believed_live = rt.dead.is_none()
                 && self.grants[rt.grant].is_none()
-                && !self.refresh_maybe_expired(&rt)
+                && !self.refresh_expired(&rt)
                 && !rt.uncertain;
             let scope_ok = form
                 .get("scope")
@@ -719,7 +719,7 @@ impl Checker {
                 .map(|f| f.client.clone());
             let expired = match (self.access.get(&t), self.refresh.get(&t)) {
                 (Some(a), _) => self.access_maybe_expired(a),
-                (None, Some(r)) => self.refresh_maybe_expired(r),
+                (None, Some(r)) => self.refresh_expired(r),
                 (None, None) => true,
             };
             let surely_expired = self.access.get(&t).is_some_and(|a| self.access_expired(a));
