@@ -11,12 +11,11 @@ use oauth_oracle::audit::{
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
-use oauth_oracle::target::{EndpointKind, HttpTarget};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
 use super::diff::TargetArgs;
-use super::live::{Heartbeat, Usability, check_waits, positive_u64, positive_usize};
+use super::live::{Heartbeat, Usability, connect, positive_u64, positive_usize, unusable};
 
 /// The profile the audited provider's expectations come from (and the report files are named by).
 const PROFILE: &str = "fastmcp";
@@ -70,30 +69,9 @@ pub(crate) struct AuditArgs {
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
 pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
-    if let Err(e) = check_waits(&args.target, args.jump_percent) {
-        eprintln!("error: {e}");
+    let Some(mut target) = connect("audit", &args.target, args.jump_percent) else {
         return ExitCode::from(2);
-    }
-    let mut target = match HttpTarget::checked(&args.target.target, &args.target.mcp_path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
     };
-    if let Err(e) = target.discover() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    if !target.endpoints().discovered() {
-        eprintln!("note: {}", target.endpoints().describe_source());
-    }
-    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
-        eprintln!(
-            "error: target unusable: {why}; audit registers its own clients (dynamic client registration, RFC 7591), nothing tested"
-        );
-        return ExitCode::from(2);
-    }
     let profile = Profile::fastmcp();
     let files = report_files(PROFILE);
     let legacy = |name: &str| {
@@ -203,17 +181,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     .into_iter()
     .flatten()
     .collect();
-    if !why.is_empty() {
-        for why in &why {
-            eprintln!("error: target unusable: {why}");
-        }
-        eprintln!(
-            "{} requests sent in {} flows: no verdict",
-            target.requests, args.cases
-        );
-        for line in coverage.lines() {
-            eprintln!("{line}");
-        }
+    if unusable(&why, target.requests, args.cases, &coverage) {
         return ExitCode::from(2);
     }
     let report = Report::with_labels(

@@ -8,12 +8,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
-use oauth_oracle::target::{Endpoint, EndpointKind, HttpTarget};
+use oauth_oracle::target::Endpoint;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
 use serde::Serialize;
 
 use super::live::{
-    Heartbeat, Usability, check_waits, clock, is_numbered, positive_u64, positive_usize,
+    Heartbeat, Usability, clock, connect, is_numbered, positive_u64, positive_usize, unusable,
 };
 
 /// What a live provider was configured with, as the command line states it.
@@ -145,30 +145,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = check_waits(&args.target, args.jump_percent) {
-        eprintln!("error: {e}");
+    let Some(mut target) = connect("diff", &args.target, args.jump_percent) else {
         return ExitCode::from(2);
-    }
-    let mut target = match HttpTarget::checked(&args.target.target, &args.target.mcp_path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
     };
-    if let Err(e) = target.discover() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    if !target.endpoints().discovered() {
-        eprintln!("note: {}", target.endpoints().describe_source());
-    }
-    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
-        eprintln!(
-            "error: target unusable: {why}; diff registers its own clients (dynamic client registration, RFC 7591), nothing tested"
-        );
-        return ExitCode::from(2);
-    }
     let stale = |name: &str| {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
             || is_numbered(name, "divergence-case", ".jsonl")
@@ -337,17 +316,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         .into_iter()
         .flatten()
         .collect();
-    if !why.is_empty() {
-        for why in &why {
-            eprintln!("error: target unusable: {why}");
-        }
-        eprintln!(
-            "{} requests sent in {} flows: no verdict",
-            report.requests, report.flows
-        );
-        for line in report.coverage.lines() {
-            eprintln!("{line}");
-        }
+    if unusable(&why, report.requests, report.flows, &report.coverage) {
         return ExitCode::from(2);
     }
     if report.divergent_flows == 0 {

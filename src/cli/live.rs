@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use oauth_oracle::Output;
+use oauth_oracle::coverage::Coverage;
+use oauth_oracle::target::{EndpointKind, HttpTarget};
 
 use super::diff::TargetArgs;
 
@@ -85,7 +87,7 @@ impl Usability {
 }
 
 /// Refuse `--jump-percent` waits longer than [`LONG_WAIT_SECS`] unless `--allow-long-waits`.
-pub(crate) fn check_waits(args: &TargetArgs, jump_percent: u64) -> Result<(), String> {
+fn check_waits(args: &TargetArgs, jump_percent: u64) -> Result<(), String> {
     if jump_percent == 0 || args.allow_long_waits {
         return Ok(());
     }
@@ -172,4 +174,52 @@ pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
     name.strip_prefix(prefix)
         .and_then(|r| r.strip_suffix(suffix))
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The target `args` name, checked and discovered, ready for `command` (`diff` or `audit`); or,
+/// having said why on stderr, `None` (exit 2): long waits not allowed, a URL that is not
+/// `http://`, metadata that cannot be read, or no registration endpoint (both commands register
+/// their own clients, so nothing could be tested).
+pub(crate) fn connect(command: &str, args: &TargetArgs, jump_percent: u64) -> Option<HttpTarget> {
+    if let Err(e) = check_waits(args, jump_percent) {
+        eprintln!("error: {e}");
+        return None;
+    }
+    let mut target = match HttpTarget::checked(&args.target, &args.mcp_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = target.discover() {
+        eprintln!("error: {e}");
+        return None;
+    }
+    if !target.endpoints().discovered() {
+        eprintln!("note: {}", target.endpoints().describe_source());
+    }
+    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
+        eprintln!(
+            "error: target unusable: {why}; {command} registers its own clients (dynamic client registration, RFC 7591), nothing tested"
+        );
+        return None;
+    }
+    Some(target)
+}
+
+/// Whether a run tested too little for a verdict (`why` is not empty); if so, says why on
+/// stderr with what was sent and the coverage lines.
+pub(crate) fn unusable(why: &[String], requests: u64, flows: u64, coverage: &Coverage) -> bool {
+    if why.is_empty() {
+        return false;
+    }
+    for why in why {
+        eprintln!("error: target unusable: {why}");
+    }
+    eprintln!("{requests} requests sent in {flows} flows: no verdict");
+    for line in coverage.lines() {
+        eprintln!("{line}");
+    }
+    true
 }
