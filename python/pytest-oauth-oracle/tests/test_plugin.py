@@ -45,7 +45,10 @@ def test_clock_moves_forward_only(oauth_server: OracleServer) -> None:
 )
 def test_marker_sets_the_server_options(oauth_server: OracleServer) -> None:
     header = oauth_server.header()
-    assert header["profile"] == "oauth21"
+    # Trace format version 2: the header carries the whole profile, every knob.
+    assert header["version"] == 2
+    assert header["profile"]["name"] == "oauth21"
+    assert header["profile"]["invalid_grant_status"] == 400
     assert header["config"]["lifetimes"] == {"code": 30, "access": 60, "refresh": 600}
     assert header["config"]["valid_scopes"] == ["read", "admin"]
     assert oauth_server.now() == 1_700_000_000_000
