@@ -4,7 +4,10 @@
 #   .ci/python.sh
 #
 #  1. builds the wheel from this source with maturin (pinned, in a fresh virtualenv):
-#     `maturin build --release --locked` (the root pyproject.toml: `bin` bindings);
+#     `maturin build --locked` (the root pyproject.toml: `bin` bindings) in the dev profile, which
+#     this crate optimizes (Cargo.toml: opt-level 1, dependencies 2): it reuses the dependencies
+#     `cargo test` built, where a release build would compile them all again (a user's wheel is
+#     built with --release, as README says);
 #  2. installs the wheel, python/pytest-oauth-oracle and pytest (pinned) into another fresh
 #     virtualenv, and checks that its `oauth-oracle` is the one on PATH (`oauth-oracle --version`);
 #  3. runs `pytest python/pytest-oauth-oracle/tests -q` with that virtualenv's binary on PATH.
@@ -23,10 +26,10 @@ step() { echo "python: $* (+$(($(date +%s) - start)) s)"; }
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-step "wheel: $MATURIN in a fresh venv, maturin build --release --locked"
+step "wheel: $MATURIN in a fresh venv, maturin build --locked (dev profile)"
 "$PYTHON" -m venv "$scratch/build"
 "$scratch/build/bin/pip" install -q "$MATURIN"
-"$scratch/build/bin/maturin" build --release --locked --out "$scratch/dist"
+"$scratch/build/bin/maturin" build --locked --out "$scratch/dist"
 wheels=("$scratch"/dist/oauth_oracle-*.whl)
 if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
     echo "python: expected one oauth_oracle wheel in $scratch/dist, found: ${wheels[*]}" >&2
