@@ -19,7 +19,10 @@ issuer http://127.0.0.1:$PORT. All storage is in memory (dicts behind one lock).
   GET  /api/me         protected resource: ResourceProtector + BearerTokenValidator
 
 The model classes below follow Authlib's own SQLAlchemy mixins
-(authlib.integrations.sqla_oauth2) field by field, in memory instead of in a database.
+(authlib.integrations.sqla_oauth2) field by field, in memory instead of in a database,
+except that a wrong token_type_hint does not hide a token (RFC 7009 §2.1), a refresh
+token is introspected on its own expiry and revocation, and revocation is keyed on the
+kind of token presented (see query_token, RefreshTokenView, Revocation.revoke_token).
 
 Environment: PORT, CODE_TTL / ACCESS_TTL / REFRESH_TTL (integer seconds; defaults
 60 / 3600 / 86400). Started by start.sh; `python server.py` works too.
@@ -251,13 +254,43 @@ def save_token(token, req):
 
 
 def query_token(token_string, token_type_hint):
-    """authlib.integrations.sqla_oauth2.create_query_token_func, in memory."""
+    """authlib.integrations.sqla_oauth2.create_query_token_func, in memory, except that
+    a wrong hint does not hide the token (RFC 7009 §2.1: "If the server is unable to
+    locate the token using the given hint, it MUST extend its search across all of its
+    supported token types"). Returns (record, kind) or (None, None)."""
+    order = ["access_token", "refresh_token"]
+    if token_type_hint == "refresh_token":
+        order.reverse()
     with LOCK:
-        if token_type_hint == "access_token":
-            return TOKENS_BY_ACCESS.get(token_string)
-        if token_type_hint == "refresh_token":
-            return TOKENS_BY_REFRESH.get(token_string)
-        return TOKENS_BY_ACCESS.get(token_string) or TOKENS_BY_REFRESH.get(token_string)
+        for kind in order:
+            table = TOKENS_BY_ACCESS if kind == "access_token" else TOKENS_BY_REFRESH
+            item = table.get(token_string)
+            if item is not None:
+                return item, kind
+    return None, None
+
+
+class RefreshTokenView(TokenMixin):
+    """The refresh-token half of a Token record, for introspection: active while the
+    refresh token itself is (the access token's expiry or revocation does not matter)."""
+
+    def __init__(self, record: Token):
+        self.record = record
+
+    def check_client(self, client):
+        return self.record.check_client(client)
+
+    def get_scope(self):
+        return self.record.get_scope()
+
+    def get_expires_in(self):
+        return REFRESH_TTL
+
+    def is_expired(self):
+        return self.record.issued_at + REFRESH_TTL < time.time()
+
+    def is_revoked(self):
+        return bool(self.record.refresh_token_revoked_at)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -325,15 +358,16 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
-        return query_token(token_string, token_type_hint)
+        return query_token(token_string, token_type_hint)[0]
 
     def revoke_token(self, token, req):
-        # authlib.integrations.sqla_oauth2.create_revocation_endpoint, in memory.
+        # authlib.integrations.sqla_oauth2.create_revocation_endpoint, in memory, keyed
+        # on what was presented rather than on the hint: an access token is revoked
+        # alone; a refresh token takes its access token with it (RFC 7009 §2.1).
         now = int(time.time())
-        hint = req.form.get("token_type_hint")
         with LOCK:
             token.access_token_revoked_at = now
-            if hint != "access_token":
+            if req.form.get("token") == token.refresh_token:
                 token.refresh_token_revoked_at = now
 
 
@@ -341,25 +375,31 @@ class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = INTROSPECTION_AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
-        return query_token(token_string, token_type_hint)
+        record, kind = query_token(token_string, token_type_hint)
+        if record is not None and kind == "refresh_token":
+            return RefreshTokenView(record)
+        return record
 
     def check_permission(self, token, client, req):
         # The resource server sees every token; another client only its own.
         return client.client_id == RS_CLIENT_ID or token.check_client(client)
 
     def introspect_token(self, token):
-        return {
+        record = token.record if isinstance(token, RefreshTokenView) else token
+        payload = {
             "active": True,
-            "client_id": token.client_id,
-            "token_type": token.token_type,
-            "username": token.user_id,
-            "scope": token.get_scope(),
-            "sub": token.user_id,
-            "aud": token.client_id,
+            "client_id": record.client_id,
+            "username": record.user_id,
+            "scope": record.get_scope(),
+            "sub": record.user_id,
+            "aud": record.client_id,
             "iss": ISSUER,
-            "exp": token.issued_at + token.expires_in,
-            "iat": token.issued_at,
+            "exp": record.issued_at + token.get_expires_in(),
+            "iat": record.issued_at,
         }
+        if token is record:
+            payload["token_type"] = record.token_type
+        return payload
 
 
 class Registration(ClientRegistrationEndpoint):
