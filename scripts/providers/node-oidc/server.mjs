@@ -2,8 +2,8 @@
 // authorization server, for oauth-oracle live tests.
 //
 // One process on 127.0.0.1:$PORT (default 8780), issuer http://127.0.0.1:$PORT:
-//   - discovery: /.well-known/openid-configuration only (node-oidc serves no
-//     /.well-known/oauth-authorization-server; none is added here)
+//   - discovery: /.well-known/openid-configuration, and node-oidc 9 itself also serves
+//     the same document at /.well-known/oauth-authorization-server (RFC 8414)
 //   - open dynamic client registration (RFC 7591) at /reg
 //   - PKCE required for every client; node-oidc 9 supports S256 only
 //   - grants authorization_code + refresh_token; a refresh token is issued on every
@@ -47,8 +47,8 @@ const LONG_TTL = Math.max(REFRESH_TTL, ACCESS_TTL, CODE_TTL, 3600);
 const ISSUER = `http://${HOST}:${PORT}`;
 const ACCOUNT_ID = 'alice';
 
-// A fresh signing key per process (ID tokens, registration access tokens are opaque
-// anyway); without one node-oidc falls back to a development key and warns.
+// A fresh signing key per process (only ID tokens would use it: access tokens are
+// opaque); without one node-oidc falls back to a development key and warns.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingJwk = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'k1' };
 

@@ -11,8 +11,8 @@
 # - Starts server.mjs in the background; PID in $PIDFILE
 #   (default ${OAUTH_ORACLE_BUILD:-target}/providers/node-oidc-$PORT.pid), log beside it (.log).
 # - Waits (60 s max, override with READY_TIMEOUT) for
-#   GET /.well-known/openid-configuration to answer 200 (node-oidc serves no
-#   /.well-known/oauth-authorization-server).
+#   GET /.well-known/openid-configuration to answer 200 (node-oidc serves the same
+#   document at /.well-known/oauth-authorization-server too).
 # - Prints the base URL (only line on stdout), e.g. http://127.0.0.1:8780
 # Stop with scripts/providers/node-oidc/stop.sh (same PORT / PIDFILE).
 set -euo pipefail
