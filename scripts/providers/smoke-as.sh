@@ -21,7 +21,9 @@
 # refresh with rotation and reuse of the old refresh token, foreign-client probes
 # (introspection, refresh, revocation, code exchange), revocation, introspection with
 # and without resource-server credentials, authorization edge cases (no PKCE, plain,
-# unknown client, unregistered / other-port redirect URI, reserved characters in state).
+# unknown client, unregistered / other-port redirect URI, reserved characters in state),
+# then client authentication at the token endpoint (wrong secret, wrong method, none), scope
+# on refresh, and the redirect URI policy at registration (non-loopback http, native client).
 # Needs curl and python3 (for JSON / URL / HTML parsing only).
 set -euo pipefail
 
@@ -303,3 +305,39 @@ step "A: authorization with state repeated (GET, Location not followed)" -- -G "
   --data-urlencode code_challenge_method=S256 --data-urlencode state=one --data-urlencode state=two --data-urlencode "scope=read"
 token_a "A: token request with an unsupported grant_type" --data-urlencode grant_type=password --data-urlencode username=alice --data-urlencode password=wonderland
 token_a "A: token request without grant_type" --data-urlencode "code=whatever"
+
+# ---- Client authentication at the token endpoint, scope on refresh, redirect URI policy ----
+# (appended last so that the step numbers above stay stable)
+authorize "A: fifth authorization request" "${P1[@]}"
+CODE5="$CODE"
+token_a_wrong() { local t="$1"; shift; step "$t" -- -X POST "$TOKEN" --data-urlencode "client_id=$A_ID" --data-urlencode "client_secret=wrong-secret" "$@"; }
+token_a_wrong "A: code exchange with a wrong client_secret" --data-urlencode grant_type=authorization_code \
+  --data-urlencode "code=$CODE5" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+step "A: code exchange with HTTP Basic although A registered client_secret_post" -- -X POST "$TOKEN" -u "$A_ID:$A_SECRET" \
+  --data-urlencode grant_type=authorization_code --data-urlencode "code=$CODE5" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+step "A: code exchange with client_id only (no secret)" -- -X POST "$TOKEN" --data-urlencode "client_id=$A_ID" \
+  --data-urlencode grant_type=authorization_code --data-urlencode "code=$CODE5" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+token_a "A: code exchange with the right credentials (after the three failures)" --data-urlencode grant_type=authorization_code \
+  --data-urlencode "code=$CODE5" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+authorize "A: sixth authorization request" "${P1[@]}"
+token_a "A: code exchange" --data-urlencode grant_type=authorization_code \
+  --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+RT6="$(json_get "$LAST_BODY" refresh_token)"
+token_a "A: refresh asking for a narrower scope (read)" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$RT6" --data-urlencode "scope=read"
+RT7="$(json_get "$LAST_BODY" refresh_token)"
+token_a "A: refresh asking for more than was granted (read write admin)" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=${RT7:-$RT6}" --data-urlencode "scope=read write admin"
+mapfile -t PPX < <(basic_flow_params "$P_ID")
+authorize "P: authorization request (public client, again)" "${PPX[@]}"
+step "P: code exchange with an invented client_secret" -- -X POST "$TOKEN" --data-urlencode grant_type=authorization_code --data-urlencode "client_id=$P_ID" \
+  --data-urlencode "client_secret=made-up" --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+step "P: code exchange without client_id" -- -X POST "$TOKEN" --data-urlencode grant_type=authorization_code \
+  --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode "code_verifier=$VERIFIER"
+step "Register with a non-loopback http redirect URI" -- -X POST "$REGISTER" -H 'Content-Type: application/json' \
+  --data '{"redirect_uris":["http://client.example/cb"],"token_endpoint_auth_method":"none"}'
+step "Register a native client (application_type native) with a loopback redirect URI" -- -X POST "$REGISTER" -H 'Content-Type: application/json' \
+  --data "{\"redirect_uris\":[\"$REDIRECT\"],\"application_type\":\"native\",\"token_endpoint_auth_method\":\"none\",\"grant_types\":[\"authorization_code\",\"refresh_token\"],\"scope\":\"read write\"}"
+N_ID="$(json_get "$LAST_BODY" client_id)"
+authorize "N: authorization with the registered loopback redirect URI on another port (native client)" response_type=code "client_id=$N_ID" \
+  "redirect_uri=http://127.0.0.1:10001/cb" "code_challenge=$CHALLENGE" code_challenge_method=S256 "state=$STATE" "scope=read"
+authorize "N: authorization with localhost instead of the registered 127.0.0.1 (native client)" response_type=code "client_id=$N_ID" \
+  "redirect_uri=http://localhost:9999/cb" "code_challenge=$CHALLENGE" code_challenge_method=S256 "state=$STATE" "scope=read"
