@@ -8,6 +8,7 @@
 // - Every outbound fetch of the worker is answered from cimd-documents.mjs (outboundService):
 //   nothing leaves the machine.
 //
+// SIGUSR2 dumps the KV namespace to the log (see below).
 // Environment: PORT (default 28800), ACCESS_TTL, REFRESH_TTL ('never', '0' or seconds),
 // SCOPES (default 'read write'), REQUIRED_SCOPES, USER_ID (default 'user').
 // Started by start.sh; `node server.mjs` works too (from a directory with node_modules).
@@ -90,6 +91,35 @@ const mf = new Miniflare({
 
 const url = await mf.ready;
 console.log(`oauth-oracle-ref-cloudflare listening on ${url.href} (resource ${BASE_URL}/mcp)`);
+
+// SIGUSR2: dump OAUTH_KV to the log (every key with its expiration and metadata, and the
+// value of the first key of each kind), to show the storage layout. Test data only.
+process.on('SIGUSR2', async () => {
+    try {
+        const kv = await mf.getKVNamespace('OAUTH_KV');
+        const lines = ['kv begin'];
+        const shown = new Set();
+        let cursor;
+        do {
+            const page = await kv.list({ cursor });
+            for (const key of page.keys) {
+                const exp = key.expiration === undefined ? '-' : key.expiration;
+                const meta = key.metadata === undefined ? '-' : JSON.stringify(key.metadata);
+                lines.push(`kv key ${key.name} expiration=${exp} metadata=${meta}`);
+                const kind = key.name.slice(0, key.name.indexOf(':'));
+                if (!shown.has(kind)) {
+                    shown.add(kind);
+                    lines.push(`kv value ${key.name} ${await kv.get(key.name)}`);
+                }
+            }
+            cursor = page.list_complete ? undefined : page.cursor;
+        } while (cursor);
+        lines.push('kv end');
+        console.log(lines.join('\n'));
+    } catch (error) {
+        console.error('kv dump failed:', error);
+    }
+});
 
 let stopping = false;
 for (const sig of ['SIGTERM', 'SIGINT']) {
