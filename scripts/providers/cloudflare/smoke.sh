@@ -16,7 +16,7 @@
 #             605 s after it was issued.
 #             --extra (any worker, a few seconds) probes request shapes: a redirect URI with a
 #             query, unknown registration fields, a POST /authorize, a missing redirect_uri, an
-#             empty scope, Basic plus body credentials.
+#             empty scope, Basic plus body credentials, PKCE methods.
 #   LOGFILE   the provider log (default: ${OAUTH_ORACLE_BUILD:-target}/providers/cloudflare-$PORT.log);
 #             its `cimd fetch` lines are quoted at the end
 # Needs curl and python3 (JSON and URL parsing only).
@@ -121,6 +121,10 @@ if [ "$EXTRA" = 1 ]; then
     --data-urlencode "client_id=$QC" --data-urlencode "code_verifier=$VERIFIER"
   step "POST /token with HTTP Basic and a client_id in the body" -- -X POST "$BASE/token" -u "$QC:x" \
     --data-urlencode grant_type=refresh_token --data-urlencode refresh_token=a:b:c --data-urlencode "client_id=$QC"
+  authorize "GET /authorize with a code_challenge and no code_challenge_method" "$QC" \
+    "redirect_uri=https://app.example/cb?x=a%20b&code=old" -code_challenge_method
+  authorize "GET /authorize with code_challenge_method=S512" "$QC" \
+    "redirect_uri=https://app.example/cb?x=a%20b&code=old" code_challenge_method=S512
   exit 0
 fi
 
