@@ -213,6 +213,9 @@ pub enum Event {
     Resource(ResourceRequest),
     /// Any other request: answered by the router and middleware, not by an endpoint.
     Unrouted(UnroutedRequest),
+    /// A test control (`serve`'s fault routes, `POST /_oracle/...`): not a protocol request, but
+    /// stepped and recorded like one so that a session with faults replays.
+    Control(crate::control::Control),
 }
 
 impl Event {
@@ -227,6 +230,7 @@ impl Event {
             Self::Revoke(_) => "revoke",
             Self::Resource(_) => "resource",
             Self::Unrouted(_) => "unrouted",
+            Self::Control(_) => "control",
         }
     }
 }

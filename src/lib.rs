@@ -41,6 +41,7 @@ pub mod audit;
 pub mod check;
 pub mod compat;
 pub mod config;
+pub mod control;
 pub mod coverage;
 #[cfg(feature = "diff")]
 pub mod diff;
@@ -69,6 +70,7 @@ pub mod time;
 pub mod trace;
 
 pub use config::{Config, Lifetimes};
+pub use control::Control;
 pub use endpoint::resource::MCP_INITIALIZE_RESULT;
 pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;

@@ -110,6 +110,10 @@ pub enum Reason {
     InsufficientScope,
     /// Revocation of an unknown or foreign token: a silent no-op.
     RevokeNoop,
+    /// A scripted failure answered instead ([`crate::Control::Fail`]).
+    Scripted,
+    /// The authorization was denied by a test control ([`crate::Control::DenyConsent`]).
+    ConsentDenied,
 }
 
 /// The answer to one event.

@@ -2,6 +2,7 @@
 
 use crate::compat::url_model::UrlMemo;
 use crate::config::Config;
+use crate::control::Faults;
 use crate::endpoint::{
     Ctx, Fixed, authorize, metadata, register, resource, revoke, routing, token,
 };
@@ -29,6 +30,7 @@ pub struct AuthServer {
     fixed: Fixed,
     urls: UrlMemo,
     provider: Provider,
+    faults: Faults,
 }
 
 impl AuthServer {
@@ -46,6 +48,7 @@ impl AuthServer {
             config,
             profile,
             provider,
+            faults: Faults::default(),
         })
     }
 
@@ -59,6 +62,21 @@ impl AuthServer {
     /// Answer one request in place (what [`AuthServer::step`] does, for callers holding a `&mut`).
     pub fn apply(&mut self, at: UnixMillis, event: &Event) -> Output {
         self.provider.sweep(at);
+        if let Event::Control(c) = event {
+            return self.faults.control(&mut self.provider, at, c);
+        }
+        if self.faults.quiet() {
+            return self.answer(at, event);
+        }
+        if let Some(scripted) = self.faults.scripted(event) {
+            return scripted;
+        }
+        let output = self.answer(at, event);
+        self.faults.distort(event, output)
+    }
+
+    /// The endpoints' answer to `event`.
+    fn answer(&mut self, at: UnixMillis, event: &Event) -> Output {
         let mut ctx = Ctx {
             config: &self.config,
             fixed: &self.fixed,
@@ -78,6 +96,7 @@ impl AuthServer {
             Event::Revoke(r) => revoke::handle_revoke(&mut ctx, r),
             Event::Resource(r) => resource::handle_resource(&mut ctx, r),
             Event::Unrouted(u) => routing::handle_unrouted(ctx.config, u),
+            Event::Control(_) => unreachable!("controls are applied before the endpoints"),
         }
     }
 

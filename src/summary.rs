@@ -150,6 +150,13 @@ impl Redactor {
                 format!("POST /mcp [{}]", auth.join(", "))
             }
             Event::Unrouted(u) => format!("{} {} (unrouted)", u.method, u.path),
+            Event::Control(c) => {
+                let mut body = c.body();
+                if let Some(t) = body.get_mut("token") {
+                    *t = serde_json::Value::from(self.redact(t.as_str().unwrap_or_default()));
+                }
+                format!("POST /_oracle/{} {body} (control)", c.route())
+            }
         }
     }
 

@@ -196,7 +196,8 @@ impl Flow {
             | Event::ProtectedResourceMetadata
             | Event::Revoke(_)
             | Event::Resource(_)
-            | Event::Unrouted(_) => {}
+            | Event::Unrouted(_)
+            | Event::Control(_) => {}
         }
     }
 

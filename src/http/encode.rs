@@ -134,6 +134,14 @@ pub fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
                 MCP_INITIALIZE_REQUEST.as_bytes().to_vec(),
             )
         }
+        Event::Control(c) => {
+            header("content-type", "application/json");
+            (
+                "POST",
+                format!("{base}/_oracle/{}", c.route()),
+                c.body().to_string().into_bytes(),
+            )
+        }
         Event::Unrouted(u) => {
             for (k, v) in &u.headers.0 {
                 header(k, v);

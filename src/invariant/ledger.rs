@@ -122,6 +122,9 @@ pub struct Checker {
     pub(super) now: u64,
     /// The answer being judged refused the request: its checks are negative probes.
     pub(super) refused: bool,
+    /// A test control ([`crate::Control`]) was seen: the server's state changed outside the
+    /// protocol, so no later step is judged.
+    pub(super) blind: bool,
 }
 
 impl fmt::Debug for ClientFacts {
@@ -181,6 +184,7 @@ impl fmt::Debug for Checker {
             issued,
             advertised_auth_methods,
             refresh_lifetime_stated,
+            blind,
             tallies,
             found,
             step,
@@ -206,6 +210,7 @@ impl fmt::Debug for Checker {
             .field("step", step)
             .field("now", now)
             .field("refused", refused)
+            .field("blind", blind)
             .finish()
     }
 }
@@ -228,6 +233,7 @@ impl Checker {
             step: 0,
             now: 0,
             refused: false,
+            blind: false,
         }
     }
 
@@ -241,11 +247,17 @@ impl Checker {
     ) -> Vec<Violation> {
         self.step = step;
         self.now = at.0;
+        if self.blind {
+            return Vec::new();
+        }
         self.refused = crate::coverage::refused(output);
         self.found.clear();
         match event {
             Event::AuthorizationServerMetadata => self.on_as_metadata(output),
             Event::ProtectedResourceMetadata | Event::Unrouted(_) => {}
+            // A test control changes the server's state behind the protocol's back (a token
+            // expires early, a failure is scripted): what follows is not judged.
+            Event::Control(_) => self.blind = true,
             Event::Register(r) => self.on_register(&r.body, output),
             Event::Authorize(a) => self.on_authorize(&a.params, output),
             Event::Token(t) => self.on_token(&t.form, t.authorization.as_deref(), output),

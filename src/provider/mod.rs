@@ -10,6 +10,7 @@
 //! of probing large tables; BENCHMARKS.md measures it). Tokens live in a slab of pair records
 //! with two slot indexes (`store.rs`, `index.rs`). The maps are never iterated.
 
+mod controls;
 mod grants;
 mod index;
 mod records;
@@ -24,6 +25,7 @@ pub use records::{
     ProviderError, RefreshToken, Scopes,
 };
 
+pub(crate) use controls::{Affected, Scope};
 use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
 use store::TokenStore;
 

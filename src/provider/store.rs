@@ -221,6 +221,43 @@ impl TokenStore {
         self.slots[slot as usize].family
     }
 
+    /// Move the access token's expiry to `expires_s` (whole seconds): a test control
+    /// ([`crate::Control::Expire`]), never a protocol step.
+    pub(super) fn set_access_expires(&mut self, slot: SlotId, expires_s: u64) {
+        self.slots[slot as usize].access_expires = expires_s;
+    }
+
+    /// Move the refresh token's expiry to `expires_s` (whole seconds), giving it one if it had
+    /// none: a test control ([`crate::Control::Expire`]).
+    pub(super) fn set_refresh_expires(&mut self, slot: SlotId, expires_s: u64) {
+        let s = &mut self.slots[slot as usize];
+        s.refresh_expires = expires_s;
+        s.flags |= REFRESH_EXPIRES;
+    }
+
+    /// The slots holding a live half, of `client` or of every client (`None`), in slab order.
+    /// Costs O(slots): for test controls only, never on a protocol step.
+    pub(super) fn live_slots(&self, client: Option<ClientKey>) -> Vec<SlotId> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.flags & (ACCESS_LIVE | REFRESH_LIVE) != 0 && client.is_none_or(|c| s.client == c)
+            })
+            .map(|(i, _)| slot_number(i))
+            .collect()
+    }
+
+    /// Whether the access half of `slot` is live.
+    pub(super) fn access_live(&self, slot: SlotId) -> bool {
+        self.slots[slot as usize].flags & ACCESS_LIVE != 0
+    }
+
+    /// Whether the refresh half of `slot` is live.
+    pub(super) fn refresh_live(&self, slot: SlotId) -> bool {
+        self.slots[slot as usize].flags & REFRESH_LIVE != 0
+    }
+
     /// Remove the access half of `slot` (no-op if already dead).
     pub(super) fn kill_access(&mut self, slot: SlotId) {
         self.kill(slot, ACCESS_LIVE);

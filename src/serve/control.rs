@@ -1,9 +1,12 @@
-//! The control routes (`/_oracle/*`): the manual clock and the session trace. Not model steps:
-//! they are not recorded, and `--no-control` removes them (they then 404 like any unknown path).
+//! The control routes (`/_oracle/*`), listed by `GET /_oracle/`. The manual clock and the session
+//! trace are not model steps and are not recorded; the fault controls (`POST /_oracle/expire`,
+//! `revoke`, `fail`, `deny-consent`, `adversary`: [`crate::Control`]) are events of their own,
+//! stepped through the model and recorded, so a session with faults replays. `--no-control`
+//! removes them all (they then 404 like any unknown path).
 
 use serde_json::{Value, json};
 
-use super::service::{Answer, Shared, clock_json, control_answer, raw_answer};
+use super::service::{Answer, Shared, clock_json, control_answer, raw_answer, step};
 use crate::http::{HttpRequest, RequestBody};
 use crate::time::UnixMillis;
 
@@ -25,7 +28,76 @@ pub(crate) fn handle(shared: &Shared, req: &HttpRequest) -> Option<Answer> {
     match path {
         "/_oracle/clock" => Some(clock(shared, req)),
         "/_oracle/trace" => Some(trace(shared, req)),
-        _ => None,
+        "/_oracle" | "/_oracle/" => Some(index(req)),
+        _ => {
+            let route = path.strip_prefix("/_oracle/")?;
+            CONTROLS
+                .iter()
+                .any(|(r, _)| *r == route)
+                .then(|| fault(shared, req, route))
+        }
+    }
+}
+
+/// The fault controls: route and what its JSON body holds.
+const CONTROLS: &[(&str, &str)] = &[
+    (
+        "expire",
+        "{\"token\": T} | {\"client_id\": C} | {}: expire a token or code, a client's, or everything, now",
+    ),
+    (
+        "revoke",
+        "{\"token\": T, \"grant\": bool} | {\"client_id\": C} | {}: revoke a token (with its grant), a client's, or everything",
+    ),
+    (
+        "fail",
+        "{\"endpoint\": E, \"count\": N, \"status\": S, \"error\": CODE, \"error_description\": TEXT}: the next N answers of E (as_metadata, pr_metadata, register, authorize, token, revoke, resource) are S with that error",
+    ),
+    (
+        "deny-consent",
+        "{\"count\": N}: the next N authorizations redirect with error=access_denied",
+    ),
+    (
+        "adversary",
+        "{\"switches\": [wrong_iss, issuer_mismatch, no_new_refresh_token, duplicate_code, no_token_type]}: misbehave so (replaces the list; [] turns all off)",
+    ),
+];
+
+/// `GET /_oracle/`: the control routes.
+fn index(req: &HttpRequest) -> Answer {
+    if req.method != "GET" {
+        return not_allowed("GET");
+    }
+    let mut routes = serde_json::Map::new();
+    routes.insert(
+        "GET /_oracle/clock".to_owned(),
+        json!("the clock: {mode, at}"),
+    );
+    routes.insert(
+        "POST /_oracle/clock".to_owned(),
+        json!("{\"at\": ms} | {\"advance_ms\": n}: set the manual clock"),
+    );
+    routes.insert(
+        "GET /_oracle/trace".to_owned(),
+        json!("the session trace (JSON Lines): replay it with `oauth-oracle replay`"),
+    );
+    for (route, what) in CONTROLS {
+        routes.insert(format!("POST /_oracle/{route}"), json!(what));
+    }
+    control_answer(200, &json!({ "routes": routes }), &[])
+}
+
+/// `POST /_oracle/<route>`: a fault control, stepped through the model and recorded.
+fn fault(shared: &Shared, req: &HttpRequest, route: &str) -> Answer {
+    if req.method != "POST" {
+        return not_allowed("POST");
+    }
+    let RequestBody::Bytes(body) = &req.body else {
+        return error(400, "the body is too large or incomplete");
+    };
+    match crate::Control::from_route(route, body) {
+        Ok(control) => step(shared, req, &crate::Event::Control(control)),
+        Err(e) => error(400, &format!("/_oracle/{route}: {e}")),
     }
 }
 

@@ -85,6 +85,10 @@ pub(crate) fn redacted(event: &Event) -> Event {
             r.authorization = r.authorization.as_ref().map(|_| auth());
         }
         Event::Resource(r) => r.authorization.iter_mut().for_each(|a| *a = auth()),
+        Event::Control(crate::control::Control::Expire(s) | crate::control::Control::Revoke(s)) => {
+            s.token = s.token.as_ref().map(|_| label("token"));
+        }
+        Event::Control(_) => {}
         Event::Unrouted(u) => {
             u.query = query(&u.query);
             u.headers = Params(

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::body::ChunkBody;
 use super::session::Session;
 use crate::config::Config;
+use crate::event::Event;
 use crate::http::{HttpRequest, HttpResponse, RequestBody, decode, respond};
 use crate::time::UnixMillis;
 
@@ -176,18 +177,23 @@ pub(crate) async fn handle(
         return Ok(answer);
     }
     let event = decode(&request, &shared.config);
+    Ok(step(&shared, &request, &event))
+}
+
+/// Step the model with `event` (decoded from `request`) under the lock, recording it, and encode
+/// its answer.
+pub(crate) fn step(shared: &Shared, request: &HttpRequest, event: &Event) -> Answer {
     let output = {
         let mut session = shared.lock();
-        catch_unwind(AssertUnwindSafe(|| session.step(&event)))
+        catch_unwind(AssertUnwindSafe(|| session.step(event)))
     };
-    let answer = match output {
-        Ok(output) => to_hyper(respond(&request, &event, &output)),
+    match output {
+        Ok(output) => to_hyper(respond(request, event, &output)),
         Err(_) => {
-            eprintln!("{}", super::redact::panic_message(&event));
+            eprintln!("{}", super::redact::panic_message(event));
             json_answer(500, &json!({"error": "model panicked"}), &[])
         }
-    };
-    Ok(answer)
+    }
 }
 
 /// `{"mode": ..., "at": ...}`.

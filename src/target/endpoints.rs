@@ -71,7 +71,8 @@ impl EndpointKind {
             Event::AuthorizationServerMetadata
             | Event::ProtectedResourceMetadata
             | Event::Resource(_)
-            | Event::Unrouted(_) => None,
+            | Event::Unrouted(_)
+            | Event::Control(_) => None,
         }
     }
 }

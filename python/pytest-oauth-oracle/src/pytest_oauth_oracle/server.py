@@ -300,6 +300,54 @@ class OracleServer:
             raise ValueError(f"advance({seconds}): the clock never goes backwards")
         return int(self._control("POST", "/_oracle/clock", {"advance_ms": ms})["at"])
 
+    # -- fault controls: stepped through the model and recorded, so the session still replays --
+
+    def controls(self) -> Dict[str, str]:
+        """`GET /_oracle/`: every control route and what its body holds."""
+        return dict(self._control("GET", "/_oracle/")["routes"])
+
+    def expire(self, token: Optional[str] = None, client_id: Optional[str] = None) -> Dict[str, Any]:
+        """Expire now: one token or code, every token and code of `client_id`, or (neither) all.
+
+        Returns the counts expired: `{"expired": {"access_tokens", "refresh_tokens", "codes"}}`.
+        """
+        return self._control("POST", "/_oracle/expire", _selection(token, client_id, False))
+
+    def revoke(
+        self, token: Optional[str] = None, client_id: Optional[str] = None, grant: bool = False
+    ) -> Dict[str, Any]:
+        """Revoke now, as the revocation endpoint would: one token (its pair; with `grant`, its
+        whole grant), every token and code of `client_id`, or (neither) all."""
+        return self._control("POST", "/_oracle/revoke", _selection(token, client_id, grant))
+
+    def fail(
+        self,
+        endpoint: str,
+        status: int,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
+        count: int = 1,
+    ) -> Dict[str, Any]:
+        """The next `count` answers of `endpoint` (`as_metadata`, `pr_metadata`, `register`,
+        `authorize`, `token`, `revoke`, `resource`) are `status`, with a JSON `error` body when
+        `error` is given (e.g. `fail("token", 503, "temporarily_unavailable")`)."""
+        payload: Dict[str, Any] = {"endpoint": endpoint, "count": count, "status": status}
+        if error is not None:
+            payload["error"] = error
+        if error_description is not None:
+            payload["error_description"] = error_description
+        return self._control("POST", "/_oracle/fail", payload)
+
+    def deny_consent(self, count: int = 1) -> Dict[str, Any]:
+        """The next `count` authorizations redirect with `error=access_denied`."""
+        return self._control("POST", "/_oracle/deny-consent", {"count": count})
+
+    def adversary(self, *switches: str) -> Dict[str, Any]:
+        """Misbehave, to test a client's defences: any of `wrong_iss`, `issuer_mismatch`,
+        `no_new_refresh_token`, `duplicate_code`, `no_token_type` (replaces the previous set;
+        none turns them all off)."""
+        return self._control("POST", "/_oracle/adversary", {"switches": list(switches)})
+
     def trace(self) -> str:
         """The session so far as a JSON Lines trace (`GET /_oracle/trace`): header + steps."""
         r = _http("GET", self.url("/_oracle/trace"))
@@ -345,6 +393,19 @@ class OracleServer:
         data = r.json()
         assert isinstance(data, dict)
         return data
+
+
+def _selection(token: Optional[str], client_id: Optional[str], grant: bool) -> Dict[str, Any]:
+    if token is not None and client_id is not None:
+        raise ValueError("give token or client_id, not both")
+    payload: Dict[str, Any] = {}
+    if token is not None:
+        payload["token"] = token
+    if client_id is not None:
+        payload["client_id"] = client_id
+    if grant:
+        payload["grant"] = True
+    return payload
 
 
 def replay_file(binary: str, path: Union[str, Path], check: bool = True) -> ReplayResult:
