@@ -93,8 +93,10 @@ pub struct Failure {
     pub endpoint: FaultEndpoint,
     /// How many answers (at least 1).
     pub count: u32,
-    /// The status of the scripted answer.
-    pub status: u16,
+    /// The status of the scripted answer; none: the endpoint's own answer (then `delay_ms` says
+    /// how late it arrives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// The `error` code of its JSON body (`temporarily_unavailable`, `invalid_grant`, ...); none:
     /// an empty body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +104,18 @@ pub struct Failure {
     /// Its `error_description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// How long `serve` waits before sending the answer, in milliseconds. A delay is timing, not
+    /// content: the trace records the answer, and replay does not wait.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The longest scripted delay (60 s): a client test waits for it in real time.
+pub const MAX_DELAY_MS: u64 = 60_000;
 
 /// An endpoint a failure can be scripted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -224,12 +237,22 @@ pub(crate) struct Faults {
     deny_consent: u32,
     /// Adversarial switches on.
     switches: BTreeSet<Switch>,
+    /// The delay of the answer of the step last applied, in milliseconds.
+    delay_ms: u64,
 }
 
 impl Faults {
     /// Whether no control is pending (the common case: one comparison per step).
     pub(crate) fn quiet(&self) -> bool {
-        self.failures.is_empty() && self.deny_consent == 0 && self.switches.is_empty()
+        self.failures.is_empty()
+            && self.deny_consent == 0
+            && self.switches.is_empty()
+            && self.delay_ms == 0
+    }
+
+    /// How long `serve` should hold the answer of the step last applied, in milliseconds.
+    pub(crate) fn delay_ms(&self) -> u64 {
+        self.delay_ms
     }
 
     /// Apply `control` at `at`: its answer (`200` with what it did as JSON, or `400` naming what
@@ -240,6 +263,7 @@ impl Faults {
         at: UnixMillis,
         control: &Control,
     ) -> Output {
+        self.delay_ms = 0;
         match control {
             Control::Expire(sel) | Control::Revoke(sel) => {
                 let expire = matches!(control, Control::Expire(_));
@@ -271,8 +295,17 @@ impl Faults {
                 if f.count == 0 {
                     return refused("count must be at least 1");
                 }
-                if !(100..=599).contains(&f.status) {
+                if f.status.is_some_and(|s| !(100..=599).contains(&s)) {
                     return refused("status must be an HTTP status (100-599)");
+                }
+                if f.status.is_none() && f.delay_ms == 0 {
+                    return refused("give a status, a delay_ms, or both");
+                }
+                if f.delay_ms > MAX_DELAY_MS {
+                    return refused("delay_ms must be at most 60000");
+                }
+                if f.status.is_none() && (f.error.is_some() || f.error_description.is_some()) {
+                    return refused("error needs a status");
                 }
                 self.failures.retain(|(e, _, _)| *e != f.endpoint);
                 self.failures.push((f.endpoint, f.count, f.clone()));
@@ -293,8 +326,10 @@ impl Faults {
         }
     }
 
-    /// The scripted answer to `event`, if one is pending for its endpoint (and count it).
+    /// The scripted answer to `event`, if one is pending for its endpoint (and count it); a
+    /// scripted delay is noted for [`Faults::delay_ms`].
     pub(crate) fn scripted(&mut self, event: &Event) -> Option<Output> {
+        self.delay_ms = 0;
         let endpoint = FaultEndpoint::of(event)?;
         let i = self.failures.iter().position(|(e, _, _)| *e == endpoint)?;
         let (_, left, failure) = &mut self.failures[i];
@@ -303,6 +338,8 @@ impl Faults {
         if *left == 0 {
             self.failures.remove(i);
         }
+        self.delay_ms = failure.delay_ms;
+        let status = failure.status?;
         let body = match &failure.error {
             Some(error) => {
                 let mut v = json!({ "error": error });
@@ -318,7 +355,7 @@ impl Faults {
         } else {
             &[]
         };
-        Some(Output::new(failure.status, headers, body).because(Reason::Scripted))
+        Some(Output::new(status, headers, body).because(Reason::Scripted))
     }
 
     /// `output`, the model's answer to `event`, as the pending denials and switches change it.

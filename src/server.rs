@@ -100,6 +100,12 @@ impl AuthServer {
         }
     }
 
+    /// How long the answer of the step last applied is to be held, in milliseconds (a scripted
+    /// delay, [`crate::control::Failure::delay_ms`]; `serve` waits, replay does not).
+    pub(crate) fn delay_ms(&self) -> u64 {
+        self.faults.delay_ms()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config

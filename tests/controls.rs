@@ -157,9 +157,10 @@ fn scripted_failures_answer_the_next_n_requests_then_stop() {
         Control::Fail(Failure {
             endpoint: FaultEndpoint::Token,
             count: 2,
-            status: 503,
+            status: Some(503),
             error: Some("temporarily_unavailable".to_owned()),
             error_description: None,
+            delay_ms: 0,
         }),
     );
     for _ in 0..2 {
@@ -268,4 +269,31 @@ fn control_routes_parse_their_bodies_and_name_what_is_wrong() {
     let e = Control::from_route("deny-consent", b"[1]").unwrap_err();
     assert!(e.contains("object"), "{e}");
     assert!(Control::from_route("explode", b"{}").is_err());
+}
+
+#[test]
+fn a_delay_alone_keeps_the_endpoints_own_answer_and_bad_failures_are_refused() {
+    let mut h = Harness::new();
+    let (c, _, refresh) = pair(&mut h);
+    let delayed =
+        Control::from_route("fail", br#"{"endpoint":"token","count":1,"delay_ms":300}"#).unwrap();
+    control(&mut h, delayed);
+    let out = h.refresh(&c, &refresh, None);
+    assert_eq!(
+        out.status, 200,
+        "the answer is the endpoint's own: {}",
+        out.body
+    );
+    for bad in [
+        r#"{"endpoint":"token","count":1}"#,
+        r#"{"endpoint":"token","count":0,"status":500}"#,
+        r#"{"endpoint":"token","count":1,"status":42}"#,
+        r#"{"endpoint":"token","count":1,"delay_ms":60001}"#,
+        r#"{"endpoint":"token","count":1,"delay_ms":5,"error":"x"}"#,
+    ] {
+        let c = Control::from_route("fail", bad.as_bytes()).unwrap();
+        let out = h.send(Event::Control(c));
+        assert_eq!(out.status, 400, "{bad}: {}", out.body);
+    }
+    assert_replays(&h);
 }

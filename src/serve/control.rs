@@ -51,7 +51,7 @@ const CONTROLS: &[(&str, &str)] = &[
     ),
     (
         "fail",
-        "{\"endpoint\": E, \"count\": N, \"status\": S, \"error\": CODE, \"error_description\": TEXT}: the next N answers of E (as_metadata, pr_metadata, register, authorize, token, revoke, resource) are S with that error",
+        "{\"endpoint\": E, \"count\": N, \"status\": S, \"error\": CODE, \"error_description\": TEXT, \"delay_ms\": D}: the next N answers of E (as_metadata, pr_metadata, register, authorize, token, revoke, resource) are S with that error; delay_ms holds the answer (no status: the endpoint's own answer, late)",
     ),
     (
         "deny-consent",

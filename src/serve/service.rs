@@ -177,21 +177,34 @@ pub(crate) async fn handle(
         return Ok(answer);
     }
     let event = decode(&request, &shared.config);
-    Ok(step(&shared, &request, &event))
+    let (answer, delay) = step_held(&shared, &request, &event);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(answer)
 }
 
 /// Step the model with `event` (decoded from `request`) under the lock, recording it, and encode
 /// its answer.
 pub(crate) fn step(shared: &Shared, request: &HttpRequest, event: &Event) -> Answer {
-    let output = {
+    step_held(shared, request, event).0
+}
+
+/// [`step`], and how long a scripted delay holds the answer.
+fn step_held(shared: &Shared, request: &HttpRequest, event: &Event) -> (Answer, Duration) {
+    let (output, delay) = {
         let mut session = shared.lock();
-        catch_unwind(AssertUnwindSafe(|| session.step(event)))
+        let output = catch_unwind(AssertUnwindSafe(|| session.step(event)));
+        (output, Duration::from_millis(session.delay_ms()))
     };
     match output {
-        Ok(output) => to_hyper(respond(request, event, &output)),
+        Ok(output) => (to_hyper(respond(request, event, &output)), delay),
         Err(_) => {
             eprintln!("{}", super::redact::panic_message(event));
-            json_answer(500, &json!({"error": "model panicked"}), &[])
+            (
+                json_answer(500, &json!({"error": "model panicked"}), &[]),
+                Duration::ZERO,
+            )
         }
     }
 }

@@ -170,6 +170,11 @@ impl Session {
     }
 
     /// Answer one request at the session's time and append it to the trace.
+    /// How long the answer of the last step is to be held (a scripted delay), in milliseconds.
+    pub(crate) fn delay_ms(&self) -> u64 {
+        self.server.delay_ms()
+    }
+
     pub(crate) fn step(&mut self, event: &Event) -> Output {
         let at = self.now();
         let output = self.server.apply(at, event);

@@ -1,6 +1,7 @@
 """The fault controls of `serve`: each one's effect as a client sees it over HTTP, and that the
 session holding it replays through the model (`oauth-oracle replay` exits 0)."""
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from flow import REDIRECT, VERIFIER, login, mcp_status, refresh, register
@@ -84,4 +85,15 @@ def test_adversarial_switches(oauth_server):
     oauth_server.adversary()  # all off
     _, query = authorize(oauth_server, client["client_id"])
     assert len(query["code"]) == 1
+    assert oauth_server.replay().returncode == 0
+
+
+def test_a_delayed_answer_arrives_late_and_unchanged(oauth_server):
+    client = register(oauth_server)
+    tokens = login(oauth_server, client["client_id"])
+    oauth_server.fail("token", delay=0.3)
+    started = time.monotonic()
+    r = refresh(oauth_server, client["client_id"], tokens["refresh_token"])
+    assert time.monotonic() - started >= 0.3  # held at least that long (a lower bound only)
+    assert r.status == 200
     assert oauth_server.replay().returncode == 0

@@ -323,15 +323,21 @@ class OracleServer:
     def fail(
         self,
         endpoint: str,
-        status: int,
+        status: Optional[int] = None,
         error: Optional[str] = None,
         error_description: Optional[str] = None,
         count: int = 1,
+        delay: float = 0.0,
     ) -> Dict[str, Any]:
         """The next `count` answers of `endpoint` (`as_metadata`, `pr_metadata`, `register`,
         `authorize`, `token`, `revoke`, `resource`) are `status`, with a JSON `error` body when
-        `error` is given (e.g. `fail("token", 503, "temporarily_unavailable")`)."""
-        payload: Dict[str, Any] = {"endpoint": endpoint, "count": count, "status": status}
+        `error` is given (e.g. `fail("token", 503, "temporarily_unavailable")`); `delay` seconds
+        (at most 60) hold each answer — without `status`, the endpoint's own answer, late."""
+        payload: Dict[str, Any] = {"endpoint": endpoint, "count": count}
+        if status is not None:
+            payload["status"] = status
+        if delay:
+            payload["delay_ms"] = round(delay * 1000)
         if error is not None:
             payload["error"] = error
         if error_description is not None:
