@@ -24,6 +24,12 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const AUTH_METHODS_MSG: &str =
     "Input should be 'none', 'client_secret_post', 'client_secret_basic' or 'private_key_jwt'";
 
+/// pydantic's `list_type` error as `model_validate_json` words it: the SDK validates the body in
+/// JSON mode, where a non-array is "a valid array" (Python mode says "a valid list"). Checked
+/// against FastMCP 4.2.3 + MCP 2.3.0 for every list field of the registration model
+/// (`tests/register_json_mode.rs`).
+const LIST_TYPE_MSG: &str = "Input should be a valid array";
+
 /// `OAuthClientMetadata` after validation.
 struct Metadata {
     /// Fields of `OAuthClientMetadataBase`, in model order, already serialized.
@@ -38,7 +44,7 @@ struct Metadata {
 
 fn string_list(v: &Value, loc: &str, errors: &mut Errors) -> Option<Vec<String>> {
     let Some(items) = v.as_array() else {
-        errors.add(loc, "Input should be a valid list");
+        errors.add(loc, LIST_TYPE_MSG);
         return None;
     };
     let mut out = Vec::with_capacity(items.len());
@@ -192,7 +198,7 @@ fn validate(body: &str, keep_raw_uris: bool, urls: &mut UrlMemo) -> Result<Metad
             Some(out)
         }
         Some(_) => {
-            errors.add("redirect_uris", "Input should be a valid list");
+            errors.add("redirect_uris", LIST_TYPE_MSG);
             None
         }
     };
@@ -233,7 +239,7 @@ fn validate(body: &str, keep_raw_uris: bool, urls: &mut UrlMemo) -> Result<Metad
             out
         }
         Some(_) => {
-            errors.add("grant_types", "Input should be a valid list");
+            errors.add("grant_types", LIST_TYPE_MSG);
             Vec::new()
         }
     };
