@@ -7,11 +7,12 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use super::{Failure, Plan, Report, Shard, check_trace, shrink};
+use super::{Failure, Plan, Report, Shard, shrink};
 use crate::config::Config;
 use crate::coverage::FlowCoverage;
 use crate::error::ConfigError;
 use crate::generate::Generator;
+use crate::invariant::{Checker, Expectations, Violation};
 use crate::profile::Profile;
 use crate::rng::Seed;
 use crate::trace::Trace;
@@ -77,6 +78,17 @@ impl Campaign {
             ..self.config.clone()
         };
         Ok(Generator::new(self.profile.clone(), config)?.run(self.steps))
+    }
+
+    /// The generated trace of case `case`, checked step by step as the model answered it (what
+    /// [`check_trace`](super::check_trace) finds replaying it).
+    fn case_checked(&self, case: u64) -> Result<(Trace, Vec<Violation>, Checker), ConfigError> {
+        let config = Config {
+            seed: self.case_seed(case),
+            ..self.config.clone()
+        };
+        let checker = Checker::new(Expectations::from_config(&config));
+        Ok(Generator::new(self.profile.clone(), config)?.run_checked(self.steps, checker))
     }
 
     /// What the campaign was asked to run, as its report records it.
@@ -159,23 +171,11 @@ impl Campaign {
                 break;
             }
             let case = self.case(k);
-            let trace = self.case_trace(case).map_err(|e| {
+            let (trace, violations, checker) = self.case_checked(case).map_err(|e| {
                 stop.store(true, Ordering::Relaxed);
                 (case, e)
             })?;
             let generated = trace.steps.len() as u64;
-            let (violations, checker) = match check_trace(&trace) {
-                Ok(r) => r,
-                Err(e) => {
-                    part.coverage.add(&FlowCoverage {
-                        generated,
-                        executed: 0,
-                        unsent: Vec::new(),
-                        stopped: Some(format!("the model could not replay its own flow: {e}")),
-                    });
-                    continue;
-                }
-            };
             part.coverage.add(&FlowCoverage {
                 generated,
                 executed: generated,

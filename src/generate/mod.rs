@@ -14,11 +14,12 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::endpoint::token::s256_challenge;
 use crate::error::ConfigError;
+use crate::invariant::{Checker, Violation};
 use crate::output::Output;
 use crate::profile::Profile;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
-use crate::trace::{Field, Header, StepLine, Trace, resolve_event};
+use crate::trace::{Field, Header, Resolver, StepLine, Trace, raw_event};
 
 mod moves;
 
@@ -122,6 +123,10 @@ pub struct Generator {
     now: UnixMillis,
     trace: Trace,
     outputs: Vec<Output>,
+    /// Resolves each new event against `outputs`, reading each output's values once.
+    resolver: Resolver,
+    /// Checks each step as it is answered ([`Generator::run_checked`]), and what it found.
+    checker: Option<(Checker, Vec<Violation>)>,
     clients: Vec<ClientInfo>,
     codes: Vec<CodeInfo>,
     pairs: Vec<PairInfo>,
@@ -151,6 +156,8 @@ impl Generator {
                 steps: Vec::new(),
             },
             outputs: Vec::new(),
+            resolver: Resolver::new(),
+            checker: None,
             clients: Vec::new(),
             codes: Vec::new(),
             pairs: Vec::new(),
@@ -193,6 +200,27 @@ impl Generator {
         self.trace
     }
 
+    /// [`Generator::run`], checking every step with `checker` as the model answers it: the
+    /// violations and the checker are what [`crate::check::check_trace`] finds replaying the
+    /// returned trace (the same model, events and times), without running the model twice.
+    pub fn run_checked(
+        mut self,
+        steps: usize,
+        checker: Checker,
+    ) -> (Trace, Vec<Violation>, Checker) {
+        self.checker = Some((checker, Vec::new()));
+        while self.trace.steps.len() < steps {
+            self.tick();
+            let event = self.next_event();
+            self.send(event);
+        }
+        let (checker, violations) = self
+            .checker
+            .take()
+            .unwrap_or_else(|| unreachable!("set above and only read here"));
+        (self.trace, violations, checker)
+    }
+
     fn tick(&mut self) {
         let code_ttl = self.trace.header.config.lifetimes.code;
         let access_ttl = self.trace.header.config.lifetimes.access;
@@ -219,18 +247,25 @@ impl Generator {
 
     fn send(&mut self, event: Value) {
         let step = self.trace.steps.len() + 1;
-        let Ok(resolved) = resolve_event(&event, &self.outputs, step + 1) else {
+        let raw = raw_event(&event);
+        let Ok(resolved) = self.resolver.resolve(&raw, &self.outputs, step + 1) else {
             return;
         };
-        let Some(server) = self.server.take() else {
+        let Some(server) = self.server.as_mut() else {
             return;
         };
-        let (server, output) = server.step(self.now, resolved);
-        self.server = Some(server);
+        let output = server.apply(self.now, &resolved);
+        if let Some((checker, found)) = &mut self.checker {
+            found.extend(checker.observe(step, self.now, &resolved, &output));
+            found.extend(checker.internal(step, server.provider().check_consistency()));
+        }
         self.record(step, &event, &output);
-        self.trace
-            .steps
-            .push(StepLine::new(step, self.now, &event, output.clone()));
+        self.trace.steps.push(StepLine {
+            step,
+            at: self.now,
+            event: raw,
+            output: output.clone(),
+        });
         self.outputs.push(output);
     }
 
