@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::coverage::Coverage;
-use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
+use oauth_oracle::diff::{
+    Compare, DivergenceClass, RunOptions, Verdict, run_flow, shrink_class, shrink_divergence,
+};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::Endpoint;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
@@ -48,6 +50,31 @@ pub(crate) struct TargetArgs {
 /// The divergence trace of `case` under `profile`.
 fn divergence_file(profile: &str, case: u64) -> String {
     format!("divergence-{profile}-case{case}.jsonl")
+}
+
+/// The minimal trace of the `n`th divergence class (1-based, in order of first occurrence).
+fn class_file(profile: &str, n: usize) -> String {
+    format!("divergence-{profile}-class{n}.jsonl")
+}
+
+/// `--compare`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default)]
+pub(crate) enum CompareArg {
+    /// Status, headers and bodies, random values up to a bijection (the model byte for byte).
+    #[default]
+    Exact,
+    /// Status (302 = 303), `error` code, which secrets were issued; whether tokens work is
+    /// judged by the later steps that present them.
+    Semantic,
+}
+
+impl From<CompareArg> for Compare {
+    fn from(c: CompareArg) -> Self {
+        match c {
+            CompareArg::Exact => Self::Exact,
+            CompareArg::Semantic => Self::Semantic,
+        }
+    }
 }
 
 impl TargetArgs {
@@ -97,9 +124,18 @@ pub(crate) struct DiffArgs {
     /// (each run first removes the earlier run's files of that name pattern).
     #[arg(long, default_value = "oauth-oracle-divergences")]
     pub(crate) out_dir: PathBuf,
-    /// Re-runs allowed when shrinking one divergent flow.
+    /// Re-runs allowed when shrinking one divergent flow (with --keep-going: one class).
     #[arg(long, default_value_t = 40)]
     pub(crate) shrink_budget: usize,
+    /// Run every flow to its end (each side keeping its own state) and group the divergent steps
+    /// into classes (endpoint, statuses, error codes, the model's reason) with counts and one
+    /// minimal trace per class, `divergence-PROFILE-classN.jsonl`.
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+    /// What must agree: `exact` (status, headers, bodies up to random values) or `semantic`
+    /// (status with 302 = 303, the `error` code, which secrets were issued).
+    #[arg(long, value_enum, default_value_t = CompareArg::Exact)]
+    pub(crate) compare: CompareArg,
 }
 
 #[derive(Serialize, Default)]
@@ -124,6 +160,30 @@ struct DiffReport {
     seconds: f64,
     target_wait_share: f64,
     divergences: Vec<DivergenceReport>,
+    /// `semantic` when not the default exact comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<&'static str>,
+    /// With `--keep-going`: the divergence classes, most frequent first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classes: Option<Vec<ClassReport>>,
+}
+
+/// One divergence class of a `--keep-going` run.
+#[derive(Serialize)]
+struct ClassReport {
+    #[serde(flatten)]
+    class: DivergenceClass,
+    /// Divergent steps in this class.
+    steps: u64,
+    /// Flows with at least one.
+    flows: u64,
+    /// Where it was first seen.
+    first_case: u64,
+    first_step: usize,
+    /// The first divergence's detail.
+    detail: String,
+    minimal_steps: usize,
+    trace: String,
 }
 
 #[derive(Serialize)]
@@ -150,6 +210,11 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     };
     let stale = |name: &str| {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
+            || is_numbered(
+                name,
+                &format!("divergence-{}-class", profile.name),
+                ".jsonl",
+            )
             || is_numbered(name, "divergence-case", ".jsonl")
     };
     if let Err(e) = super::clear_own_files(&args.out_dir, stale) {
@@ -164,6 +229,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let opts = RunOptions {
         real_time: true,
         tolerance: Duration::from_millis(250),
+        keep_going: args.keep_going,
+        compare: args.compare.into(),
     };
     let bar = if args.json {
         ProgressBar::hidden()
@@ -179,6 +246,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         profile: profile.name.to_string(),
         metadata: target.endpoints().describe_source(),
         endpoints: target.endpoints().endpoints.clone(),
+        compare: (opts.compare != Compare::Exact).then_some(opts.compare.as_str()),
+        classes: args.keep_going.then(Vec::new),
         ..DiffReport::default()
     };
     for case in 0..args.cases {
@@ -222,7 +291,23 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                 Verdict::Diverge(_) => {}
             }
         }
-        if let Some(d) = run.divergence() {
+        if args.keep_going {
+            if run.divergence().is_some() {
+                report.divergent_flows += 1;
+            }
+            if let Err(code) = classify(
+                args,
+                &profile.name,
+                case,
+                &trace,
+                &run,
+                &mut target,
+                opts,
+                &mut report,
+            ) {
+                return code;
+            }
+        } else if let Some(d) = run.divergence() {
             report.divergent_flows += 1;
             let detail = match &d.verdict {
                 Verdict::Diverge(s) => s.clone(),
@@ -270,6 +355,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     }
     bar.finish_and_clear();
     drop(heartbeat);
+    if let Some(classes) = &mut report.classes {
+        sort_classes(classes);
+    }
     let total = started.elapsed().as_secs_f64();
     report.requests = target.requests;
     report.seconds = total;
@@ -303,6 +391,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         for line in report.coverage.lines() {
             println!("{line}");
         }
+        if let Some(classes) = &report.classes {
+            print!("{}", classes_table(classes));
+        }
         println!("endpoints: {}", report.metadata);
         for e in &report.endpoints {
             println!(
@@ -324,4 +415,103 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Most frequent first (divergent steps, then flows), ties in class order.
+fn sort_classes(classes: &mut [ClassReport]) {
+    classes.sort_by(|a, b| {
+        (b.steps, b.flows)
+            .cmp(&(a.steps, a.flows))
+            .then_with(|| a.class.cmp(&b.class))
+    });
+}
+
+/// The classes as a text table.
+fn classes_table(classes: &[ClassReport]) -> String {
+    let mut s = format!(
+        "divergence classes: {}\n  {:>5} {:>5}  {:<10} {:<11} {:<40} {:<28} minimal trace\n",
+        classes.len(),
+        "steps",
+        "flows",
+        "endpoint",
+        "status",
+        "error (model → target)",
+        "model reason"
+    );
+    for c in classes {
+        s.push_str(&format!(
+            "  {:>5} {:>5}  {:<10} {:<11} {:<40} {:<28} {} ({} steps)\n",
+            c.steps,
+            c.flows,
+            c.class.endpoint,
+            c.class.statuses(),
+            c.class.errors(),
+            c.class.reason,
+            c.trace,
+            c.minimal_steps
+        ));
+    }
+    s
+}
+
+/// Count `run`'s divergent steps into `report.classes`; shrink and save the first flow of a new
+/// class. `Err` is the exit code after an error said on stderr.
+#[allow(clippy::too_many_arguments)]
+fn classify(
+    args: &DiffArgs,
+    profile: &str,
+    case: u64,
+    trace: &oauth_oracle::trace::Trace,
+    run: &oauth_oracle::diff::FlowRun,
+    target: &mut oauth_oracle::target::HttpTarget,
+    opts: RunOptions,
+    report: &mut DiffReport,
+) -> Result<(), ExitCode> {
+    let Some(classes) = report.classes.as_mut() else {
+        return Ok(());
+    };
+    for (class, step) in DivergenceClass::all(trace, run) {
+        if let Some(c) = classes.iter_mut().find(|c| c.class == class) {
+            c.flows += 1;
+            continue;
+        }
+        let detail = run
+            .steps
+            .get(step - 1)
+            .and_then(|s| match &s.verdict {
+                Verdict::Diverge(d) => Some(d.clone()),
+                Verdict::Agree | Verdict::Skip(_) => None,
+            })
+            .unwrap_or_default();
+        let minimal =
+            shrink_class(trace, target, opts, args.shrink_budget, &class, step).map_err(|e| {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            })?;
+        let path = args.out_dir.join(class_file(profile, classes.len() + 1));
+        std::fs::create_dir_all(&args.out_dir)
+            .and_then(|()| std::fs::write(&path, minimal.to_jsonl()))
+            .map_err(|e| {
+                eprintln!("error: {}: {e}", path.display());
+                ExitCode::from(2)
+            })?;
+        classes.push(ClassReport {
+            class,
+            steps: 0,
+            flows: 1,
+            first_case: case,
+            first_step: step,
+            detail,
+            minimal_steps: minimal.steps.len(),
+            trace: path.display().to_string(),
+        });
+    }
+    for s in run.divergences() {
+        if let Some(class) = DivergenceClass::of(trace, s)
+            && let Some(c) = classes.iter_mut().find(|c| c.class == class)
+        {
+            c.steps += 1;
+        }
+    }
+    Ok(())
 }
