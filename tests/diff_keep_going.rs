@@ -169,11 +169,25 @@ fn without_keep_going_the_report_has_no_classes_and_stops_at_the_first_divergenc
     let serve = Serve::start(&["--profile", "oauth21"]);
     let dir = scratch("nokeepgoing");
     let (code, report, stderr) = diff_json(&dir, &serve.base, &[]);
-    assert_eq!(code, Some(1), "{stderr}");
+    // Every flow stops at its first step (the two profiles register differently), so too little
+    // ran for a verdict: the same campaign with --keep-going runs to the end of every flow.
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("register answered differently from the model (divergence)"),
+        "{stderr}"
+    );
     assert!(report.get("classes").is_none() && report.get("compare").is_none());
     let divergences = report["divergences"].as_array().unwrap();
+    assert!(!divergences.is_empty());
     assert_eq!(
         divergences.len() as u64,
         report["divergent_flows"].as_u64().unwrap()
+    );
+    let (code, kept, stderr) = diff_json(&dir, &serve.base, &["--keep-going"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        kept["coverage"]["steps_executed"].as_u64().unwrap()
+            > 10 * report["coverage"]["steps_executed"].as_u64().unwrap(),
+        "{kept:#}"
     );
 }

@@ -428,6 +428,9 @@ fn sort_classes(classes: &mut [ClassReport]) {
 
 /// The classes as a text table.
 fn classes_table(classes: &[ClassReport]) -> String {
+    if classes.is_empty() {
+        return "divergence classes: 0\n".to_owned();
+    }
     let mut s = format!(
         "divergence classes: {}\n  {:>5} {:>5}  {:<10} {:<11} {:<40} {:<28} minimal trace\n",
         classes.len(),
