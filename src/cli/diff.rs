@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::coverage::Coverage;
-use oauth_oracle::diff::{
-    Compare, DivergenceClass, RunOptions, Verdict, run_flow, shrink_class, shrink_divergence,
-};
+use oauth_oracle::diff::{Compare, RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::Endpoint;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
 use serde::Serialize;
+
+mod classes;
+
+use classes::{ClassReport, classes_table, classify, sort_classes};
 
 use super::live::{
     Heartbeat, Usability, clock, connect, is_numbered, positive_u64, positive_usize, unusable,
@@ -50,11 +52,6 @@ pub(crate) struct TargetArgs {
 /// The divergence trace of `case` under `profile`.
 fn divergence_file(profile: &str, case: u64) -> String {
     format!("divergence-{profile}-case{case}.jsonl")
-}
-
-/// The minimal trace of the `n`th divergence class (1-based, in order of first occurrence).
-fn class_file(profile: &str, n: usize) -> String {
-    format!("divergence-{profile}-class{n}.jsonl")
 }
 
 /// `--compare`.
@@ -166,24 +163,6 @@ struct DiffReport {
     /// With `--keep-going`: the divergence classes, most frequent first.
     #[serde(skip_serializing_if = "Option::is_none")]
     classes: Option<Vec<ClassReport>>,
-}
-
-/// One divergence class of a `--keep-going` run.
-#[derive(Serialize)]
-struct ClassReport {
-    #[serde(flatten)]
-    class: DivergenceClass,
-    /// Divergent steps in this class.
-    steps: u64,
-    /// Flows with at least one.
-    flows: u64,
-    /// Where it was first seen.
-    first_case: u64,
-    first_step: usize,
-    /// The first divergence's detail.
-    detail: String,
-    minimal_steps: usize,
-    trace: String,
 }
 
 #[derive(Serialize)]
@@ -415,106 +394,4 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-/// Most frequent first (divergent steps, then flows), ties in class order.
-fn sort_classes(classes: &mut [ClassReport]) {
-    classes.sort_by(|a, b| {
-        (b.steps, b.flows)
-            .cmp(&(a.steps, a.flows))
-            .then_with(|| a.class.cmp(&b.class))
-    });
-}
-
-/// The classes as a text table.
-fn classes_table(classes: &[ClassReport]) -> String {
-    if classes.is_empty() {
-        return "divergence classes: 0\n".to_owned();
-    }
-    let mut s = format!(
-        "divergence classes: {}\n  {:>5} {:>5}  {:<10} {:<11} {:<40} {:<28} minimal trace\n",
-        classes.len(),
-        "steps",
-        "flows",
-        "endpoint",
-        "status",
-        "error (model → target)",
-        "model reason"
-    );
-    for c in classes {
-        s.push_str(&format!(
-            "  {:>5} {:>5}  {:<10} {:<11} {:<40} {:<28} {} ({} steps)\n",
-            c.steps,
-            c.flows,
-            c.class.endpoint,
-            c.class.statuses(),
-            c.class.errors(),
-            c.class.reason,
-            c.trace,
-            c.minimal_steps
-        ));
-    }
-    s
-}
-
-/// Count `run`'s divergent steps into `report.classes`; shrink and save the first flow of a new
-/// class. `Err` is the exit code after an error said on stderr.
-#[allow(clippy::too_many_arguments)]
-fn classify(
-    args: &DiffArgs,
-    profile: &str,
-    case: u64,
-    trace: &oauth_oracle::trace::Trace,
-    run: &oauth_oracle::diff::FlowRun,
-    target: &mut oauth_oracle::target::HttpTarget,
-    opts: RunOptions,
-    report: &mut DiffReport,
-) -> Result<(), ExitCode> {
-    let Some(classes) = report.classes.as_mut() else {
-        return Ok(());
-    };
-    for (class, step) in DivergenceClass::all(trace, run) {
-        if let Some(c) = classes.iter_mut().find(|c| c.class == class) {
-            c.flows += 1;
-            continue;
-        }
-        let detail = run
-            .steps
-            .get(step - 1)
-            .and_then(|s| match &s.verdict {
-                Verdict::Diverge(d) => Some(d.clone()),
-                Verdict::Agree | Verdict::Skip(_) => None,
-            })
-            .unwrap_or_default();
-        let minimal =
-            shrink_class(trace, target, opts, args.shrink_budget, &class, step).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            })?;
-        let path = args.out_dir.join(class_file(profile, classes.len() + 1));
-        std::fs::create_dir_all(&args.out_dir)
-            .and_then(|()| std::fs::write(&path, minimal.to_jsonl()))
-            .map_err(|e| {
-                eprintln!("error: {}: {e}", path.display());
-                ExitCode::from(2)
-            })?;
-        classes.push(ClassReport {
-            class,
-            steps: 0,
-            flows: 1,
-            first_case: case,
-            first_step: step,
-            detail,
-            minimal_steps: minimal.steps.len(),
-            trace: path.display().to_string(),
-        });
-    }
-    for s in run.divergences() {
-        if let Some(class) = DivergenceClass::of(trace, s)
-            && let Some(c) = classes.iter_mut().find(|c| c.class == class)
-        {
-            c.steps += 1;
-        }
-    }
-    Ok(())
 }
