@@ -256,3 +256,113 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
         );
     }
 }
+
+/// Run the binary in a fresh scratch folder named `name`; (exit code, stdout, stderr, folder).
+fn oracle_cli(name: &str, args: &[&str]) -> (Option<i32>, String, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .args(args)
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr), dir)
+}
+
+/// The lifetimes scripts/test.sh starts FastMCP with, as `diff` / `audit` flags.
+const LIVE_TTLS: [&str; 6] = ["--code-ttl", "2", "--access-ttl", "2", "--refresh-ttl", "6"];
+
+#[test]
+#[ignore = "needs the live providers started by scripts/test.sh"]
+fn diff_keep_going_semantic_oauth21_against_live_fastmcp_prints_its_classes() {
+    let base = url("OAUTH_ORACLE_FASTMCP_URL");
+    let mut args = vec![
+        "diff",
+        "--target",
+        &base,
+        "--profile",
+        "oauth21",
+        "--keep-going",
+        "--compare",
+        "semantic",
+        "--cases",
+        "12",
+        "--steps",
+        "20",
+        "--shrink-budget",
+        "8",
+        "--json",
+    ];
+    args.extend(LIVE_TTLS);
+    let (code, stdout, stderr, dir) = oracle_cli("keepgoing", &args);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let classes = report["classes"].as_array().unwrap();
+    let key = |c: &serde_json::Value| {
+        format!(
+            "{} {}→{} {}→{} {}",
+            c["endpoint"].as_str().unwrap(),
+            c["model_status"],
+            c["target_status"],
+            c["model_error"].as_str().unwrap_or("-"),
+            c["target_error"].as_str().unwrap_or("-"),
+            c["reason"].as_str().unwrap()
+        )
+    };
+    let keys: BTreeSet<String> = classes.iter().map(key).collect();
+    // FastMCP answers invalid_grant with 401 where OAuth 2.1 (and RFC 6749 §5.2) says 400: the
+    // status survives a semantic comparison, the error code agrees.
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("token 400→401 invalid_grant→invalid_grant ")),
+        "{keys:#?}"
+    );
+    // Kept going: more divergent steps than flows, and flows never stopped at a divergence.
+    let steps: u64 = classes.iter().map(|c| c["steps"].as_u64().unwrap()).sum();
+    assert!(
+        steps > report["divergent_flows"].as_u64().unwrap(),
+        "{keys:#?}"
+    );
+    for c in classes {
+        let trace = dir.join(c["trace"].as_str().unwrap());
+        assert!(trace.exists(), "{}", trace.display());
+        assert!(c["steps"].as_u64().unwrap() >= c["flows"].as_u64().unwrap());
+    }
+}
+
+#[test]
+#[ignore = "needs the live providers started by scripts/test.sh"]
+fn audit_replay_confirms_a_broken_fastmcp_finding_and_clears_it_on_the_healthy_one() {
+    let broken = url("OAUTH_ORACLE_BROKEN_CODE_REUSE_URL");
+    let healthy = url("OAUTH_ORACLE_FASTMCP_URL");
+    let mut args = vec![
+        "audit",
+        "--target",
+        &broken,
+        "--cases",
+        "6",
+        "--steps",
+        "20",
+        "--shrink-budget",
+        "10",
+    ];
+    args.extend(LIVE_TTLS);
+    let (code, stdout, stderr, dir) = oracle_cli("replay", &args);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let trace = dir.join("oauth-oracle-audit/audit-fastmcp-code-single-use.jsonl");
+    assert!(trace.exists(), "no code-single-use finding:\n{stdout}");
+    let t = trace.to_str().unwrap();
+    for (base, code, verdict) in [
+        (&broken, 1, "CONFIRMED: code-single-use"),
+        (&healthy, 0, "CLEARED: code-single-use"),
+    ] {
+        let mut args = vec!["audit", "--replay", t, "--target", base.as_str()];
+        args.extend(LIVE_TTLS);
+        let (c, out, err, _) = oracle_cli("replay-run", &args);
+        assert_eq!(c, Some(code), "{base}: {out}{err}");
+        assert!(out.contains(verdict), "{base}: {out}");
+    }
+}

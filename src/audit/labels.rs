@@ -14,6 +14,8 @@ pub struct SecretLabels {
     values: Vec<(String, String)>,
     counts: std::collections::BTreeMap<&'static str, usize>,
     basic: Vec<(String, String)>,
+    /// `--reveal-secrets`: [`SecretLabels::redact`] leaves text as it is.
+    revealing: bool,
 }
 
 /// The answer fields whose values are secrets.
@@ -34,6 +36,7 @@ impl std::fmt::Debug for SecretLabels {
             values,
             counts,
             basic,
+            revealing,
         } = self;
         let labels: Vec<&str> = values
             .iter()
@@ -43,6 +46,7 @@ impl std::fmt::Debug for SecretLabels {
         f.debug_struct("SecretLabels")
             .field("labels", &labels)
             .field("counts", counts)
+            .field("revealing", revealing)
             .finish()
     }
 }
@@ -62,6 +66,15 @@ impl SecretLabels {
         *n += 1;
         self.values
             .push((value.to_owned(), format!("<{kind}#{n}>")));
+    }
+
+    /// Labels that replace nothing: reports made with them show the raw secrets and tokens
+    /// (`audit --reveal-secrets`, for debugging a provider of one's own).
+    pub fn revealing() -> Self {
+        Self {
+            revealing: true,
+            ..Self::default()
+        }
     }
 
     /// Learn the secrets `trace`'s answers issued.
@@ -92,6 +105,9 @@ impl SecretLabels {
 
     /// `text` with every learnt secret replaced by its label.
     pub fn redact(&mut self, text: &str) -> String {
+        if self.revealing {
+            return text.to_owned();
+        }
         let mut out = self.redact_basic(text);
         let mut by_length: Vec<(String, String)> = self.values.clone();
         by_length.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));

@@ -13,10 +13,12 @@ use crate::trace::{Trace, resolve_step_event};
 
 mod labels;
 mod report;
+mod sarif;
 mod surface;
 
 pub use labels::SecretLabels;
 pub use report::{Entry, Report, Status};
+pub use sarif::{SARIF_SCHEMA, citation_url, citation_urls};
 pub use surface::{ResourceProbes, Surface};
 
 /// Run `trace`'s events against `target` in real time, checking every answer. The recorded

@@ -20,9 +20,21 @@ use super::live::{Heartbeat, Usability, connect, positive_u64, positive_usize, u
 /// The profile the audited provider's expectations come from (and the report files are named by).
 const PROFILE: &str = "fastmcp";
 
-/// The report files of one run: `audit-PROFILE.md`, `.json`, `.junit.xml`.
-fn report_files(profile: &str) -> [String; 3] {
-    ["md", "json", "junit.xml"].map(|ext| format!("audit-{profile}.{ext}"))
+/// The report files of one run: `audit-PROFILE.md`, `.json`, `.junit.xml`, `.sarif`.
+fn report_files(profile: &str) -> [String; 4] {
+    ["md", "json", "junit.xml", "sarif"].map(|ext| format!("audit-{profile}.{ext}"))
+}
+
+/// The minimal trace of a FAIL of `invariant`, beside the reports: `audit-PROFILE-INVARIANT.jsonl`.
+pub(crate) fn trace_file(profile: &str, invariant: &str) -> String {
+    format!("audit-{profile}-{invariant}.jsonl")
+}
+
+/// Whether `name` is the minimal trace of some catalogue invariant ([`trace_file`]).
+fn is_trace_file(profile: &str, name: &str) -> bool {
+    oauth_oracle::invariant::CATALOG
+        .iter()
+        .any(|i| name == trace_file(profile, i.id))
 }
 
 /// Whether the file at `path` is a report an earlier version of this tool wrote as `audit.md`,
@@ -58,17 +70,33 @@ pub(crate) struct AuditArgs {
     /// Percentage of steps that wait for an expiry boundary (needs short lifetimes).
     #[arg(long, default_value_t = 0)]
     pub(crate) jump_percent: u64,
-    /// Where the report is written: audit-fastmcp.md, audit-fastmcp.json, audit-fastmcp.junit.xml
-    /// (secrets the provider issued replaced by labels).
+    /// Where the report is written: audit-fastmcp.md, .json, .junit.xml, .sarif, and per FAIL its
+    /// minimal trace audit-fastmcp-INVARIANT.jsonl (secrets the provider issued replaced by labels).
     #[arg(long, default_value = "oauth-oracle-audit")]
     pub(crate) out_dir: PathBuf,
     /// Re-runs allowed when shrinking one failure.
     #[arg(long, default_value_t = 30)]
     pub(crate) shrink_budget: usize,
+    /// Write the secrets and tokens the provider issued into the reports and traces as they are,
+    /// not as labels (for a provider of one's own; never for a report that is shared).
+    #[arg(long)]
+    pub(crate) reveal_secrets: bool,
+    /// Re-run this saved minimal trace (audit-PROFILE-INVARIANT.jsonl) against --target through
+    /// the checker: CONFIRMED (the invariant is violated again, exit 1), CLEARED (checked, not
+    /// violated, exit 0), or exit 2 (target unusable, or the replay never reached a check of it).
+    /// The trace registers its own clients, so every secret is obtained anew.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) replay: Option<PathBuf>,
+    /// With --replay: the invariant to confirm (default: the one the file is named after).
+    #[arg(long, requires = "replay")]
+    pub(crate) invariant: Option<String>,
 }
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
 pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
+    if let Some(path) = &args.replay {
+        return super::audit_replay::replay(args, path, PROFILE);
+    }
     let Some(mut target) = connect("audit", &args.target, args.jump_percent) else {
         return ExitCode::from(2);
     };
@@ -78,9 +106,9 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         matches!(name, "audit.md" | "audit.json" | "audit.junit.xml")
             && is_legacy_report(&args.out_dir.join(name))
     };
-    if let Err(e) =
-        super::clear_own_files(&args.out_dir, |n| files.iter().any(|f| f == n) || legacy(n))
-    {
+    if let Err(e) = super::clear_own_files(&args.out_dir, |n| {
+        files.iter().any(|f| f == n) || legacy(n) || is_trace_file(PROFILE, n)
+    }) {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
     }
@@ -94,7 +122,11 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let mut tallies: std::collections::BTreeMap<&'static str, Tally> =
         std::collections::BTreeMap::new();
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
-    let mut labels = SecretLabels::new();
+    let mut labels = if args.reveal_secrets {
+        SecretLabels::revealing()
+    } else {
+        SecretLabels::new()
+    };
     let mut usability = Usability::default();
     let mut coverage = Coverage::default();
     let mut resource = ResourceProbes {
@@ -200,11 +232,20 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         resource: Some(resource),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-    let [md_file, json_file, junit_file] = &files;
+    let sarif = serde_json::to_string_pretty(&report.sarif(|id| trace_file(PROFILE, id)))
+        .unwrap_or_default();
+    let [md_file, json_file, junit_file, sarif_file] = &files;
     let written = std::fs::create_dir_all(&args.out_dir)
         .and_then(|()| std::fs::write(args.out_dir.join(md_file), report.markdown()))
         .and_then(|()| std::fs::write(args.out_dir.join(json_file), json))
-        .and_then(|()| std::fs::write(args.out_dir.join(junit_file), report.junit()));
+        .and_then(|()| std::fs::write(args.out_dir.join(junit_file), report.junit()))
+        .and_then(|()| std::fs::write(args.out_dir.join(sarif_file), sarif))
+        .and_then(|()| {
+            report.entries.iter().try_for_each(|e| match &e.trace {
+                Some(t) => std::fs::write(args.out_dir.join(trace_file(PROFILE, e.invariant)), t),
+                None => Ok(()),
+            })
+        });
     if let Err(e) = written {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
@@ -241,7 +282,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         );
     }
     println!(
-        "\n{}: {} PASS, {} FAIL, {} NOT TESTED; report in {}/audit-{PROFILE}.{{md,json,junit.xml}}",
+        "\n{}: {} PASS, {} FAIL, {} NOT TESTED; report in {}/audit-{PROFILE}.{{md,json,junit.xml,sarif}}",
         report.target,
         report.count(Status::Pass),
         report.count(Status::Fail),

@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::coverage::Coverage;
-use oauth_oracle::diff::{RunOptions, Verdict, run_flow, shrink_divergence};
+use oauth_oracle::diff::{Compare, RunOptions, Verdict, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::Endpoint;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
 use serde::Serialize;
+
+mod classes;
+
+use classes::{ClassReport, classes_table, classify, sort_classes};
 
 use super::live::{
     Heartbeat, Usability, clock, connect, is_numbered, positive_u64, positive_usize, unusable,
@@ -48,6 +52,26 @@ pub(crate) struct TargetArgs {
 /// The divergence trace of `case` under `profile`.
 fn divergence_file(profile: &str, case: u64) -> String {
     format!("divergence-{profile}-case{case}.jsonl")
+}
+
+/// `--compare`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default)]
+pub(crate) enum CompareArg {
+    /// Status, headers and bodies, random values up to a bijection (the model byte for byte).
+    #[default]
+    Exact,
+    /// Status (302 = 303), `error` code, which secrets were issued; whether tokens work is
+    /// judged by the later steps that present them.
+    Semantic,
+}
+
+impl From<CompareArg> for Compare {
+    fn from(c: CompareArg) -> Self {
+        match c {
+            CompareArg::Exact => Self::Exact,
+            CompareArg::Semantic => Self::Semantic,
+        }
+    }
 }
 
 impl TargetArgs {
@@ -97,9 +121,18 @@ pub(crate) struct DiffArgs {
     /// (each run first removes the earlier run's files of that name pattern).
     #[arg(long, default_value = "oauth-oracle-divergences")]
     pub(crate) out_dir: PathBuf,
-    /// Re-runs allowed when shrinking one divergent flow.
+    /// Re-runs allowed when shrinking one divergent flow (with --keep-going: one class).
     #[arg(long, default_value_t = 40)]
     pub(crate) shrink_budget: usize,
+    /// Run every flow to its end (each side keeping its own state) and group the divergent steps
+    /// into classes (endpoint, statuses, error codes, the model's reason) with counts and one
+    /// minimal trace per class, `divergence-PROFILE-classN.jsonl`.
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+    /// What must agree: `exact` (status, headers, bodies up to random values) or `semantic`
+    /// (status with 302 = 303, the `error` code, which secrets were issued).
+    #[arg(long, value_enum, default_value_t = CompareArg::Exact)]
+    pub(crate) compare: CompareArg,
 }
 
 #[derive(Serialize, Default)]
@@ -124,6 +157,12 @@ struct DiffReport {
     seconds: f64,
     target_wait_share: f64,
     divergences: Vec<DivergenceReport>,
+    /// `semantic` when not the default exact comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<&'static str>,
+    /// With `--keep-going`: the divergence classes, most frequent first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classes: Option<Vec<ClassReport>>,
 }
 
 #[derive(Serialize)]
@@ -150,6 +189,11 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     };
     let stale = |name: &str| {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
+            || is_numbered(
+                name,
+                &format!("divergence-{}-class", profile.name),
+                ".jsonl",
+            )
             || is_numbered(name, "divergence-case", ".jsonl")
     };
     if let Err(e) = super::clear_own_files(&args.out_dir, stale) {
@@ -164,6 +208,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let opts = RunOptions {
         real_time: true,
         tolerance: Duration::from_millis(250),
+        keep_going: args.keep_going,
+        compare: args.compare.into(),
     };
     let bar = if args.json {
         ProgressBar::hidden()
@@ -179,6 +225,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         profile: profile.name.to_string(),
         metadata: target.endpoints().describe_source(),
         endpoints: target.endpoints().endpoints.clone(),
+        compare: (opts.compare != Compare::Exact).then_some(opts.compare.as_str()),
+        classes: args.keep_going.then(Vec::new),
         ..DiffReport::default()
     };
     for case in 0..args.cases {
@@ -222,7 +270,23 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                 Verdict::Diverge(_) => {}
             }
         }
-        if let Some(d) = run.divergence() {
+        if args.keep_going {
+            if run.divergence().is_some() {
+                report.divergent_flows += 1;
+            }
+            if let Err(code) = classify(
+                args,
+                &profile.name,
+                case,
+                &trace,
+                &run,
+                &mut target,
+                opts,
+                &mut report,
+            ) {
+                return code;
+            }
+        } else if let Some(d) = run.divergence() {
             report.divergent_flows += 1;
             let detail = match &d.verdict {
                 Verdict::Diverge(s) => s.clone(),
@@ -270,6 +334,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     }
     bar.finish_and_clear();
     drop(heartbeat);
+    if let Some(classes) = &mut report.classes {
+        sort_classes(classes);
+    }
     let total = started.elapsed().as_secs_f64();
     report.requests = target.requests;
     report.seconds = total;
@@ -302,6 +369,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         }
         for line in report.coverage.lines() {
             println!("{line}");
+        }
+        if let Some(classes) = &report.classes {
+            print!("{}", classes_table(classes));
         }
         println!("endpoints: {}", report.metadata);
         for e in &report.endpoints {

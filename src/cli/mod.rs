@@ -2,6 +2,8 @@
 
 #[cfg(feature = "diff")]
 pub(crate) mod audit;
+#[cfg(feature = "diff")]
+pub(crate) mod audit_replay;
 pub(crate) mod check;
 #[cfg(feature = "diff")]
 pub(crate) mod diff;

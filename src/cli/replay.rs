@@ -66,11 +66,29 @@ fn print_side_by_side(recorded: &Output, replayed: &Output) {
     }
 }
 
+/// The trace at `path`, read whole for a live replay (at most 256 MiB), or why not (the path is
+/// not in the message).
+#[cfg(feature = "diff")]
+pub(crate) fn read_trace(path: &std::path::Path) -> Result<Trace, String> {
+    // A live replay holds the whole trace: read at most this much of the file.
+    const MAX_TRACE: u64 = 256 * 1024 * 1024;
+    File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| match f.metadata() {
+            Ok(m) if m.len() > MAX_TRACE => Err(format!(
+                "{} bytes, over the {MAX_TRACE} bytes a live replay reads",
+                m.len()
+            )),
+            _ => Trace::read(BufReader::new(std::io::Read::take(f, MAX_TRACE)))
+                .map_err(|e| e.to_string()),
+        })
+}
+
 /// Replay the trace at `path` against the live provider at `url`, the model in lockstep: print
 /// each step's verdict; 0 when no step diverges, 1 otherwise, 2 on a bad file or an unreachable
 /// provider.
 #[cfg(feature = "diff")]
-pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitCode {
+pub(crate) fn replay_against(path: &std::path::Path, url: &str, mcp_path: &str) -> ExitCode {
     use oauth_oracle::diff::{RunOptions, Verdict, abbreviate, run_flow};
     use oauth_oracle::summary::Redactor;
     use oauth_oracle::target::HttpTarget;
@@ -83,18 +101,7 @@ pub(crate) fn replay_against(path: &PathBuf, url: &str, mcp_path: &str) -> ExitC
             return ExitCode::from(2);
         }
     };
-    // A live replay holds the whole trace: read at most this much of the file.
-    const MAX_TRACE: u64 = 256 * 1024 * 1024;
-    let trace = match File::open(path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| match f.metadata() {
-            Ok(m) if m.len() > MAX_TRACE => Err(format!(
-                "{} bytes, over the {MAX_TRACE} bytes a live replay reads",
-                m.len()
-            )),
-            _ => Trace::read(BufReader::new(std::io::Read::take(f, MAX_TRACE)))
-                .map_err(|e| e.to_string()),
-        }) {
+    let trace = match read_trace(path) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());

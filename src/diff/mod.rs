@@ -6,9 +6,11 @@
 //! the two disagree, the model is re-run a tolerance before and after `at`: if either matches, the
 //! request fell in a timing window and the step is *skipped* (the model adopts the matching state).
 
+mod classes;
 mod normalize;
 
-pub use normalize::Bijection;
+pub use classes::{DivergenceClass, shrink_class};
+pub use normalize::{Bijection, Compare};
 
 use std::time::Duration;
 
@@ -54,7 +56,8 @@ pub struct StepRun {
 /// A whole flow as run against both sides.
 #[derive(Debug, Clone)]
 pub struct FlowRun {
-    /// Every step, in order (a flow stops at its first divergence).
+    /// Every step, in order (a flow stops at its first divergence unless
+    /// [`RunOptions::keep_going`]).
     pub steps: Vec<StepRun>,
     /// The trace with the model's outputs as recorded in this run, at the times actually used
     /// (the steps not sent for want of an endpoint left out).
@@ -70,6 +73,13 @@ impl FlowRun {
             .iter()
             .find(|s| matches!(s.verdict, Verdict::Diverge(_)))
     }
+
+    /// Every divergent step, in order (more than one only with [`RunOptions::keep_going`]).
+    pub fn divergences(&self) -> impl Iterator<Item = &StepRun> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::Diverge(_)))
+    }
 }
 
 /// Options of the runner.
@@ -79,6 +89,13 @@ pub struct RunOptions {
     pub real_time: bool,
     /// Tolerance around a step's time within which an expiry boundary makes it a skip.
     pub tolerance: Duration,
+    /// Run every flow to its end instead of stopping at the first divergence. Each side keeps
+    /// its own state and its own answers; a later step that refers to a value only one side
+    /// issued (or neither) is sent to neither side (a skip), and values only one side issued stay
+    /// unmapped in the bijection ([`Bijection::learn_divergent`]).
+    pub keep_going: bool,
+    /// What is compared.
+    pub compare: Compare,
 }
 
 impl Default for RunOptions {
@@ -86,6 +103,8 @@ impl Default for RunOptions {
         Self {
             real_time: true,
             tolerance: Duration::from_millis(250),
+            keep_going: false,
+            compare: Compare::Exact,
         }
     }
 }
@@ -145,7 +164,7 @@ pub fn run_flow(
             });
         }
     };
-    let mut bij = Bijection::default();
+    let mut bij = Bijection::new(opts.compare);
     let mut model_out: Vec<Output> = Vec::new();
     let mut target_out: Vec<Output> = Vec::new();
     let mut runs = Vec::new();
@@ -178,6 +197,27 @@ pub fn run_flow(
             resolve_step_event(&step.event, &target_out, i + 2),
         );
         let (Ok(me), Ok(te)) = (&me, &te) else {
+            if opts.keep_going {
+                let why = match (me.is_ok(), te.is_ok()) {
+                    (true, false) => "refers to a value only the model issued",
+                    (false, true) => "refers to a value only the target issued",
+                    _ => "refers to a value neither side issued",
+                };
+                coverage.unsent.push(why.to_owned());
+                runs.push(StepRun {
+                    step: i + 1,
+                    verdict: Verdict::Skip(why.to_owned()),
+                    model: None,
+                    target: None,
+                });
+                model_out.push(not_sent());
+                target_out.push(not_sent());
+                let mut line = step.clone();
+                line.at = at;
+                line.output = not_sent();
+                recorded.steps.push(line);
+                continue;
+            }
             let event = step.event_value();
             coverage.stopped = Some(if te.is_err() {
                 unresolved_reason(&event, &target_out, &kinds)
@@ -248,14 +288,18 @@ pub fn run_flow(
             }
         }
         if answered {
-            let _ = bij.compare(&m_out, &t_out);
+            if matches!(verdict, Verdict::Diverge(_)) {
+                bij.learn_divergent(&m_out, &t_out);
+            } else {
+                let _ = bij.compare(&m_out, &t_out);
+            }
         }
         let mut line = step.clone();
         line.at = at;
         line.output = m_out.clone();
         sent_steps.push(recorded.steps.len());
         recorded.steps.push(line);
-        let stop = matches!(verdict, Verdict::Diverge(_));
+        let stop = matches!(verdict, Verdict::Diverge(_)) && !opts.keep_going;
         runs.push(StepRun {
             step: i + 1,
             verdict,
