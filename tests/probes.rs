@@ -361,6 +361,16 @@ fn a_foreign_or_anonymous_revocation_that_destroys_the_token_is_caught() {
     run.revoke(Vec::new(), &at5, invalid_client());
     let v = run.resource(&at5, resource_200());
     assert!(!has(&v, "revocation-owner-only"), "{v:?}");
+    // A 403 (a live token lacking scope, RFC 6750 §3.1) is no sign of a destroyed token.
+    let (at7, _) = run.pair("a", "7");
+    run.revoke(Vec::new(), &at7, invalid_client());
+    let forbidden = out(
+        403,
+        &[("www-authenticate", "Bearer error=\"insufficient_scope\"")],
+        json!({"error": "insufficient_scope"}),
+    );
+    let v = run.resource(&at7, forbidden);
+    assert!(!has(&v, "revocation-owner-only"), "{v:?}");
     // The owner's own revocation is no foreign one.
     let (at6, rt6) = run.pair("a", "6");
     run.revoke(run.right("a"), &at6, ok_empty());

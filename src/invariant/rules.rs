@@ -824,13 +824,14 @@ impl Checker {
         {
             r.partner_presented_expired.get_or_insert(false);
         }
-        // A token the ledger believes live, refused after someone other than its owner asked to
-        // revoke it or its partner: that request destroyed it (RFC 7009 §2.1).
+        // A token the ledger believes live, refused as invalid (401; a 403 is a live token
+        // lacking scope) after someone other than its owner asked to revoke it or its partner:
+        // that request destroyed it (RFC 7009 §2.1).
         let believed_live = f.dead.is_none()
             && self.grants.get(f.grant).copied().flatten().is_none()
             && !self.access_maybe_expired(&f)
             && !f.uncertain;
-        if f.foreign_revoke && believed_live {
+        if f.foreign_revoke && believed_live && (accepted || o.status == 401) {
             self.check(InvariantId::RevocationOwnerOnly, accepted, || {
                 "the access token died after a revocation request by someone other than its owner"
                     .into()
