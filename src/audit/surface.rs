@@ -141,6 +141,7 @@ fn needs(id: &str) -> (&'static [EndpointKind], bool) {
         RevokedStaysDead
         | RevocationCascades
         | RevocationOwnerOnly
+        | RevocationClientAuthenticated
         | RevocationUnknownToken200
         | RevocationPublicAndBasicClients
         | RevocationAuthErrorCode

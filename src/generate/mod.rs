@@ -74,6 +74,8 @@ pub(super) struct PairInfo {
     client: usize,
     issued: UnixMillis,
     scopes: Vec<String>,
+    /// A refresh with its refresh token succeeded: the refresh token is rotated out.
+    rotated: bool,
 }
 
 /// How generated time moves.
@@ -132,7 +134,17 @@ pub struct Generator {
     pairs: Vec<PairInfo>,
     pending_code: Option<CodeInfo>,
     pending_client: Option<usize>,
-    plan: Option<Value>,
+    /// The index in `pairs` of the pair whose refresh token the pending request presents.
+    pending_refresh_of: Option<usize>,
+    plan: Option<Planned>,
+}
+
+/// A step decided one step ahead (a follow-up of a wrong move), with what it leaves pending.
+#[derive(Debug, Clone)]
+struct Planned {
+    event: Value,
+    client: Option<usize>,
+    refresh_of: Option<usize>,
 }
 
 fn r(step: usize, field: Field) -> Value {
@@ -163,6 +175,7 @@ impl Generator {
             pairs: Vec::new(),
             pending_code: None,
             pending_client: None,
+            pending_refresh_of: None,
             plan: None,
         })
     }
@@ -322,6 +335,11 @@ impl Generator {
                     .get("scope")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
+                if let Some(i) = self.pending_refresh_of
+                    && let Some(p) = self.pairs.get_mut(i)
+                {
+                    p.rotated = true;
+                }
                 if let Some(client) = self.pending_client.take() {
                     self.pairs.push(PairInfo {
                         step,
@@ -332,6 +350,7 @@ impl Generator {
                             .filter(|s| !s.is_empty())
                             .map(str::to_owned)
                             .collect(),
+                        rotated: false,
                     });
                 }
             }
@@ -339,5 +358,6 @@ impl Generator {
         }
         self.pending_code = None;
         self.pending_client = None;
+        self.pending_refresh_of = None;
     }
 }

@@ -2,14 +2,37 @@
 
 use serde_json::{Value, json};
 
-use super::{CodeInfo, Generator, REDIRECT, REDIRECT_IP, r, s256_challenge};
+use super::{CodeInfo, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge};
 use crate::trace::Field;
+
+/// The credentials a generated client presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cred {
+    /// Its own, by its registered method.
+    Right,
+    /// A wrong secret by its registered method.
+    Wrong,
+    /// Its `client_id` only: no secret, no `Authorization` header.
+    Absent,
+}
+
+/// `state` values holding the characters that break a redirect built by string concatenation
+/// (`&`, `=`, `%`, `#`, `+`, a space, a newline): a server must echo each exactly (RFC 6749
+/// §4.1.2), so an injected parameter or a cut-off state shows in the decoded echo.
+const RESERVED_STATES: [&str; 4] = [
+    "a&code=injected",
+    "x=1&y=2#frag",
+    "100%25+%zz",
+    "line\nbreak and space",
+];
 
 impl Generator {
     /// Choose the next event.
     pub(super) fn next_event(&mut self) -> Value {
         if let Some(planned) = self.plan.take() {
-            return planned;
+            self.pending_client = planned.client;
+            self.pending_refresh_of = planned.refresh_of;
+            return planned.event;
         }
         let roll = self.below(100);
         if self.clients.is_empty() || roll < 10 {
@@ -20,7 +43,8 @@ impl Generator {
             32..=53 => self.exchange_code(),
             54..=65 => self.refresh(),
             66..=75 => self.revoke(),
-            76..=94 => self.resource(),
+            76..=90 => self.resource(),
+            91..=94 => self.cross_client(),
             95..=97 => json!({"kind": "authorization_server_metadata"}),
             _ => json!({"kind": "protected_resource_metadata"}),
         }
@@ -43,17 +67,27 @@ impl Generator {
         json!({"kind": "register", "body": body})
     }
 
+    /// Credentials with one draw: `wrong` percent a wrong secret, `absent` percent none.
+    fn cred(&mut self, wrong: usize, absent: usize) -> Cred {
+        match self.below(100) {
+            n if n < wrong => Cred::Wrong,
+            n if n < wrong + absent => Cred::Absent,
+            _ => Cred::Right,
+        }
+    }
+
     /// Client authentication for client `c`: `(form pairs, authorization)`.
-    fn auth(&mut self, c: usize, wrong_secret: bool) -> (Vec<Value>, Value) {
+    fn auth(&mut self, c: usize, cred: Cred) -> (Vec<Value>, Value) {
         let info = self.clients[c].clone();
         let id = r(info.step, Field::ClientId);
-        let secret = if wrong_secret {
+        let secret = if cred == Cred::Wrong {
             json!("not-the-secret")
         } else {
             r(info.step, Field::ClientSecret)
         };
         match info.method {
             "none" => (vec![json!(["client_id", id])], Value::Null),
+            _ if cred == Cred::Absent => (vec![json!(["client_id", id])], Value::Null),
             "client_secret_basic" => (
                 vec![json!(["client_id", id.clone()])],
                 json!({"basic": [id, secret]}),
@@ -115,6 +149,7 @@ impl Generator {
                 extra.push(json!(["state", s]));
                 state = Some("second".to_owned());
             }
+            12 => state = Some(RESERVED_STATES[self.below(RESERVED_STATES.len())].to_owned()),
             _ => {}
         }
         if matches!(challenge_override, Some(None))
@@ -170,8 +205,8 @@ impl Generator {
         } else {
             code.client
         };
-        let wrong = self.chance(4);
-        let (mut form, authorization) = self.auth(c, wrong);
+        let cred = self.cred(3, 2);
+        let (mut form, authorization) = self.auth(c, cred);
         form.insert(0, json!(["grant_type", "authorization_code"]));
         form.push(json!(["code", r(code.step, Field::Code)]));
         let mut verifier = code.verifier.clone();
@@ -203,22 +238,23 @@ impl Generator {
     }
 
     fn refresh(&mut self) -> Value {
-        let Some(pair) = self.pick(&self.pairs.clone()) else {
+        if self.pairs.is_empty() {
             return self.exchange_code();
-        };
-        let wrong_client = self.clients.len() > 1 && self.chance(8);
-        self.refresh_pair(&pair, wrong_client)
-    }
-
-    /// A refresh of `pair`, by its owner unless `wrong_client`.
-    fn refresh_pair(&mut self, pair: &super::PairInfo, wrong_client: bool) -> Value {
-        let c = if wrong_client {
+        }
+        let i = self.below(self.pairs.len());
+        let c = if self.clients.len() > 1 && self.chance(8) {
             self.below(self.clients.len())
         } else {
-            pair.client
+            self.pairs[i].client
         };
-        let wrong = self.chance(3);
-        let (mut form, authorization) = self.auth(c, wrong);
+        let cred = self.cred(2, 1);
+        self.refresh_as(i, c, cred)
+    }
+
+    /// A refresh with the refresh token of `pairs[i]` by client `c`.
+    fn refresh_as(&mut self, i: usize, c: usize, cred: Cred) -> Value {
+        let pair = self.pairs[i].clone();
+        let (mut form, authorization) = self.auth(c, cred);
         form.insert(0, json!(["grant_type", "refresh_token"]));
         form.push(json!(["refresh_token", r(pair.step, Field::RefreshToken)]));
         match self.below(6) {
@@ -228,21 +264,37 @@ impl Generator {
             _ => {}
         }
         self.pending_client = Some(c);
+        self.pending_refresh_of = Some(i);
         json!({"kind": "token", "form": form, "authorization": authorization})
     }
 
+    /// Plan the owner's refresh of `pairs[i]` (right credentials) as the next step.
+    fn plan_owner_refresh(&mut self, i: usize) {
+        let pending = (self.pending_client, self.pending_refresh_of);
+        let owner = self.pairs[i].client;
+        let event = self.refresh_as(i, owner, Cred::Right);
+        self.plan = Some(Planned {
+            event,
+            client: self.pending_client,
+            refresh_of: self.pending_refresh_of,
+        });
+        (self.pending_client, self.pending_refresh_of) = pending;
+    }
+
     fn revoke(&mut self) -> Value {
-        let Some(pair) = self.pick(&self.pairs.clone()) else {
+        if self.pairs.is_empty() {
             return self.resource();
-        };
+        }
+        let i = self.below(self.pairs.len());
+        let pair = self.pairs[i].clone();
         let expired = self.access_expired(&pair);
         let c = if self.chance(if expired { 40 } else { 10 }) {
             self.below(self.clients.len())
         } else {
             pair.client
         };
-        let wrong = self.chance(5);
-        let (mut form, authorization) = self.auth(c, wrong);
+        let cred = self.cred(4, 2);
+        let (mut form, authorization) = self.auth(c, cred);
         let field = if self.chance(if expired { 80 } else { 50 }) {
             Field::AccessToken
         } else {
@@ -268,7 +320,7 @@ impl Generator {
         }
         if expired && c != pair.client {
             // Will the owner's refresh token survive a stranger presenting its expired access token?
-            self.plan = Some(self.refresh_pair(&pair, false));
+            self.plan_owner_refresh(i);
         }
         json!({"kind": "revoke", "form": form, "authorization": authorization})
     }
@@ -279,13 +331,14 @@ impl Generator {
     }
 
     fn resource(&mut self) -> Value {
-        let pair = self.pick(&self.pairs.clone());
-        if let Some(p) = &pair
+        let i = (!self.pairs.is_empty()).then(|| self.below(self.pairs.len()));
+        let pair = i.map(|i| self.pairs[i].clone());
+        if let (Some(i), Some(p)) = (i, &pair)
             && self.access_expired(p)
             && self.chance(50)
         {
             // The usual client reaction to a 401: refresh.
-            self.plan = Some(self.refresh_pair(p, false));
+            self.plan_owner_refresh(i);
         }
         let header = match (pair, self.below(10)) {
             (_, 0) => vec![],
@@ -296,6 +349,81 @@ impl Generator {
             (None, _) => vec![json!("Bearer test_access_token_00")],
         };
         json!({"kind": "resource", "authorization": header})
+    }
+
+    /// A client other than `owner` (there are at least two).
+    fn other_client(&mut self, owner: usize) -> usize {
+        (owner + 1 + self.below(self.clients.len() - 1)) % self.clients.len()
+    }
+
+    /// A targeted wrong move: another client presents a value issued to one client — a code, an
+    /// access token, a refresh token or a rotated-out refresh token — where a client-binding rule
+    /// judges it (`code-client-binding`; `refresh-client-binding`; `revocation-owner-only` and
+    /// `revocation-client-authenticated`, with right, wrong or no credentials, or naming no
+    /// client at all); after a foreign revocation the owner uses the value's pair next, so that a
+    /// token destroyed by it shows.
+    fn cross_client(&mut self) -> Value {
+        if self.clients.len() < 2 {
+            return self.register();
+        }
+        let kind = self.below(4);
+        let candidates: Vec<usize> = (0..self.pairs.len())
+            .filter(|&i| self.pairs[i].rotated == (kind == 3))
+            .collect();
+        let Some(i) = (kind != 0).then(|| self.pick(&candidates)).flatten() else {
+            return self.foreign_code();
+        };
+        let owner = self.pairs[i].client;
+        let other = self.other_client(owner);
+        if kind >= 2 && self.chance(50) {
+            let cred = self.cred(10, 10);
+            let event = self.refresh_as(i, other, cred);
+            self.plan_owner_refresh(i);
+            return event;
+        }
+        let field = if kind == 1 {
+            Field::AccessToken
+        } else {
+            Field::RefreshToken
+        };
+        let (mut form, authorization) = match self.below(10) {
+            0 => (Vec::new(), Value::Null),
+            1 | 2 => self.auth(other, Cred::Wrong),
+            3 | 4 => self.auth(other, Cred::Absent),
+            _ => self.auth(other, Cred::Right),
+        };
+        form.push(json!(["token", r(self.pairs[i].step, field)]));
+        if self.clients[other].method != "client_secret_post" && self.chance(70) {
+            form.push(json!(["client_secret", ""]));
+        }
+        if field == Field::AccessToken {
+            let token = r(self.pairs[i].step, Field::AccessToken);
+            self.plan = Some(Planned {
+                event: json!({"kind": "resource", "authorization": [{"concat": ["Bearer ", token]}]}),
+                client: None,
+                refresh_of: None,
+            });
+        } else {
+            self.plan_owner_refresh(i);
+        }
+        json!({"kind": "revoke", "form": form, "authorization": authorization})
+    }
+
+    /// Another client exchanges a code with everything else right (`code-client-binding`).
+    fn foreign_code(&mut self) -> Value {
+        let Some(code) = self.pick(&self.codes.clone()) else {
+            return self.authorize();
+        };
+        let c = self.other_client(code.client);
+        let (mut form, authorization) = self.auth(c, Cred::Right);
+        form.insert(0, json!(["grant_type", "authorization_code"]));
+        form.push(json!(["code", r(code.step, Field::Code)]));
+        if let Some(r) = code.redirect {
+            form.push(json!(["redirect_uri", r]));
+        }
+        form.push(json!(["code_verifier", code.verifier]));
+        self.pending_client = Some(c);
+        json!({"kind": "token", "form": form, "authorization": authorization})
     }
 
     fn rng_u64(&mut self) -> u64 {

@@ -311,6 +311,13 @@ catalog! {
         "No client can revoke or destroy another client's tokens.",
         Some("D-2")
     ),
+    RevocationClientAuthenticated(
+        "revocation-client-authenticated",
+        Must,
+        "RFC 7009 §2.1",
+        "A confidential client's revocation request without its valid credentials is refused.",
+        None
+    ),
     RevocationUnknownToken200(
         "revocation-unknown-token-200",
         Must,

@@ -98,6 +98,10 @@ pub(super) struct TokenFacts {
     /// Revoked in the second before its (possibly truncated) expiry: whether the server still
     /// held it is unknowable, so liveness rules skip it.
     pub(super) uncertain: bool,
+    /// Someone other than its owner — another client, or a request naming no client — asked
+    /// `/revoke` to revoke it or its partner: if it dies while the ledger believes it live, that
+    /// request destroyed it (`revocation-owner-only`).
+    pub(super) foreign_revoke: bool,
 }
 
 /// Observes steps and checks every invariant that applies to each.
@@ -157,6 +161,7 @@ impl fmt::Debug for TokenFacts {
             dead,
             partner_presented_expired,
             uncertain,
+            foreign_revoke,
         } = self;
         f.debug_struct("TokenFacts")
             .field("client", client)
@@ -168,6 +173,7 @@ impl fmt::Debug for TokenFacts {
             .field("dead", dead)
             .field("partner_presented_expired", partner_presented_expired)
             .field("uncertain", uncertain)
+            .field("foreign_revoke", foreign_revoke)
             .finish()
     }
 }
@@ -417,6 +423,7 @@ impl Checker {
             dead: None,
             partner_presented_expired: None,
             uncertain: false,
+            foreign_revoke: false,
         };
         let a_facts = facts(rt.clone());
         let r_facts = facts(at.clone());

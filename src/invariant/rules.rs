@@ -555,6 +555,7 @@ impl Checker {
                 match rt.partner_presented_expired {
                     Some(true) => self.check(InvariantId::RevocationOwnerOnly, false, || "another client destroyed this refresh token by presenting its expired access token".into()),
                     Some(false) => self.check(InvariantId::ExpiredAccessKeepsRefresh, false, || "the refresh token died when its expired access token was presented".into()),
+                    None if rt.foreign_revoke => self.check(InvariantId::RevocationOwnerOnly, false, || "the refresh token died after a revocation request by someone other than its owner".into()),
                     None => {}
                 }
             }
@@ -563,6 +564,9 @@ impl Checker {
         match rt.partner_presented_expired {
             Some(true) => self.check(InvariantId::RevocationOwnerOnly, true, String::new),
             Some(false) => self.check(InvariantId::ExpiredAccessKeepsRefresh, true, String::new),
+            None if rt.foreign_revoke && rt.client == client_id => {
+                self.check(InvariantId::RevocationOwnerOnly, true, String::new)
+            }
             None => {}
         }
         self.check(
@@ -640,10 +644,31 @@ impl Checker {
 
     pub(super) fn on_revoke(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
         let client_id = form.get("client_id").unwrap_or_default().to_owned();
+        if let Some(t) = form.get("token") {
+            self.mark_foreign_revoke(t, &client_id);
+        }
         let Some(client) = self.clients.get(&client_id).cloned() else {
             return;
         };
         let auth_ok = self.authenticates(form, authorization, &client, &client_id);
+        // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
+        // case of a confidential client) and then verifies whether the token was issued to the
+        // client making the revocation request. If this validation fails, the request is refused
+        // and the client is informed of the error". A confidential client without its valid
+        // credentials is refused whatever token it names (§2.2's 200 comes after this step).
+        if client.secret.is_some() && client.method != "none" && !auth_ok {
+            let status = o.status;
+            self.check(
+                InvariantId::RevocationClientAuthenticated,
+                !(200..300).contains(&status),
+                || {
+                    format!(
+                        "{} client's revocation without its credentials answered {status}",
+                        client.method
+                    )
+                },
+            );
+        }
         let error = error_of(o).unwrap_or_default();
         if o.status == 401 {
             self.check(
@@ -741,6 +766,30 @@ impl Checker {
         }
     }
 
+    /// `revocation-owner-only`: mark token `t` and its partner when `requester` (a client id, or
+    /// empty when the request names none) is not the client it was issued to.
+    fn mark_foreign_revoke(&mut self, t: &str, requester: &str) {
+        let (owner, partner, is_access) = match (self.access.get(t), self.refresh.get(t)) {
+            (Some(a), _) => (a.client.clone(), a.partner.clone(), true),
+            (None, Some(r)) => (r.client.clone(), r.partner.clone(), false),
+            (None, None) => return,
+        };
+        if owner == requester {
+            return;
+        }
+        let (own, other) = if is_access {
+            (&mut self.access, &mut self.refresh)
+        } else {
+            (&mut self.refresh, &mut self.access)
+        };
+        if let Some(f) = own.get_mut(t) {
+            f.foreign_revoke = true;
+        }
+        if let Some(f) = partner.and_then(|p| other.get_mut(&p)) {
+            f.foreign_revoke = true;
+        }
+    }
+
     pub(super) fn on_resource(&mut self, authorization: &[String], o: &Output) {
         let token = authorization
             .iter()
@@ -774,6 +823,19 @@ impl Checker {
             && let Some(r) = f.partner.as_ref().and_then(|p| self.refresh.get_mut(p))
         {
             r.partner_presented_expired.get_or_insert(false);
+        }
+        // A token the ledger believes live, refused as invalid (401; a 403 is a live token
+        // lacking scope) after someone other than its owner asked to revoke it or its partner:
+        // that request destroyed it (RFC 7009 §2.1).
+        let believed_live = f.dead.is_none()
+            && self.grants.get(f.grant).copied().flatten().is_none()
+            && !self.access_maybe_expired(&f)
+            && !f.uncertain;
+        if f.foreign_revoke && believed_live && (accepted || o.status == 401) {
+            self.check(InvariantId::RevocationOwnerOnly, accepted, || {
+                "the access token died after a revocation request by someone other than its owner"
+                    .into()
+            });
         }
         if !accepted {
             return;

@@ -12,7 +12,8 @@ Configuration (environment):
   REFRESH_TTL     refresh token lifetime, integer seconds (default: never expires)
   BUG             optional deliberately broken variant, one of:
                   code_reuse, revoke_one, no_rotation, no_pkce, foreign_code,
-                  access_outlives (see the Buggy* classes below)
+                  access_outlives, foreign_refresh, raw_state, short_code,
+                  no_client_auth (see the Buggy* classes below)
 
 Started by start.sh; not meant to be imported.
 """
@@ -20,12 +21,15 @@ Started by start.sh; not meant to be imported.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
+from urllib.parse import parse_qs, urlparse
 
 import fastmcp.server.auth.providers.in_memory as in_memory
 from fastmcp import FastMCP
 from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.provider import AccessToken, AuthorizationCode, RefreshToken
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 
@@ -140,6 +144,60 @@ class BuggyAccessOutlives(InMemoryOAuthProvider):
         return token_obj.model_copy(update={"expires_at": None})
 
 
+class BuggyForeignRefresh(InMemoryOAuthProvider):
+    """BUG=foreign_refresh: a refresh token issued to client A is accepted from client B."""
+
+    async def load_refresh_token(self, client, refresh_token):
+        token = self.refresh_tokens.get(refresh_token)
+        if token is None:
+            return await super().load_refresh_token(client, refresh_token)
+        # BUG: the real provider returns None when token.client_id != client.client_id
+        # (and the SDK TokenHandler re-checks the same). Relabel the token as the
+        # presenting client's so both checks pass (the revocation handler's ownership
+        # check too); expiry is still checked below.
+        owned = token.model_copy(update={"client_id": client.client_id})
+        self.refresh_tokens[refresh_token] = owned
+        return await super().load_refresh_token(client, refresh_token)
+
+
+class BuggyRawState(InMemoryOAuthProvider):
+    """BUG=raw_state: the state is pasted into the redirect unencoded (parameter injection)."""
+
+    async def authorize(self, client, params):
+        url = await super().authorize(client, params)
+        if params.state is None:
+            return url
+        base, _, query = url.partition("?")
+        code = parse_qs(query)["code"][0]
+        # BUG: string concatenation instead of urlencode.
+        return f"{base}?code={code}&state={params.state}"
+
+
+class BuggyShortCode(InMemoryOAuthProvider):
+    """BUG=short_code: authorization codes carry 64 random bits (16 hex digits)."""
+
+    async def authorize(self, client, params):
+        url = await super().authorize(client, params)
+        old = parse_qs(urlparse(url).query)["code"][0]
+        # BUG: the real provider draws 128 bits (secrets.token_urlsafe(32) with a prefix).
+        new = secrets.token_hex(8)
+        self.auth_codes[new] = self.auth_codes.pop(old).model_copy(update={"code": new})
+        return url.replace(old, new)
+
+
+async def _client_id_only(self, request):
+    form = await request.form()
+    client = await self.provider.get_client(str(form.get("client_id") or ""))
+    if not client:
+        raise AuthenticationError("Invalid client_id")
+    # BUG: no secret check, whatever the client's registered method.
+    return client
+
+
+class BuggyNoClientAuth(InMemoryOAuthProvider):
+    """BUG=no_client_auth: /token and /revoke ignore client secrets (client_id is enough)."""
+
+
 BUGS: dict[str, type[InMemoryOAuthProvider]] = {
     "code_reuse": BuggyCodeReuse,
     "revoke_one": BuggyRevokeOne,
@@ -147,12 +205,18 @@ BUGS: dict[str, type[InMemoryOAuthProvider]] = {
     "no_pkce": BuggyNoPkce,
     "foreign_code": BuggyForeignCode,
     "access_outlives": BuggyAccessOutlives,
+    "foreign_refresh": BuggyForeignRefresh,
+    "raw_state": BuggyRawState,
+    "short_code": BuggyShortCode,
+    "no_client_auth": BuggyNoClientAuth,
 }
 
 if BUG and BUG not in BUGS:
     sys.exit(f"server.py: unknown BUG={BUG!r}; expected one of {', '.join(BUGS)}")
 
 provider_cls = BUGS.get(BUG, InMemoryOAuthProvider)
+if BUG == "no_client_auth":
+    ClientAuthenticator.authenticate_request = _client_id_only
 
 provider = provider_cls(
     base_url=f"http://127.0.0.1:{PORT}",
