@@ -214,7 +214,14 @@ impl Checker {
         let client = self.clients.get(&client_id).cloned();
         let redirect = params.get("redirect_uri").map(str::to_owned);
         let state = params.get("state").map(str::to_owned);
-        if o.status != 302 {
+        // RFC 6749 §1.7: "While the examples in this specification show the use of the HTTP 302
+        // status code, any other method available via the user-agent to accomplish this
+        // redirection is allowed": 303 See Other (node-oidc-provider's) redirects as 302 does.
+        if o.status == 0 {
+            // No answer (a live user agent stopped at a login page): nothing to check.
+            return;
+        }
+        if !matches!(o.status, 302 | 303) {
             self.loopback_refusal(params, client.as_ref());
             return;
         }
