@@ -19,8 +19,8 @@ pub(crate) struct AccessArgs {
     /// redirect URI with the response) on stdout, within 30 s.
     #[arg(long, value_name = "CMD", conflicts_with = "login_fields")]
     pub(crate) login_hook: Option<String>,
-    /// Show access tokens to this protected resource (any origin): 2xx accepted, 401 rejected
-    /// (default: the target's --mcp-path).
+    /// Show access tokens to this protected resource (any origin) with a GET: 2xx accepted,
+    /// 401 rejected (default: an MCP initialize POST to the target's --mcp-path).
     #[arg(long, value_name = "URL", conflicts_with = "introspection")]
     pub(crate) resource: Option<String>,
     /// Show access tokens to the provider's introspection endpoint (RFC 7662) as this

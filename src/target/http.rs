@@ -309,9 +309,28 @@ impl HttpTarget {
 
     /// A `Resource` event through the token probe.
     fn resource(&mut self, event: &Event, authorization: &[String]) -> Result<Output, TargetError> {
-        let ResourceProbe::Introspection { id, secret } = &self.probe else {
-            let req = to_request_at(event, &self.routes);
-            return self.exchange(&req);
+        let (id, secret) = match &self.probe {
+            ResourceProbe::Mcp => {
+                let req = to_request_at(event, &self.routes);
+                return self.exchange(&req);
+            }
+            ResourceProbe::Url(url) => {
+                // Any protected resource: a plain GET with the event's Authorization headers
+                // (the MCP endpoint's POST of an initialize request is for MCP servers only).
+                let mut headers: Vec<(String, Vec<u8>)> = authorization
+                    .iter()
+                    .map(|a| ("authorization".to_owned(), a.clone().into_bytes()))
+                    .collect();
+                headers.push(("accept".to_owned(), b"application/json".to_vec()));
+                let req = HttpRequest {
+                    method: "GET".to_owned(),
+                    target: url.clone(),
+                    headers,
+                    body: RequestBody::Bytes(Vec::new()),
+                };
+                return self.exchange(&req);
+            }
+            ResourceProbe::Introspection { id, secret } => (id.clone(), secret.clone()),
         };
         let Some(endpoint) = self.endpoints.url(EndpointKind::Introspection) else {
             return Err(TargetError::NotSent {
@@ -324,7 +343,7 @@ impl HttpTarget {
                 "no answer: no bearer token to introspect (--introspection)",
             ));
         };
-        let req = introspection_request(endpoint, id, secret, token);
+        let req = introspection_request(endpoint, &id, &secret, token);
         let answer = self.exchange(&req)?;
         Ok(introspection_output(&answer))
     }
