@@ -84,6 +84,7 @@ pub(crate) fn run_bounded(cmd: &str, url: &str, timeout: Duration) -> Result<Str
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -56,9 +56,12 @@ fn selector(css: &str) -> Option<Selector> {
     Selector::parse(css).ok()
 }
 
+/// A form's named controls: (name, the value it submits if not given).
+type Controls = Vec<(String, Option<String>)>;
+
 /// The named controls of `form` in document order, with the value each submits (`None`: a
 /// control that submits nothing unless given: an unchecked box, a button).
-fn controls(form: ElementRef<'_>) -> Vec<(String, Option<String>)> {
+fn controls(form: ElementRef<'_>) -> Controls {
     let Some(sel) = selector("input, select, textarea, button") else {
         return Vec::new();
     };
@@ -113,7 +116,7 @@ pub(crate) fn fill(html: &str, page_url: &Url, fields: &[(String, String)]) -> P
     if forms.is_empty() {
         return Page::NoForm;
     }
-    let mut best: Option<(usize, ElementRef<'_>, Vec<(String, Option<String>)>)> = None;
+    let mut best: Option<(usize, ElementRef<'_>, Controls)> = None;
     let mut listed = Vec::new();
     for form in forms {
         let ctl = controls(form);

@@ -138,8 +138,8 @@ fn same_origin_redirects_are_followed_with_cookies_until_the_client_redirect() {
 fn the_jar_lasts_one_flow() {
     let mut script = interaction_provider();
     let mut ua = UserAgent::new(AgentOptions::default());
-    run(&mut ua, &mut script);
-    run(&mut ua, &mut script);
+    let _ = run(&mut ua, &mut script);
+    let _ = run(&mut ua, &mut script);
     assert!(
         script.seen[3]
             .2
@@ -149,7 +149,7 @@ fn the_jar_lasts_one_flow() {
         script.seen[3]
     );
     ua.begin_flow();
-    run(&mut ua, &mut script);
+    let _ = run(&mut ua, &mut script);
     assert_eq!(
         script.seen[6].2, None,
         "a new flow starts with an empty jar"
