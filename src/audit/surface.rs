@@ -23,6 +23,10 @@ pub struct ResourceProbes {
 impl ResourceProbes {
     /// Count one answer of the resource.
     pub fn observe(&mut self, o: &Output) {
+        if o.status == 0 {
+            // Not answered (see `target::unanswered`): the coverage's `not sent` says why.
+            return;
+        }
         match resource_answer(o) {
             ResourceAnswer::Accepted => self.accepted += 1,
             ResourceAnswer::Rejected => self.rejected += 1,
