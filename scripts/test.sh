@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): starts the reference providers on 127.0.0.1 — FastMCP 4.2.3 from a
 # pinned venv (with short lifetimes, so expiry paths run in seconds), its six deliberately broken
-# variants, and the MCP TypeScript SDK 1.32.2 demo provider — runs `cargo test`, then the
+# variants, the MCP TypeScript SDK 1.32.2 demo provider, node-oidc-provider 9 and an Authlib
+# server (scripts/providers/node-oidc, scripts/providers/authlib) — runs `cargo test`, then the
 # live-provider tests, and stops every provider by PID whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ echo "== reference providers"
 t0=$(date +%s)
 start fastmcp 18765 "${TTLS[@]}"            # installs the venv on first use
 start ts-demo 18770                          # npm ci on first use
+start node-oidc 18780 "${TTLS[@]}"           # node-oidc-provider 9; npm ci on first use
+start authlib 18790 "${TTLS[@]}"             # Authlib + Flask; a venv on first use
 port=18801
 pids=()
 for bug in "${BUGS[@]}"; do
@@ -39,9 +42,11 @@ for bug in "${BUGS[@]}"; do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 export OAUTH_ORACLE_FASTMCP_URL=http://127.0.0.1:18765 OAUTH_ORACLE_TS_URL=http://127.0.0.1:18770
+export OAUTH_ORACLE_NODE_OIDC_URL=http://127.0.0.1:18780 OAUTH_ORACLE_AUTHLIB_URL=http://127.0.0.1:18790
 echo "providers ready in $(( $(date +%s) - t0 )) s"
 
 echo "== cargo test"
 cargo test
 echo "== live-provider tests"
 cargo test --test live_providers -- --ignored --test-threads 2
+cargo test --test live_real_servers -- --ignored --test-threads 2

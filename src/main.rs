@@ -43,6 +43,10 @@ enum Command {
         /// The live provider's MCP resource path.
         #[arg(long, default_value = "/mcp")]
         mcp_path: String,
+        /// Login and token probes (with --target).
+        #[cfg(feature = "diff")]
+        #[command(flatten)]
+        access: cli::access::AccessArgs,
     },
     /// Serve the model over HTTP like FastMCP 4.2.3: every request one step of a recorded,
     /// replayable session; the clock optionally manual (`/_oracle/clock`).
@@ -147,7 +151,8 @@ fn main() -> ExitCode {
             file,
             target: Some(url),
             mcp_path,
-        } => cli::replay::replay_against(&file, &url, &mcp_path),
+            access,
+        } => cli::replay::replay_against(&file, &url, &mcp_path, &access),
         #[cfg(not(feature = "diff"))]
         Command::Replay {
             target: Some(_), ..

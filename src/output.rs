@@ -196,12 +196,15 @@ impl Output {
     /// The wire error code of a JSON or redirect error answer, if any.
     pub fn error_code(&self) -> Option<String> {
         if let Some(loc) = self.header("location") {
-            let query = loc.split_once('?')?.1;
-            let query = query.split('#').next().unwrap_or("");
-            return crate::compat::pyurl::parse_qsl(query, true)
-                .into_iter()
-                .find(|(k, _)| k == "error")
-                .map(|(_, v)| v);
+            // The query's `error`, else the fragment's (`response_mode=fragment`).
+            let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
+            let query = before.split_once('?').map_or("", |(_, q)| q);
+            return [query, fragment].into_iter().find_map(|part| {
+                crate::compat::pyurl::parse_qsl(part, true)
+                    .into_iter()
+                    .find(|(k, _)| k == "error")
+                    .map(|(_, v)| v)
+            });
         }
         let v: serde_json::Value = serde_json::from_str(&self.body).ok()?;
         v.get("error")?.as_str().map(str::to_owned)

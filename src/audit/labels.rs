@@ -93,11 +93,13 @@ impl SecretLabels {
                 }
             }
         }
-        if let Some((_, query)) = o.header("location").and_then(|l| l.split_once('?')) {
-            let query = query.split('#').next().unwrap_or(query);
-            for (k, v) in crate::compat::pyurl::parse_qsl(query, true) {
-                if k == "code" {
-                    self.add("code", &v);
+        if let Some((_, params)) = o.header("location").and_then(|l| l.split_once(['?', '#'])) {
+            // The query's and the fragment's codes alike (`response_mode=fragment`).
+            for part in params.split('#') {
+                for (k, v) in crate::compat::pyurl::parse_qsl(part, true) {
+                    if k == "code" {
+                        self.add("code", &v);
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ use crate::coverage::{FlowCoverage, unresolved_reason};
 use crate::diff::due_after;
 use crate::invariant::{Checker, Expectations, Violation};
 use crate::output::Output;
-use crate::target::{Target, TargetError, monotonic_now, wall_clock};
+use crate::target::{Target, TargetError, monotonic_now, unanswered, wall_clock};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
@@ -67,6 +67,7 @@ pub fn audit_flow_covered(
         steps: Vec::new(),
     };
     let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
+    target.begin_flow();
     let start = monotonic_now();
     for (i, step) in trace.steps.iter().enumerate() {
         // Saturating: a step recorded before the first is due at once.
@@ -89,6 +90,17 @@ pub fn audit_flow_covered(
             continue;
         }
         let out = target.send(at, &event)?;
+        if let Some(why) = unanswered(&out) {
+            // Sent, but nothing came back to check (the user agent stopped at a login page):
+            // kept in the trace with its note, counted as not sent.
+            coverage.unsent.push(why);
+            let mut line = step.clone();
+            line.at = at;
+            line.output = out.clone();
+            observed.steps.push(line);
+            outputs.push(out);
+            continue;
+        }
         coverage.executed += 1;
         violations.extend(checker.observe(i + 1, at, &event, &out));
         let mut line = step.clone();

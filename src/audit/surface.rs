@@ -23,6 +23,10 @@ pub struct ResourceProbes {
 impl ResourceProbes {
     /// Count one answer of the resource.
     pub fn observe(&mut self, o: &Output) {
+        if o.status == 0 {
+            // Not answered (see `target::unanswered`): the coverage's `not sent` says why.
+            return;
+        }
         match resource_answer(o) {
             ResourceAnswer::Accepted => self.accepted += 1,
             ResourceAnswer::Rejected => self.rejected += 1,
@@ -36,12 +40,17 @@ impl ResourceProbes {
         if self.accepted + self.rejected > 0 {
             return None;
         }
+        let hint = "; to test tokens, pass --resource URL (a protected resource) or \
+                    --introspection ID:SECRET (RFC 7662)";
         let Some((&status, _)) = self
             .unusable
             .iter()
             .max_by_key(|&(s, n)| (*n, std::cmp::Reverse(*s)))
         else {
-            return Some(format!("no request reached the resource {}", self.url));
+            return Some(format!(
+                "no request reached the resource {} (not sent or no answer){hint}",
+                self.url
+            ));
         };
         let why = match resource_answer(&Output::new(status, &[], String::new())) {
             ResourceAnswer::Unusable(why) => why,
@@ -53,7 +62,7 @@ impl ResourceProbes {
             .map(|(status, n)| format!("{status} ×{n}"))
             .collect();
         Some(format!(
-            "{why} ({}: {}; never 2xx or 401)",
+            "{why} ({}: {}; never 2xx or 401){hint}",
             self.url,
             answers.join(", ")
         ))

@@ -47,6 +47,9 @@ pub(crate) struct TargetArgs {
     /// Allow `--jump-percent` waits for expiry boundaries longer than 60 s (lifetimes over 60 s).
     #[arg(long)]
     pub(crate) allow_long_waits: bool,
+    /// Login and token probes.
+    #[command(flatten)]
+    pub(crate) access: super::access::AccessArgs,
 }
 
 /// The divergence trace of `case` under `profile`.

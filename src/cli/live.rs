@@ -41,6 +41,8 @@ pub(crate) struct Usability {
     registrations: u64,
     registered: u64,
     codes: u64,
+    /// The first authorization request the user agent got no answer to, and why.
+    no_answer: Option<String>,
 }
 
 impl Usability {
@@ -57,12 +59,19 @@ impl Usability {
                 self.registered += 1;
             }
         }
+        // A code in the query or in the fragment (`response_mode=fragment`).
         let code = out.header("location").is_some_and(|l| {
-            l.split_once('?').is_some_and(|(_, q)| {
+            l.split_once(['?', '#']).is_some_and(|(_, q)| {
                 q.split(['&', '#'])
                     .any(|kv| kv.strip_prefix("code=").is_some_and(|c| !c.is_empty()))
             })
         });
+        if kind == Some("authorize")
+            && self.no_answer.is_none()
+            && let Some(why) = oauth_oracle::target::unanswered(out)
+        {
+            self.no_answer = Some(why);
+        }
         if code {
             self.codes += 1;
         }
@@ -77,8 +86,12 @@ impl Usability {
             ));
         }
         if self.codes == 0 {
+            let why = self
+                .no_answer
+                .as_ref()
+                .map_or_else(String::new, |w| format!("; the user agent: {w}"));
             return Some(format!(
-                "no authorization code was ever issued ({} clients registered)",
+                "no authorization code was ever issued ({} clients registered){why}",
                 self.registered
             ));
         }
@@ -185,7 +198,9 @@ pub(crate) fn connect(command: &str, args: &TargetArgs, jump_percent: u64) -> Op
         eprintln!("error: {e}");
         return None;
     }
-    let mut target = match HttpTarget::checked(&args.target, &args.mcp_path) {
+    let mut target = match HttpTarget::checked(&args.target, &args.mcp_path)
+        .and_then(|t| args.access.apply(t))
+    {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

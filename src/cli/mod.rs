@@ -1,6 +1,8 @@
 //! The command line: one module per command.
 
 #[cfg(feature = "diff")]
+pub(crate) mod access;
+#[cfg(feature = "diff")]
 pub(crate) mod audit;
 #[cfg(feature = "diff")]
 pub(crate) mod audit_replay;

@@ -88,13 +88,18 @@ pub(crate) fn read_trace(path: &std::path::Path) -> Result<Trace, String> {
 /// each step's verdict; 0 when no step diverges, 1 otherwise, 2 on a bad file or an unreachable
 /// provider.
 #[cfg(feature = "diff")]
-pub(crate) fn replay_against(path: &std::path::Path, url: &str, mcp_path: &str) -> ExitCode {
+pub(crate) fn replay_against(
+    path: &std::path::Path,
+    url: &str,
+    mcp_path: &str,
+    access: &super::access::AccessArgs,
+) -> ExitCode {
     use oauth_oracle::diff::{RunOptions, Verdict, abbreviate, run_flow};
     use oauth_oracle::summary::Redactor;
     use oauth_oracle::target::HttpTarget;
     use oauth_oracle::trace::resolve_step_event;
 
-    let mut target = match HttpTarget::checked(url, mcp_path) {
+    let mut target = match HttpTarget::checked(url, mcp_path).and_then(|t| access.apply(t)) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

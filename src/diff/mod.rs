@@ -20,7 +20,7 @@ use crate::coverage::{FlowCoverage, unresolved_reason};
 use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
-use crate::target::{ResourceAnswer, Target, TargetError, resource_answer};
+use crate::target::{ResourceAnswer, Target, TargetError, resource_answer, unanswered};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
@@ -172,6 +172,7 @@ pub fn run_flow(
         header: trace.header.clone(),
         steps: Vec::new(),
     };
+    target.begin_flow();
     let start = now();
     let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
     // Indices (into `recorded`) of the steps sent.
@@ -254,6 +255,24 @@ pub fn run_flow(
         }
         let sent = now();
         let t_out = target.send(at, te)?;
+        if let Some(why) = unanswered(&t_out) {
+            // Sent, but no answer to compare (the user agent stopped at a login page): the
+            // model does not run it either, and later steps referring to it stop the flow.
+            coverage.unsent.push(why.clone());
+            runs.push(StepRun {
+                step: i + 1,
+                verdict: Verdict::Skip(why),
+                model: None,
+                target: Some(t_out.clone()),
+            });
+            model_out.push(not_sent());
+            target_out.push(t_out.clone());
+            let mut line = step.clone();
+            line.at = at;
+            line.output = t_out;
+            recorded.steps.push(line);
+            continue;
+        }
         let rtt = sent.elapsed();
         let before = model.clone();
         let mut m_out = model.apply(at, me);

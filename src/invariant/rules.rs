@@ -74,6 +74,17 @@ fn loopback_ip_port_variant(registered: &str, requested: &str) -> bool {
         && exact_match(registered, requested)
 }
 
+/// Whether a `WWW-Authenticate` value is a challenge of the `Bearer` scheme, whatever its case
+/// ([RFC 9110 §11.1](https://www.rfc-editor.org/rfc/rfc9110#section-11.1)).
+fn is_bearer_challenge(challenge: &str) -> bool {
+    let scheme = challenge
+        .trim_start()
+        .split([' ', ','])
+        .next()
+        .unwrap_or("");
+    scheme.eq_ignore_ascii_case("bearer")
+}
+
 fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
     q.iter()
         .rev()
@@ -214,7 +225,14 @@ impl Checker {
         let client = self.clients.get(&client_id).cloned();
         let redirect = params.get("redirect_uri").map(str::to_owned);
         let state = params.get("state").map(str::to_owned);
-        if o.status != 302 {
+        // RFC 6749 §1.7: "While the examples in this specification show the use of the HTTP 302
+        // status code, any other method available via the user-agent to accomplish this
+        // redirection is allowed": 303 See Other (node-oidc-provider's) redirects as 302 does.
+        if o.status == 0 {
+            // No answer (a live user agent stopped at a login page): nothing to check.
+            return;
+        }
+        if !matches!(o.status, 302 | 303) {
             self.loopback_refusal(params, client.as_ref());
             return;
         }
@@ -804,9 +822,12 @@ impl Checker {
             ResourceAnswer::Unusable(_) => return,
         };
         if o.status == 401 {
+            // RFC 9110 §11.1 (RFC 7235 §2.1 before it): HTTP authentication "uses a
+            // case-insensitive token as a means to identify the authentication scheme":
+            // Authlib's `bearer error="missing_authorization"` is a Bearer challenge.
             let bearer = o
                 .header("www-authenticate")
-                .is_some_and(|c| c.starts_with("Bearer"));
+                .is_some_and(is_bearer_challenge);
             self.check(InvariantId::BearerChallenge, bearer, || {
                 "401 without a Bearer challenge".into()
             });
@@ -853,5 +874,25 @@ impl Checker {
         self.check(InvariantId::InsufficientScope403, missing.is_none(), || {
             format!("accepted without required scope {missing:?}")
         });
+    }
+}
+
+#[cfg(test)]
+mod challenge_tests {
+    use super::is_bearer_challenge;
+
+    /// Authlib 1.9's answer to a resource request without a token:
+    /// `WWW-Authenticate: bearer error="missing_authorization", ...` (lower case) is a Bearer
+    /// challenge (RFC 9110 §11.1: the scheme is a case-insensitive token).
+    #[test]
+    fn the_bearer_scheme_is_matched_whatever_its_case() {
+        assert!(is_bearer_challenge(
+            "bearer error=\"missing_authorization\", error_description=\"Missing \\\"Authorization\\\" in headers.\""
+        ));
+        assert!(is_bearer_challenge("Bearer"));
+        assert!(is_bearer_challenge("BEARER realm=\"x\""));
+        assert!(!is_bearer_challenge("Basic realm=\"x\""));
+        assert!(!is_bearer_challenge("Bearerish x"));
+        assert!(!is_bearer_challenge(""));
     }
 }

@@ -25,7 +25,8 @@ pub enum EndpointKind {
     /// `revocation_endpoint` (RFC 7009).
     #[serde(rename = "revocation_endpoint")]
     Revocation,
-    /// `introspection_endpoint` (RFC 7662): discovered and reported; no event is sent to it.
+    /// `introspection_endpoint` (RFC 7662): with `--introspection`, `Resource` events' tokens
+    /// are shown to it; otherwise only discovered and reported.
     #[serde(rename = "introspection_endpoint")]
     Introspection,
 }
@@ -54,7 +55,7 @@ impl EndpointKind {
     /// What a report says of this endpoint when the metadata does not name it.
     pub fn when_missing(self) -> &'static str {
         match self {
-            Self::Introspection => "not named (no step uses it)",
+            Self::Introspection => "not named (only --introspection uses it)",
             Self::Registration | Self::Authorization | Self::Token | Self::Revocation => {
                 "missing: the steps that need it were not sent"
             }

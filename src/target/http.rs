@@ -1,14 +1,18 @@
 //! A real provider over HTTP: events become requests through the same mapping `serve` decodes
 //! with ([`crate::http::to_request_at`]), each sent to the endpoint the provider's metadata names
-//! ([`HttpTarget::discover`]); redirects are never followed (`Location` is read).
+//! ([`HttpTarget::discover`]). The transport follows no redirect (`Location` is read); at the
+//! authorization endpoint the user agent ([`super::agent`]) follows the provider's own, and a
+//! `Resource` event goes where the token probe ([`super::probe`]) says.
 
 use std::io::Read as _;
 use std::time::Duration;
 
 use url::Url;
 
+use super::agent::{AgentOptions, Answer, UserAgent};
 use super::endpoints::{EndpointKind, Endpoints, MetadataSource};
-use super::{Target, TargetError};
+use super::probe::{ResourceProbe, bearer, introspection_output, introspection_request};
+use super::{NOTE_HEADER, Target, TargetError, hook};
 use crate::event::Event;
 use crate::http::{HttpRequest, RequestBody, Routes, to_request_at};
 use crate::output::Output;
@@ -78,7 +82,9 @@ pub struct HttpTarget {
     mcp_path: String,
     endpoints: Endpoints,
     routes: Routes,
-    agent: ureq::Agent,
+    client: ureq::Agent,
+    user_agent: UserAgent,
+    probe: ResourceProbe,
     /// Requests sent so far.
     pub requests: u64,
     /// Time spent waiting for the provider.
@@ -91,6 +97,8 @@ impl std::fmt::Debug for HttpTarget {
             .field("base_url", &self.base_url)
             .field("mcp_path", &self.mcp_path)
             .field("endpoints", &self.endpoints)
+            .field("user_agent", &self.user_agent)
+            .field("probe", &self.probe)
             .finish_non_exhaustive()
     }
 }
@@ -105,7 +113,7 @@ impl HttpTarget {
     /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
     /// Until [`HttpTarget::discover`] runs, its endpoints are FastMCP's paths.
     pub fn new(base_url: &str, mcp_path: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let client: ureq::Agent = ureq::Agent::config_builder()
             .max_redirects(0)
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
@@ -117,7 +125,9 @@ impl HttpTarget {
             routes: Routes::fastmcp(&base, mcp_path),
             base_url: base,
             mcp_path: mcp_path.to_owned(),
-            agent,
+            client,
+            user_agent: UserAgent::new(AgentOptions::default()),
+            probe: ResourceProbe::Mcp,
             requests: 0,
             wait: Duration::ZERO,
         }
@@ -133,9 +143,35 @@ impl HttpTarget {
         &self.endpoints
     }
 
-    /// The URL of the protected MCP resource.
-    pub fn resource_url(&self) -> &str {
-        &self.routes.resource
+    /// The user agent's `--login-field`s and `--login-hook`.
+    pub fn with_agent(mut self, opts: AgentOptions) -> Self {
+        self.user_agent = UserAgent::new(opts);
+        self
+    }
+
+    /// Where `Resource` events' tokens are shown (`--resource`, `--introspection`). A
+    /// `--resource URL` must be `http://`, like the target.
+    pub fn with_probe(mut self, probe: ResourceProbe) -> Result<Self, TargetError> {
+        if let ResourceProbe::Url(u) = &probe {
+            check_resource_url(u)?;
+            self.routes.resource = u.clone();
+        }
+        self.probe = probe;
+        Ok(self)
+    }
+
+    /// Where the token probe shows tokens, for reports: the protected resource's URL, or
+    /// `introspection at URL`.
+    pub fn resource_url(&self) -> String {
+        match &self.probe {
+            ResourceProbe::Mcp | ResourceProbe::Url(_) => self.routes.resource.clone(),
+            ResourceProbe::Introspection { .. } => format!(
+                "introspection at {}",
+                self.endpoints
+                    .url(EndpointKind::Introspection)
+                    .unwrap_or("(no introspection_endpoint)")
+            ),
+        }
     }
 
     /// Discover the provider: its authorization-server metadata
@@ -173,6 +209,9 @@ impl HttpTarget {
         };
         let mut routes = Routes::fastmcp(&self.base_url, &self.mcp_path);
         endpoints.apply(&mut routes);
+        if let ResourceProbe::Url(u) = &self.probe {
+            routes.resource = u.clone();
+        }
         self.endpoints = endpoints;
         self.routes = routes;
         Ok(found)
@@ -219,11 +258,138 @@ impl HttpTarget {
 
     /// Send one request; read at most [`MAX_BODY`] + 1 bytes of the answer.
     fn exchange(&mut self, req: &HttpRequest) -> Result<Output, TargetError> {
-        let url = if req.target.starts_with("http") {
-            req.target.clone()
-        } else {
-            format!("{}{}", self.base_url, req.target)
+        let mut io = Io {
+            client: &self.client,
+            base_url: &self.base_url,
+            requests: &mut self.requests,
+            wait: &mut self.wait,
         };
+        Ok(io.exchange(req)?.output)
+    }
+
+    /// The authorization request `req` as the user agent (or the login hook) runs it.
+    fn authorize(
+        &mut self,
+        req: HttpRequest,
+        redirect_uri: Option<&str>,
+    ) -> Result<Output, TargetError> {
+        let url = absolute(&self.base_url, &req.target);
+        if let Some(cmd) = self.user_agent.hook() {
+            let mut full = url.clone();
+            if req.method == "POST"
+                && let RequestBody::Bytes(b) = &req.body
+            {
+                full.push(if full.contains('?') { '&' } else { '?' });
+                full.push_str(&String::from_utf8_lossy(b));
+            }
+            return Ok(match hook::run(cmd, &full) {
+                Ok(location) => Output::new(302, &[], String::new())
+                    .with_header("location", location)
+                    .with_header(
+                        NOTE_HEADER,
+                        "login hook printed this redirect (a 302 standing for it)",
+                    ),
+                Err(why) => Output::new(0, &[], String::new())
+                    .with_header(NOTE_HEADER, format!("no answer: {why}")),
+            });
+        }
+        let parsed = Url::parse(&url).map_err(|e| TargetError::Transport {
+            url: url.clone(),
+            message: e.to_string(),
+        })?;
+        let mut io = Io {
+            client: &self.client,
+            base_url: &self.base_url,
+            requests: &mut self.requests,
+            wait: &mut self.wait,
+        };
+        self.user_agent
+            .authorize(&mut |r| io.exchange(r), req, parsed, redirect_uri)
+    }
+
+    /// A `Resource` event through the token probe.
+    fn resource(&mut self, event: &Event, authorization: &[String]) -> Result<Output, TargetError> {
+        let (id, secret) = match &self.probe {
+            ResourceProbe::Mcp => {
+                let req = to_request_at(event, &self.routes);
+                return self.exchange(&req);
+            }
+            ResourceProbe::Url(url) => {
+                // Any protected resource: a plain GET with the event's Authorization headers
+                // (the MCP endpoint's POST of an initialize request is for MCP servers only).
+                let mut headers: Vec<(String, Vec<u8>)> = authorization
+                    .iter()
+                    .map(|a| ("authorization".to_owned(), a.clone().into_bytes()))
+                    .collect();
+                headers.push(("accept".to_owned(), b"application/json".to_vec()));
+                let req = HttpRequest {
+                    method: "GET".to_owned(),
+                    target: url.clone(),
+                    headers,
+                    body: RequestBody::Bytes(Vec::new()),
+                };
+                return self.exchange(&req);
+            }
+            ResourceProbe::Introspection { id, secret } => (id.clone(), secret.clone()),
+        };
+        let Some(endpoint) = self.endpoints.url(EndpointKind::Introspection) else {
+            return Err(TargetError::NotSent {
+                reason: "no introspection_endpoint in metadata".to_owned(),
+            });
+        };
+        let Some(token) = bearer(authorization) else {
+            return Ok(Output::new(0, &[], String::new()).with_header(
+                NOTE_HEADER,
+                "no answer: no bearer token to introspect (--introspection)",
+            ));
+        };
+        let req = introspection_request(endpoint, &id, &secret, token);
+        let answer = self.exchange(&req)?;
+        Ok(introspection_output(&answer))
+    }
+}
+
+/// `target` (origin-form or absolute) as an absolute URL below `base_url`.
+fn absolute(base_url: &str, target: &str) -> String {
+    if target.starts_with("http") {
+        target.to_owned()
+    } else {
+        format!("{base_url}{target}")
+    }
+}
+
+/// Check a `--resource` URL: absolute `http://` with a host.
+fn check_resource_url(u: &str) -> Result<(), TargetError> {
+    let bad = |message: String| TargetError::BadUrl {
+        url: u.to_owned(),
+        message: format!("(--resource) {message}"),
+    };
+    let url = Url::parse(u).map_err(|e| bad(format!("is not an absolute URL: {e}")))?;
+    if url.scheme() != "http" {
+        return Err(bad(format!(
+            "uses scheme {}, which is not supported (this build has no TLS client): use http://",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host".to_owned()));
+    }
+    Ok(())
+}
+
+/// The transport: the client, and the counters it keeps (borrowed apart from the user agent).
+struct Io<'a> {
+    client: &'a ureq::Agent,
+    base_url: &'a str,
+    requests: &'a mut u64,
+    wait: &'a mut Duration,
+}
+
+impl Io<'_> {
+    /// Send one request; read at most [`MAX_BODY`] + 1 bytes of the answer; keep its
+    /// `Set-Cookie` values apart.
+    fn exchange(&mut self, req: &HttpRequest) -> Result<Answer, TargetError> {
+        let url = absolute(self.base_url, &req.target);
         let transport = |e: &dyn std::fmt::Display| TargetError::Transport {
             url: url.clone(),
             message: e.to_string(),
@@ -244,7 +410,7 @@ impl HttpTarget {
         let request = builder.body(body).map_err(|e| transport(&e))?;
         #[allow(clippy::disallowed_methods)] // measures the provider's share of a live run
         let started = std::time::Instant::now();
-        let mut resp = self.agent.run(request).map_err(|e| transport(&e))?;
+        let mut resp = self.client.run(request).map_err(|e| transport(&e))?;
         // Bounded: at most one byte past the cap is read, whatever the provider sends.
         let mut bytes = Vec::new();
         let read = resp
@@ -252,8 +418,8 @@ impl HttpTarget {
             .as_reader()
             .take(MAX_BODY + 1)
             .read_to_end(&mut bytes);
-        self.wait += started.elapsed();
-        self.requests += 1;
+        *self.wait += started.elapsed();
+        *self.requests += 1;
         read.map_err(|e| transport(&e))?;
         let body = if bytes.len() as u64 > MAX_BODY {
             body_too_large()
@@ -269,11 +435,20 @@ impl HttpTarget {
                 ));
             }
         }
-        Ok(Output {
-            status: resp.status().as_u16(),
-            headers,
-            body,
-            reason: None,
+        let set_cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        Ok(Answer {
+            output: Output {
+                status: resp.status().as_u16(),
+                headers,
+                body,
+                reason: None,
+            },
+            set_cookie,
         })
     }
 }
@@ -287,11 +462,37 @@ impl Target for HttpTarget {
         if let Some(reason) = self.unsendable(event) {
             return Err(TargetError::NotSent { reason });
         }
-        let req = to_request_at(event, &self.routes);
-        self.exchange(&req)
+        match event {
+            Event::Authorize(a) => {
+                let req = to_request_at(event, &self.routes);
+                let redirect = a.params.get("redirect_uri").map(str::to_owned);
+                self.authorize(req, redirect.as_deref())
+            }
+            Event::Resource(r) => self.resource(event, &r.authorization),
+            Event::Register(_)
+            | Event::Token(_)
+            | Event::Revoke(_)
+            | Event::AuthorizationServerMetadata
+            | Event::ProtectedResourceMetadata
+            | Event::Unrouted(_)
+            | Event::Control(_) => {
+                let req = to_request_at(event, &self.routes);
+                self.exchange(&req)
+            }
+        }
     }
 
     fn unsendable(&self, event: &Event) -> Option<String> {
+        if let (Event::Resource(_), ResourceProbe::Introspection { .. }) = (event, &self.probe) {
+            return self
+                .endpoints
+                .missing(EndpointKind::Introspection)
+                .map(|why| format!("{why} (--introspection)"));
+        }
         EndpointKind::of(event).and_then(|kind| self.endpoints.missing(kind))
+    }
+
+    fn begin_flow(&mut self) {
+        self.user_agent.begin_flow();
     }
 }

@@ -6,14 +6,26 @@
 //! only for a provider that cannot be reached at all.
 
 #[cfg(feature = "diff")]
+mod agent;
+#[cfg(feature = "diff")]
 mod endpoints;
 #[cfg(feature = "diff")]
+mod hook;
+#[cfg(feature = "diff")]
 mod http;
+#[cfg(feature = "diff")]
+mod login;
+#[cfg(feature = "diff")]
+mod probe;
 
+#[cfg(feature = "diff")]
+pub use agent::{AgentOptions, MAX_HOPS, parse_login_field};
 #[cfg(feature = "diff")]
 pub use endpoints::{Endpoint, EndpointKind, Endpoints, MetadataSource};
 #[cfg(feature = "diff")]
 pub use http::{HttpTarget, MAX_BODY, body_too_large, check_base_url};
+#[cfg(feature = "diff")]
+pub use probe::{ResourceProbe, parse_introspection};
 
 use thiserror::Error;
 
@@ -68,6 +80,24 @@ pub trait Target {
     fn unsendable(&self, _event: &Event) -> Option<String> {
         None
     }
+    /// A new flow starts: a live target forgets the user agent's cookies, so that a flow's
+    /// requests never depend on the flows run before it. Runners call it before a flow's first step.
+    fn begin_flow(&mut self) {}
+}
+
+/// The header oauth-oracle adds to a live answer to say what it did to get it (the user agent's
+/// hops at the authorization endpoint, a login hook, an introspection probe), or why there is
+/// none. It is never the provider's, and is not compared with the model's answer.
+pub const NOTE_HEADER: &str = "x-oauth-oracle";
+
+/// Why a live target gave no answer to a step it was sent (status 0: the user agent stopped at a
+/// login page it cannot fill, a login hook failed, introspection said nothing about the token),
+/// if it gave none. Runners count such a step as not sent, with this reason, and check nothing.
+pub fn unanswered(o: &Output) -> Option<String> {
+    (o.status == 0).then(|| {
+        o.header(NOTE_HEADER)
+            .map_or_else(|| "no answer".to_owned(), str::to_owned)
+    })
 }
 
 /// How a protected resource answered a request carrying a bearer token.

@@ -87,11 +87,20 @@ const BODY_FIELDS: [Field; 4] = [
 /// The fields read from a redirect's `Location`, in slot order.
 const LOCATION_FIELDS: [Field; 2] = [Field::Code, Field::State];
 
-/// The query parameters of `output`'s `Location` (before any `#`), if it has a query.
+/// The response parameters of `output`'s `Location`, if it has a query or a fragment: the
+/// fragment's, then the query's, so that a field read from the end (the last value wins) is the
+/// query's when the query has it, else the fragment's (`response_mode=fragment`, OAuth 2.0
+/// Multiple Response Type Encoding Practices §2.1).
 fn location_pairs(output: &Output) -> Option<Vec<(String, String)>> {
     let loc = output.header("location")?;
-    let query = loc.split('#').next()?.split_once('?')?.1;
-    Some(parse_qsl(query, true))
+    let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
+    let query = before.split_once('?').map(|(_, q)| q);
+    if query.is_none() && fragment.is_empty() {
+        return None;
+    }
+    let mut pairs = parse_qsl(fragment, true);
+    pairs.extend(parse_qsl(query.unwrap_or(""), true));
+    Some(pairs)
 }
 
 /// [`Field::extract`] of every body field, parsing the body once.
