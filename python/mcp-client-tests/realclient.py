@@ -76,12 +76,19 @@ def headless_oauth(server: OracleServer) -> HeadlessOAuth:
 
 def connect(server: OracleServer, auth: HeadlessOAuth) -> InitializeResult:
     """Open a `fastmcp.Client` session on `/mcp` with `auth` (MCP `initialize`, with whatever
-    OAuth it takes), close it, and return the server's `initialize` result."""
+    OAuth it takes), ping, close it, and return the server's `initialize` result.
+
+    The ping makes the recorded session deterministic: the client sends
+    `notifications/initialized` after `initialize` returns and its transport sends messages one
+    after the other, so the ping's answer means the notification reached the server. Without it,
+    closing the client races that notification's POST.
+    """
 
     async def run() -> InitializeResult:
         client = Client(server.url("/mcp"), auth=auth, timeout=CLIENT_TIMEOUT_S)
         async with client:
             result = client.initialize_result
+            assert await client.ping()
         assert result is not None
         return result
 

@@ -26,9 +26,11 @@ from realclient import (
 
 from pytest_oauth_oracle import OracleServer
 
-#: What one `fastmcp.Client` connection sends once it holds a valid access token: the
-#: `initialize` request and the `notifications/initialized` notification (serve answers both).
-SESSION = [("resource", 200), ("resource", 200)]
+#: What one `connect()` sends to `/mcp` once the client holds a valid access token:
+#: `server/discover` (mcp 2.3.0 first probes the 2026-07-28 protocol; serve answers every POST
+#: to /mcp with its `initialize` result, so the client falls back to), `initialize`,
+#: `notifications/initialized` and `ping`.
+SESSION = [("resource", 200)] * 4
 #: The SDK's discovery after a 401 from `/mcp` (RFC 9728, then RFC 8414 metadata).
 DISCOVERY = [
     ("resource", 401),
@@ -37,6 +39,15 @@ DISCOVERY = [
 ]
 #: Authorization code grant with PKCE: serve approves at once and redirects with the code.
 AUTHORIZATION = [("authorize", 302), ("token:authorization_code", 200)]
+
+
+def reasons_of_401s(server: OracleServer, since: int) -> list:
+    """Why serve refused each `/mcp` request after step `since` (its recorded `reason`)."""
+    return [
+        s["output"].get("reason")
+        for s in server.steps()
+        if s["step"] > since and s["event"]["kind"] == "resource" and s["output"]["status"] == 401
+    ]
 
 
 def bearer_of_last_resource(server: OracleServer) -> str:
@@ -107,6 +118,7 @@ def test_access_token_expired_by_the_server_alone_reauthorizes(
     connect(oauth_server, auth)
 
     assert record(oauth_server, mark) == [*DISCOVERY, *AUTHORIZATION, *SESSION]
+    assert reasons_of_401s(oauth_server, mark) == ["bearer_expired"]  # it sent the old token
     assert oauth_server.replay().returncode == 0
 
 
@@ -132,6 +144,7 @@ def test_revoked_refresh_token_then_expired_access_token_reauthorizes(
         *AUTHORIZATION,
         *SESSION,
     ]
+    assert reasons_of_401s(oauth_server, mark) == ["bearer_missing"]
     assert oauth_server.replay().returncode == 0
 
 
