@@ -27,9 +27,9 @@ from realclient import (
 from pytest_oauth_oracle import OracleServer
 
 #: What one `connect()` sends to `/mcp` once the client holds a valid access token:
-#: `server/discover` (mcp 2.3.0 first probes the 2026-07-28 protocol; serve answers every POST
-#: to /mcp with its `initialize` result, so the client falls back to), `initialize`,
-#: `notifications/initialized` and `ping`.
+#: `server/discover` (mcp 2.3.0 first probes the 2026-07-28 protocol; serve answers every POST to
+#: /mcp with its `initialize` result, and the client falls back to the older handshake), then
+#: `initialize`, `notifications/initialized` and `ping`.
 SESSION = [("resource", 200)] * 4
 #: The SDK's discovery after a 401 from `/mcp` (RFC 9728, then RFC 8414 metadata).
 DISCOVERY = [
