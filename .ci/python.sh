@@ -10,7 +10,11 @@
 #     built with --release, as README says);
 #  2. installs the wheel, python/pytest-oauth-oracle and pytest (pinned) into another fresh
 #     virtualenv, and checks that its `oauth-oracle` is the one on PATH (`oauth-oracle --version`);
-#  3. runs `pytest python/pytest-oauth-oracle/tests -q` with that virtualenv's binary on PATH.
+#  3. runs `pytest python/pytest-oauth-oracle/tests -q` with that virtualenv's binary on PATH;
+#  4. installs the wheel, the plugin and python/mcp-client-tests/requirements.txt (FastMCP 4.2.3,
+#     pinned as scripts/providers/fastmcp pins it, and pytest) into a third fresh virtualenv and
+#     runs the real-client suite `pytest python/mcp-client-tests` with its binary on PATH:
+#     FastMCP's own `fastmcp.Client` against `oauth-oracle serve`.
 # Fails on any failure, including pytest collecting no test (exit 5). Cargo builds into
 # $CARGO_TARGET_DIR (default: target/), so a warm target directory makes step 1 quick.
 # PYTHON (default python3) is the interpreter of both virtualenvs.
@@ -47,15 +51,33 @@ if [ "$(command -v oauth-oracle)" != "$scratch/venv/bin/oauth-oracle" ]; then
 fi
 oauth-oracle --version
 
+# run_pytest DIR: pytest on DIR, quiet; no cache directory in the work tree, temporary files
+# (and the saved trace of a failing test) under $scratch (removed on exit).
+run_pytest() {
+    local rc=0
+    pytest "$1" -q -p no:cacheprovider --basetemp "$scratch/pytest-$(basename "$1")" || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "python: pytest $1 collected no tests (exit 5): a failure here" >&2
+        exit 1
+    elif [ "$rc" -ne 0 ]; then
+        echo "python: pytest $1 failed (exit $rc)" >&2
+        exit "$rc"
+    fi
+}
+
 step "pytest python/pytest-oauth-oracle/tests"
-rc=0
-# No cache directory in the work tree; temporary files under $scratch (removed on exit).
-pytest python/pytest-oauth-oracle/tests -q -p no:cacheprovider --basetemp "$scratch/pytest" || rc=$?
-if [ "$rc" -eq 5 ]; then
-    echo "python: pytest collected no tests (exit 5): a failure here" >&2
+run_pytest python/pytest-oauth-oracle/tests
+
+step "install: the wheel, the plugin, python/mcp-client-tests/requirements.txt (fastmcp) in a fresh venv"
+"$PYTHON" -m venv "$scratch/client-venv"
+"$scratch/client-venv/bin/pip" install -q "${wheels[0]}" ./python/pytest-oauth-oracle \
+    -r python/mcp-client-tests/requirements.txt
+export PATH="$scratch/client-venv/bin:$PATH"
+if [ "$(command -v oauth-oracle)" != "$scratch/client-venv/bin/oauth-oracle" ]; then
+    echo "python: oauth-oracle on PATH is $(command -v oauth-oracle), not the wheel's" >&2
     exit 1
-elif [ "$rc" -ne 0 ]; then
-    echo "python: pytest failed (exit $rc)" >&2
-    exit "$rc"
 fi
+
+step "pytest python/mcp-client-tests (fastmcp.Client against oauth-oracle serve)"
+run_pytest python/mcp-client-tests
 echo "python: done in $(($(date +%s) - start)) s"
