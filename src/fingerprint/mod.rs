@@ -1,0 +1,555 @@
+//! `oauth-oracle fingerprint`: learn a [`Profile`] from a live server.
+//!
+//! Short probe flows ([`probes`]), each aimed at one knob, run once against the live target;
+//! each is then run through the model under every candidate value of its knob at the same
+//! instants ([`infer`]). The values under which the model answers as the server did are the
+//! values the probe allows: one value is *decided*, none (or probes that contradict each other)
+//! is *inconsistent*, and a probe that cannot be run (no endpoint, no short lifetime given) or
+//! that does not tell the values apart leaves the knob *not observable*, kept from the base
+//! profile. Value formats (token prefixes) are read from the values the server issued
+//! ([`formats`]). What the server did that no knob describes is listed with the probe's trace.
+//!
+//! Everything here is a function of the server's answers: probes run in a fixed order, knobs
+//! are reported in [`KNOBS`] order, and no output depends on a map's iteration order.
+//!
+//! The module is public for the command line only ([`fingerprint`] and the [`Fingerprint`] it
+//! returns).
+
+mod formats;
+mod infer;
+mod probes;
+mod report;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::output::Output;
+use crate::profile::{KNOBS, Profile};
+use crate::target::{Target, TargetError};
+use crate::trace::{Field, Header, StepLine, Trace};
+
+use infer::{Finding, TargetRun};
+use probes::Probe;
+
+/// How sure the fingerprint is of a knob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// Every probe of the knob allows exactly this value.
+    Decided,
+    /// The probes contradict each other, or the server did something no value of the knob
+    /// describes (listed under the unexpressed behaviours).
+    Inconsistent,
+    /// No probe could tell; the base profile's value is kept.
+    NotObservable,
+}
+
+impl Confidence {
+    /// The word the report prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Decided => "decided",
+            Self::Inconsistent => "inconsistent",
+            Self::NotObservable => "not observable",
+        }
+    }
+}
+
+/// One knob as learned.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnobFinding {
+    /// The knob's key.
+    pub key: &'static str,
+    /// The value written to the profile (as in a profile file).
+    pub value: Value,
+    /// How sure.
+    pub confidence: Confidence,
+    /// The evidence trace's file name in the evidence folder, if any.
+    pub evidence: Option<String>,
+    /// The probe that decided it, or why it could not.
+    pub note: String,
+}
+
+/// A behaviour seen in a probe that no knob value reproduces.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unexpressed {
+    /// The probe.
+    pub probe: String,
+    /// What the probe did.
+    pub what: String,
+    /// The 1-based step where the server and the model (under every candidate) differ.
+    pub step: usize,
+    /// How the server's answer reads.
+    pub server: String,
+    /// How the model's answer reads (the first candidate).
+    pub model: String,
+    /// The trace (the server's real answers) in the evidence folder.
+    pub evidence: String,
+}
+
+/// What `fingerprint` learned.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fingerprint {
+    /// The target's base URL.
+    pub target: String,
+    /// The base profile's name.
+    pub base: String,
+    /// Every knob, in [`KNOBS`] order (`name` excluded).
+    pub knobs: Vec<KnobFinding>,
+    /// Behaviours no knob describes.
+    pub unexpressed: Vec<Unexpressed>,
+    /// Lifetimes the server stated (`expires_in`): configuration, not profile knobs.
+    pub lifetimes: Vec<String>,
+    /// Requests sent.
+    pub requests: usize,
+    /// The learned profile.
+    #[serde(skip)]
+    pub profile: Profile,
+    /// Evidence traces by file name, in report order.
+    #[serde(skip)]
+    pub evidence: Vec<(String, Trace)>,
+}
+
+/// Options of a fingerprint run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The profile whose values the knobs that cannot be observed keep.
+    pub base: Profile,
+    /// The learned profile's name.
+    pub name: String,
+    /// The model configuration mirroring the server (base URL, scopes, lifetimes).
+    pub config: Config,
+    /// The longest access-token lifetime (s) the expiry probes wait for; `None`: never run them.
+    pub max_expiry_wait: Option<u64>,
+}
+
+/// The margin added to the access lifetime before an expiry probe uses the token, in ms: clear
+/// of whole-second rounding and of the network's delay.
+const EXPIRY_MARGIN_MS: u64 = 1500;
+
+/// How many times the knobs are judged, each time against the profile the previous pass
+/// learned (a probe of one knob depends on others: a code replay says nothing when codes are
+/// reusable); passes stop early when nothing changes.
+const PASSES: usize = 3;
+
+/// Why the expiry probes are not run, if they are not; else how long they wait (ms).
+fn expiry_wait(opts: &Options, stated: Option<u64>) -> Result<u64, String> {
+    let ttl = opts.config.lifetimes.access;
+    if let Some(s) = stated
+        && s != ttl
+    {
+        return Err(format!(
+            "the server states expires_in {s} s, not the --access-ttl {ttl} s: pass its lifetime"
+        ));
+    }
+    match opts.max_expiry_wait {
+        Some(max) if ttl <= max => Ok(ttl * 1000 + EXPIRY_MARGIN_MS),
+        _ => Err(format!(
+            "the access-token lifetime {ttl} s (--access-ttl) is too long to wait for: start the server with a short one and pass it"
+        )),
+    }
+}
+
+/// Probe `target` and learn its profile. `Err` only when the target cannot be reached.
+pub fn fingerprint(target: &mut dyn Target, opts: &Options) -> Result<Fingerprint, TargetError> {
+    let mut probes = probes::all(0);
+    let mut runs: Vec<Result<TargetRun, String>> = Vec::with_capacity(probes.len());
+    let mut requests = 0;
+    for p in probes.iter().filter(|p| !p.waits_for_expiry) {
+        let run = infer::run_target(p, target)?;
+        requests += run.outputs.len();
+        runs.push(Ok(run));
+    }
+    let stated = first_output(&probes, &runs, "token", formats::expires_in);
+    match expiry_wait(opts, stated) {
+        Ok(wait) => {
+            probes = probes::all(wait);
+            for p in probes.iter().filter(|p| p.waits_for_expiry) {
+                let run = infer::run_target(p, target)?;
+                requests += run.outputs.len();
+                runs.push(Ok(run));
+            }
+        }
+        Err(why) => runs.extend(
+            probes
+                .iter()
+                .filter(|p| p.waits_for_expiry)
+                .map(|_| Err(why.clone())),
+        ),
+    }
+    let mut learned = Profile {
+        name: opts.name.clone().into(),
+        ..opts.base.clone()
+    };
+    let mut pass = Pass::default();
+    for _ in 0..PASSES {
+        let start = learned.clone();
+        pass = Pass::default();
+        let mut next = start.clone();
+        for knob in KNOBS.iter().filter(|k| k.key != "name") {
+            let mine: Vec<usize> = (0..probes.len())
+                .filter(|&i| probes[i].knob == knob.key)
+                .collect();
+            let finding = if mine.is_empty() {
+                KnobFinding {
+                    key: knob.key,
+                    value: Value::Null,
+                    confidence: Confidence::NotObservable,
+                    evidence: None,
+                    note: String::new(),
+                }
+            } else {
+                decide(
+                    knob.key, &mine, &probes, &runs, &start, &mut next, opts, &mut pass,
+                )
+            };
+            pass.knobs.push(finding);
+        }
+        formats_and_lifetimes(&probes, &runs, &mut next, opts, &mut pass);
+        learned = next;
+        if learned == start {
+            break;
+        }
+    }
+    let Pass {
+        mut knobs,
+        unexpressed,
+        wanted,
+    } = pass;
+    let mut lifetimes = Vec::new();
+    if let Some(e) = stated {
+        lifetimes.push(format!(
+            "access token expires_in {e} s (--access-ttl {} s)",
+            opts.config.lifetimes.access
+        ));
+    }
+    for k in &mut knobs {
+        k.value = infer::knob_value(&learned, k.key);
+    }
+    let evidence = wanted
+        .iter()
+        .filter_map(|(file, i, server_answers)| {
+            let run = runs[*i].as_ref().ok()?;
+            Some((
+                file.clone(),
+                evidence_trace(&probes[*i], run, &learned, &opts.config, *server_answers),
+            ))
+        })
+        .collect();
+    Ok(Fingerprint {
+        target: target.name(),
+        base: opts.base.name.to_string(),
+        knobs,
+        unexpressed,
+        lifetimes,
+        requests,
+        profile: learned,
+        evidence,
+    })
+}
+
+/// What one pass over the knobs found.
+#[derive(Debug, Default)]
+struct Pass {
+    knobs: Vec<KnobFinding>,
+    unexpressed: Vec<Unexpressed>,
+    /// Evidence wanted: (file name, probe index, whether it records the server's answers).
+    wanted: Vec<(String, usize, bool)>,
+}
+
+impl Pass {
+    /// Want the trace of probe `i` as `file` (once).
+    fn want(&mut self, file: &str, i: usize, server_answers: bool) {
+        if !self.wanted.iter().any(|(f, _, _)| f == file) {
+            self.wanted.push((file.to_owned(), i, server_answers));
+        }
+    }
+}
+
+/// Decide knob `key` from the probes `mine` (indices into `probes`), judged against `start`;
+/// set the value decided in `next`.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    key: &'static str,
+    mine: &[usize],
+    probes: &[Probe],
+    runs: &[Result<TargetRun, String>],
+    start: &Profile,
+    next: &mut Profile,
+    opts: &Options,
+    pass: &mut Pass,
+) -> KnobFinding {
+    let mut allowed: Option<Vec<Value>> = None;
+    // The evidence: the first probe that allows one value alone, else the first that allows any.
+    let mut deciding: Option<(usize, bool)> = None;
+    let mut conflict: Option<String> = None;
+    let mut unobservable = Vec::new();
+    for &i in mine {
+        let p = &probes[i];
+        let run = match &runs[i] {
+            Ok(run) => run,
+            Err(why) => {
+                unobservable.push(format!("{}: {why}", p.name));
+                continue;
+            }
+        };
+        match infer::judge(p, run, start, &opts.config) {
+            Finding::Unobservable(why) => unobservable.push(format!("{}: {why}", p.name)),
+            Finding::Allows { values, differs } => {
+                if values.is_empty() {
+                    let file = format!("unexpressed-{}.jsonl", p.name);
+                    if let Some((step, server, model)) = differs {
+                        pass.unexpressed.push(Unexpressed {
+                            probe: p.name.to_owned(),
+                            what: p.what.to_owned(),
+                            step: step + 1,
+                            server,
+                            model,
+                            evidence: file.clone(),
+                        });
+                    }
+                    pass.want(&file, i, true);
+                    conflict.get_or_insert(file);
+                    continue;
+                }
+                let alone = values.len() == 1;
+                let shown = values
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let kept: Vec<Value> = match &allowed {
+                    None => values,
+                    Some(a) => a.iter().filter(|v| values.contains(v)).cloned().collect(),
+                };
+                if kept.is_empty() {
+                    // Two probes of one knob want different values: no value expresses both.
+                    let earlier = allowed
+                        .as_ref()
+                        .map(|a| {
+                            a.iter()
+                                .map(Value::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        })
+                        .unwrap_or_default();
+                    let first = deciding.map_or(i, |(d, _)| d);
+                    let file = format!("unexpressed-{}.jsonl", p.name);
+                    pass.unexpressed.push(Unexpressed {
+                        probe: p.name.to_owned(),
+                        what: format!(
+                            "{} (while probe {} wants {key} = {earlier})",
+                            p.what, probes[first].name
+                        ),
+                        step: p.decisive + 1,
+                        server: run.outputs.get(p.decisive).map_or_else(
+                            || "the probe ended before this step".to_owned(),
+                            |o| infer::read(p.view, &p.steps[p.decisive].1, o),
+                        ),
+                        model: format!("only {key} = {shown} reproduces it"),
+                        evidence: file.clone(),
+                    });
+                    pass.want(&file, i, true);
+                    conflict.get_or_insert(file);
+                    continue;
+                }
+                if deciding.is_none_or(|(_, was_alone)| alone && !was_alone) {
+                    deciding = Some((i, alone));
+                }
+                allowed = Some(kept);
+            }
+        }
+    }
+    let single = allowed
+        .as_ref()
+        .filter(|a| a.len() == 1)
+        .map(|a| a[0].clone());
+    if let Some(v) = &single
+        && let Some(p) = infer::with_knob(next, key, v)
+    {
+        *next = p;
+    }
+    let deciding = deciding.map(|(i, _)| i);
+    let (confidence, note, evidence) = match (&conflict, &single, deciding) {
+        (Some(file), _, _) => (
+            Confidence::Inconsistent,
+            "no one value reproduces every probe (see the behaviours no knob describes)".to_owned(),
+            Some(file.clone()),
+        ),
+        (None, Some(_), Some(i)) => {
+            let file = format!("{key}.jsonl");
+            pass.want(&file, i, false);
+            (
+                Confidence::Decided,
+                format!("probe {}: {}", probes[i].name, probes[i].what),
+                Some(file),
+            )
+        }
+        (None, _, _) => (
+            Confidence::NotObservable,
+            if unobservable.is_empty() {
+                "no probe tells the values apart".to_owned()
+            } else {
+                unobservable.join("; ")
+            },
+            None,
+        ),
+    };
+    KnobFinding {
+        key,
+        value: infer::knob_value(next, key),
+        confidence,
+        evidence,
+        note,
+    }
+}
+
+/// The first value `f` reads from an answer to a step of `kind` in any probe run, in probe order.
+fn first_output<T>(
+    probes: &[Probe],
+    runs: &[Result<TargetRun, String>],
+    kind: &str,
+    f: impl Fn(&Output) -> Option<T>,
+) -> Option<T> {
+    probes.iter().zip(runs).find_map(|(p, run)| {
+        let run = run.as_ref().ok()?;
+        p.steps
+            .iter()
+            .zip(&run.outputs)
+            .filter(|((_, e), _)| infer::kind(e) == kind)
+            .find_map(|(_, o)| f(o))
+    })
+}
+
+/// The prefix knobs from the codes and tokens the server issued; the shapes of values no knob
+/// describes (client ids and secrets) when they differ from the model's.
+fn formats_and_lifetimes(
+    probes: &[Probe],
+    runs: &[Result<TargetRun, String>],
+    learned: &mut Profile,
+    opts: &Options,
+    pass: &mut Pass,
+) {
+    for (key, field) in [
+        ("code_prefix", Field::Code),
+        ("access_prefix", Field::AccessToken),
+        ("refresh_prefix", Field::RefreshToken),
+    ] {
+        let mut seen: Vec<(usize, String)> = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let Ok(run) = run else { continue };
+            seen.extend(
+                run.outputs
+                    .iter()
+                    .filter_map(|o| formats::value(field, o))
+                    .map(|v| (i, v)),
+            );
+        }
+        let Some(k) = pass.knobs.iter_mut().find(|k| k.key == key) else {
+            continue;
+        };
+        let Some((first_probe, _)) = seen.first().cloned() else {
+            k.note = format!("the server issued no {}", field.name());
+            continue;
+        };
+        let digits = formats::hex_digits(field);
+        let prefixes: Vec<Option<&str>> = seen
+            .iter()
+            .map(|(_, v)| formats::prefix_of(v, digits))
+            .collect();
+        let file = format!("{key}.jsonl");
+        match prefixes.first().copied().flatten() {
+            Some(first) if prefixes.iter().all(|p| *p == Some(first)) => {
+                if let Some(p) = infer::with_knob(learned, key, &Value::from(first)) {
+                    *learned = p;
+                }
+                k.confidence = Confidence::Decided;
+                k.evidence = Some(file.clone());
+                k.note = format!(
+                    "{} {} values seen, each {first:?} + {digits} hex digits (probe {})",
+                    seen.len(),
+                    field.name(),
+                    probes[first_probe].name
+                );
+                pass.wanted.push((file, first_probe, false));
+            }
+            _ => {
+                let mut shapes: Vec<String> = seen.iter().map(|(_, v)| formats::shape(v)).collect();
+                shapes.sort();
+                shapes.dedup();
+                k.confidence = Confidence::Inconsistent;
+                k.evidence = Some(file.clone());
+                k.note = format!(
+                    "{} values are not a prefix + {digits} hex digits",
+                    field.name()
+                );
+                pass.unexpressed.push(Unexpressed {
+                    probe: probes[first_probe].name.to_owned(),
+                    what: format!("the format of {} values", field.name()),
+                    step: 0,
+                    server: shapes.join(", "),
+                    model: format!("<prefix><hex {digits}>"),
+                    evidence: file.clone(),
+                });
+                pass.wanted.push((file, first_probe, true));
+            }
+        }
+    }
+    // Client ids and secrets: no knob; named when their shape is not the model's.
+    let register = probes.iter().position(|p| p.name == "register");
+    if let Some(i) = register
+        && let Ok(run) = &runs[i]
+        && let Some(model) = infer::run_model(&probes[i], learned, &opts.config, &run.at, 1)
+    {
+        for field in [Field::ClientId, Field::ClientSecret] {
+            let (Some(t), Some(m)) = (
+                run.outputs.first().and_then(|o| formats::value(field, o)),
+                model.first().and_then(|o| formats::value(field, o)),
+            ) else {
+                continue;
+            };
+            let (ts, ms) = (formats::shape(&t), formats::shape(&m));
+            if ts != ms {
+                let file = format!("unexpressed-{}-format.jsonl", field.name());
+                pass.unexpressed.push(Unexpressed {
+                    probe: probes[i].name.to_owned(),
+                    what: format!("the format of {} values", field.name()),
+                    step: 1,
+                    server: ts,
+                    model: ms,
+                    evidence: file.clone(),
+                });
+                pass.wanted.push((file, i, true));
+            }
+        }
+    }
+}
+
+/// The probe's trace: header `learned` + `config`; each step at the instant it was sent, with
+/// the server's answer (`server_answers`) or the model's under `learned`.
+fn evidence_trace(
+    probe: &Probe,
+    run: &TargetRun,
+    learned: &Profile,
+    config: &Config,
+    server_answers: bool,
+) -> Trace {
+    let outputs = if server_answers {
+        run.outputs.clone()
+    } else {
+        infer::run_model(probe, learned, config, &run.at, run.at.len()).unwrap_or_default()
+    };
+    let steps = probe
+        .steps
+        .iter()
+        .zip(&run.at)
+        .zip(outputs)
+        .enumerate()
+        .map(|(i, (((_, event), at), out))| StepLine::new(i + 1, *at, event, out))
+        .collect();
+    Trace {
+        header: Header::new(learned, config),
+        steps,
+    }
+}
