@@ -45,3 +45,5 @@ echo "== cargo test"
 cargo test
 echo "== live-provider tests"
 cargo test --test live_providers -- --ignored --test-threads 2
+echo "== fingerprint live tests"
+cargo test --test fingerprint_live -- --ignored --test-threads 1

@@ -56,7 +56,7 @@ pub(crate) fn fingerprint_cmd(args: &FingerprintArgs) -> ExitCode {
         base,
         name: args.name.clone(),
         max_expiry_wait: Some(if args.target.allow_long_waits {
-            u64::MAX / 1000 - 2
+            u64::MAX
         } else {
             LONG_WAIT_SECS
         }),

@@ -144,7 +144,7 @@ fn expiry_wait(opts: &Options, stated: Option<u64>) -> Result<u64, String> {
         ));
     }
     match opts.max_expiry_wait {
-        Some(max) if ttl <= max => Ok(ttl * 1000 + EXPIRY_MARGIN_MS),
+        Some(max) if ttl <= max => Ok(ttl.saturating_mul(1000).saturating_add(EXPIRY_MARGIN_MS)),
         _ => Err(format!(
             "the access-token lifetime {ttl} s (--access-ttl) is too long to wait for: start the server with a short one and pass it"
         )),
@@ -197,7 +197,7 @@ pub fn fingerprint(target: &mut dyn Target, opts: &Options) -> Result<Fingerprin
                     value: Value::Null,
                     confidence: Confidence::NotObservable,
                     evidence: None,
-                    note: String::new(),
+                    note: unprobed(knob.key).to_owned(),
                 }
             } else {
                 decide(
@@ -247,6 +247,19 @@ pub fn fingerprint(target: &mut dyn Target, opts: &Options) -> Result<Fingerprin
         profile: learned,
         evidence,
     })
+}
+
+/// Why a knob without a probe has none (the prefixes are read from the values issued).
+fn unprobed(key: &str) -> &'static str {
+    match key {
+        "sweep_expired" => {
+            "no probe: whether expired records are swept leaves no trace in any answer"
+        }
+        "default_refresh_lifetime" => {
+            "no probe: a configured lifetime no answer states (give diff --refresh-ttl instead)"
+        }
+        _ => "",
+    }
 }
 
 /// What one pass over the knobs found.
