@@ -3,7 +3,11 @@
 
 use serde_json::Value;
 
+use super::infer::TargetRun;
+use super::probes::Probe;
+use super::{Confidence, Options, Pass, Unexpressed};
 use crate::output::Output;
+use crate::profile::Profile;
 use crate::trace::Field;
 
 /// The hex digits a value of `field` carries after its prefix in the model
@@ -67,6 +71,107 @@ pub(crate) fn expires_in(out: &Output) -> Option<u64> {
         .ok()?
         .get("expires_in")?
         .as_u64()
+}
+
+/// The prefix knobs from the codes and tokens the server issued; the shapes of values no knob
+/// describes (client ids and secrets) when they differ from the model's.
+pub(super) fn learn(
+    probes: &[Probe],
+    runs: &[Result<TargetRun, String>],
+    learned: &mut Profile,
+    opts: &Options,
+    pass: &mut Pass,
+) {
+    for (key, field) in [
+        ("code_prefix", Field::Code),
+        ("access_prefix", Field::AccessToken),
+        ("refresh_prefix", Field::RefreshToken),
+    ] {
+        let mut seen: Vec<(usize, String)> = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let Ok(run) = run else { continue };
+            seen.extend(
+                run.outputs
+                    .iter()
+                    .filter_map(|o| value(field, o))
+                    .map(|v| (i, v)),
+            );
+        }
+        let Some(k) = pass.knobs.iter_mut().find(|k| k.key == key) else {
+            continue;
+        };
+        let Some((first_probe, _)) = seen.first().cloned() else {
+            k.note = format!("the server issued no {}", field.name());
+            continue;
+        };
+        let digits = hex_digits(field);
+        let prefixes: Vec<Option<&str>> = seen.iter().map(|(_, v)| prefix_of(v, digits)).collect();
+        let file = format!("{key}.jsonl");
+        match prefixes.first().copied().flatten() {
+            Some(first) if prefixes.iter().all(|p| *p == Some(first)) => {
+                if let Some(p) = super::infer::with_knob(learned, key, &Value::from(first)) {
+                    *learned = p;
+                }
+                k.confidence = Confidence::Decided;
+                k.evidence = Some(file.clone());
+                k.note = format!(
+                    "{} {} values seen, each {first:?} + {digits} hex digits (probe {})",
+                    seen.len(),
+                    field.name(),
+                    probes[first_probe].name
+                );
+                pass.wanted.push((file, first_probe, false));
+            }
+            _ => {
+                let mut shapes: Vec<String> = seen.iter().map(|(_, v)| shape(v)).collect();
+                shapes.sort();
+                shapes.dedup();
+                k.confidence = Confidence::Inconsistent;
+                k.evidence = Some(file.clone());
+                k.note = format!(
+                    "{} values are not a prefix + {digits} hex digits",
+                    field.name()
+                );
+                pass.unexpressed.push(Unexpressed {
+                    probe: probes[first_probe].name.to_owned(),
+                    what: format!("the format of {} values", field.name()),
+                    step: 0,
+                    server: shapes.join(", "),
+                    model: format!("<prefix><hex {digits}>"),
+                    evidence: file.clone(),
+                });
+                pass.wanted.push((file, first_probe, true));
+            }
+        }
+    }
+    // Client ids and secrets: no knob; named when their shape is not the model's.
+    let register = probes.iter().position(|p| p.name == "register");
+    if let Some(i) = register
+        && let Ok(run) = &runs[i]
+        && let Some(model) = super::infer::run_model(&probes[i], learned, &opts.config, &run.at, 1)
+    {
+        for field in [Field::ClientId, Field::ClientSecret] {
+            let (Some(t), Some(m)) = (
+                run.outputs.first().and_then(|o| value(field, o)),
+                model.first().and_then(|o| value(field, o)),
+            ) else {
+                continue;
+            };
+            let (ts, ms) = (shape(&t), shape(&m));
+            if ts != ms {
+                let file = format!("unexpressed-{}-format.jsonl", field.name());
+                pass.unexpressed.push(Unexpressed {
+                    probe: probes[i].name.to_owned(),
+                    what: format!("the format of {} values", field.name()),
+                    step: 1,
+                    server: ts,
+                    model: ms,
+                    evidence: file.clone(),
+                });
+                pass.wanted.push((file, i, true));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
