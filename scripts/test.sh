@@ -19,9 +19,11 @@ stop_all() {
 }
 trap stop_all EXIT
 
-start() { # kind port env...
+pids=()
+start() { # kind port env...: in the background (installs run side by side); `wait` for `pids`
   local kind=$1 port=$2; shift 2
-  env PORT="$port" "$@" "$P/$kind/start.sh" >/dev/null
+  env PORT="$port" "$@" "$P/$kind/start.sh" >/dev/null &
+  pids+=($!)
   started+=("$kind:$port")
 }
 
@@ -31,6 +33,7 @@ start fastmcp 18765 "${TTLS[@]}"            # installs the venv on first use
 start ts-demo 18770                          # npm ci on first use
 start node-oidc 18780 "${TTLS[@]}"           # node-oidc-provider 9; npm ci on first use
 start authlib 18790 "${TTLS[@]}"             # Authlib + Flask; a venv on first use
+for pid in "${pids[@]}"; do wait "$pid"; done   # a failed start fails the script (set -e)
 port=18801
 pids=()
 for bug in "${BUGS[@]}"; do
@@ -50,3 +53,5 @@ cargo test
 echo "== live-provider tests"
 cargo test --test live_providers -- --ignored --test-threads 2
 cargo test --test live_real_servers -- --ignored --test-threads 2
+echo "== fingerprint live tests"
+cargo test --test fingerprint_live -- --ignored --test-threads 1

@@ -49,6 +49,8 @@ mod endpoint;
 pub mod error;
 pub mod error_code;
 pub mod event;
+#[cfg(feature = "diff")]
+pub mod fingerprint;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod generate;

@@ -61,6 +61,11 @@ enum Command {
     /// Exit 1 when a MUST invariant fails.
     #[cfg(feature = "diff")]
     Audit(Box<cli::audit::AuditArgs>),
+    /// Learn a live server's profile: short probe flows, one knob each; print each knob's value,
+    /// confidence and evidence trace, and the behaviours no knob describes; write the profile
+    /// file (`--out`) with the traces beside it. Exit 2 if the target is unusable.
+    #[cfg(feature = "diff")]
+    Fingerprint(Box<cli::fingerprint::FingerprintArgs>),
     /// Check every security invariant over generated flows through the model: a summary table
     /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
@@ -166,6 +171,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::diff::diff(&args),
         #[cfg(feature = "diff")]
         Command::Audit(args) => cli::audit::audit(&args),
+        #[cfg(feature = "diff")]
+        Command::Fingerprint(args) => cli::fingerprint::fingerprint_cmd(&args),
         Command::Check {
             profile,
             cases,

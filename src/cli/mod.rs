@@ -10,6 +10,8 @@ pub(crate) mod check;
 #[cfg(feature = "diff")]
 pub(crate) mod diff;
 #[cfg(feature = "diff")]
+pub(crate) mod fingerprint;
+#[cfg(feature = "diff")]
 pub(crate) mod live;
 pub(crate) mod merge;
 pub(crate) mod profile;

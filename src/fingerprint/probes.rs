@@ -1,0 +1,593 @@
+//! The probes: short scripted flows, each aimed at one knob of [`crate::Profile`].
+//!
+//! A probe is a list of events (trace value expressions refer to earlier steps, so the same
+//! script runs against the live target and the model), the step whose answer decides the knob,
+//! and how that answer is read ([`View`]). Every probe registers its own clients, so probes do
+//! not share state on the server.
+
+use serde_json::{Value, json};
+
+use crate::endpoint::token::s256_challenge;
+use crate::trace::Field;
+
+/// The redirect URI probes register (a `localhost` loopback URI, as MCP clients use).
+pub(crate) const REDIRECT: &str = "http://localhost:9999/cb";
+/// A loopback IP literal redirect URI: the one whose port RFC 8252 §7.3 lets vary.
+const REDIRECT_IP: &str = "http://127.0.0.1:9999/cb";
+/// The PKCE verifier of every probe (43 unreserved characters, RFC 7636 §4.1).
+const VERIFIER: &str = "oauth-oracle-fingerprint-verifier-0123456789";
+
+/// How the answer of a decisive step is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// Success or refusal: a client registered, a code issued, tokens issued, a revocation
+    /// answered 2xx, a bearer token accepted or rejected.
+    Outcome,
+    /// The HTTP status and the `error` code.
+    StatusAndError,
+    /// The `error` code only.
+    Error,
+    /// Whether `Cache-Control` says `no-store`.
+    NoStore,
+    /// Whether the redirect's `Location` carries `iss`.
+    Iss,
+    /// Whether the answer carries `WWW-Authenticate`.
+    Challenge,
+    /// Whether the metadata's `issuer` ends with `/`.
+    IssuerSlash,
+    /// Whether the metadata lists `none` in `token_endpoint_auth_methods_supported`.
+    NoneAuthMethod,
+}
+
+/// The values a knob may take in a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Candidates {
+    /// `true` and `false`.
+    Bool,
+    /// 400, 401, and the status the target answered.
+    Status,
+    /// The common client/grant error codes, and the code the target answered.
+    ErrorCode,
+}
+
+/// One probe.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    /// A short name, unique among probes (`code-replay`).
+    pub(crate) name: &'static str,
+    /// The knob it decides.
+    pub(crate) knob: &'static str,
+    /// What it does, for the report.
+    pub(crate) what: &'static str,
+    /// The knob's candidate values.
+    pub(crate) candidates: Candidates,
+    /// How the decisive step's answer is read.
+    pub(crate) view: View,
+    /// The events, each with the pause before it (ms).
+    pub(crate) steps: Vec<(u64, Value)>,
+    /// The 0-based index of the decisive step.
+    pub(crate) decisive: usize,
+    /// Whether it waits for an access token to expire (run only with a short lifetime given).
+    pub(crate) waits_for_expiry: bool,
+}
+
+/// Builds a probe's events; each push returns the 1-based step number of the event.
+#[derive(Debug, Default)]
+struct Script {
+    steps: Vec<(u64, Value)>,
+}
+
+/// A reference to `field` of step `step`.
+fn r(step: usize, field: Field) -> Value {
+    json!({"ref": step, "field": field.name()})
+}
+
+/// A registered client: its step and authentication method.
+#[derive(Debug, Clone, Copy)]
+struct Client {
+    step: usize,
+    method: &'static str,
+}
+
+impl Script {
+    fn push(&mut self, pause_ms: u64, event: Value) -> usize {
+        self.steps.push((pause_ms, event));
+        self.steps.len()
+    }
+
+    fn register(&mut self, method: &'static str, redirect: &str) -> Client {
+        let body = json!({"redirect_uris": [redirect], "token_endpoint_auth_method": method,
+            "scope": "read write"});
+        let step = self.push(0, json!({"kind": "register", "body": body.to_string()}));
+        Client { step, method }
+    }
+
+    /// Client authentication: form pairs and the `Authorization` value.
+    fn auth(c: Client, secret: Option<&str>) -> (Vec<Value>, Value) {
+        let id = r(c.step, Field::ClientId);
+        let secret = secret.map_or_else(|| r(c.step, Field::ClientSecret), |s| json!(s));
+        match c.method {
+            "none" => (vec![json!(["client_id", id])], Value::Null),
+            "client_secret_basic" => (
+                vec![json!(["client_id", id.clone()])],
+                json!({"basic": [id, secret]}),
+            ),
+            _ => (
+                vec![json!(["client_id", id]), json!(["client_secret", secret])],
+                Value::Null,
+            ),
+        }
+    }
+
+    /// `GET /authorize` with an S256 challenge of [`VERIFIER`], `redirect`, a state, and
+    /// `params` edited by `edit`.
+    fn authorize_with(
+        &mut self,
+        c: Client,
+        redirect: &str,
+        edit: impl FnOnce(&mut Vec<Value>),
+    ) -> usize {
+        let mut params = vec![
+            json!(["response_type", "code"]),
+            json!(["client_id", r(c.step, Field::ClientId)]),
+            json!(["code_challenge", s256_challenge(VERIFIER)]),
+            json!(["redirect_uri", redirect]),
+            json!(["code_challenge_method", "S256"]),
+            json!(["scope", "read write"]),
+            json!(["state", "fp-state"]),
+        ];
+        edit(&mut params);
+        self.push(
+            0,
+            json!({"kind": "authorize", "method": "GET", "params": params}),
+        )
+    }
+
+    fn authorize(&mut self, c: Client) -> usize {
+        self.authorize_with(c, REDIRECT, |_| {})
+    }
+
+    /// The code of step `code` exchanged by `c`, form edited by `edit`.
+    fn exchange_with(
+        &mut self,
+        c: Client,
+        code: usize,
+        edit: impl FnOnce(&mut Vec<Value>),
+    ) -> usize {
+        let (mut form, authorization) = Self::auth(c, None);
+        form.insert(0, json!(["grant_type", "authorization_code"]));
+        form.push(json!(["code", r(code, Field::Code)]));
+        form.push(json!(["redirect_uri", REDIRECT]));
+        form.push(json!(["code_verifier", VERIFIER]));
+        edit(&mut form);
+        self.push(
+            0,
+            json!({"kind": "token", "form": form, "authorization": authorization}),
+        )
+    }
+
+    fn exchange(&mut self, c: Client, code: usize) -> usize {
+        self.exchange_with(c, code, |_| {})
+    }
+
+    /// A client, a code and its exchange: the step of the token answer.
+    fn pair(&mut self, method: &'static str) -> (Client, usize) {
+        let c = self.register(method, REDIRECT);
+        let code = self.authorize(c);
+        (c, self.exchange(c, code))
+    }
+
+    fn refresh(&mut self, c: Client, pair: usize) -> usize {
+        let (mut form, authorization) = Self::auth(c, None);
+        form.insert(0, json!(["grant_type", "refresh_token"]));
+        form.push(json!(["refresh_token", r(pair, Field::RefreshToken)]));
+        self.push(
+            0,
+            json!({"kind": "token", "form": form, "authorization": authorization}),
+        )
+    }
+
+    fn revoke(&mut self, c: Client, pair: usize, secret: Option<&str>, extra: &[Value]) -> usize {
+        let (mut form, authorization) = Self::auth(c, secret);
+        form.push(json!(["token", r(pair, Field::AccessToken)]));
+        form.extend(extra.iter().cloned());
+        self.push(
+            0,
+            json!({"kind": "revoke", "form": form, "authorization": authorization}),
+        )
+    }
+
+    fn resource(&mut self, pause_ms: u64, pair: usize) -> usize {
+        let bearer = json!({"concat": ["Bearer ", r(pair, Field::AccessToken)]});
+        self.push(
+            pause_ms,
+            json!({"kind": "resource", "authorization": [bearer]}),
+        )
+    }
+}
+
+/// Every probe, in the order knobs are learned; `expiry_wait_ms` is how long the expiry probes
+/// wait after issuing an access token.
+pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
+    let mut probes = Vec::new();
+    let mut add = |name, knob, what, candidates, view, build: &dyn Fn(&mut Script) -> usize| {
+        let mut s = Script::default();
+        let decisive = build(&mut s) - 1;
+        probes.push(Probe {
+            name,
+            knob,
+            what,
+            candidates,
+            view,
+            steps: s.steps,
+            decisive,
+            waits_for_expiry: false,
+        });
+    };
+    use Candidates::{Bool, ErrorCode as Err, Status};
+    use View::*;
+    let metadata = |s: &mut Script| s.push(0, json!({"kind": "authorization_server_metadata"}));
+    add(
+        "issuer",
+        "issuer_trailing_slash",
+        "read the metadata's issuer",
+        Bool,
+        IssuerSlash,
+        &metadata,
+    );
+    add(
+        "auth-methods",
+        "advertise_none_auth_method",
+        "read the metadata's client authentication methods",
+        Bool,
+        NoneAuthMethod,
+        &metadata,
+    );
+    add(
+        "register",
+        "registration_no_store",
+        "register a client",
+        Bool,
+        NoStore,
+        &|s| s.register("client_secret_post", REDIRECT).step,
+    );
+    add(
+        "register-javascript",
+        "registration_strict_redirects",
+        "register a javascript: redirect URI",
+        Bool,
+        Outcome,
+        &|s| s.register("none", "javascript:alert(1)").step,
+    );
+    add(
+        "register-fragment",
+        "registration_strict_redirects",
+        "register a redirect URI with a fragment",
+        Bool,
+        Outcome,
+        &|s| s.register("none", "http://localhost:9999/cb#frag").step,
+    );
+    add(
+        "authorize",
+        "authorization_response_iss",
+        "authorize and read the redirect",
+        Bool,
+        Iss,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            s.authorize(c)
+        },
+    );
+    add(
+        "no-challenge-method",
+        "absent_challenge_method_is_s256",
+        "authorize with an S256 challenge but no code_challenge_method, then exchange",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize_with(c, REDIRECT, |p| {
+                p.retain(|kv| kv[0] != "code_challenge_method")
+            });
+            s.exchange(c, code)
+        },
+    );
+    add(
+        "short-challenge",
+        "pkce_syntax_checked",
+        "authorize with the 3-character challenge \"abc\"",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            s.authorize_with(c, REDIRECT, |p| {
+                for kv in p.iter_mut() {
+                    if kv[0] == "code_challenge" {
+                        kv[1] = json!("abc");
+                    }
+                }
+            })
+        },
+    );
+    add(
+        "loopback-port",
+        "redirect_exact_match",
+        "register http://127.0.0.1:9999/cb, authorize with port 1234",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT_IP);
+            s.authorize_with(c, "http://127.0.0.1:1234/cb", |_| {})
+        },
+    );
+    add(
+        "redirect-case",
+        "redirect_exact_match",
+        "register http://localhost:9999/cb, authorize with HTTP://LOCALHOST:9999/cb",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            s.authorize_with(c, "HTTP://LOCALHOST:9999/cb", |_| {})
+        },
+    );
+    add(
+        "wrong-verifier-status",
+        "invalid_grant_status",
+        "exchange a code with a wrong code_verifier",
+        Status,
+        StatusAndError,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            s.exchange_with(c, code, |f| {
+                f.retain(|kv| kv[0] != "code_verifier");
+                f.push(json!(["code_verifier", format!("{VERIFIER}x")]));
+            })
+        },
+    );
+    add(
+        "unknown-code-status",
+        "invalid_grant_status",
+        "exchange a code never issued",
+        Status,
+        StatusAndError,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let (mut form, _) = Script::auth(c, None);
+            form.insert(0, json!(["grant_type", "authorization_code"]));
+            form.push(json!(["code", "fingerprint-never-issued-code"]));
+            form.push(json!(["redirect_uri", REDIRECT]));
+            form.push(json!(["code_verifier", VERIFIER]));
+            s.push(
+                0,
+                json!({"kind": "token", "form": form, "authorization": null}),
+            )
+        },
+    );
+    add(
+        "code-reuse",
+        "codes_single_use",
+        "exchange one code twice",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            s.exchange(c, code);
+            s.exchange(c, code)
+        },
+    );
+    add(
+        "code-replay",
+        "code_replay_revokes_grant",
+        "exchange a code twice, then use the first access token",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            let first = s.exchange(c, code);
+            s.exchange(c, code);
+            s.resource(0, first)
+        },
+    );
+    add(
+        "foreign-code",
+        "code_client_bound",
+        "client B exchanges client A's code",
+        Bool,
+        Outcome,
+        &|s| {
+            let a = s.register("client_secret_post", REDIRECT);
+            let b = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(a);
+            s.exchange(b, code)
+        },
+    );
+    add(
+        "wrong-verifier",
+        "pkce_checked",
+        "exchange a code with a wrong code_verifier",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            s.exchange_with(c, code, |f| {
+                f.retain(|kv| kv[0] != "code_verifier");
+                f.push(json!(["code_verifier", format!("{VERIFIER}x")]));
+            })
+        },
+    );
+    add(
+        "token-redirect-mismatch",
+        "redirect_mismatch_error",
+        "exchange a code with another redirect_uri than at /authorize",
+        Err,
+        Error,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            s.exchange_with(c, code, |f| {
+                f.retain(|kv| kv[0] != "redirect_uri");
+                f.push(json!(["redirect_uri", format!("{REDIRECT}/other")]));
+            })
+        },
+    );
+    add(
+        "unknown-grant",
+        "unknown_grant_is_unsupported",
+        "ask /token for grant_type=password",
+        Bool,
+        Error,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let (mut form, _) = Script::auth(c, None);
+            form.insert(0, json!(["grant_type", "password"]));
+            s.push(
+                0,
+                json!({"kind": "token", "form": form, "authorization": null}),
+            )
+        },
+    );
+    add(
+        "repeated-state",
+        "reject_repeated_params",
+        "authorize with state sent twice",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            s.authorize_with(c, REDIRECT, |p| p.insert(1, json!(["state", "fp-first"])))
+        },
+    );
+    add(
+        "basic-wrong-secret",
+        "invalid_client_challenge",
+        "a Basic client authenticates with a wrong secret at /token",
+        Bool,
+        Challenge,
+        &|s| {
+            let c = s.register("client_secret_basic", REDIRECT);
+            let code = s.authorize(c);
+            let id = r(c.step, Field::ClientId);
+            let form = vec![
+                json!(["grant_type", "authorization_code"]),
+                json!(["client_id", id.clone()]),
+                json!(["code", r(code, Field::Code)]),
+                json!(["redirect_uri", REDIRECT]),
+                json!(["code_verifier", VERIFIER]),
+            ];
+            s.push(
+                0,
+                json!({"kind": "token", "form": form,
+            "authorization": {"basic": [id, "not-the-secret"]}}),
+            )
+        },
+    );
+    add(
+        "refresh-twice",
+        "refresh_rotates",
+        "refresh twice with the same refresh token",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            s.refresh(c, pair);
+            s.refresh(c, pair)
+        },
+    );
+    add(
+        "refresh-reuse",
+        "refresh_reuse_revokes_family",
+        "refresh, reuse the old refresh token, then use the new access token",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            let next = s.refresh(c, pair);
+            s.refresh(c, pair);
+            s.resource(0, next)
+        },
+    );
+    add(
+        "revoke-public",
+        "revocation_requires_secret_field",
+        "a public client revokes its access token (no client_secret field)",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("none");
+            s.revoke(c, pair, None, &[])
+        },
+    );
+    add(
+        "revoke-wrong-secret",
+        "revocation_auth_error",
+        "revoke with a wrong client_secret",
+        Err,
+        Error,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            s.revoke(c, pair, Some("not-the-secret"), &[])
+        },
+    );
+    add(
+        "revoke-unknown-hint",
+        "revocation_ignores_unknown_hint",
+        "revoke with token_type_hint=bogus",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            s.revoke(c, pair, None, &[json!(["token_type_hint", "bogus"])])
+        },
+    );
+    add(
+        "revoke-pair",
+        "revocation_kills_pair",
+        "revoke the access token, then refresh with its refresh token",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            s.revoke(c, pair, None, &[]);
+            s.refresh(c, pair)
+        },
+    );
+    let mut expiry = |name, knob, what, build: &dyn Fn(&mut Script) -> usize| {
+        let mut s = Script::default();
+        let decisive = build(&mut s) - 1;
+        probes.push(Probe {
+            name,
+            knob,
+            what,
+            candidates: Bool,
+            view: Outcome,
+            steps: s.steps,
+            decisive,
+            waits_for_expiry: true,
+        });
+    };
+    expiry(
+        "expired-access",
+        "access_expiry_enforced",
+        "use an access token after its lifetime",
+        &|s| {
+            let (_, pair) = s.pair("client_secret_post");
+            s.resource(expiry_wait_ms, pair)
+        },
+    );
+    expiry(
+        "expired-access-refresh",
+        "expired_access_revokes_refresh",
+        "use an expired access token, then refresh with its refresh token",
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            s.resource(expiry_wait_ms, pair);
+            s.refresh(c, pair)
+        },
+    );
+    probes
+}
