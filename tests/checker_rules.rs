@@ -511,3 +511,29 @@ fn refresh_expires_is_judged_only_with_a_known_lifetime() {
     // Still caught: a server known to issue refresh tokens that never expire.
     assert_eq!(refresh_once(expectations(None, true), false), (1, true));
 }
+
+/// Authlib 1.9.10 (`CodeChallenge(required=True)`) issues a code without `code_challenge` to a
+/// confidential client (seen live, `audit` of scripts/providers/authlib, 2026-12-01). OAuth 2.1
+/// (draft-ietf-oauth-v2-1-08, "Countermeasures" to code injection): enforcing the challenge "is
+/// REQUIRED for clients, and authorization servers MUST enforce their use, unless ... The client
+/// is a confidential client" — then only RECOMMENDED. A public client still must send one.
+#[test]
+fn pkce_is_required_of_public_clients_only() {
+    let cb = "http://localhost:9999/cb";
+    for (method, flagged) in [("client_secret_post", false), ("none", true)] {
+        let mut run = Run::new(expectations(None, false));
+        run.register("c1", &[cb], method);
+        let v = run.authorize(
+            pairs(&[
+                ("response_type", "code"),
+                ("client_id", "c1"),
+                ("redirect_uri", cb),
+                ("state", "st"),
+            ]),
+            redirect(&format!(
+                "{cb}?code=abcdefghijklmnopqrstuvwxyzABCDEFGHIJ&state=st&iss={ISSUER}"
+            )),
+        );
+        assert_eq!(has(&v, "pkce-required"), flagged, "{method}: {v:?}");
+    }
+}

@@ -112,7 +112,7 @@ fn diff_catches_every_broken_fastmcp_with_at_most_six_steps() {
             })
             .unwrap_or_else(|| panic!("{bug}: no divergence in 60 flows"));
         let minimal =
-            shrink_divergence(&divergent, &mut target, RunOptions::default(), 60).unwrap();
+            shrink_divergence(&divergent, &mut target, RunOptions::default(), 150).unwrap();
         assert!(
             minimal.steps.len() <= 6,
             "{bug}: minimal divergent trace has {} steps:\n{}",

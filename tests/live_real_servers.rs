@@ -6,10 +6,12 @@
 //! registered, codes issued, tokens probed), prints the report with its coverage and lists its
 //! FAILs. Whether each FAIL is a real violation is triaged in issue 13.
 //!
-//! Until the generator fits its flows to the target (issue 13, item 3), fewer than half of the
-//! generated steps can run against node-oidc-provider (it answers `POST /auth` with 404 and
-//! refuses authorization requests without a scope): the audit may then exit 2 for that reason,
-//! and for that reason only.
+//! Before a run `audit` probes what the target accepts and fits its flows to it (node-oidc-provider
+//! answers `POST /auth` with 404 and refuses authorization requests without a scope or without
+//! `code_challenge_method`): about 70 % of the generated steps then run against node-oidc-provider
+//! and about 50 % against Authlib (whose clients get no refresh token unless they ask for the
+//! grant). Below half, the audit exits 2 for that reason, which these tests accept for Authlib
+//! only; the issue's 90 % is not reached yet.
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
@@ -74,9 +76,13 @@ fn fails(report: &str) -> Vec<String> {
         .collect()
 }
 
-fn check(name: &str, base: &str, extra: &[&str]) -> Vec<String> {
+fn check(name: &str, base: &str, extra: &[&str], may_be_unusable: bool) -> Vec<String> {
     let (code, report) = audit(name, base, extra);
     println!("{report}");
+    assert!(
+        code != 2 || may_be_unusable,
+        "the audit of {name} exited 2:\n{report}"
+    );
     if code == 2 {
         let reasons: Vec<&str> = report
             .lines()
@@ -108,8 +114,12 @@ fn audit_of_node_oidc_provider_runs_through_its_interaction() {
         "node-oidc",
         &base,
         &["--introspection", "oauth-oracle-rs:oauth-oracle-rs-secret"],
+        false,
     );
-    let _ = list;
+    assert!(
+        list.iter().all(|f| f == "redirect-uri-bound-to-code"),
+        "a FAIL not triaged yet (check it against the RFC text: a false positive is the worst bug): {list:?}"
+    );
 }
 
 #[test]
@@ -128,6 +138,7 @@ fn audit_of_the_authlib_server_fills_its_login_form() {
             "--resource",
             &resource,
         ],
+        true,
     );
     let _ = list;
 }

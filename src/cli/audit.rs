@@ -100,6 +100,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let Some(mut target) = connect("audit", &args.target, args.jump_percent) else {
         return ExitCode::from(2);
     };
+    let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
     let profile = Profile::fastmcp();
     let files = report_files(PROFILE);
     let legacy = |name: &str| {
@@ -150,6 +154,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         // Steps whose endpoint the metadata does not name are not sent (audit_flow skips them).
         let trace = generator
             .with_pacing(Pacing::live(args.jump_percent, 700))
+            .with_fit(fit)
             .run(args.steps);
         let AuditRun {
             violations,

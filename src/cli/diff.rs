@@ -190,6 +190,12 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let Some(mut target) = connect("diff", &args.target, args.jump_percent) else {
         return ExitCode::from(2);
     };
+    let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    if !args.json {
+        for note in &notes {
+            eprintln!("note: {note}");
+        }
+    }
     let stale = |name: &str| {
         is_numbered(name, &format!("divergence-{}-case", profile.name), ".jsonl")
             || is_numbered(
@@ -238,7 +244,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         seed[8..16].copy_from_slice(&case.to_le_bytes());
         let config = args.target.config(&profile, Seed(seed));
         let generator = match Generator::new(profile.clone(), config) {
-            Ok(g) => g.with_pacing(Pacing::live(args.jump_percent, 700)),
+            Ok(g) => g
+                .with_pacing(Pacing::live(args.jump_percent, 700))
+                .with_fit(fit),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);

@@ -12,6 +12,8 @@ pub(crate) mod diff;
 #[cfg(feature = "diff")]
 pub(crate) mod fingerprint;
 #[cfg(feature = "diff")]
+pub(crate) mod fit;
+#[cfg(feature = "diff")]
 pub(crate) mod live;
 pub(crate) mod merge;
 pub(crate) mod profile;

@@ -104,6 +104,43 @@ impl Default for Pacing {
     }
 }
 
+/// What a live target accepts that the protocol leaves to the server, learned by probing it
+/// before a run (`cli/live.rs`), so that flows fit it instead of stopping at the first request it
+/// refuses. The generator draws the same numbers whatever the fit: only the fitted choice
+/// changes, so [`Fit::default`] (the model's own: everything allowed) generates the flows it
+/// always did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    /// The authorization endpoint answers `POST`; else every authorization request is a `GET`
+    /// ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1): the server "MUST
+    /// support the use of the HTTP "GET" method ... and MAY support the use of the "POST" method").
+    pub authorize_post: bool,
+    /// A request without `scope` is refused: every client registers with one and every
+    /// authorization names one ([RFC 6749 §3.3](https://www.rfc-editor.org/rfc/rfc6749#section-3.3):
+    /// the server "MUST either process the request using a pre-defined default value or fail the
+    /// request").
+    pub scope_required: bool,
+    /// A PKCE challenge without `code_challenge_method` is refused: every authorization meant to
+    /// yield a code says `S256` ([RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3):
+    /// an absent method means `plain`, which OAuth 2.1 servers may refuse).
+    pub challenge_method_required: bool,
+    /// An authorization request without `redirect_uri` is refused: every one meant to yield a
+    /// code names it ([OpenID Connect Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest):
+    /// REQUIRED there; RFC 6749 §4.1.1 leaves it OPTIONAL).
+    pub redirect_uri_required: bool,
+}
+
+impl Default for Fit {
+    fn default() -> Self {
+        Self {
+            authorize_post: true,
+            scope_required: false,
+            challenge_method_required: false,
+            redirect_uri_required: false,
+        }
+    }
+}
+
 impl Pacing {
     /// Pacing for a live provider running in real time: no artificial pauses, and jumps that land
     /// well clear of every boundary (±`margin_ms`), so that network delay cannot decide them.
@@ -121,6 +158,7 @@ impl Pacing {
 pub struct Generator {
     rng: ChaCha20Rng,
     pacing: Pacing,
+    fit: Fit,
     server: Option<AuthServer>,
     now: UnixMillis,
     trace: Trace,
@@ -161,6 +199,7 @@ impl Generator {
         Ok(Self {
             rng,
             pacing: Pacing::default(),
+            fit: Fit::default(),
             server: Some(server),
             now: START,
             trace: Trace {
@@ -183,6 +222,12 @@ impl Generator {
     /// Use `pacing` instead of the default.
     pub fn with_pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = pacing;
+        self
+    }
+
+    /// Fit the flows to what the target accepts (see [`Fit`]).
+    pub fn with_fit(mut self, fit: Fit) -> Self {
+        self.fit = fit;
         self
     }
 

@@ -52,12 +52,16 @@ impl Generator {
 
     fn register(&mut self) -> Value {
         let method = ["client_secret_post", "client_secret_basic", "none"][self.below(3)];
-        let scope = ["read write", "read", "write", ""][self.below(4)];
+        let scope = match ["read write", "read", "write", ""][self.below(4)] {
+            "" if self.fit.scope_required => "read",
+            s => s,
+        };
         let body = match self.below(20) {
             0 => r#"{"redirect_uris":["http://localhost:9999/cb"],"scope":"read admin"}"#.to_owned(),
             1 => r#"{"scope":"read"}"#.to_owned(),
             2 => r#"{"redirect_uris":["http://localhost:9999/cb"],"#.to_owned(),
             3 => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "grant_types": ["authorization_code"], "scope": scope}).to_string(),
+            4 if self.fit.scope_required => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
             4 => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method}).to_string(),
             5 => json!({"redirect_uris": ["javascript:alert(1)"], "token_endpoint_auth_method": "none"}).to_string(),
             6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
@@ -108,10 +112,13 @@ impl Generator {
             self.rng_u64(),
             self.below(1 << 30)
         );
-        let mut redirect = self.chance(70).then(|| info.redirect.to_owned());
-        let mut method = self.chance(60).then_some("S256");
+        // Drawn whatever the fit (`|`, not `||`), so the fit changes no later draw.
+        let mut redirect =
+            (self.chance(70) | self.fit.redirect_uri_required).then(|| info.redirect.to_owned());
+        let mut method = (self.chance(60) | self.fit.challenge_method_required).then_some("S256");
         let mut scope = None;
-        if !info.scope.is_empty() && self.chance(80) {
+        // Drawn whatever the fit (`|`, not `||`), so the fit changes no later draw.
+        if !info.scope.is_empty() && (self.chance(80) | self.fit.scope_required) {
             let n = 1 + self.below(info.scope.len());
             scope = Some(info.scope[..n].join(" "));
         }
@@ -191,7 +198,12 @@ impl Generator {
                 issued: self.now,
             });
         }
-        let http_method = if self.chance(20) { "POST" } else { "GET" };
+        let post = self.chance(20);
+        let http_method = if post && self.fit.authorize_post {
+            "POST"
+        } else {
+            "GET"
+        };
         json!({"kind": "authorize", "method": http_method, "params": params})
     }
 

@@ -88,7 +88,7 @@ catalog! {
         "pkce-required",
         Must,
         "OAuth 2.1 §4.1.1; RFC 9700 §2.1.1",
-        "No code is issued without a code_challenge.",
+        "No code is issued to a public client without a code_challenge (confidential clients: RECOMMENDED only).",
         None
     ),
     PkcePlainRefused(

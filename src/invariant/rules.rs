@@ -290,9 +290,16 @@ impl Checker {
         });
         let challenge = params.get("code_challenge").map(str::to_owned);
         let method = params.get("code_challenge_method").map(str::to_owned);
-        self.check(InvariantId::PkceRequired, challenge.is_some(), || {
-            "code issued without code_challenge".into()
-        });
+        // OAuth 2.1 (draft-ietf-oauth-v2-1-08, "Countermeasures" to code injection): using and
+        // enforcing code_challenge "is REQUIRED for clients, and authorization servers MUST
+        // enforce their use, unless ... The client is a confidential client", for which it is
+        // "still RECOMMENDED". A code issued to a confidential client without a challenge is no
+        // violation (Authlib's `CodeChallenge(required=True)` does exactly that).
+        if client.as_ref().is_some_and(|c| c.method == "none") {
+            self.check(InvariantId::PkceRequired, challenge.is_some(), || {
+                "code issued to a public client without code_challenge".into()
+            });
+        }
         self.check(
             InvariantId::PkcePlainRefused,
             method.as_deref() != Some("plain"),

@@ -1,0 +1,82 @@
+//! `Fit`: flows fitted to what a live target accepts. A fitted generator never sends what the
+//! target refused in the probes, and the default fit generates exactly the unfitted flows.
+#![allow(clippy::unwrap_used)]
+
+use oauth_oracle::generate::{Fit, Generator};
+use oauth_oracle::{Config, Profile, Seed};
+use serde_json::Value;
+
+fn flow(seed: u8, fit: Option<Fit>) -> Vec<Value> {
+    let config = Config {
+        seed: Seed([seed; 32]),
+        ..Config::default()
+    };
+    let g = Generator::new(Profile::fastmcp(), config).unwrap();
+    let g = match fit {
+        Some(f) => g.with_fit(f),
+        None => g,
+    };
+    g.run(200).steps.iter().map(|s| s.event_value()).collect()
+}
+
+fn param<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {
+    event["params"]
+        .as_array()?
+        .iter()
+        .find(|p| p[0] == name)
+        .map(|p| &p[1])
+}
+
+#[test]
+fn the_default_fit_changes_nothing() {
+    for seed in 0..8 {
+        assert_eq!(flow(seed, None), flow(seed, Some(Fit::default())));
+    }
+}
+
+#[test]
+fn a_strict_fit_sends_only_what_the_target_accepts() {
+    let strict = Fit {
+        authorize_post: false,
+        scope_required: true,
+        challenge_method_required: true,
+        redirect_uri_required: true,
+    };
+    let (mut authorizations, mut registrations) = (0, 0);
+    for seed in 0..8 {
+        for e in flow(seed, Some(strict)) {
+            match e["kind"].as_str() {
+                Some("authorize") => {
+                    authorizations += 1;
+                    assert_eq!(e["method"], "GET", "{e}");
+                    // Wrong moves may drop or spoil a part on purpose; a request that sends a
+                    // challenge with no method must not be one meant to yield a code.
+                    if param(&e, "code_challenge").is_some()
+                        && param(&e, "response_type").is_some_and(|r| r == "code")
+                    {
+                        assert!(param(&e, "redirect_uri").is_some(), "{e}");
+                    }
+                }
+                Some("register") => {
+                    registrations += 1;
+                    let body: Value =
+                        serde_json::from_str(e["body"].as_str().unwrap()).unwrap_or(Value::Null);
+                    // Registrations meant to succeed (the wrong moves register bad URIs).
+                    let good = body["redirect_uris"].as_array().is_some_and(|u| {
+                        u.iter().all(|u| {
+                            u == "http://localhost:9999/cb" || u == "http://127.0.0.1:9999/cb"
+                        })
+                    });
+                    if good && body.get("token_endpoint_auth_method").is_some() {
+                        assert!(body.get("scope").is_some_and(|s| s != ""), "{body}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        authorizations > 50 && registrations > 10,
+        "{authorizations} {registrations}"
+    );
+}
