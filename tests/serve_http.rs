@@ -1011,6 +1011,38 @@ fn no_control_removes_the_oracle_routes() {
     let r = s.get("/_oracle/trace");
     assert_eq!(r.status(), 404);
     assert_eq!(r.text().unwrap(), "Not Found");
+    assert_eq!(s.get("/_oracle/").status(), 404);
+    // The fault controls go too: a POST to one is an ordinary unknown path (a recorded step).
+    for route in ["expire", "revoke", "fail", "deny-consent", "adversary"] {
+        let r = s
+            .http
+            .post(s.url(&format!("/_oracle/{route}")))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "{route}");
+    }
+}
+
+#[test]
+fn the_control_index_lists_every_control_route() {
+    let s = Server::start(&[]);
+    let r = s.get("/_oracle/");
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    for route in [
+        "GET /_oracle/clock",
+        "POST /_oracle/clock",
+        "GET /_oracle/trace",
+        "POST /_oracle/expire",
+        "POST /_oracle/revoke",
+        "POST /_oracle/fail",
+        "POST /_oracle/deny-consent",
+        "POST /_oracle/adversary",
+    ] {
+        assert!(v["routes"].get(route).is_some(), "{route} not listed: {v}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -97,3 +97,14 @@ def test_a_delayed_answer_arrives_late_and_unchanged(oauth_server):
     assert time.monotonic() - started >= 0.3  # held at least that long (a lower bound only)
     assert r.status == 200
     assert oauth_server.replay().returncode == 0
+
+
+def test_revoke_a_whole_grant(oauth_server):
+    client = register(oauth_server)
+    tokens = login(oauth_server, client["client_id"])
+    done = oauth_server.revoke(token=tokens["access_token"], grant=True)
+    assert done["revoked"]["access_tokens"] == 1 and done["revoked"]["refresh_tokens"] == 1
+    assert mcp_status(oauth_server, tokens["access_token"]) == 401
+    r = refresh(oauth_server, client["client_id"], tokens["refresh_token"])
+    assert r.status == 401 and r.json()["error"] == "invalid_grant"
+    assert oauth_server.replay().returncode == 0
