@@ -104,15 +104,19 @@ fn diff_catches_every_broken_fastmcp_with_at_most_six_steps() {
     for (bug, _) in BROKEN {
         let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
         let mut target = HttpTarget::new(&base, "/mcp");
+        // Only access_outlives needs real-time waits (its defect is about expiry). Elsewhere a wait
+        // only lets a live token expire by the server's whole-second rounding while a shrunk
+        // candidate is replayed, which makes a divergence reproduce by chance (issue 13 item 4).
+        let jump = if *bug == "ACCESS_OUTLIVES" { 10 } else { 0 };
         let divergent = (0..60)
-            .map(|case| flow(&base, 21, case, 25, 10))
+            .map(|case| flow(&base, 21, case, 25, jump))
             .find_map(|trace| {
                 let run = run_flow(&trace, &mut target, RunOptions::default()).unwrap();
                 run.divergence().is_some().then_some(run.model_trace)
             })
             .unwrap_or_else(|| panic!("{bug}: no divergence in 60 flows"));
         let minimal =
-            shrink_divergence(&divergent, &mut target, RunOptions::default(), 150).unwrap();
+            shrink_divergence(&divergent, &mut target, RunOptions::default(), 60).unwrap();
         assert!(
             minimal.steps.len() <= 6,
             "{bug}: minimal divergent trace has {} steps:\n{}",
