@@ -133,8 +133,8 @@ fn committed_regressions_check_clean() {
 }
 
 /// Fuzz regressions (`fuzz/regressions/step/location-quoted-*`): a redirect URI holding a
-/// character a `Location` header must percent-encode (`"` in a `data:` URI, `^` in an `http` one)
-/// is redirected to in its quoted form, which names the registered URI; the checker once called
+/// character a `Location` header must percent-encode (`"` in a `data:` URI, `^` in an `http` one,
+/// also with an upper-case scheme the server normalises) is redirected to in its quoted form, which names the registered URI; the checker once called
 /// that a redirect to an unvalidated URI. A Location naming another URI is still one.
 #[test]
 fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
@@ -157,6 +157,12 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         (
             Profile::oauth21(),
             "http://localhost:9999/c^",
+            "http://localhost:9999/c%5E?",
+        ),
+        // Registered with an upper-case scheme: the Location is both normalised and quoted.
+        (
+            Profile::fastmcp(),
+            "Http://localhost:9999/c^",
             "http://localhost:9999/c%5E?",
         ),
     ];
