@@ -109,6 +109,9 @@ pub struct FlowCoverage {
     pub unsent: Vec<String>,
     /// Why the flow stopped before its last step, if it did.
     pub stopped: Option<String>,
+    /// How each executed step that was refused was refused (`token answered 400 invalid_grant`),
+    /// for the runs that go on after a refusal (`audit`).
+    pub refused: Vec<String>,
 }
 
 /// What a campaign ran: steps generated and executed, flows stopped early by reason, steps not
@@ -125,6 +128,8 @@ pub struct Coverage {
     pub stopped: BTreeMap<String, u64>,
     /// Steps not sent (their flow went on), by reason.
     pub unsent: BTreeMap<String, u64>,
+    /// Executed steps the server refused (their flow went on), by endpoint and answer.
+    pub refused: BTreeMap<String, u64>,
 }
 
 /// One reason and how often, as reports list them.
@@ -159,6 +164,9 @@ impl Coverage {
         for why in &flow.unsent {
             *self.unsent.entry(why.clone()).or_default() += 1;
         }
+        for how in &flow.refused {
+            *self.refused.entry(how.clone()).or_default() += 1;
+        }
         if let Some(why) = &flow.stopped {
             *self.stopped.entry(why.clone()).or_default() += 1;
         }
@@ -174,6 +182,9 @@ impl Coverage {
         }
         for (why, n) in &other.unsent {
             *self.unsent.entry(why.clone()).or_default() += n;
+        }
+        for (how, n) in &other.refused {
+            *self.refused.entry(how.clone()).or_default() += n;
         }
     }
 
@@ -236,6 +247,9 @@ impl Coverage {
         for (why, n) in self.unsent_reasons() {
             out.push(format!("  not sent: {why}: {}", plural(n, "step")));
         }
+        for (how, n) in by_count(&self.refused) {
+            out.push(format!("  refused: {how}: {}", plural(n, "step")));
+        }
         out
     }
 }
@@ -251,6 +265,8 @@ impl Serialize for Coverage {
             flows_stopped: u64,
             stopped: Vec<Counted>,
             unsent: Vec<Counted>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            refused: Vec<Counted>,
         }
         let list = |v: Vec<(&str, u64)>| {
             v.into_iter()
@@ -268,6 +284,7 @@ impl Serialize for Coverage {
             flows_stopped: self.flows_stopped(),
             stopped: list(self.stop_reasons()),
             unsent: list(self.unsent_reasons()),
+            refused: list(by_count(&self.refused)),
         }
         .serialize(s)
     }
@@ -282,6 +299,8 @@ impl<'de> Deserialize<'de> for Coverage {
             steps_executed: u64,
             stopped: Vec<Counted>,
             unsent: Vec<Counted>,
+            #[serde(default)]
+            refused: Vec<Counted>,
         }
         let i = In::deserialize(d)?;
         let map = |v: Vec<Counted>| {
@@ -297,6 +316,7 @@ impl<'de> Deserialize<'de> for Coverage {
             steps_executed: i.steps_executed,
             stopped: map(i.stopped),
             unsent: map(i.unsent),
+            refused: map(i.refused),
         })
     }
 }
@@ -315,6 +335,7 @@ mod tests {
                 executed,
                 unsent: vec![],
                 stopped: stopped.map(str::to_owned),
+                refused: vec![],
             });
         }
         assert_eq!(c.stop_reasons(), vec![("b", 2), ("a", 1)]);

@@ -29,6 +29,8 @@ fn expectations(refresh: Option<u64>, known: bool) -> Expectations {
         },
         required_scopes: vec![],
         refresh_lifetime_known: known,
+        pkce_plain_supported: Some(false),
+        iss_parameter_supported: true,
     }
 }
 
@@ -294,9 +296,17 @@ fn any_port_is_owed_to_loopback_ip_literals_only() {
             json!({"error": "invalid_redirect_uri", "error_description": "redirect_uri did not match any of the client's registered redirect_uris"}),
         )
     };
-    for (host, owed) in [("localhost", false), ("127.0.0.1", true), ("[::1]", true)] {
-        let client = format!("client-{host}");
-        run.register(&client, &[&format!("http://{host}:8080/cb")], "none");
+    // OAuth 2.1 §4.1.1: the exception is for "native apps", which §8.1.1 classifies as public
+    // clients; a confidential client's loopback URI is matched exactly (Authlib's real answer:
+    // 400 invalid_request "Redirect URI http://127.0.0.1:1234/cb is not supported by client.").
+    for (host, method, owed) in [
+        ("localhost", "none", false),
+        ("127.0.0.1", "none", true),
+        ("[::1]", "none", true),
+        ("127.0.0.1", "client_secret_post", false),
+    ] {
+        let client = format!("client-{host}-{method}");
+        run.register(&client, &[&format!("http://{host}:8080/cb")], method);
         let other_port = format!("http://{host}:51004/cb");
         let params = pairs(&[
             ("response_type", "code"),
@@ -308,11 +318,11 @@ fn any_port_is_owed_to_loopback_ip_literals_only() {
         ]);
         let before = run.checks("loopback-any-port");
         let v = run.authorize(params, refused());
-        assert_eq!(has(&v, "loopback-any-port"), owed, "{host}: {v:?}");
+        assert_eq!(has(&v, "loopback-any-port"), owed, "{host} {method}: {v:?}");
         assert_eq!(
             run.checks("loopback-any-port") - before,
             u64::from(owed),
-            "{host}"
+            "{host} {method}"
         );
     }
 }
@@ -535,5 +545,360 @@ fn pkce_is_required_of_public_clients_only() {
             )),
         );
         assert_eq!(has(&v, "pkce-required"), flagged, "{method}: {v:?}");
+    }
+}
+
+/// RFC 6749 §6: "If a new refresh token is issued, the refresh token scope MUST be identical to
+/// that of the refresh token included by the client in the request." node-oidc-provider's real
+/// answers: a refresh asking for `read` alone gets an access token for `read` and a new refresh
+/// token that still carries `read write`, so the next refresh without `scope` gets `read write`
+/// back. The checker once took the response's `scope` for the new refresh token's and called
+/// that a widening. A refresh granting a scope the grant never had is still one.
+#[test]
+fn a_rotated_refresh_token_keeps_the_scope_of_the_one_presented() {
+    let mut run = Run::new(expectations(Some(86_400), true));
+    let secret = run
+        .register("owner", &["http://127.0.0.1:8080/cb"], "client_secret_post")
+        .unwrap();
+    let code = random("cd");
+    run.code("owner", Some("http://127.0.0.1:8080/cb"), &code);
+    let pair = |scope: &str, tag: &str| {
+        json_out(
+            200,
+            json!({"access_token": random(&format!("a{tag}")), "refresh_token": random(&format!("r{tag}")),
+                   "token_type": "Bearer", "expires_in": 3600, "scope": scope}),
+        )
+    };
+    let client = [("client_id", "owner"), ("client_secret", secret.as_str())];
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+        ("redirect_uri", "http://127.0.0.1:8080/cb"),
+    ];
+    form.extend(client);
+    assert!(run.token(&form, pair("read write", "1")).is_empty());
+    let rt1 = random("r1");
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt1.as_str()),
+        ("scope", "read"),
+    ];
+    form.extend(client);
+    let v = run.token(&form, pair("read", "2"));
+    assert!(v.is_empty(), "{v:?}");
+    let rt2 = random("r2");
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt2.as_str()),
+    ];
+    form.extend(client);
+    let v = run.token(&form, pair("read write", "3"));
+    assert!(!has(&v, "refresh-scope-no-widening"), "{v:?}");
+    assert!(run.checks("refresh-scope-no-widening") >= 2);
+    // Still caught: a refresh granting what the grant never had.
+    let rt3 = random("r3");
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt3.as_str()),
+    ];
+    form.extend(client);
+    let v = run.token(&form, pair("read write admin", "4"));
+    assert!(has(&v, "refresh-scope-no-widening"), "{v:?}");
+}
+
+/// RFC 6749 §4.1.2: on a code used twice the server "SHOULD revoke (when possible) all tokens
+/// previously issued based on that authorization code", and nothing stops it revoking more:
+/// node-oidc-provider revokes its whole grant, which spans every code the same user authorized
+/// for the same client. Its real answers: after a replay of the first code, the tokens of the
+/// second are dead too, and another client's revocation request for one of them answers 200 (a
+/// token it no longer knows). The checker once blamed that request for the death
+/// (`revocation-owner-only`). Without the replay, a token that dies after another client's
+/// request is still flagged.
+#[test]
+fn after_a_code_replay_the_clients_other_tokens_may_be_dead_for_that_reason() {
+    for replay in [true, false] {
+        let mut run = Run::new(expectations(Some(86_400), true));
+        run.register("owner", &["http://127.0.0.1:8080/cb"], "none");
+        run.register("other", &["http://127.0.0.1:8080/cb"], "none");
+        let (c1, c2) = (random("c1"), random("c2"));
+        run.code("owner", None, &c1);
+        run.tokens("owner", &c1, &random("a1"), &random("r1"));
+        run.code("owner", None, &c2);
+        let a2 = random("a2");
+        run.tokens("owner", &c2, &a2, &random("r2"));
+        if replay {
+            let v = run.token(
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &c1),
+                    ("client_id", "owner"),
+                    ("code_verifier", VERIFIER),
+                ],
+                json_out(
+                    400,
+                    json!({"error": "invalid_grant", "error_description": "grant request is invalid"}),
+                ),
+            );
+            assert!(v.is_empty(), "{v:?}");
+        }
+        let v = run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(&[("client_id", "other"), ("token", &a2)]),
+                authorization: None,
+            }),
+            out(200, &[], serde_json::Value::Null),
+        );
+        assert!(!has(&v, "revocation-owner-only"), "{v:?}");
+        let v = run.send(
+            Event::Resource(oauth_oracle::ResourceRequest {
+                authorization: vec![format!("Bearer {a2}")],
+            }),
+            out(
+                401,
+                &[("www-authenticate", "Bearer error=\"invalid_token\"".into())],
+                json!({"active": false}),
+            ),
+        );
+        assert_eq!(
+            has(&v, "revocation-owner-only"),
+            !replay,
+            "replay {replay}: {v:?}"
+        );
+    }
+}
+
+/// Authlib's real answers. RFC 9207 §2: "an authorization server supporting this specification
+/// MUST indicate its identity by including the iss parameter in the response"; §3: if
+/// `authorization_response_iss_parameter_supported` is omitted, "the default value is false".
+/// Authlib's metadata does not advertise it, and its code redirect carries no `iss`: no FAIL.
+/// Advertised and missing, or sent and wrong, it still is one.
+#[test]
+fn iss_is_owed_only_by_a_server_that_advertises_rfc_9207() {
+    let cb = "http://localhost:9999/cb";
+    let authlib = json!({"issuer": ISSUER, "code_challenge_methods_supported": ["S256"]});
+    let advertised =
+        json!({"issuer": ISSUER, "authorization_response_iss_parameter_supported": true});
+    let cases = [
+        (
+            &authlib,
+            format!("{cb}?code={}&state=st", random("c")),
+            false,
+        ),
+        (
+            &advertised,
+            format!("{cb}?code={}&state=st", random("c")),
+            true,
+        ),
+        (
+            &authlib,
+            format!(
+                "{cb}?code={}&state=st&iss=https%3A%2F%2Fevil.example",
+                random("c")
+            ),
+            true,
+        ),
+    ];
+    for (metadata, location, flagged) in cases {
+        let exp = expectations(None, false).with_metadata(metadata);
+        let mut run = Run::new(exp);
+        run.register("c1", &[cb], "none");
+        let challenge = s256_challenge(VERIFIER);
+        let v = run.authorize(
+            pairs(&[
+                ("response_type", "code"),
+                ("client_id", "c1"),
+                ("redirect_uri", cb),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("state", "st"),
+            ]),
+            redirect(&location),
+        );
+        assert_eq!(
+            has(&v, "iss-in-authorization-response"),
+            flagged,
+            "{location}: {v:?}"
+        );
+    }
+}
+
+/// RFC 7636 §4.3: an absent code_challenge_method "defaults to "plain""; §4.4.1: a server that
+/// does not support the requested transformation MUST refuse it. Authlib advertises `["S256"]`,
+/// refuses an explicit `plain`, and issues a code for a challenge without a method: a FAIL. But
+/// a request with no challenge at all (a confidential client skipping PKCE, which OAuth 2.1
+/// allows) has no method to default, and a server advertising `plain` may take one: no FAIL.
+#[test]
+fn an_absent_challenge_method_is_judged_only_with_a_challenge_at_a_server_without_plain() {
+    let cb = "http://localhost:9999/cb";
+    let s256_only = json!({"issuer": ISSUER, "code_challenge_methods_supported": ["S256"]});
+    let with_plain =
+        json!({"issuer": ISSUER, "code_challenge_methods_supported": ["plain", "S256"]});
+    let challenge = s256_challenge(VERIFIER);
+    let cases = [
+        (&s256_only, "none", true, true),
+        (&s256_only, "client_secret_basic", false, false),
+        (&with_plain, "none", true, false),
+    ];
+    for (metadata, method, with_challenge, flagged) in cases {
+        let mut run = Run::new(expectations(None, false).with_metadata(metadata));
+        run.register("c1", &[cb], method);
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", "c1"),
+            ("redirect_uri", cb),
+            ("state", "s1"),
+        ];
+        if with_challenge {
+            p.push(("code_challenge", challenge.as_str()));
+        }
+        let v = run.authorize(
+            pairs(&p),
+            redirect(&format!(
+                "{cb}?code=BzNOFkXqP3SIjiZodzbcPDHfkB7BX5MBVm8WRML3gzuLzdEK&state=s1&iss={ISSUER}"
+            )),
+        );
+        assert_eq!(
+            has(&v, "pkce-absent-method-is-plain"),
+            flagged,
+            "{metadata} {method} challenge {with_challenge}: {v:?}"
+        );
+    }
+}
+
+/// Authlib's real answer to a revocation with a bogus `token_type_hint` from a Basic client that
+/// authenticated: `401 {"error": "unsupported_token_type"}`, no `WWW-Authenticate`. That is no
+/// client-authentication failure (RFC 6749 §5.2's invalid_client and its challenge are about
+/// one), and the refusal is the hint's doing (RFC 7009 §2.2: "An invalid token type hint value
+/// is ignored by the authorization server and does not influence the revocation response"), not
+/// a refusal of Basic clients. A wrong secret answered 401 invalid_client without a challenge is
+/// still flagged, and so is a Basic client's hint-free revocation refused.
+#[test]
+fn a_refused_bogus_hint_is_judged_by_the_hint_rule_alone() {
+    let mut run = Run::new(expectations(Some(86_400), true));
+    let secret = run
+        .register("c1", &["http://127.0.0.1:8080/cb"], "client_secret_basic")
+        .unwrap();
+    let code = random("cd");
+    run.code("c1", None, &code);
+    let access = random("at");
+    let basic = |secret: &str| {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("c1:{secret}"))
+        )
+    };
+    let v = run.send(
+        Event::Token(TokenRequest {
+            form: pairs(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "c1"),
+                ("code", &code),
+                ("code_verifier", VERIFIER),
+            ]),
+            authorization: Some(basic(&secret)),
+        }),
+        json_out(
+            200,
+            json!({"access_token": access, "refresh_token": random("rt"), "token_type": "Bearer",
+                   "expires_in": 3600, "scope": "read"}),
+        ),
+    );
+    assert!(v.is_empty(), "{v:?}");
+    let mut revoke = |form: &[(&str, &str)], secret: &str, answer: Output| {
+        run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(form),
+                authorization: Some(basic(secret)),
+            }),
+            answer,
+        )
+    };
+    let unsupported = || json_out(401, json!({"error": "unsupported_token_type"}));
+    let v = revoke(
+        &[
+            ("client_id", "c1"),
+            ("token", &access),
+            ("token_type_hint", "bogus"),
+        ],
+        &secret,
+        unsupported(),
+    );
+    for id in [
+        "invalid-client-challenge",
+        "revocation-auth-error-code",
+        "revocation-public-and-basic-clients",
+    ] {
+        assert!(!has(&v, id), "{id}: {v:?}");
+    }
+    assert!(has(&v, "revocation-hint-ignored"), "{v:?}");
+    // Still caught: a wrong secret answered 401 invalid_client without a challenge.
+    let v = revoke(
+        &[("client_id", "c1"), ("token", &access)],
+        "wrong",
+        json_out(401, json!({"error": "invalid_client"})),
+    );
+    assert!(has(&v, "invalid-client-challenge"), "{v:?}");
+    // And a Basic client's plain revocation refused.
+    let v = revoke(
+        &[("client_id", "c1"), ("token", &access)],
+        &secret,
+        unsupported(),
+    );
+    assert!(has(&v, "revocation-public-and-basic-clients"), "{v:?}");
+}
+
+/// RFC 7009 §2.1: "If the particular token is a refresh token and the authorization server
+/// supports the revocation of access tokens, then the authorization server SHOULD also
+/// invalidate all access tokens based on the same authorization grant [...] If the token passed
+/// to the request is an access token, the server MAY revoke the respective refresh token as
+/// well." Authlib's real answers: its access token revoked (200), the refresh token still
+/// refreshes (200): no FAIL. A refresh token revoked whose access token is still accepted is
+/// one.
+#[test]
+fn revoking_an_access_token_may_leave_its_refresh_token_alive() {
+    for revoke_refresh in [false, true] {
+        let mut run = Run::new(expectations(Some(86_400), true));
+        run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
+        let code = random("cd");
+        run.code("c1", None, &code);
+        let (access, refresh) = (random("at"), random("rt"));
+        run.tokens("c1", &code, &access, &refresh);
+        let revoked = if revoke_refresh { &refresh } else { &access };
+        let v = run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(&[("client_id", "c1"), ("token", revoked)]),
+                authorization: None,
+            }),
+            out(200, &[], json!({})),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = if revoke_refresh {
+            run.send(
+                Event::Resource(oauth_oracle::ResourceRequest {
+                    authorization: vec![format!("Bearer {access}")],
+                }),
+                json_out(200, json!({"sub": "alice"})),
+            )
+        } else {
+            run.token(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "c1"),
+                    ("refresh_token", &refresh),
+                ],
+                json_out(
+                    200,
+                    json!({"access_token": random("a2"), "refresh_token": random("r2"),
+                           "token_type": "Bearer", "expires_in": 3600, "scope": "read"}),
+                ),
+            )
+        };
+        assert_eq!(
+            has(&v, "revocation-cascades"),
+            revoke_refresh,
+            "refresh revoked {revoke_refresh}: {v:?}"
+        );
     }
 }

@@ -78,7 +78,7 @@ fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() 
         c.seed = Seed::from_u64(1000 + case);
         let trace = Generator::new(file.clone(), c)
             .unwrap()
-            .with_pacing(Pacing::live(0, 700))
+            .with_pacing(Pacing::live(0, 1500))
             .run(25);
         let run = run_flow(&trace, &mut target, RunOptions::default()).unwrap();
         assert!(

@@ -41,6 +41,7 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         scope_required: true,
         challenge_method_required: true,
         redirect_uri_required: true,
+        grant_types_named: true,
     };
     let (mut authorizations, mut registrations) = (0, 0);
     for seed in 0..8 {
@@ -69,6 +70,10 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
                     });
                     if good && body.get("token_endpoint_auth_method").is_some() {
                         assert!(body.get("scope").is_some_and(|s| s != ""), "{body}");
+                        // RFC 7591 §2: no grant_types means authorization_code only; the
+                        // fitted registrations name theirs (one wrong move asks for the code
+                        // grant alone on purpose).
+                        assert!(body.get("grant_types").is_some(), "{body}");
                     }
                 }
                 _ => {}

@@ -39,7 +39,7 @@ fn config(base: &str, seed: u64, case: u64) -> Config {
 fn flow(base: &str, seed: u64, case: u64, steps: usize, jump_percent: u64) -> Trace {
     Generator::new(Profile::fastmcp(), config(base, seed, case))
         .unwrap()
-        .with_pacing(Pacing::live(jump_percent, 700))
+        .with_pacing(Pacing::live(jump_percent, 1500))
         .run(steps)
 }
 
@@ -234,7 +234,10 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
         },
         required_scopes: vec![],
         refresh_lifetime_known: false,
-    };
+        pkce_plain_supported: None,
+        iss_parameter_supported: false,
+    }
+    .with_metadata(&metadata);
     let mut failed = BTreeSet::new();
     for case in 0..30 {
         let trace = flow(&base, 51, case, 25, 0);

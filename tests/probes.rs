@@ -89,6 +89,8 @@ impl Run {
                 },
                 required_scopes: vec![],
                 refresh_lifetime_known: true,
+                pkce_plain_supported: Some(false),
+                iss_parameter_supported: true,
             }),
             step: 0,
             secrets: BTreeMap::new(),

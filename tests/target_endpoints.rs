@@ -357,7 +357,7 @@ fn diff_runner_skips_what_has_no_endpoint_and_agrees_on_the_rest() {
         };
         let trace = Generator::new(profile.clone(), config)
             .unwrap()
-            .with_pacing(Pacing::live(0, 700))
+            .with_pacing(Pacing::live(0, 1500))
             .run(30);
         // The metadata documents differ by design (renamed endpoints): leave them out.
         let keep: Vec<usize> = (0..trace.steps.len())

@@ -3,8 +3,9 @@
 //! trace; and the endpoints the provider's metadata named, or did not.
 
 use crate::check::minimize;
-use crate::coverage::{FlowCoverage, unresolved_reason};
+use crate::coverage::{FlowCoverage, describe_answer, refused, unresolved_reason};
 use crate::diff::due_after;
+use crate::generate::Generator;
 use crate::invariant::{Checker, Expectations, Violation};
 use crate::output::Output;
 use crate::target::{Target, TargetError, monotonic_now, unanswered, wall_clock};
@@ -108,6 +109,68 @@ pub fn audit_flow_covered(
         line.output = out.clone();
         observed.steps.push(line);
         outputs.push(out);
+    }
+    Ok(AuditRun {
+        violations,
+        checker,
+        observed,
+        coverage,
+    })
+}
+
+/// Generate one flow against `target` as it answers ([`Generator::run_live`]) and check every
+/// answer: each step is chosen from the target's own earlier answers, so no step refers to a
+/// value the target never issued, and a refusal is checked and the flow goes on. `steps` steps
+/// are generated; the trace returned holds the target's answers, replayable by [`audit_flow`].
+pub fn audit_flow_live(
+    generator: Generator,
+    steps: usize,
+    target: &mut dyn Target,
+    exp: &Expectations,
+) -> Result<AuditRun, TargetError> {
+    let mut coverage = FlowCoverage::default();
+    let mut checker = Checker::new(exp.clone());
+    let mut violations = Vec::new();
+    target.begin_flow();
+    let start = monotonic_now();
+    let t0 = wall_clock();
+    let since_start = |start: std::time::Instant| {
+        UnixMillis(t0.0 + u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX / 2))
+    };
+    let observed = generator.run_live(steps, t0, |step, due, event| {
+        let left = std::time::Duration::from_millis(due.0.saturating_sub(t0.0))
+            .saturating_sub(start.elapsed());
+        if !left.is_zero() {
+            std::thread::sleep(left);
+        }
+        let at = since_start(start);
+        coverage.generated += 1;
+        if let Some(why) = target.unsendable(event) {
+            coverage.unsent.push(why);
+            return Ok((at, crate::diff::not_sent()));
+        }
+        let out = target.send(at, event)?;
+        if let Some(why) = unanswered(&out) {
+            // Sent, but nothing came back to check (the user agent stopped at a login page).
+            coverage.unsent.push(why);
+            return Ok((at, out));
+        }
+        coverage.executed += 1;
+        if refused(&out) {
+            coverage
+                .refused
+                .push(format!("{} {}", event.name(), describe_answer(&out)));
+        }
+        violations.extend(checker.observe(step, at, event, &out));
+        Ok((at, out))
+    })?;
+    if (observed.steps.len() as u64) < steps as u64 {
+        coverage.stopped = Some(
+            "no further step could be drawn from the target's answers (each referred to a value \
+             it never issued)"
+                .to_owned(),
+        );
+        coverage.generated = steps as u64;
     }
     Ok(AuditRun {
         violations,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::invariant::InvariantId;
+use crate::invariant::{Expectations, InvariantId};
 use crate::output::Output;
 use crate::target::{Endpoint, EndpointKind, ResourceAnswer, resource_answer};
 
@@ -82,6 +82,10 @@ pub struct Surface {
     pub endpoints: Vec<Endpoint>,
     /// The protected resource's answers (`None`: not known).
     pub resource: Option<ResourceProbes>,
+    /// Invariants whose rule applies only to a server that says it supports something, with
+    /// why this one does not (see [`Surface::conditions`]).
+    #[serde(skip)]
+    pub conditional: Vec<(&'static str, String)>,
 }
 
 impl Surface {
@@ -100,11 +104,38 @@ impl Surface {
         })
     }
 
+    /// The rules a server's metadata decides (`exp` as [`Expectations::with_metadata`] read
+    /// it), and why each does not apply to this one: RFC 9207's `iss` binds a server that
+    /// advertises it; PKCE's absent-method rule binds one that does not support `plain`.
+    pub fn conditions(exp: &Expectations) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if !exp.iss_parameter_supported {
+            out.push((
+                InvariantId::IssInAuthorizationResponse.as_str(),
+                "only a sent iss is checked: the metadata does not advertise \
+                 authorization_response_iss_parameter_supported (RFC 9207 §3: omitted means false)"
+                    .to_owned(),
+            ));
+        }
+        if exp.pkce_plain_supported != Some(false) {
+            out.push((
+                InvariantId::PkceAbsentMethodIsPlain.as_str(),
+                "the server may support plain: code_challenge_methods_supported names it or is \
+                 missing (RFC 7636 §4.4.1 binds a server without plain)"
+                    .to_owned(),
+            ));
+        }
+        out
+    }
+
     /// Why an invariant with no check ran was not tested.
     pub(super) fn why_untested(&self, id: &str) -> String {
         let (_, resource) = needs(id);
         if let Some(why) = self.missing_for(id) {
             return why;
+        }
+        if let Some((_, why)) = self.conditional.iter().find(|(c, _)| *c == id) {
+            return why.clone();
         }
         if id == InvariantId::IssuerIdentity.as_str()
             && !self.endpoints.is_empty()

@@ -181,6 +181,7 @@ impl Campaign {
                 executed: generated,
                 unsent: Vec::new(),
                 stopped: None,
+                refused: Vec::new(),
             });
             part.cases += 1;
             part.steps += trace.steps.len() as u64;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::audit::{
-    AuditRun, Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow_covered,
+    AuditRun, Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow_live,
     shrink_violation,
 };
 use oauth_oracle::coverage::Coverage;
@@ -117,7 +117,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     // A refresh-token lifetime not given (`--refresh-ttl`) is unknown, not infinite.
-    let exp = Expectations::for_live(&args.target.config(&profile, Seed::from_u64(0)));
+    // What the metadata says the server supports decides which rules apply (RFC 9207 `iss`,
+    // PKCE `plain`).
+    let exp = Expectations::for_live(&args.target.config(&profile, Seed::from_u64(0)))
+        .with_metadata(target.metadata());
     let bar = ProgressBar::new(args.cases);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} flows  {msg}")
@@ -151,17 +154,17 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        // Steps whose endpoint the metadata does not name are not sent (audit_flow skips them).
-        let trace = generator
-            .with_pacing(Pacing::live(args.jump_percent, 700))
-            .with_fit(fit)
-            .run(args.steps);
+        // Each step is drawn from the target's own answers; steps whose endpoint the metadata
+        // does not name are not sent.
+        let generator = generator
+            .with_pacing(Pacing::live(args.jump_percent, 1500))
+            .with_fit(fit);
         let AuditRun {
             violations,
             checker,
             observed,
             coverage: flow,
-        } = match audit_flow_covered(&trace, &mut target, &exp) {
+        } = match audit_flow_live(generator, args.steps, &mut target, &exp) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -235,6 +238,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         discovered: target.endpoints().discovered(),
         endpoints: target.endpoints().endpoints.clone(),
         resource: Some(resource),
+        conditional: Surface::conditions(&exp),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     let sarif = serde_json::to_string_pretty(&report.sarif(|id| trace_file(PROFILE, id)))

@@ -54,7 +54,8 @@ pub(crate) fn replay(args: &AuditArgs, path: &Path, profile: &str) -> ExitCode {
     let Some(mut target) = connect("audit --replay", &args.target, 0) else {
         return ExitCode::from(2);
     };
-    let exp = Expectations::for_live(&args.target.config(&Profile::fastmcp(), Seed::from_u64(0)));
+    let exp = Expectations::for_live(&args.target.config(&Profile::fastmcp(), Seed::from_u64(0)))
+        .with_metadata(target.metadata());
     // Events refer to earlier answers (`{"ref":N,...}`), never to the recorded run's secrets: the
     // replay registers its own clients and obtains its own codes and tokens.
     let AuditRun {

@@ -245,7 +245,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         let config = args.target.config(&profile, Seed(seed));
         let generator = match Generator::new(profile.clone(), config) {
             Ok(g) => g
-                .with_pacing(Pacing::live(args.jump_percent, 700))
+                .with_pacing(Pacing::live(args.jump_percent, 1500))
                 .with_fit(fit),
             Err(e) => {
                 eprintln!("error: {e}");

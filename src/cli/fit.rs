@@ -1,7 +1,8 @@
 //! Before a live run: learn what the target accepts that the protocol leaves to the server
 //! (`POST` at the authorization endpoint, a request without `scope`, `code_challenge_method` or
-//! `redirect_uri`), so the generated flows fit it ([`Fit`]) instead of stopping at the first
-//! request it refuses. Five authorization requests from one client registered for the purpose;
+//! `redirect_uri`, a registration without `grant_types`), so the generated flows fit it ([`Fit`]) instead of stopping at the first
+//! request it refuses. Five authorization requests from one client registered for the purpose, and one more
+//! registration;
 //! each finding is printed with the answer that decided it.
 
 use oauth_oracle::coverage::describe_answer;
@@ -53,6 +54,27 @@ pub(crate) fn probe(target: &mut HttpTarget, scope: &str) -> (Fit, Vec<String>) 
     else {
         return (fit, notes);
     };
+    // A registration naming no grant types, as most generated ones: does it get refresh tokens?
+    let plain_body = serde_json::json!({
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none",
+        "scope": scope,
+    });
+    if let Ok(plain) = target.send(
+        wall_clock(),
+        &Event::Register(RegisterRequest {
+            body: plain_body.to_string(),
+        }),
+    ) && let Ok(v) = serde_json::from_str::<serde_json::Value>(&plain.body)
+        && let Some(grants) = v.get("grant_types").and_then(|g| g.as_array())
+        && !grants.iter().any(|g| g == "refresh_token")
+    {
+        fit.grant_types_named = true;
+        notes.push(format!(
+            "fitted: every client registers for grant_types authorization_code and refresh_token (one naming none was registered for {}; RFC 7591 §2: an omitted grant_types means authorization_code only)",
+            serde_json::Value::Array(grants.clone())
+        ));
+    }
     let challenge = s256_challenge(VERIFIER);
     // One request with everything, then each optional part left out in turn.
     let mut authorize = |method: AuthorizeMethod, without: &str| -> Option<Output> {

@@ -128,6 +128,11 @@ pub struct Fit {
     /// code names it ([OpenID Connect Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest):
     /// REQUIRED there; RFC 6749 §4.1.1 leaves it OPTIONAL).
     pub redirect_uri_required: bool,
+    /// A registration that names no `grant_types` gets `authorization_code` alone, so its
+    /// clients get no refresh token: every registration meant to be used names both grant types
+    /// ([RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2): "If omitted, the default
+    /// behavior is that the client will use only the "authorization_code" Grant Type").
+    pub grant_types_named: bool,
 }
 
 impl Default for Fit {
@@ -137,6 +142,7 @@ impl Default for Fit {
             scope_required: false,
             challenge_method_required: false,
             redirect_uri_required: false,
+            grant_types_named: false,
         }
     }
 }
@@ -279,6 +285,58 @@ impl Generator {
         (self.trace, violations, checker)
     }
 
+    /// [`Generator::run`] against a live target instead of the model: `answer` gets each step's
+    /// due time and resolved event, sends it (waiting until it is due) and returns when it was
+    /// sent and the target's answer. Each step is chosen from the target's own earlier answers,
+    /// so a flow only refers to codes and tokens the target really issued and never stops at a
+    /// request the model would have granted and the target refused: what the target refuses is
+    /// answered, checked and recorded, and the flow goes on with what it has. Generation is as
+    /// deterministic as the target's answers: the same answers, the same flow.
+    ///
+    /// A step that refers to a value the target's answer did not carry (a token response without
+    /// a `refresh_token`) is dropped before it is sent and another is drawn; a flow that draws
+    /// only such steps `steps` × 20 times in a row ends early, with what it has.
+    pub fn run_live<E>(
+        mut self,
+        steps: usize,
+        start: UnixMillis,
+        mut answer: impl FnMut(usize, UnixMillis, &crate::Event) -> Result<(UnixMillis, Output), E>,
+    ) -> Result<Trace, E> {
+        self.server = None;
+        self.now = start;
+        let mut misses = 0;
+        while self.trace.steps.len() < steps && misses < steps.saturating_mul(20) {
+            self.tick();
+            let event = self.next_event();
+            let step = self.trace.steps.len() + 1;
+            let raw = raw_event(&event);
+            let Ok(resolved) = self.resolver.resolve(&raw, &self.outputs, step + 1) else {
+                misses += 1;
+                self.forget_pending();
+                continue;
+            };
+            misses = 0;
+            let (at, output) = answer(step, self.now, &resolved)?;
+            self.now = self.now.max(at);
+            self.record(step, &event, &output);
+            self.trace.steps.push(StepLine {
+                step,
+                at: self.now,
+                event: raw,
+                output: output.clone(),
+            });
+            self.outputs.push(output);
+        }
+        Ok(self.trace)
+    }
+
+    fn forget_pending(&mut self) {
+        self.pending_code = None;
+        self.pending_client = None;
+        self.pending_refresh_of = None;
+        self.plan = None;
+    }
+
     fn tick(&mut self) {
         let code_ttl = self.trace.header.config.lifetimes.code;
         let access_ttl = self.trace.header.config.lifetimes.access;
@@ -365,7 +423,8 @@ impl Generator {
                     });
                 }
             }
-            ("authorize", 302) if Field::Code.extract(output).is_some() => {
+            // 302 or 303 (OAuth 2.1 §4.1.2.1; node-oidc-provider answers 303).
+            ("authorize", 302 | 303) if Field::Code.extract(output).is_some() => {
                 if let Some(pending) = self.pending_code.take() {
                     self.codes.push(CodeInfo {
                         step,

@@ -68,6 +68,10 @@ impl Generator {
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
             _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
         };
+        let body = match self.fit.grant_types_named {
+            true => name_grant_types(body),
+            false => body,
+        };
         json!({"kind": "register", "body": body})
     }
 
@@ -441,5 +445,23 @@ impl Generator {
     fn rng_u64(&mut self) -> u64 {
         use rand_core::RngCore as _;
         self.rng.next_u64()
+    }
+}
+
+/// A registration body that names no `grant_types` (and has the redirect URIs of a usable
+/// client), with `["authorization_code", "refresh_token"]` added ([`super::Fit::grant_types_named`]);
+/// any other body as it is.
+fn name_grant_types(body: String) -> String {
+    match serde_json::from_str::<Value>(&body) {
+        Ok(Value::Object(mut m))
+            if !m.contains_key("grant_types") && m.contains_key("token_endpoint_auth_method") =>
+        {
+            m.insert(
+                "grant_types".to_owned(),
+                json!(["authorization_code", "refresh_token"]),
+            );
+            Value::Object(m).to_string()
+        }
+        _ => body,
     }
 }

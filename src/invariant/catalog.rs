@@ -74,7 +74,7 @@ catalog! {
         "loopback-any-port",
         Must,
         "RFC 8252 §7.3; OAuth 2.1 §8.4.2",
-        "A registered loopback IP redirect URI (127.0.0.1, [::1]) is accepted with any port.",
+        "A public (native) client's registered loopback IP redirect URI (127.0.0.1, [::1]) is accepted with any port.",
         Some("D-12")
     ),
     NoRedirectToUnvalidatedUri(
@@ -126,9 +126,13 @@ catalog! {
         "Authorization responses carry iss, equal to the metadata issuer.",
         Some("D-24")
     ),
+    // SHOULD, not MUST: "Request and response parameters MUST NOT be included more than once"
+    // (RFC 6749 §3.1, §3.2) binds the client that sends them; the server side is only the error
+    // to use when it refuses (`invalid_request`, §4.1.2.1, §5.2). No sentence makes accepting
+    // such a request a MUST violation.
     RepeatedParametersRefused(
         "repeated-parameters-refused",
-        Must,
+        Should,
         "RFC 6749 §3.1, §3.2",
         "A request with a repeated parameter does not succeed.",
         Some("D-21")
@@ -301,7 +305,7 @@ catalog! {
         "revocation-cascades",
         Should,
         "RFC 7009 §2.1",
-        "Revoking either token of a pair kills both.",
+        "Revoking a refresh token kills its access token (revoking an access token MAY kill the refresh token).",
         None
     ),
     RevocationOwnerOnly(

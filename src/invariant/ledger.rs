@@ -24,25 +24,59 @@ pub struct Expectations {
     /// were not told — `refresh-expires` is judged only if a token response states a lifetime
     /// (`refresh_token_expires_in`), and is otherwise not evaluated.
     pub refresh_lifetime_known: bool,
+    /// Whether the server supports PKCE's `plain` method (`None`: not known yet). A challenge
+    /// without a method is `plain` ([RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3)),
+    /// and a server that does not support it MUST refuse it (§4.4.1): `pkce-absent-method-is-plain`
+    /// is judged only when this is `Some(false)`. Learned from metadata
+    /// (`code_challenge_methods_supported`) and from answers to an explicit `plain`.
+    pub pkce_plain_supported: Option<bool>,
+    /// Whether the server supports RFC 9207 (`authorization_response_iss_parameter_supported`):
+    /// its MUST binds "an authorization server supporting this specification"
+    /// ([RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2); §3: omitted means
+    /// false). Without it, an `iss` that is present is still compared with the issuer.
+    pub iss_parameter_supported: bool,
 }
 
 impl Expectations {
-    /// The expectations for a server built from `config`.
+    /// The expectations for a server built from `config`: the strict server the catalogue
+    /// describes (no `plain`; `iss` on every authorization response).
     pub fn from_config(config: &Config) -> Self {
         Self {
             issuer: config.endpoint_base(),
             lifetimes: config.lifetimes.clone(),
             required_scopes: config.required_scopes.clone(),
             refresh_lifetime_known: true,
+            pkce_plain_supported: Some(false),
+            iss_parameter_supported: true,
         }
+    }
+
+    /// What a metadata document (RFC 8414) says the server supports, where a rule depends on
+    /// it: PKCE `plain` (`code_challenge_methods_supported`, if named) and RFC 9207 `iss`.
+    pub fn with_metadata(mut self, metadata: &serde_json::Value) -> Self {
+        if let Some(methods) = metadata
+            .get("code_challenge_methods_supported")
+            .and_then(serde_json::Value::as_array)
+        {
+            self.pkce_plain_supported = Some(methods.iter().any(|m| m == "plain"));
+        }
+        self.iss_parameter_supported = metadata
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        self
     }
 
     /// The expectations for a live server described by `config`: its refresh-token lifetime is
     /// known only if one was given (`lifetimes.refresh` is `Some`); `None` means "not told", not
     /// "never expires".
+    /// Nothing is assumed of what it supports until [`Expectations::with_metadata`] or the
+    /// answers say.
     pub fn for_live(config: &Config) -> Self {
         Self {
             refresh_lifetime_known: config.lifetimes.refresh.is_some(),
+            pkce_plain_supported: None,
+            iss_parameter_supported: false,
             ..Self::from_config(config)
         }
     }
@@ -95,8 +129,9 @@ pub(super) struct TokenFacts {
     /// For refresh tokens: their access token was presented after expiry (`Some(true)` by a
     /// foreign client, `Some(false)` by the owner or at the resource).
     pub(super) partner_presented_expired: Option<bool>,
-    /// Revoked in the second before its (possibly truncated) expiry: whether the server still
-    /// held it is unknowable, so liveness rules skip it.
+    /// Revoked in the second before its (possibly truncated) expiry, or its client replayed a
+    /// code (the server may revoke more than that code's tokens): whether the server still holds
+    /// it is unknowable, so liveness rules skip it.
     pub(super) uncertain: bool,
     /// Someone other than its owner — another client, or a request naming no client — asked
     /// `/revoke` to revoke it or its partner: if it dies while the ledger believes it live, that
@@ -315,24 +350,31 @@ impl Checker {
         self.grants.len() - 1
     }
 
-    /// Whether the access token `t` has surely expired by now (strictly after issue + expires_in).
+    /// Whether the access token `t` has surely expired by now: more than a second past issue +
+    /// `expires_in` ([`surely_past`]).
     pub(super) fn access_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now > t.issued_at + e * 1000)
+            .is_some_and(|e| surely_past(self.now, t.issued_at + e * 1000))
     }
 
     /// Whether the access token `t` may have expired by now: a server may truncate its expiry to
     /// whole seconds (FastMCP's `int(now + 3600)`), so the last second before `expires_in` is
-    /// ambiguous.
+    /// ambiguous ([`maybe_past`]).
     pub(super) fn access_maybe_expired(&self, t: &TokenFacts) -> bool {
         t.expires_in
-            .is_some_and(|e| self.now + 1000 > t.issued_at + e * 1000)
+            .is_some_and(|e| maybe_past(self.now, t.issued_at + e * 1000))
     }
 
-    /// Whether the refresh token `t` has expired by now, if its lifetime is known.
+    /// Whether the refresh token `t` has surely expired by now, if its lifetime is known.
     pub(super) fn refresh_expired(&self, t: &TokenFacts) -> bool {
         self.refresh_lifetime()
-            .is_some_and(|l| (t.issued_at + l * 1000) / 1000 * 1000 < self.now)
+            .is_some_and(|l| surely_past(self.now, t.issued_at + l * 1000))
+    }
+
+    /// Whether the refresh token `t` may have expired by now, if its lifetime is known.
+    pub(super) fn refresh_maybe_expired(&self, t: &TokenFacts) -> bool {
+        self.refresh_lifetime()
+            .is_some_and(|l| maybe_past(self.now, t.issued_at + l * 1000))
     }
 
     /// The refresh-token lifetime, when it is known (configured).
@@ -343,15 +385,16 @@ impl Checker {
             .filter(|_| self.exp.refresh_lifetime_known)
     }
 
-    /// Whether the authorization code `c` has expired by now (strictly after issue + the
-    /// configured code lifetime).
+    /// Whether the authorization code `c` has surely expired by now: more than a second past
+    /// issue + the configured code lifetime.
     pub(super) fn code_expired(&self, c: &CodeFacts) -> bool {
-        self.now > c.issued_at + self.exp.lifetimes.code * 1000
+        surely_past(self.now, c.issued_at + self.exp.lifetimes.code * 1000)
     }
 
-    /// Whether the authorization code `c` is still live by now.
+    /// Whether the authorization code `c` is surely still live by now (not within the second
+    /// before its expiry).
     pub(super) fn code_live(&self, c: &CodeFacts) -> bool {
-        !self.code_expired(c)
+        !maybe_past(self.now, c.issued_at + self.exp.lifetimes.code * 1000)
     }
 
     /// Kill a token pair with `cause` (partner with `PartnerRevoked` when revoked).
@@ -373,7 +416,14 @@ impl Checker {
             if let Some(p) = t.partner.clone()
                 && let Some(r) = self.refresh.get_mut(&p)
             {
-                r.dead.get_or_insert(partner_cause);
+                if cause == Cause::Revoked {
+                    // RFC 7009 §2.1: "If the token passed to the request is an access token,
+                    // the server MAY revoke the respective refresh token as well": whether it
+                    // lives on is the server's choice (Authlib keeps it).
+                    r.uncertain = true;
+                } else {
+                    r.dead.get_or_insert(partner_cause);
+                }
             }
         }
         if let Some(r) = refresh
@@ -496,4 +546,19 @@ pub(super) fn entropy_bits(value: &str) -> usize {
         6569
     };
     body.len() * millibits / 1000
+}
+
+/// Real servers keep expiry in whole seconds and round it either way: truncating the deadline
+/// (FastMCP's `int(now + 3600)`, node-oidc-provider's `iat + ttl` from a truncated `iat`) ends a
+/// lifetime up to a second early; comparing whole seconds (`exp < floor(now)`) ends it up to a
+/// second late. The checker judges expiry only outside that second, in both directions: a value
+/// is surely expired more than a second past its exact deadline ...
+pub(super) fn surely_past(now: u64, deadline: u64) -> bool {
+    now > deadline + 1000
+}
+
+/// ... and surely live more than a second before it; in between, whether the server still
+/// holds it is unknowable and no rule reads its answer as a verdict.
+pub(super) fn maybe_past(now: u64, deadline: u64) -> bool {
+    now + 1000 > deadline
 }

@@ -266,11 +266,17 @@ impl Checker {
         }
         let iss = get(&query, "iss").map(str::to_owned);
         let issuer = self.exp.issuer.clone();
-        self.check(
-            InvariantId::IssInAuthorizationResponse,
-            iss.as_deref() == Some(issuer.as_str()),
-            || format!("iss {iss:?}, expected {issuer:?}"),
-        );
+        // RFC 9207 §2: "an authorization server supporting this specification MUST indicate its
+        // identity by including the iss parameter in the response"; one that does not advertise
+        // `authorization_response_iss_parameter_supported` (§3: omitted = false) owes none
+        // (OAuth 2.1 §4.1.2: iss is OPTIONAL). An iss that is sent must be the issuer.
+        if iss.is_some() || self.exp.iss_parameter_supported {
+            self.check(
+                InvariantId::IssInAuthorizationResponse,
+                iss.as_deref() == Some(issuer.as_str()),
+                || format!("iss {iss:?}, expected {issuer:?}"),
+            );
+        }
         let Some(code) = get(&query, "code").map(str::to_owned) else {
             return;
         };
@@ -281,6 +287,7 @@ impl Checker {
             || format!("code issued with parameter {repeated:?} repeated"),
         );
         if let (Some(r), Some(c)) = (&redirect, &client)
+            && c.method == "none"
             && c.redirect_uris
                 .iter()
                 .any(|reg| loopback_ip_port_variant(reg, r))
@@ -311,11 +318,19 @@ impl Checker {
             method.as_deref() != Some("plain"),
             || "code issued for method plain".into(),
         );
-        self.check(
-            InvariantId::PkceAbsentMethodIsPlain,
-            method.is_some(),
-            || "code issued without code_challenge_method (plain)".into(),
-        );
+        // RFC 7636 §4.3: code_challenge_method "defaults to "plain" if not present in the
+        // request"; §4.4.1: "If the server supporting PKCE does not support the requested
+        // transformation, the authorization endpoint MUST return the authorization error
+        // response with "error" value set to "invalid_request"." Judged only for a request that
+        // carries a challenge (without one there is no PKCE, which confidential clients may
+        // skip), at a server known not to support plain.
+        if challenge.is_some() && self.exp.pkce_plain_supported == Some(false) {
+            self.check(
+                InvariantId::PkceAbsentMethodIsPlain,
+                method.is_some(),
+                || "code issued without code_challenge_method (plain, not supported)".into(),
+            );
+        }
         if let Some(c) = &challenge {
             self.check(InvariantId::PkceChallengeSyntax, is_pkce_syntax(c), || {
                 format!("code issued for challenge {c:?}")
@@ -339,6 +354,13 @@ impl Checker {
         let (Some(c), Some(r)) = (client, params.get("redirect_uri")) else {
             return;
         };
+        // OAuth 2.1 §4.1.1: "The only exception is native apps using a localhost URI: In this
+        // case, the authorization server MUST allow variable port numbers"; §8.1.1: native apps
+        // "are classified as public clients". A confidential client's loopback redirect URI is
+        // matched exactly (Authlib refuses another port for one).
+        if c.method != "none" {
+            return;
+        }
         let port_variant = c
             .redirect_uris
             .iter()
@@ -509,11 +531,23 @@ impl Checker {
                     || format!("redirect_uri mismatch answered {error}"),
                 );
             }
+            if facts.grant.is_some() && facts.client == client_id && auth_ok && pkce_ok {
+                // RFC 6749 §4.1.2 asks a server to revoke on any code "used more than once":
+                // the client's tokens may be gone whatever the code's age.
+                self.may_have_revoked(client_id);
+            }
             if let Some(g) = facts.grant
                 && facts.client == client_id
                 && auth_ok
                 && pkce_ok
+                && self.code_live(&facts)
             {
+                // OAuth 2.1 §4.1.3: "If a second valid token request is made with the same
+                // authorization code as a previously successful token request, the
+                // authorization server MUST deny the request and SHOULD revoke (when possible)
+                // all access tokens and refresh tokens previously issued based on that
+                // authorization code." A replay of an expired code is no valid request
+                // (node-oidc-provider refuses it as expired and revokes nothing).
                 self.grants[g].get_or_insert(Cause::CodeReplayed);
             }
             return;
@@ -566,17 +600,27 @@ impl Checker {
         };
         if o.status != 200 {
             let code = error_code(o);
-            if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
-                self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
-            }
-            let believed_live = rt.dead.is_none()
-                && self.grants[rt.grant].is_none()
-                && !self.refresh_expired(&rt)
-                && !rt.uncertain;
             let scope_ok = form
                 .get("scope")
                 .filter(|s| !s.is_empty())
                 .is_none_or(|s| s.split(' ').all(|x| rt.scopes.iter().any(|y| y == x)));
+            // RFC 9700 §4.14.2: a rotated refresh token presented again "will inform the
+            // authorization server of the breach". A request refused for another reason (a
+            // scope the token never had: node-oidc-provider answers invalid_scope before it
+            // looks at the token's rotation) may never have reached that check.
+            if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
+                if scope_ok {
+                    self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
+                } else {
+                    // It may have (the oauth21 model does): nothing of the client's is known
+                    // live any more.
+                    self.may_have_revoked(client_id);
+                }
+            }
+            let believed_live = rt.dead.is_none()
+                && self.grants[rt.grant].is_none()
+                && !self.refresh_maybe_expired(&rt)
+                && !rt.uncertain;
             if code == Some(ErrorCode::InvalidGrant)
                 && believed_live
                 && rt.client == client_id
@@ -646,6 +690,16 @@ impl Checker {
         );
         self.kill_pair(rt.partner.clone(), Some(presented), Cause::Rotated);
         self.record_pair(client_id, rt.grant, o);
+        // RFC 6749 §6: "If a new refresh token is issued, the refresh token scope MUST be
+        // identical to that of the refresh token included by the client in the request." The
+        // response's `scope` is the new access token's (narrowed when the request asked for
+        // less); the new refresh token keeps the presented one's. node-oidc-provider does so,
+        // and a later refresh without `scope` rightly gets the whole original scope back.
+        if let Some(new) = json(o).get("refresh_token").and_then(Value::as_str)
+            && let Some(f) = self.refresh.get_mut(new)
+        {
+            f.scopes = rt.scopes.clone();
+        }
     }
 
     /// The rules about tokens the ledger knows to be dead (revoked, or their grant revoked).
@@ -701,18 +755,25 @@ impl Checker {
             );
         }
         let error = error_of(o).unwrap_or_default();
-        if o.status == 401 {
-            self.check(
-                InvariantId::RevocationAuthErrorCode,
-                ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidClient),
-                || format!("client authentication failure answered {error}"),
-            );
-            if authorization.is_some() {
-                let challenged = o.header("www-authenticate").is_some();
-                self.check(InvariantId::InvalidClientChallenge, challenged, || {
-                    "401 at /revoke without WWW-Authenticate".into()
-                });
-            }
+        let invalid_client = ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidClient);
+        // RFC 6749 §5.2 (RFC 7009 §2.2.1 uses its error presentation): invalid_client is
+        // "Client authentication failed". A 401 for a client that did authenticate (Authlib
+        // answers a bogus token_type_hint with 401 unsupported_token_type) is no authentication
+        // failure, and is judged by the hint rule below.
+        if o.status == 401 && !auth_ok {
+            self.check(InvariantId::RevocationAuthErrorCode, invalid_client, || {
+                format!("client authentication failure answered {error}")
+            });
+        }
+        // RFC 6749 §5.2, under invalid_client: "If the client attempted to authenticate via the
+        // "Authorization" request header field, the authorization server MUST respond with an
+        // HTTP 401 (Unauthorized) status code and include the "WWW-Authenticate" response header
+        // field": the sentence is about invalid_client, as at the token endpoint.
+        if o.status == 401 && invalid_client && authorization.is_some() {
+            let challenged = o.header("www-authenticate").is_some();
+            self.check(InvariantId::InvalidClientChallenge, challenged, || {
+                "401 invalid_client at /revoke without WWW-Authenticate".into()
+            });
         }
         let token = form.get("token").map(str::to_owned);
         let hint = form.get("token_type_hint");
@@ -734,7 +795,11 @@ impl Checker {
             .and_then(issuer_of)
             .is_some_and(|owner| owner != client_id);
         let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none() && !foreign;
-        if well_formed && client.method != "client_secret_post" {
+        let unknown = token.as_deref().is_some_and(|t| issuer_of(t).is_none());
+        // A request with an unknown token_type_hint is judged by the hint rule (RFC 7009 §2.2:
+        // "An invalid token type hint value is ignored by the authorization server and does not
+        // influence the revocation response"), whatever the client's authentication method.
+        if well_formed && hint_ok && client.method != "client_secret_post" {
             self.check(
                 InvariantId::RevocationPublicAndBasicClients,
                 o.status == 200,
@@ -749,15 +814,19 @@ impl Checker {
             self.check(InvariantId::RevocationHintIgnored, o.status == 200, || {
                 format!("unknown token_type_hint answered {}", o.status)
             });
-        } else if well_formed {
-            let t = token.clone().unwrap_or_default();
-            if issuer_of(&t).is_none() {
-                self.check(
-                    InvariantId::RevocationUnknownToken200,
-                    o.status == 200,
-                    || format!("a token never issued answered {}", o.status),
-                );
-            }
+        }
+        // Whatever the client's authentication method; a public or Basic client's refusal is
+        // the rule above's (FastMCP refuses them all, D-14), not this one's.
+        if well_formed
+            && hint_ok
+            && unknown
+            && (client.method == "client_secret_post" || o.status == 200)
+        {
+            self.check(
+                InvariantId::RevocationUnknownToken200,
+                o.status == 200,
+                || format!("a token never issued answered {}", o.status),
+            );
         }
         let Some(t) = token else { return };
         if let Some(a) = self.access.get(&t).cloned()
@@ -793,6 +862,20 @@ impl Checker {
                     (None, Some(t))
                 };
                 self.kill_pair(a, r, Cause::Revoked);
+            }
+        }
+    }
+
+    /// After a refused code replay or rotated-refresh-token reuse by `client`: RFC 6749 §4.1.2
+    /// asks the server to revoke "all tokens previously issued based on that authorization
+    /// code" (RFC 9700 §4.14.2 the active refresh token), and nothing stops it revoking more.
+    /// node-oidc-provider revokes its whole grant, which spans every code the same user
+    /// authorized for the same client. Whether the client's other tokens still live is then
+    /// unknowable, so the rules that read a token's death as someone's doing skip them.
+    fn may_have_revoked(&mut self, client: &str) {
+        for f in self.access.values_mut().chain(self.refresh.values_mut()) {
+            if f.client == client && f.dead.is_none() {
+                f.uncertain = true;
             }
         }
     }

@@ -89,6 +89,8 @@ pub struct HttpTarget {
     pub requests: u64,
     /// Time spent waiting for the provider.
     pub wait: Duration,
+    /// The metadata document [`HttpTarget::discover`] found (`Null` when none).
+    metadata: serde_json::Value,
 }
 
 impl std::fmt::Debug for HttpTarget {
@@ -130,7 +132,13 @@ impl HttpTarget {
             probe: ResourceProbe::Mcp,
             requests: 0,
             wait: Duration::ZERO,
+            metadata: serde_json::Value::Null,
         }
+    }
+
+    /// The metadata document [`HttpTarget::discover`] found (`Null` before, or when none).
+    pub fn metadata(&self) -> &serde_json::Value {
+        &self.metadata
     }
 
     /// The base URL.
@@ -214,6 +222,7 @@ impl HttpTarget {
         }
         self.endpoints = endpoints;
         self.routes = routes;
+        self.metadata = found.clone();
         Ok(found)
     }
 

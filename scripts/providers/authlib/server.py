@@ -46,6 +46,7 @@ from authlib.common.security import generate_token  # noqa: E402
 from authlib.integrations.flask_oauth2 import AuthorizationServer  # noqa: E402
 from authlib.integrations.flask_oauth2 import ResourceProtector  # noqa: E402
 from authlib.integrations.flask_oauth2 import current_token  # noqa: E402
+from authlib.oauth2 import OAuth2Error  # noqa: E402
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin  # noqa: E402
 from authlib.oauth2.rfc6749 import ClientMixin  # noqa: E402
 from authlib.oauth2.rfc6749 import TokenMixin  # noqa: E402
@@ -551,8 +552,13 @@ def authorize():
         raw_query = request.query_string.decode("latin-1")
         next_url = request.path + ("?" + raw_query if raw_query else "")
         return redirect("/login?next=" + quote(next_url, safe=""), code=302)
-    # Auto-approve: no consent page.
-    return server.create_authorization_response(grant_user=User(user))
+    # Authlib's documented flow: validate the request for the consent page (which refuses
+    # repeated parameters), then grant. Auto-approve: no consent page is shown.
+    try:
+        grant = server.get_consent_grant(end_user=User(user))
+    except OAuth2Error as error:
+        return server.handle_error_response(server.create_oauth2_request(None), error)
+    return server.create_authorization_response(grant_user=User(user), grant=grant)
 
 
 @app.post("/token")
