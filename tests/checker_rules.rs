@@ -902,3 +902,63 @@ fn revoking_an_access_token_may_leave_its_refresh_token_alive() {
         );
     }
 }
+
+/// OAuth 2.1 §4.1.3: "If a second valid token request is made with the same authorization code
+/// as a previously successful token request, the authorization server MUST deny the request and
+/// SHOULD revoke (when possible) all access tokens and refresh tokens previously issued based on
+/// that authorization code." node-oidc-provider's real answer to a replay without the
+/// redirect_uri its authorization request named: 400 invalid_request "missing required
+/// parameter 'redirect_uri'", and the tokens live on. No valid second request, no FAIL; a valid
+/// replay refused with invalid_grant whose tokens live on is still one.
+#[test]
+fn only_a_valid_code_replay_owes_revocation() {
+    let cb = "http://127.0.0.1:8080/cb";
+    for valid in [false, true] {
+        let mut run = Run::new(expectations(Some(86_400), true));
+        run.register("c1", &[cb], "none");
+        let code = random("cd");
+        run.code("c1", Some(cb), &code);
+        let (access, refresh) = (random("at"), random("rt"));
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", "c1"),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", cb),
+        ];
+        let v = run.token(
+            &form,
+            json_out(
+                200,
+                json!({"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+                       "expires_in": 3600, "scope": "read"}),
+            ),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let answer = if valid {
+            json_out(
+                400,
+                json!({"error": "invalid_grant", "error_description": "grant request is invalid"}),
+            )
+        } else {
+            form.pop();
+            json_out(
+                400,
+                json!({"error": "invalid_request", "error_description": "missing required parameter 'redirect_uri'"}),
+            )
+        };
+        let v = run.token(&form, answer);
+        assert!(v.is_empty(), "{v:?}");
+        let v = run.send(
+            Event::Resource(oauth_oracle::ResourceRequest {
+                authorization: vec![format!("Bearer {access}")],
+            }),
+            json_out(200, json!({"active": true})),
+        );
+        assert_eq!(
+            has(&v, "code-replay-revokes-tokens"),
+            valid,
+            "valid {valid}: {v:?}"
+        );
+    }
+}

@@ -251,3 +251,109 @@ fn check_reports_every_generated_step_executed_and_the_split_in_text_and_json() 
     );
     assert!(stdout.contains("  positive   negative "), "{stdout}");
 }
+
+/// POST `body` to `url` (`http://host:port/path`) and return the answer's body.
+fn post_json(url: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+/// A provider without open registration (its metadata names no registration endpoint, and
+/// `/register` answers 404) is audited with clients registered beforehand (`--client`): no
+/// registration is sent, codes are issued and checked, and the registration invariants are NOT
+/// TESTED with why. Without `--client` the same provider is unusable (exit 2), saying how to
+/// fix it.
+#[test]
+fn audit_with_pre_registered_clients_needs_no_open_registration() {
+    let serve = Serve::start(&[]);
+    let backend = serve.base.clone();
+    let provider = Canned::start(move |base, _, path| match path {
+        "/.well-known/oauth-authorization-server" => Answer::Owned(
+            200,
+            "application/json",
+            metadata(base).replace(
+                &format!(r#""registration_endpoint":"{base}/register","#),
+                "",
+            ),
+        ),
+        "/register" => Answer::Canned(404, "text/plain", "Not Found"),
+        _ => Answer::Proxy(format!("{backend}{path}")),
+    });
+    let register = |method: &str| -> serde_json::Value {
+        let body = serde_json::json!({
+            "redirect_uris": ["http://localhost:9999/cb", "http://127.0.0.1:9999/cb"],
+            "token_endpoint_auth_method": method,
+            "scope": "read write",
+        });
+        serde_json::from_str(&post_json(
+            &format!("{}/register", serve.base),
+            &body.to_string(),
+        ))
+        .unwrap()
+    };
+    let confidential = register("client_secret_post");
+    let public = register("none");
+    let confidential = format!(
+        "{}:{}:client_secret_post",
+        confidential["client_id"].as_str().unwrap(),
+        confidential["client_secret"].as_str().unwrap()
+    );
+    let public = public["client_id"].as_str().unwrap().to_owned();
+    let dir = scratch("pre-registered");
+    let args = [
+        "audit",
+        "--target",
+        &provider.base,
+        "--cases",
+        "6",
+        "--steps",
+        "20",
+        "--shrink-budget",
+        "1",
+    ];
+    let out = oracle(&dir, &args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pass them with --client"), "{stderr}");
+    let mut with_clients = args.to_vec();
+    with_clients.extend(["--client", &confidential, "--client", &public]);
+    let out = oracle(&dir, &with_clients);
+    let stdout = text(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !provider.paths().iter().any(|p| p == "/register"),
+        "{:?}",
+        provider.paths()
+    );
+    for id in ["registration-redirect-policy", "secret-expiry-present"] {
+        let line = stdout.lines().find(|l| l.starts_with(id)).unwrap();
+        assert!(
+            line.contains("NOT TESTED") && line.contains("pre-registered clients (--client)"),
+            "{line}"
+        );
+    }
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("code-single-use"))
+        .unwrap();
+    assert!(line.contains("PASS"), "{line}");
+    assert!(
+        stdout.contains("not sent: pre-registered client (--client): not sent: "),
+        "{stdout}"
+    );
+}

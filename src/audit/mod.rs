@@ -8,7 +8,9 @@ use crate::diff::due_after;
 use crate::generate::Generator;
 use crate::invariant::{Checker, Expectations, Violation};
 use crate::output::Output;
-use crate::target::{Target, TargetError, monotonic_now, unanswered, wall_clock};
+use crate::target::{
+    NOTE_HEADER, PRE_REGISTERED_NOTE, Target, TargetError, monotonic_now, unanswered, wall_clock,
+};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
@@ -153,6 +155,12 @@ pub fn audit_flow_live(
         if let Some(why) = unanswered(&out) {
             // Sent, but nothing came back to check (the user agent stopped at a login page).
             coverage.unsent.push(why);
+            return Ok((at, out));
+        }
+        if out.header(NOTE_HEADER) == Some(PRE_REGISTERED_NOTE) {
+            // Answered by a pre-registered client, not sent: the checker learns the client.
+            coverage.unsent.push(PRE_REGISTERED_NOTE.to_owned());
+            violations.extend(checker.observe(step, at, event, &out));
             return Ok((at, out));
         }
         coverage.executed += 1;

@@ -86,29 +86,51 @@ pub struct Surface {
     /// why this one does not (see [`Surface::conditions`]).
     #[serde(skip)]
     pub conditional: Vec<(&'static str, String)>,
+    /// Clients were registered beforehand (`audit --client`): no invariant needs the
+    /// registration endpoint.
+    #[serde(skip)]
+    pub pre_registered: bool,
 }
 
 impl Surface {
     /// Why invariant `id` cannot be tested: an endpoint it needs is missing from the metadata.
     pub(super) fn missing_for(&self, id: &str) -> Option<String> {
-        needs(id).0.iter().find_map(|kind| {
-            self.endpoints
-                .iter()
-                .any(|e| e.kind == *kind && e.url.is_none())
-                .then(|| {
-                    format!(
-                        "no {} in metadata: the steps that need it were not sent",
-                        kind.field()
-                    )
-                })
-        })
+        let needed = needs(id).0.iter();
+        needed
+            .filter(|k| !(self.pre_registered && **k == EndpointKind::Registration))
+            .find_map(|kind| {
+                self.endpoints
+                    .iter()
+                    .any(|e| e.kind == *kind && e.url.is_none())
+                    .then(|| {
+                        format!(
+                            "no {} in metadata: the steps that need it were not sent",
+                            kind.field()
+                        )
+                    })
+            })
     }
 
     /// The rules a server's metadata decides (`exp` as [`Expectations::with_metadata`] read
     /// it), and why each does not apply to this one: RFC 9207's `iss` binds a server that
     /// advertises it; PKCE's absent-method rule binds one that does not support `plain`.
-    pub fn conditions(exp: &Expectations) -> Vec<(&'static str, String)> {
+    /// With `pre_registered` clients (`audit --client`) no registration was sent, so the
+    /// registration invariants are not tested either.
+    pub fn conditions(exp: &Expectations, pre_registered: bool) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
+        if pre_registered {
+            for id in [
+                InvariantId::RegistrationRedirectPolicy,
+                InvariantId::RegistrationNoStore,
+                InvariantId::PublicClientsGetNoSecret,
+                InvariantId::SecretExpiryPresent,
+            ] {
+                out.push((
+                    id.as_str(),
+                    "no registration sent: pre-registered clients (--client)".to_owned(),
+                ));
+            }
+        }
         if !exp.iss_parameter_supported {
             out.push((
                 InvariantId::IssInAuthorizationResponse.as_str(),
@@ -131,11 +153,11 @@ impl Surface {
     /// Why an invariant with no check ran was not tested.
     pub(super) fn why_untested(&self, id: &str) -> String {
         let (_, resource) = needs(id);
-        if let Some(why) = self.missing_for(id) {
-            return why;
-        }
         if let Some((_, why)) = self.conditional.iter().find(|(c, _)| *c == id) {
             return why.clone();
+        }
+        if let Some(why) = self.missing_for(id) {
+            return why;
         }
         if id == InvariantId::IssuerIdentity.as_str()
             && !self.endpoints.is_empty()

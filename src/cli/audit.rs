@@ -11,6 +11,7 @@ use oauth_oracle::audit::{
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
+use oauth_oracle::target::{PreClient, parse_client};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
@@ -90,6 +91,14 @@ pub(crate) struct AuditArgs {
     /// With --replay: the invariant to confirm (default: the one the file is named after).
     #[arg(long, requires = "replay")]
     pub(crate) invariant: Option<String>,
+    /// A client registered with the provider beforehand, `ID[:SECRET[:METHOD]]` (repeatable;
+    /// METHOD: none, client_secret_basic (the default with a secret), client_secret_post), for
+    /// providers without open dynamic registration. Its redirect URIs must include
+    /// http://localhost:9999/cb (and http://127.0.0.1:9999/cb for the loopback probes). No
+    /// registration is then sent: each flow's clients are these, in turn, and the registration
+    /// invariants are NOT TESTED.
+    #[arg(long = "client", value_name = "ID[:SECRET[:METHOD]]", value_parser = parse_client)]
+    pub(crate) clients: Vec<PreClient>,
 }
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
@@ -97,7 +106,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     if let Some(path) = &args.replay {
         return super::audit_replay::replay(args, path, PROFILE);
     }
-    let Some(mut target) = connect("audit", &args.target, args.jump_percent) else {
+    let Some(mut target) = connect("audit", &args.target, args.jump_percent, &args.clients) else {
         return ExitCode::from(2);
     };
     let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
@@ -238,7 +247,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         discovered: target.endpoints().discovered(),
         endpoints: target.endpoints().endpoints.clone(),
         resource: Some(resource),
-        conditional: Surface::conditions(&exp),
+        conditional: Surface::conditions(&exp, !args.clients.is_empty()),
+        pre_registered: !args.clients.is_empty(),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     let sarif = serde_json::to_string_pretty(&report.sarif(|id| trace_file(PROFILE, id)))

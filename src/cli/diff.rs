@@ -187,7 +187,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(mut target) = connect("diff", &args.target, args.jump_percent) else {
+    let Some(mut target) = connect("diff", &args.target, args.jump_percent, &[]) else {
         return ExitCode::from(2);
     };
     let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);

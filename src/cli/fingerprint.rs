@@ -48,7 +48,7 @@ pub(crate) fn fingerprint_cmd(args: &FingerprintArgs) -> ExitCode {
         eprintln!("error: --name: {}", e.message);
         return ExitCode::from(2);
     }
-    let Some(mut target) = connect("fingerprint", &args.target, 0) else {
+    let Some(mut target) = connect("fingerprint", &args.target, 0, &[]) else {
         return ExitCode::from(2);
     };
     let opts = Options {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use oauth_oracle::Output;
 use oauth_oracle::coverage::Coverage;
-use oauth_oracle::target::{EndpointKind, HttpTarget};
+use oauth_oracle::target::{EndpointKind, HttpTarget, PreClient};
 
 use super::diff::TargetArgs;
 
@@ -193,7 +193,15 @@ pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
 /// having said why on stderr, `None` (exit 2): long waits not allowed, a URL that is not
 /// `http://`, metadata that cannot be read, or no registration endpoint (both commands register
 /// their own clients, so nothing could be tested).
-pub(crate) fn connect(command: &str, args: &TargetArgs, jump_percent: u64) -> Option<HttpTarget> {
+///
+/// With pre-registered `clients` (`audit --client`) no registration is sent, so a provider
+/// without a registration endpoint is usable.
+pub(crate) fn connect(
+    command: &str,
+    args: &TargetArgs,
+    jump_percent: u64,
+    clients: &[PreClient],
+) -> Option<HttpTarget> {
     if let Err(e) = check_waits(args, jump_percent) {
         eprintln!("error: {e}");
         return None;
@@ -214,9 +222,17 @@ pub(crate) fn connect(command: &str, args: &TargetArgs, jump_percent: u64) -> Op
     if !target.endpoints().discovered() {
         eprintln!("note: {}", target.endpoints().describe_source());
     }
-    if let Some(why) = target.endpoints().missing(EndpointKind::Registration) {
+    let target = target.with_clients(clients.to_vec());
+    if let Some(why) = target.endpoints().missing(EndpointKind::Registration)
+        && clients.is_empty()
+    {
         eprintln!(
-            "error: target unusable: {why}; {command} registers its own clients (dynamic client registration, RFC 7591), nothing tested"
+            "error: target unusable: {why}; {command} registers its own clients (dynamic client registration, RFC 7591), nothing tested{}",
+            if command.starts_with("audit") {
+                " (register clients yourself and pass them with --client)"
+            } else {
+                ""
+            }
         );
         return None;
     }

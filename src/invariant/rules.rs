@@ -152,6 +152,10 @@ impl Checker {
         }
         let req: Value = serde_json::from_str(body).unwrap_or_default();
         let resp = json(o);
+        // A registration answered by a pre-registered client (`audit --client`) was never sent:
+        // the client is learned, the server's registration is not judged.
+        let pre_registered =
+            o.header(crate::target::NOTE_HEADER) == Some(crate::target::PRE_REGISTERED_NOTE);
         let uris: Vec<String> = req
             .get("redirect_uris")
             .and_then(Value::as_array)
@@ -166,11 +170,6 @@ impl Checker {
             .iter()
             .find(|u| refused_at_registration(u).is_some())
             .cloned();
-        self.check(
-            InvariantId::RegistrationRedirectPolicy,
-            refused.is_none(),
-            || format!("registered redirect URI {:?}", refused.unwrap_or_default()),
-        );
         let secret = resp
             .get("client_secret")
             .and_then(Value::as_str)
@@ -181,6 +180,31 @@ impl Checker {
             .and_then(Value::as_str)
             .unwrap_or("client_secret_basic")
             .to_owned();
+        let id = resp
+            .get("client_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let scope = resp
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split(' ').map(str::to_owned).collect());
+        if pre_registered {
+            if let Some(id) = id {
+                let facts = ClientFacts {
+                    method,
+                    secret,
+                    redirect_uris: uris,
+                    scope,
+                };
+                self.clients.insert(id, facts);
+            }
+            return;
+        }
+        self.check(
+            InvariantId::RegistrationRedirectPolicy,
+            refused.is_none(),
+            || format!("registered redirect URI {:?}", refused.unwrap_or_default()),
+        );
         if secret.is_some() {
             let no_store = o
                 .header("cache-control")
@@ -200,21 +224,13 @@ impl Checker {
                 || "a public client got a client_secret".into(),
             );
         }
-        let Some(id) = resp
-            .get("client_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
+        let Some(id) = id else {
             return;
         };
         self.fresh_value("client id", &id);
         if let Some(s) = &secret {
             self.fresh_value("client secret", s);
         }
-        let scope = resp
-            .get("scope")
-            .and_then(Value::as_str)
-            .map(|s| s.split(' ').map(str::to_owned).collect());
         self.clients.insert(
             id,
             ClientFacts {
@@ -540,6 +556,8 @@ impl Checker {
                 && facts.client == client_id
                 && auth_ok
                 && pkce_ok
+                && !redirect_mismatch
+                && code != Some(ErrorCode::InvalidRequest)
                 && self.code_live(&facts)
             {
                 // OAuth 2.1 §4.1.3: "If a second valid token request is made with the same
@@ -547,7 +565,9 @@ impl Checker {
                 // authorization server MUST deny the request and SHOULD revoke (when possible)
                 // all access tokens and refresh tokens previously issued based on that
                 // authorization code." A replay of an expired code is no valid request
-                // (node-oidc-provider refuses it as expired and revokes nothing).
+                // (node-oidc-provider refuses it as expired and revokes nothing), nor is one
+                // refused as malformed or for its redirect_uri (node-oidc-provider: 400
+                // invalid_request "missing required parameter 'redirect_uri'").
                 self.grants[g].get_or_insert(Cause::CodeReplayed);
             }
             return;

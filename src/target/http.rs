@@ -10,6 +10,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::agent::{AgentOptions, Answer, UserAgent};
+use super::clients::{PreClient, answer_with, usable_registration};
 use super::endpoints::{EndpointKind, Endpoints, MetadataSource};
 use super::probe::{ResourceProbe, bearer, introspection_output, introspection_request};
 use super::{NOTE_HEADER, Target, TargetError, hook};
@@ -91,6 +92,10 @@ pub struct HttpTarget {
     pub wait: Duration,
     /// The metadata document [`HttpTarget::discover`] found (`Null` when none).
     metadata: serde_json::Value,
+    /// Pre-registered clients (`--client`): registrations are answered with them, not sent.
+    clients: Vec<PreClient>,
+    /// The next of `clients` a registration gets in this flow.
+    next_client: usize,
 }
 
 impl std::fmt::Debug for HttpTarget {
@@ -133,7 +138,22 @@ impl HttpTarget {
             requests: 0,
             wait: Duration::ZERO,
             metadata: serde_json::Value::Null,
+            clients: Vec::new(),
+            next_client: 0,
         }
+    }
+
+    /// Use `clients`, registered with the server beforehand, instead of dynamic registration:
+    /// in each flow the usable registrations get them in turn (round robin), and no
+    /// registration is sent ([`super::clients`]).
+    pub fn with_clients(mut self, clients: Vec<PreClient>) -> Self {
+        self.clients = clients;
+        self
+    }
+
+    /// Whether registrations are answered by pre-registered clients.
+    pub fn pre_registered(&self) -> bool {
+        !self.clients.is_empty()
     }
 
     /// The metadata document [`HttpTarget::discover`] found (`Null` before, or when none).
@@ -471,6 +491,11 @@ impl Target for HttpTarget {
         if let Some(reason) = self.unsendable(event) {
             return Err(TargetError::NotSent { reason });
         }
+        if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
+            let client = &self.clients[self.next_client % self.clients.len()];
+            self.next_client += 1;
+            return Ok(answer_with(client, event));
+        }
         match event {
             Event::Authorize(a) => {
                 let req = to_request_at(event, &self.routes);
@@ -492,6 +517,11 @@ impl Target for HttpTarget {
     }
 
     fn unsendable(&self, event: &Event) -> Option<String> {
+        if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
+            return (!usable_registration(event)).then(|| {
+                "registration probing policy: only pre-registered clients (--client)".to_owned()
+            });
+        }
         if let (Event::Resource(_), ResourceProbe::Introspection { .. }) = (event, &self.probe) {
             return self
                 .endpoints
@@ -503,5 +533,6 @@ impl Target for HttpTarget {
 
     fn begin_flow(&mut self) {
         self.user_agent.begin_flow();
+        self.next_client = 0;
     }
 }

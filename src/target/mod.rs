@@ -8,6 +8,8 @@
 #[cfg(feature = "diff")]
 mod agent;
 #[cfg(feature = "diff")]
+mod clients;
+#[cfg(feature = "diff")]
 mod endpoints;
 #[cfg(feature = "diff")]
 mod hook;
@@ -20,6 +22,8 @@ mod probe;
 
 #[cfg(feature = "diff")]
 pub use agent::{AgentOptions, MAX_HOPS, parse_login_field};
+#[cfg(feature = "diff")]
+pub use clients::{PRE_REGISTERED_REDIRECTS, PreClient, parse_client};
 #[cfg(feature = "diff")]
 pub use endpoints::{Endpoint, EndpointKind, Endpoints, MetadataSource};
 #[cfg(feature = "diff")]
@@ -89,6 +93,10 @@ pub trait Target {
 /// hops at the authorization endpoint, a login hook, an introspection probe), or why there is
 /// none. It is never the provider's, and is not compared with the model's answer.
 pub const NOTE_HEADER: &str = "x-oauth-oracle";
+
+/// The note ([`NOTE_HEADER`]) of a registration answered by a pre-registered client (`audit
+/// --client`) instead of the server: the checker learns the client and judges nothing.
+pub const PRE_REGISTERED_NOTE: &str = "pre-registered client (--client): not sent";
 
 /// Why a live target gave no answer to a step it was sent (status 0: the user agent stopped at a
 /// login page it cannot fill, a login hook failed, introspection said nothing about the token),
