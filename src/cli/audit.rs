@@ -16,7 +16,9 @@ use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
 use super::diff::TargetArgs;
-use super::live::{Heartbeat, Usability, connect, positive_u64, positive_usize, unusable};
+use super::live::{
+    Heartbeat, Usability, connect, in_parallel, positive_u64, positive_usize, unusable,
+};
 
 /// The profile the audited provider's expectations come from (and the report files are named by).
 const PROFILE: &str = "fastmcp";
@@ -91,6 +93,10 @@ pub(crate) struct AuditArgs {
     /// With --replay: the invariant to confirm (default: the one the file is named after).
     #[arg(long, requires = "replay")]
     pub(crate) invariant: Option<String>,
+    /// Flows in flight at once, each with its own clients and connections (for providers that
+    /// serve concurrently); the report is the same whatever the number.
+    #[arg(long, default_value_t = 1, value_parser = positive_usize)]
+    pub(crate) jobs: usize,
     /// A client registered with the provider beforehand, `ID[:SECRET[:METHOD]]` (repeatable;
     /// METHOD: none, client_secret_basic (the default with a secret), client_secret_post), for
     /// providers without open dynamic registration. Its redirect URIs must include
@@ -150,30 +156,33 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         ..ResourceProbes::default()
     };
     let heartbeat = Heartbeat::start("audit", args.cases, false);
-    for case in 0..args.cases {
+    // The flows, `--jobs` at a time, each against its own fork of the target; then, in case
+    // order, their tallies and the shrinking of each first failure (against the target itself).
+    let runs = in_parallel(&mut target, args.cases, args.jobs, |case, fork| {
         let mut seed = [0u8; 32];
         seed[..8].copy_from_slice(&args.seed.to_le_bytes());
         seed[8..16].copy_from_slice(&case.to_le_bytes());
         seed[16] = b'a';
         let config = args.target.config(&profile, Seed(seed));
-        let generator = match Generator::new(profile.clone(), config) {
-            Ok(g) => g,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
+        let generator = Generator::new(profile.clone(), config).map_err(|e| e.to_string())?;
         // Each step is drawn from the target's own answers; steps whose endpoint the metadata
         // does not name are not sent.
         let generator = generator
             .with_pacing(Pacing::live(args.jump_percent, 1500))
             .with_fit(fit);
+        let before = fork.requests;
+        let run = audit_flow_live(generator, args.steps, fork, &exp).map_err(|e| e.to_string());
+        bar.inc(1);
+        heartbeat.flow_done(fork.requests - before);
+        run
+    });
+    for run in runs {
         let AuditRun {
             violations,
             checker,
             observed,
             coverage: flow,
-        } = match audit_flow_live(generator, args.steps, &mut target, &exp) {
+        } = match run {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -211,13 +220,11 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             };
             failures.push((v, minimal));
         }
-        bar.inc(1);
         bar.set_message(format!(
             "{} requests, {} invariants failing",
             target.requests,
             failures.len()
         ));
-        heartbeat.set(case + 1, target.requests);
     }
     bar.finish_and_clear();
     drop(heartbeat);

@@ -17,7 +17,8 @@ mod classes;
 use classes::{ClassReport, classes_table, classify, sort_classes};
 
 use super::live::{
-    Heartbeat, Usability, clock, connect, is_numbered, positive_u64, positive_usize, unusable,
+    Heartbeat, Usability, clock, connect, in_parallel, is_numbered, positive_u64, positive_usize,
+    unusable,
 };
 
 /// What a live provider was configured with, as the command line states it.
@@ -136,6 +137,10 @@ pub(crate) struct DiffArgs {
     /// (status with 302 = 303, the `error` code, which secrets were issued).
     #[arg(long, value_enum, default_value_t = CompareArg::Exact)]
     pub(crate) compare: CompareArg,
+    /// Flows in flight at once, each with its own clients, connections and lockstep model (for
+    /// providers that serve concurrently); the report is the same whatever the number.
+    #[arg(long, default_value_t = 1, value_parser = positive_usize)]
+    pub(crate) jobs: usize,
 }
 
 #[derive(Serialize, Default)]
@@ -238,22 +243,27 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         classes: args.keep_going.then(Vec::new),
         ..DiffReport::default()
     };
-    for case in 0..args.cases {
+    // The flows, `--jobs` at a time, each against its own fork of the target (each lockstep
+    // model is the flow's own); then, in case order, the report and the shrinking of each
+    // divergence against the target itself.
+    let runs = in_parallel(&mut target, args.cases, args.jobs, |case, fork| {
         let mut seed = [0u8; 32];
         seed[..8].copy_from_slice(&args.seed.to_le_bytes());
         seed[8..16].copy_from_slice(&case.to_le_bytes());
         let config = args.target.config(&profile, Seed(seed));
-        let generator = match Generator::new(profile.clone(), config) {
-            Ok(g) => g
-                .with_pacing(Pacing::live(args.jump_percent, 1500))
-                .with_fit(fit),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
+        let generator = Generator::new(profile.clone(), config)
+            .map_err(|e| e.to_string())?
+            .with_pacing(Pacing::live(args.jump_percent, 1500))
+            .with_fit(fit);
         let trace = generator.run(args.steps);
-        let run = match run_flow(&trace, &mut target, opts) {
+        let before = fork.requests;
+        let run = run_flow(&trace, fork, opts).map_err(|e| e.to_string());
+        bar.inc(1);
+        heartbeat.flow_done(fork.requests - before);
+        run.map(|run| (trace, run))
+    });
+    for (case, run) in (0..args.cases).zip(runs) {
+        let (trace, run) = match run {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -336,12 +346,10 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                 trace: path.display().to_string(),
             });
         }
-        bar.inc(1);
         bar.set_message(format!(
             "{} requests, {} divergent",
             target.requests, report.divergent_flows
         ));
-        heartbeat.set(report.flows, target.requests);
     }
     bar.finish_and_clear();
     drop(heartbeat);
@@ -351,8 +359,10 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let total = started.elapsed().as_secs_f64();
     report.requests = target.requests;
     report.seconds = total;
+    // With `--jobs N`, N flows wait at once: the share is of the workers' time.
     report.target_wait_share = if total > 0.0 {
-        (target.wait.saturating_sub(wait_before).as_secs_f64() / total).min(1.0)
+        (target.wait.saturating_sub(wait_before).as_secs_f64() / (total * args.jobs as f64))
+            .min(1.0)
     } else {
         0.0
     };

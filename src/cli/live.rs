@@ -166,10 +166,10 @@ impl Heartbeat {
         beat
     }
 
-    /// Record progress.
-    pub(crate) fn set(&self, flows: u64, requests: u64) {
-        self.flows.store(flows, Ordering::Relaxed);
-        self.requests.store(requests, Ordering::Relaxed);
+    /// One more flow finished, having sent `requests` requests (workers call it at once).
+    pub(crate) fn flow_done(&self, requests: u64) {
+        self.flows.fetch_add(1, Ordering::Relaxed);
+        self.requests.fetch_add(requests, Ordering::Relaxed);
     }
 }
 
@@ -253,4 +253,51 @@ pub(crate) fn unusable(why: &[String], requests: u64, flows: u64, coverage: &Cov
         eprintln!("{line}");
     }
     true
+}
+
+/// `cases` flows run by `jobs` workers at once (`--jobs`), each worker with its own fork of
+/// `target` (its own connections and cookie jar); the results in case order, whichever finished
+/// first, so a report does not depend on `jobs`. Each flow registers its own clients, so flows
+/// are independent; a server that answers one request at a time only queues them. The forks'
+/// request counts and waiting time are added to `target`'s.
+pub(crate) fn in_parallel<T: Send>(
+    target: &mut HttpTarget,
+    cases: u64,
+    jobs: usize,
+    flow: impl Fn(u64, &mut HttpTarget) -> T + Sync,
+) -> Vec<T> {
+    let next = AtomicU64::new(0);
+    let forks: Vec<HttpTarget> = (0..jobs.max(1)).map(|_| target.fork()).collect();
+    let finished = std::thread::scope(|s| {
+        let workers: Vec<_> = forks
+            .into_iter()
+            .map(|mut fork| {
+                let (next, flow) = (&next, &flow);
+                s.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let case = next.fetch_add(1, Ordering::Relaxed);
+                        if case >= cases {
+                            break;
+                        }
+                        done.push((case, flow(case, &mut fork)));
+                    }
+                    (done, fork)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join()).collect::<Vec<_>>()
+    });
+    let mut results = Vec::new();
+    for worker in finished {
+        match worker {
+            Ok((done, fork)) => {
+                target.absorb(&fork);
+                results.extend(done);
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    results.sort_by_key(|(case, _)| *case);
+    results.into_iter().map(|(_, r)| r).collect()
 }

@@ -110,6 +110,11 @@ impl UserAgent {
         }
     }
 
+    /// An agent with the same options and no cookies (for another worker).
+    pub(crate) fn fresh(&self) -> Self {
+        Self::new(self.opts.clone())
+    }
+
     /// A new flow: forget every cookie.
     pub(crate) fn begin_flow(&mut self) {
         self.jar.clear();

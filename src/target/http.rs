@@ -77,6 +77,17 @@ pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
+/// The HTTP client: no redirect followed (the user agent follows them itself), every status an
+/// answer, 30 s at most per request.
+fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
 /// A live provider at a base URL.
 pub struct HttpTarget {
     base_url: String,
@@ -120,12 +131,7 @@ impl HttpTarget {
     /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
     /// Until [`HttpTarget::discover`] runs, its endpoints are FastMCP's paths.
     pub fn new(base_url: &str, mcp_path: &str) -> Self {
-        let client: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+        let client = http_agent();
         let base = base_url.trim_end_matches('/').to_owned();
         Self {
             endpoints: Endpoints::fastmcp(&base, "not discovered yet".to_owned()),
@@ -141,6 +147,31 @@ impl HttpTarget {
             clients: Vec::new(),
             next_client: 0,
         }
+    }
+
+    /// The same target for another worker running flows at the same time (`--jobs`): the same
+    /// endpoints, options and clients, its own connections and cookie jar, its own counts.
+    pub fn fork(&self) -> Self {
+        Self {
+            base_url: self.base_url.clone(),
+            mcp_path: self.mcp_path.clone(),
+            endpoints: self.endpoints.clone(),
+            routes: self.routes.clone(),
+            client: http_agent(),
+            user_agent: self.user_agent.fresh(),
+            probe: self.probe.clone(),
+            requests: 0,
+            wait: Duration::ZERO,
+            metadata: self.metadata.clone(),
+            clients: self.clients.clone(),
+            next_client: 0,
+        }
+    }
+
+    /// Add a fork's request count and waiting time to this target's.
+    pub fn absorb(&mut self, fork: &Self) {
+        self.requests += fork.requests;
+        self.wait += fork.wait;
     }
 
     /// Use `clients`, registered with the server beforehand, instead of dynamic registration:
