@@ -265,7 +265,7 @@ fn metadata_naming_an_unusable_endpoint_is_an_error_naming_field_and_url() {
             200,
             "application/json",
             format!(
-                r#"{{"issuer":"{base}","registration_endpoint":"{base}/reg","token_endpoint":"https://127.0.0.1/token"}}"#
+                r#"{{"issuer":"{base}","registration_endpoint":"{base}/reg","token_endpoint":"ftp://127.0.0.1/token"}}"#
             ),
         ),
         _ => NOT_FOUND,
@@ -275,8 +275,8 @@ fn metadata_naming_an_unusable_endpoint_is_an_error_naming_field_and_url() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("token_endpoint"), "{stderr}");
-    assert!(stderr.contains("https://127.0.0.1/token"), "{stderr}");
-    assert!(stderr.contains("uses https"), "{stderr}");
+    assert!(stderr.contains("ftp://127.0.0.1/token"), "{stderr}");
+    assert!(stderr.contains("uses scheme ftp"), "{stderr}");
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! How a live run gets through a provider's login and learns whether it accepts a token:
-//! `--login-field`, `--login-hook`, `--resource`, `--introspection` (shared by `diff`, `audit`
-//! and `replay --target`).
+//! `--login-field`, `--login-hook`, `--resource`, `--introspection`, and which CA an https
+//! target's certificate chains to, `--ca-cert` (shared by `diff`, `audit` and `replay --target`).
 
 use oauth_oracle::target::{
-    AgentOptions, HttpTarget, ResourceProbe, TargetError, parse_introspection, parse_login_field,
+    AgentOptions, HttpTarget, ResourceProbe, TargetError, parse_ca_certs, parse_introspection,
+    parse_login_field,
 };
 
 /// The user agent's and the token probe's options.
@@ -27,6 +28,10 @@ pub(crate) struct AccessArgs {
     /// resource server (client_secret_basic): "active": true accepted, false rejected.
     #[arg(long, value_name = "ID:SECRET", value_parser = parse_introspection)]
     pub(crate) introspection: Option<ResourceProbe>,
+    /// For an https target: trust this CA (PEM file) instead of Mozilla's root certificates
+    /// (a test server's or a company's private CA).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AccessArgs {
@@ -38,6 +43,7 @@ impl std::fmt::Debug for AccessArgs {
             .field("login_hook", &self.login_hook)
             .field("resource", &self.resource)
             .field("introspection", &self.introspection)
+            .field("ca_cert", &self.ca_cert)
             .finish()
     }
 }
@@ -54,6 +60,21 @@ impl AccessArgs {
             (None, Some(p)) => p.clone(),
             (None, None) => ResourceProbe::Mcp,
         };
-        target.with_probe(probe)
+        let target = target.with_probe(probe)?;
+        let Some(path) = &self.ca_cert else {
+            return Ok(target);
+        };
+        let name = path.display().to_string();
+        // A CA bundle is small: at most 1 MiB is read.
+        let mut pem = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 1 << 20), &mut pem)
+            })
+            .map_err(|e| TargetError::CaCert {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(target.with_ca(parse_ca_certs(&name, &pem)?))
     }
 }

@@ -261,17 +261,11 @@ fn checked_endpoint(field: &str, value: &str, host: &str) -> Result<String, Stri
     let url =
         Url::parse(value).map_err(|e| format!("{field} {value:?} is not an absolute URL: {e}"))?;
     match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(format!(
-                "{field} {value:?} uses https, which is not supported (this build has no TLS \
-                 client): serve the provider's endpoints over http://, e.g. behind a \
-                 TLS-terminating proxy"
-            ));
-        }
+        "http" | "https" => {}
         other => {
             return Err(format!(
-                "{field} {value:?} uses scheme {other}, which is not supported: use http://"
+                "{field} {value:?} uses scheme {other}, which is not supported: use http:// or \
+                 https://"
             ));
         }
     }

@@ -38,7 +38,7 @@ pub fn body_too_large() -> String {
     format!("<body too large: over {MAX_BODY} bytes, not read further>")
 }
 
-/// Check a `--target` base URL: `http://host[:port][/path]`. Names the URL and says what to do.
+/// Check a `--target` base URL: `http[s]://host[:port][/path]`. Names the URL and says what to do.
 pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
     let bad = |message: String| TargetError::BadUrl {
         url: base_url.to_owned(),
@@ -52,17 +52,10 @@ pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
     }
     let url = Url::parse(base_url).map_err(|e| bad(format!("is not a URL: {e}")))?;
     match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(bad(
-                "uses https, which is not supported (this build has no TLS client): use an \
-                 http:// target, e.g. the provider on loopback or behind a TLS-terminating proxy"
-                    .to_owned(),
-            ));
-        }
+        "http" | "https" => {}
         other => {
             return Err(bad(format!(
-                "uses scheme {other}, which is not supported: use http://"
+                "uses scheme {other}, which is not supported: use http:// or https://"
             )));
         }
     }
@@ -79,13 +72,45 @@ pub fn check_base_url(base_url: &str) -> Result<(), TargetError> {
 
 /// The HTTP client: no redirect followed (the user agent follows them itself), every status an
 /// answer, 30 s at most per request.
-fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// For `https`, the server's certificate must chain to Mozilla's roots, or to `ca` when given
+/// (`--ca-cert`: a private CA, as a test server or a company's internal one uses).
+fn http_agent(ca: Option<&CaCerts>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+        .timeout_global(Some(Duration::from_secs(30)));
+    if let Some(ca) = ca {
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(ca.clone()))
+                .build(),
+        );
+    }
+    config.build().into()
+}
+
+/// The certificates of `--ca-cert`.
+type CaCerts = std::sync::Arc<Vec<ureq::tls::Certificate<'static>>>;
+
+/// The CA certificates in PEM text `pem` (read from `path`, named in the error).
+pub fn parse_ca_certs(path: &str, pem: &[u8]) -> Result<CaCerts, TargetError> {
+    let bad = |message: String| TargetError::CaCert {
+        path: path.to_owned(),
+        message,
+    };
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        // Private keys and anything else in the file are not certificates to trust.
+        if let ureq::tls::PemItem::Certificate(c) =
+            item.map_err(|e| bad(format!("is not PEM: {e}")))?
+        {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(bad("holds no CERTIFICATE block".to_owned()));
+    }
+    Ok(std::sync::Arc::new(certs))
 }
 
 /// A live provider at a base URL.
@@ -107,6 +132,8 @@ pub struct HttpTarget {
     clients: Vec<PreClient>,
     /// The next of `clients` a registration gets in this flow.
     next_client: usize,
+    /// The private CA `https` certificates must chain to (`--ca-cert`), if any.
+    ca: Option<CaCerts>,
 }
 
 impl std::fmt::Debug for HttpTarget {
@@ -131,7 +158,7 @@ impl HttpTarget {
     /// A target at `base_url` (e.g. `http://127.0.0.1:8765`) whose MCP resource is at `mcp_path`.
     /// Until [`HttpTarget::discover`] runs, its endpoints are FastMCP's paths.
     pub fn new(base_url: &str, mcp_path: &str) -> Self {
-        let client = http_agent();
+        let client = http_agent(None);
         let base = base_url.trim_end_matches('/').to_owned();
         Self {
             endpoints: Endpoints::fastmcp(&base, "not discovered yet".to_owned()),
@@ -146,6 +173,7 @@ impl HttpTarget {
             metadata: serde_json::Value::Null,
             clients: Vec::new(),
             next_client: 0,
+            ca: None,
         }
     }
 
@@ -157,7 +185,7 @@ impl HttpTarget {
             mcp_path: self.mcp_path.clone(),
             endpoints: self.endpoints.clone(),
             routes: self.routes.clone(),
-            client: http_agent(),
+            client: http_agent(self.ca.as_ref()),
             user_agent: self.user_agent.fresh(),
             probe: self.probe.clone(),
             requests: 0,
@@ -165,7 +193,15 @@ impl HttpTarget {
             metadata: self.metadata.clone(),
             clients: self.clients.clone(),
             next_client: 0,
+            ca: self.ca.clone(),
         }
+    }
+
+    /// Trust `ca` (and only it) for `https` (`--ca-cert`).
+    pub fn with_ca(mut self, ca: CaCerts) -> Self {
+        self.client = http_agent(Some(&ca));
+        self.ca = Some(ca);
+        self
     }
 
     /// Add a fork's request count and waiting time to this target's.
@@ -418,16 +454,16 @@ fn absolute(base_url: &str, target: &str) -> String {
     }
 }
 
-/// Check a `--resource` URL: absolute `http://` with a host.
+/// Check a `--resource` URL: absolute `http://` or `https://` with a host.
 fn check_resource_url(u: &str) -> Result<(), TargetError> {
     let bad = |message: String| TargetError::BadUrl {
         url: u.to_owned(),
         message: format!("(--resource) {message}"),
     };
     let url = Url::parse(u).map_err(|e| bad(format!("is not an absolute URL: {e}")))?;
-    if url.scheme() != "http" {
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(bad(format!(
-            "uses scheme {}, which is not supported (this build has no TLS client): use http://",
+            "uses scheme {}, which is not supported: use http:// or https://",
             url.scheme()
         )));
     }

@@ -27,7 +27,7 @@ pub use clients::{PRE_REGISTERED_REDIRECTS, PreClient, parse_client};
 #[cfg(feature = "diff")]
 pub use endpoints::{Endpoint, EndpointKind, Endpoints, MetadataSource};
 #[cfg(feature = "diff")]
-pub use http::{HttpTarget, MAX_BODY, body_too_large, check_base_url};
+pub use http::{HttpTarget, MAX_BODY, body_too_large, check_base_url, parse_ca_certs};
 #[cfg(feature = "diff")]
 pub use probe::{ResourceProbe, parse_introspection};
 
@@ -63,6 +63,14 @@ pub enum TargetError {
         /// The metadata URL.
         url: String,
         /// What went wrong.
+        message: String,
+    },
+    /// The `--ca-cert` file cannot be used.
+    #[error("--ca-cert {path} {message}")]
+    CaCert {
+        /// The file as given.
+        path: String,
+        /// What is wrong with it.
         message: String,
     },
     /// The event needs an endpoint the target does not have (see [`Target::unsendable`]).
