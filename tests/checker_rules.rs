@@ -962,3 +962,63 @@ fn only_a_valid_code_replay_owes_revocation() {
         );
     }
 }
+
+/// RFC 9700 §4.14.2: a rotated refresh token presented again "will inform the authorization
+/// server of the breach", which then revokes the family (SHOULD). node-oidc-provider's real
+/// answer to a rotated refresh token presented with a scope it never had: 400 invalid_scope
+/// "refresh token missing requested scope", before it looks at the rotation; the family lives
+/// on. No FAIL. Refused as invalid_grant (the token itself) with the family still alive is one.
+#[test]
+fn only_a_reuse_refused_for_the_token_owes_the_family_revocation() {
+    for (answer, flagged) in [
+        (
+            json!({"error": "invalid_scope", "error_description": "refresh token missing requested scope"}),
+            false,
+        ),
+        (
+            json!({"error": "invalid_grant", "error_description": "grant request is invalid"}),
+            true,
+        ),
+    ] {
+        let mut run = Run::new(expectations(Some(86_400), true));
+        run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
+        let code = random("cd");
+        run.code("c1", None, &code);
+        let (rt1, rt2, at2) = (random("r1"), random("r2"), random("a2"));
+        run.tokens("c1", &code, &random("a1"), &rt1);
+        let v = run.token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "c1"),
+                ("refresh_token", &rt1),
+            ],
+            json_out(
+                200,
+                json!({"access_token": at2, "refresh_token": rt2, "token_type": "Bearer",
+                       "expires_in": 3600, "scope": "read"}),
+            ),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = run.token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "c1"),
+                ("refresh_token", &rt1),
+                ("scope", "admin"),
+            ],
+            json_out(400, answer.clone()),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = run.send(
+            Event::Resource(oauth_oracle::ResourceRequest {
+                authorization: vec![format!("Bearer {at2}")],
+            }),
+            json_out(200, json!({"active": true})),
+        );
+        assert_eq!(
+            has(&v, "refresh-reuse-revokes-family"),
+            flagged,
+            "{answer}: {v:?}"
+        );
+    }
+}

@@ -625,11 +625,12 @@ impl Checker {
                 .filter(|s| !s.is_empty())
                 .is_none_or(|s| s.split(' ').all(|x| rt.scopes.iter().any(|y| y == x)));
             // RFC 9700 §4.14.2: a rotated refresh token presented again "will inform the
-            // authorization server of the breach". A request refused for another reason (a
-            // scope the token never had: node-oidc-provider answers invalid_scope before it
-            // looks at the token's rotation) may never have reached that check.
+            // authorization server of the breach". A request refused for another reason than
+            // the token (node-oidc-provider answers a scope the token never had with
+            // invalid_scope before it looks at the token's rotation) may never have reached
+            // that check; a refusal of the grant (invalid_grant) did.
             if rt.client == client_id && auth_ok && rt.dead == Some(Cause::Rotated) {
-                if scope_ok {
+                if code == Some(ErrorCode::InvalidGrant) {
                     self.grants[rt.grant].get_or_insert(Cause::RefreshReused);
                 } else {
                     // It may have (the oauth21 model does): nothing of the client's is known

@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn unusable_endpoints_are_errors_naming_field_and_url() {
         for (value, says) in [
-            (serde_json::json!("https://h:1/token"), "uses https"),
+            (serde_json::json!("ftp://h:1/token"), "uses scheme ftp"),
             (
                 serde_json::json!("http://evil.example/token"),
                 "not the target's host",
