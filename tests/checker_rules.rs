@@ -128,6 +128,23 @@ impl Run {
         secret
     }
 
+    /// Register public client `id` with `redirect_uri`, answered as node-oidc-provider does:
+    /// `"application_type": "web"`.
+    fn register_web(&mut self, id: &str, redirect_uri: &str) {
+        let request =
+            json!({"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none"});
+        let answer = json!({"client_id": id, "redirect_uris": [redirect_uri],
+                            "token_endpoint_auth_method": "none", "application_type": "web",
+                            "scope": "read"});
+        let v = self.send(
+            Event::Register(RegisterRequest {
+                body: request.to_string(),
+            }),
+            json_out(201, answer),
+        );
+        assert!(v.is_empty(), "{v:?}");
+    }
+
     fn authorize(&mut self, params: Params, answer: Output) -> Vec<Violation> {
         self.send(
             Event::Authorize(AuthorizeRequest {
@@ -298,15 +315,23 @@ fn any_port_is_owed_to_loopback_ip_literals_only() {
     };
     // OAuth 2.1 §4.1.1: the exception is for "native apps", which §8.1.1 classifies as public
     // clients; a confidential client's loopback URI is matched exactly (Authlib's real answer:
-    // 400 invalid_request "Redirect URI http://127.0.0.1:1234/cb is not supported by client.").
+    // 400 invalid_request "Redirect URI http://127.0.0.1:1234/cb is not supported by client."),
+    // and so is that of a public client the server registered as a web application.
     for (host, method, owed) in [
         ("localhost", "none", false),
         ("127.0.0.1", "none", true),
         ("[::1]", "none", true),
         ("127.0.0.1", "client_secret_post", false),
+        ("127.0.0.1", "web", false),
     ] {
         let client = format!("client-{host}-{method}");
-        run.register(&client, &[&format!("http://{host}:8080/cb")], method);
+        // "web": a public client registered as node-oidc-provider does, `application_type`
+        // `web` in the answer (OpenID Connect Dynamic Client Registration §2).
+        if method == "web" {
+            run.register_web(&client, &format!("http://{host}:8080/cb"));
+        } else {
+            run.register(&client, &[&format!("http://{host}:8080/cb")], method);
+        }
         let other_port = format!("http://{host}:51004/cb");
         let params = pairs(&[
             ("response_type", "code"),

@@ -104,6 +104,10 @@ pub(super) struct ClientFacts {
     pub(super) secret: Option<String>,
     pub(super) redirect_uris: Vec<String>,
     pub(super) scope: Option<Vec<String>>,
+    /// A native app, as far as the registration tells: a public client whose registration the
+    /// server did not answer with `application_type` `web` (OpenID Connect Dynamic Client
+    /// Registration §2; OAuth 2.1 §8.1.1: native apps are public clients).
+    pub(super) native: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -174,12 +178,14 @@ impl fmt::Debug for ClientFacts {
             secret,
             redirect_uris,
             scope,
+            native,
         } = self;
         f.debug_struct("ClientFacts")
             .field("method", method)
             .field("secret", &redacted_opt(secret))
             .field("redirect_uris", redirect_uris)
             .field("scope", scope)
+            .field("native", native)
             .finish()
     }
 }

@@ -188,6 +188,8 @@ impl Checker {
             .get("scope")
             .and_then(Value::as_str)
             .map(|s| s.split(' ').map(str::to_owned).collect());
+        let native =
+            method == "none" && resp.get("application_type").and_then(Value::as_str) != Some("web");
         if pre_registered {
             if let Some(id) = id {
                 let facts = ClientFacts {
@@ -195,6 +197,7 @@ impl Checker {
                     secret,
                     redirect_uris: uris,
                     scope,
+                    native,
                 };
                 self.clients.insert(id, facts);
             }
@@ -238,6 +241,7 @@ impl Checker {
                 secret,
                 redirect_uris: uris,
                 scope,
+                native,
             },
         );
     }
@@ -303,7 +307,7 @@ impl Checker {
             || format!("code issued with parameter {repeated:?} repeated"),
         );
         if let (Some(r), Some(c)) = (&redirect, &client)
-            && c.method == "none"
+            && c.native
             && c.redirect_uris
                 .iter()
                 .any(|reg| loopback_ip_port_variant(reg, r))
@@ -373,8 +377,10 @@ impl Checker {
         // OAuth 2.1 §4.1.1: "The only exception is native apps using a localhost URI: In this
         // case, the authorization server MUST allow variable port numbers"; §8.1.1: native apps
         // "are classified as public clients". A confidential client's loopback redirect URI is
-        // matched exactly (Authlib refuses another port for one).
-        if c.method != "none" {
+        // matched exactly (Authlib refuses another port for one), and so is a public client the
+        // server registered as a web application (node-oidc-provider answers
+        // `"application_type": "web"`).
+        if !c.native {
             return;
         }
         let port_variant = c
