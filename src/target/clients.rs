@@ -42,9 +42,8 @@ pub fn parse_client(s: &str) -> Result<PreClient, String> {
     let mut parts = s.splitn(3, ':');
     let id = parts.next().unwrap_or_default();
     if id.is_empty() {
-        return Err(format!(
-            "{s:?}: expected ID[:SECRET[:METHOD]] with a non-empty ID"
-        ));
+        // The value is not echoed: it may hold a secret.
+        return Err("expected ID[:SECRET[:METHOD]] with a non-empty ID".to_owned());
     }
     let secret = parts.next().filter(|x| !x.is_empty()).map(str::to_owned);
     let method = match (parts.next(), &secret) {
@@ -133,6 +132,7 @@ mod tests {
         let c = parse_client("abc:s3cret:client_secret_post").unwrap();
         assert_eq!(c.method, "client_secret_post");
         assert!(parse_client("").unwrap_err().contains("non-empty ID"));
+        assert!(!parse_client(":s3cret").unwrap_err().contains("s3cret"));
         assert!(
             parse_client("abc::client_secret_post")
                 .unwrap_err()
