@@ -318,14 +318,7 @@ impl Generator {
             misses = 0;
             let (at, output) = answer(step, self.now, &resolved)?;
             self.now = self.now.max(at);
-            self.record(step, &event, &output);
-            self.trace.steps.push(StepLine {
-                step,
-                at: self.now,
-                event: raw,
-                output: output.clone(),
-            });
-            self.outputs.push(output);
+            self.keep(step, &event, raw, output);
         }
         Ok(self.trace)
     }
@@ -375,7 +368,19 @@ impl Generator {
             found.extend(checker.observe(step, self.now, &resolved, &output));
             found.extend(checker.internal(step, server.provider().check_consistency()));
         }
-        self.record(step, &event, &output);
+        self.keep(step, &event, raw, output);
+    }
+
+    /// Record step `step` (its event as generated and as written, and its answer) in the trace
+    /// and in what later steps may refer to.
+    fn keep(
+        &mut self,
+        step: usize,
+        event: &Value,
+        raw: Box<serde_json::value::RawValue>,
+        output: Output,
+    ) {
+        self.record(step, event, &output);
         self.trace.steps.push(StepLine {
             step,
             at: self.now,
