@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use canned::{oracle, scratch, text};
+use canned::{Serve, oracle, scratch, text};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -115,18 +115,8 @@ fn audit_runs_through_tls_with_the_ca_it_is_given() {
     let base = format!("https://127.0.0.1:{port}");
     // `serve` prints its --base-url, not where it listens: it gets a port of its own.
     let backend_port = free_port().to_string();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args(["serve", "--port", &backend_port, "--base-url", &base])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), base);
-    let _serve = Proxy(serve);
+    let serve = Serve::start_at(&backend_port, &["--base-url", &base]);
+    assert_eq!(serve.base, base);
     let backend = format!("http://127.0.0.1:{backend_port}");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tls-proxy.py");
     let mut child = Command::new("python3")

@@ -166,10 +166,6 @@ impl Checker {
                     .collect()
             })
             .unwrap_or_default();
-        let refused = uris
-            .iter()
-            .find(|u| refused_at_registration(u).is_some())
-            .cloned();
         let secret = resp
             .get("client_secret")
             .and_then(Value::as_str)
@@ -203,6 +199,10 @@ impl Checker {
             }
             return;
         }
+        let refused = uris
+            .iter()
+            .find(|u| refused_at_registration(u).is_some())
+            .cloned();
         self.check(
             InvariantId::RegistrationRedirectPolicy,
             refused.is_none(),

@@ -202,8 +202,14 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(args: &[&str]) -> Self {
+        Self::start_at("0", args)
+    }
+
+    /// `serve` on `port` (`0`: any free one). `base` is the line it prints: its `--base-url`
+    /// when one is given, not where it listens.
+    pub fn start_at(port: &str, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-            .args(["serve", "--port", "0"])
+            .args(["serve", "--port", port])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
