@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The test command (README): starts the reference providers on 127.0.0.1 — FastMCP 4.2.3 from a
-# pinned venv (with short lifetimes, so expiry paths run in seconds), its six deliberately broken
+# pinned venv (with short lifetimes, so expiry paths run in seconds), its ten deliberately broken
 # variants, the MCP TypeScript SDK 1.32.2 demo provider, node-oidc-provider 9 and an Authlib
-# server (scripts/providers/node-oidc, scripts/providers/authlib) — runs `cargo test`, then the
+# server with a deliberately broken variant (scripts/providers/node-oidc, scripts/providers/authlib) — runs `cargo test`, then the
 # live-provider tests, and stops every provider by PID whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OAUTH_ORACLE_BUILD="${OAUTH_ORACLE_BUILD:-target}"
 P=scripts/providers
 TTLS=(CODE_TTL=2 ACCESS_TTL=2 REFRESH_TTL=6)
-BUGS=(code_reuse revoke_one no_rotation no_pkce foreign_code access_outlives)
+BUGS=(code_reuse revoke_one no_rotation no_pkce foreign_code access_outlives
+      foreign_refresh raw_state short_code no_client_auth)
 
 started=()   # "kind:port"
 stop_all() {
@@ -34,8 +35,9 @@ start ts-demo 18770                          # npm ci on first use
 start node-oidc 18780 "${TTLS[@]}"           # node-oidc-provider 9; npm ci on first use
 start authlib 18790 "${TTLS[@]}"             # Authlib + Flask; a venv on first use
 for pid in "${pids[@]}"; do wait "$pid"; done   # a failed start fails the script (set -e)
-port=18801
 pids=()
+start authlib 18791 BUG=open_introspection "${TTLS[@]}"   # its introspection answers anyone
+port=18801
 for bug in "${BUGS[@]}"; do
   env PORT=$port BUG="$bug" "${TTLS[@]}" "$P/fastmcp/start.sh" >/dev/null &
   pids+=($!)
@@ -44,6 +46,7 @@ for bug in "${BUGS[@]}"; do
   port=$((port + 1))
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+export OAUTH_ORACLE_AUTHLIB_OPEN_INTROSPECTION_URL=http://127.0.0.1:18791
 export OAUTH_ORACLE_FASTMCP_URL=http://127.0.0.1:18765 OAUTH_ORACLE_TS_URL=http://127.0.0.1:18770
 export OAUTH_ORACLE_NODE_OIDC_URL=http://127.0.0.1:18780 OAUTH_ORACLE_AUTHLIB_URL=http://127.0.0.1:18790
 echo "providers ready in $(( $(date +%s) - t0 )) s"

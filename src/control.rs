@@ -148,7 +148,7 @@ impl FaultEndpoint {
             Event::Token(_) => Self::Token,
             Event::Revoke(_) => Self::Revoke,
             Event::Resource(_) => Self::Resource,
-            Event::Unrouted(_) | Event::Control(_) => return None,
+            Event::Introspect(_) | Event::Unrouted(_) | Event::Control(_) => return None,
         })
     }
 }
@@ -374,6 +374,7 @@ impl Faults {
             | Event::ProtectedResourceMetadata
             | Event::Register(_)
             | Event::Revoke(_)
+            | Event::Introspect(_)
             | Event::Resource(_)
             | Event::Unrouted(_)
             | Event::Control(_) => output,

@@ -135,6 +135,34 @@ impl fmt::Debug for RevokeRequest {
     }
 }
 
+/// `POST` to the introspection endpoint ([RFC 7662 §2.1](https://www.rfc-editor.org/rfc/rfc7662#section-2.1)),
+/// as a caller sends it: with credentials, wrong ones or none. FastMCP's in-memory server has
+/// no such endpoint (the model answers it as an unknown path); a live target sends it to the
+/// `introspection_endpoint` its metadata names.
+///
+/// `Debug` redacts the `Authorization` header and the credential parameters of the form.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntrospectRequest {
+    /// The form body (`token`, `token_type_hint`, credentials).
+    pub form: Params,
+    /// The first `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+impl fmt::Debug for IntrospectRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named: a new one does not compile until its `Debug` is decided.
+        let Self {
+            form,
+            authorization,
+        } = self;
+        f.debug_struct("IntrospectRequest")
+            .field("form", form)
+            .field("authorization", &redacted_opt(authorization))
+            .finish()
+    }
+}
+
 /// A request to the protected MCP resource ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)).
 ///
 /// `Debug` redacts the `Authorization` headers.
@@ -209,6 +237,8 @@ pub enum Event {
     Token(TokenRequest),
     /// `POST /revoke`.
     Revoke(RevokeRequest),
+    /// `POST` to the introspection endpoint (a live target's; the model has none).
+    Introspect(IntrospectRequest),
     /// A request to the protected resource.
     Resource(ResourceRequest),
     /// Any other request: answered by the router and middleware, not by an endpoint.
@@ -228,6 +258,7 @@ impl Event {
             Self::Authorize(_) => "authorize",
             Self::Token(_) => "token",
             Self::Revoke(_) => "revoke",
+            Self::Introspect(_) => "introspect",
             Self::Resource(_) => "resource",
             Self::Unrouted(_) => "unrouted",
             Self::Control(_) => "control",

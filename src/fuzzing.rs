@@ -240,6 +240,8 @@ fn carriable(event: &crate::Event) -> bool {
         | Event::Authorize(_) => true,
         Event::Token(t) => t.authorization.as_deref().is_none_or(carriable_header),
         Event::Revoke(r) => r.authorization.as_deref().is_none_or(carriable_header),
+        // The HTTP decoder has no introspection route (FastMCP has none): it never yields one.
+        Event::Introspect(_) => false,
         Event::Resource(r) => r.authorization.iter().all(|v| carriable_header(v)),
         Event::Unrouted(u) => {
             u.path.starts_with('/') && u.headers.0.iter().all(|(_, v)| carriable_header(v))

@@ -96,6 +96,18 @@ impl AuthServer {
             Event::Revoke(r) => revoke::handle_revoke(&mut ctx, r),
             Event::Resource(r) => resource::handle_resource(&mut ctx, r),
             Event::Unrouted(u) => routing::handle_unrouted(ctx.config, u),
+            // FastMCP mounts no introspection endpoint: the request is one to a path it does
+            // not serve.
+            Event::Introspect(_) => routing::handle_unrouted(
+                ctx.config,
+                &crate::event::UnroutedRequest {
+                    method: "POST".to_owned(),
+                    path: "/introspect".to_owned(),
+                    query: String::new(),
+                    headers: crate::event::Params::default(),
+                    body: None,
+                },
+            ),
             Event::Control(_) => unreachable!("controls are applied before the endpoints"),
         }
     }

@@ -145,6 +145,14 @@ impl Redactor {
                     .unwrap_or_default();
                 format!("POST /revoke {}{auth}", self.params(&t.form))
             }
+            Event::Introspect(t) => {
+                let auth = t
+                    .authorization
+                    .as_deref()
+                    .map(|a| format!(" [{}]", self.redact(a)))
+                    .unwrap_or_default();
+                format!("POST /introspect {}{auth}", self.params(&t.form))
+            }
             Event::Resource(r) => {
                 let auth: Vec<String> = r.authorization.iter().map(|a| self.redact(a)).collect();
                 format!("POST /mcp [{}]", auth.join(", "))

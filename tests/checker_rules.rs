@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use oauth_oracle::invariant::{Checker, Expectations, Violation};
 use oauth_oracle::{
-    AuthorizeMethod, AuthorizeRequest, Event, Lifetimes, Output, Params, RegisterRequest,
-    RevokeRequest, TokenRequest, UnixMillis, s256_challenge,
+    AuthorizeMethod, AuthorizeRequest, Event, IntrospectRequest, Lifetimes, Output, Params,
+    RegisterRequest, RevokeRequest, TokenRequest, UnixMillis, s256_challenge,
 };
 use serde_json::json;
 
@@ -1046,4 +1046,150 @@ fn only_a_reuse_refused_for_the_token_owes_the_family_revocation() {
             "{answer}: {v:?}"
         );
     }
+}
+
+/// Seen against FastMCP with its state pasted into the redirect unencoded (`BUG=raw_state`):
+/// `?code=REAL&state=a&code=OLD` for the state `a&code=OLD`, where OLD is a code issued earlier.
+/// RFC 6749 §4.1.2 makes that a `state-echoed` violation; it is not the server issuing OLD a
+/// second time (`issued-values-unique`) nor a short code (`issued-values-entropy`): a redirect
+/// that names `code` twice (RFC 6749 §3.1: "Request and response parameters MUST NOT be
+/// included more than once") does not say which code was issued.
+#[test]
+fn a_redirect_naming_code_twice_is_a_state_finding_not_an_issued_value() {
+    let mut run = Run::new(expectations(Some(86_400), true));
+    run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
+    let old = random("cd");
+    assert!(run.code("c1", None, &old).is_empty());
+    let challenge = s256_challenge(VERIFIER);
+    let injected = format!("a&code={old}");
+    let params = pairs(&[
+        ("response_type", "code"),
+        ("client_id", "c1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", injected.as_str()),
+    ]);
+    let location = format!(
+        "http://127.0.0.1:8080/cb?code={}&state=a&code={old}&iss=https%3A%2F%2Fop.example",
+        random("c2")
+    );
+    let v = run.authorize(params.clone(), redirect(&location));
+    assert!(has(&v, "state-echoed"), "{v:?}");
+    assert!(!has(&v, "issued-values-unique"), "{v:?}");
+    assert!(!has(&v, "issued-values-entropy"), "{v:?}");
+    // The same state, encoded as it must be: echoed, and a code issued once.
+    let encoded = format!(
+        "http://127.0.0.1:8080/cb?code={}&state=a%26code%3D{old}&iss=https%3A%2F%2Fop.example",
+        random("c3")
+    );
+    assert!(run.authorize(params, redirect(&encoded)).is_empty());
+    // A code really issued twice is still caught.
+    let v = run.code("c1", None, &old);
+    assert!(has(&v, "issued-values-unique"), "{v:?}");
+}
+
+/// RFC 7662 §2.1: "To prevent token scanning attacks, the endpoint MUST also require some form
+/// of authorization to access this endpoint". The answers are the Authlib server's
+/// (scripts/providers/authlib): 401 `invalid_client` to a caller without credentials, and — with
+/// `BUG=open_introspection` — `"active": true` and the token's claims to the same caller.
+#[test]
+fn introspection_must_not_tell_an_unauthenticated_caller_that_a_token_is_active() {
+    let mut run = Run::new(expectations(Some(86_400), true));
+    let secret = run
+        .register("conf", &["http://127.0.0.1:8080/cb"], "client_secret_post")
+        .unwrap();
+    run.register("pub", &["http://127.0.0.1:8080/cb"], "none");
+    let token = random("at");
+    let introspect = |run: &mut Run, form: &[(&str, &str)], basic: Option<&str>, o: Output| {
+        run.send(
+            Event::Introspect(IntrospectRequest {
+                form: pairs(form),
+                authorization: basic.map(str::to_owned),
+            }),
+            o,
+        )
+    };
+    let active = || {
+        json_out(
+            200,
+            json!({"active": true, "client_id": "conf", "scope": "read", "sub": "alice"}),
+        )
+    };
+    let refused = || {
+        json_out(
+            401,
+            json!({"error": "invalid_client",
+                   "error_description": "The client cannot authenticate with methods: ['client_secret_basic', 'client_secret_post']"}),
+        )
+    };
+    // Refused, or "active": false: kept, whoever asks.
+    let v = introspect(&mut run, &[("token", &token)], None, refused());
+    assert!(v.is_empty(), "{v:?}");
+    let v = introspect(
+        &mut run,
+        &[("token", &token)],
+        None,
+        json_out(200, json!({"active": false})),
+    );
+    assert!(v.is_empty(), "{v:?}");
+    assert_eq!(run.checks("introspection-requires-authentication"), 2);
+    // Broken: "active": true to no credentials, to a confidential client's id without its
+    // secret, to a wrong secret (in the form or in Basic).
+    use base64::Engine as _;
+    let basic_wrong = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("conf:not-the-secret")
+    );
+    for (form, basic) in [
+        (vec![("token", token.as_str())], None),
+        (vec![("token", token.as_str()), ("client_id", "conf")], None),
+        (
+            vec![
+                ("token", token.as_str()),
+                ("client_id", "conf"),
+                ("client_secret", "not-the-secret"),
+            ],
+            None,
+        ),
+        (vec![("token", token.as_str())], Some(basic_wrong.as_str())),
+    ] {
+        let v = introspect(&mut run, &form, basic, active());
+        assert!(
+            has(&v, "introspection-requires-authentication"),
+            "{form:?}: {v:?}"
+        );
+    }
+    // Not judged: the right secret, a public client's id (how a caller authenticates is out of
+    // RFC 7662's scope), a bearer token, an answer that says nothing (404).
+    let checks = run.checks("introspection-requires-authentication");
+    for (form, basic, o) in [
+        (
+            vec![
+                ("token", token.as_str()),
+                ("client_id", "conf"),
+                ("client_secret", secret.as_str()),
+            ],
+            None,
+            active(),
+        ),
+        (
+            vec![("token", token.as_str()), ("client_id", "pub")],
+            None,
+            active(),
+        ),
+        (
+            vec![("token", token.as_str())],
+            Some("Bearer rs-token"),
+            active(),
+        ),
+        (
+            vec![("token", token.as_str())],
+            None,
+            out(404, &[], json!("Not Found")),
+        ),
+    ] {
+        let v = introspect(&mut run, &form, basic, o);
+        assert!(v.is_empty(), "{form:?}: {v:?}");
+    }
+    assert_eq!(run.checks("introspection-requires-authentication"), checks);
 }

@@ -42,6 +42,7 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         challenge_method_required: true,
         redirect_uri_required: true,
         grant_types_named: true,
+        introspection: false,
     };
     let (mut authorizations, mut registrations) = (0, 0);
     for seed in 0..8 {
@@ -84,4 +85,49 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         authorizations > 50 && registrations > 10,
         "{authorizations} {registrations}"
     );
+}
+
+/// Against a target with an introspection endpoint, flows introspect the tokens it issued as a
+/// caller that does not authenticate (RFC 7662 §2.1): no credentials, a confidential client's id
+/// without its secret, or a wrong one; never with a right secret.
+#[test]
+fn an_introspection_fit_introspects_issued_tokens_without_authenticating() {
+    let fit = Fit {
+        introspection: true,
+        ..Fit::default()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..8 {
+        for e in flow(seed, Some(fit)) {
+            if e["kind"] != "introspect" {
+                continue;
+            }
+            let form = e["form"].as_array().unwrap();
+            assert_eq!(form[0][0], "token", "{e}");
+            assert!(
+                matches!(
+                    form[0][1]["field"].as_str(),
+                    Some("access_token" | "refresh_token")
+                ),
+                "{e}"
+            );
+            let secret = form.iter().find(|p| p[0] == "client_secret").map(|p| &p[1]);
+            let basic = &e["authorization"]["basic"];
+            let kind = match (form.len(), secret, basic.is_null()) {
+                (1, None, true) => "none",
+                (2, None, true) => "id only",
+                (_, Some(s), true) => {
+                    assert_eq!(s, "not-the-secret", "{e}");
+                    "wrong secret"
+                }
+                (_, None, false) => {
+                    assert_eq!(basic[1], "not-the-secret", "{e}");
+                    "wrong basic"
+                }
+                _ => panic!("{e}"),
+            };
+            seen.insert(kind);
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use oauth_oracle::check::{Campaign, shrink};
-use oauth_oracle::invariant::CATALOG;
+use oauth_oracle::invariant::{CATALOG, InvariantId};
 use oauth_oracle::{Config, Profile};
 
 fn campaign(profile: Profile, cases: u64) -> Campaign {
@@ -32,9 +32,15 @@ fn oauth21_upholds_every_invariant_and_exercises_each() {
         .map(|f| (f.invariant, f.detail.clone()))
         .collect();
     assert!(broken.is_empty(), "oauth21 broke: {broken:?}");
-    for inv in CATALOG {
-        let checks = report.tallies.get(inv.id).map_or(0, |t| t.checks);
-        assert!(checks > 0, "{} was never evaluated under oauth21", inv.id);
+    for &id in InvariantId::ALL {
+        let checks = report.tallies.get(id.as_str()).map_or(0, |t| t.checks);
+        // Live-only: the model has no endpoint to show it (no introspection), so never checked.
+        assert_eq!(
+            checks > 0,
+            !id.live_only(),
+            "{}: {checks} checks under oauth21",
+            id.as_str()
+        );
     }
 }
 
@@ -221,4 +227,24 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
             "{name}: {violations:?}"
         );
     }
+}
+
+/// FastMCP mounts no introspection endpoint: the model answers an introspection request as
+/// Starlette answers a path it does not serve, so `check` never evaluates the live-only
+/// invariant (NOT TESTED), and a trace with such a step replays.
+#[test]
+fn the_model_answers_introspection_as_a_path_fastmcp_does_not_serve() {
+    for profile in [Profile::fastmcp(), Profile::oauth21()] {
+        let server = oauth_oracle::AuthServer::new(Config::for_profile(&profile), profile).unwrap();
+        let (_, out) = server.step(
+            oauth_oracle::UnixMillis(1_800_000_000_000),
+            oauth_oracle::Event::Introspect(oauth_oracle::IntrospectRequest {
+                form: oauth_oracle::Params::from_pairs([("token", "t")]),
+                authorization: None,
+            }),
+        );
+        assert_eq!((out.status, out.body.as_str()), (404, "Not Found"));
+    }
+    assert!(InvariantId::IntrospectionRequiresAuthentication.live_only());
+    assert_eq!(InvariantId::ALL.iter().filter(|i| i.live_only()).count(), 1);
 }

@@ -377,3 +377,67 @@ fn audit_replay_confirms_a_broken_fastmcp_finding_and_clears_it_on_the_healthy_o
         assert!(out.contains(verdict), "{base}: {out}");
     }
 }
+
+/// The FastMCP variants with the defects a real server was seen to have that an audit once
+/// passed or never reached (issue 13 item 3), each with the invariants it must FAIL.
+const INJECTED: &[(&str, &[&str])] = &[
+    // A refresh token redeemed by another client.
+    ("FOREIGN_REFRESH", &["refresh-client-binding"]),
+    // A state holding `&` and `=` pasted into the redirect unencoded (parameter injection).
+    ("RAW_STATE", &["state-echoed"]),
+    // Codes of 64 random bits.
+    ("SHORT_CODE", &["issued-values-entropy"]),
+    // A token endpoint, and a revocation endpoint, that ignore client credentials altogether
+    // (another client's token revoked without authenticating).
+    (
+        "NO_CLIENT_AUTH",
+        &["client-authentication", "revocation-client-authenticated"],
+    ),
+];
+
+#[test]
+#[ignore = "needs the live providers started by scripts/test.sh"]
+fn audit_cli_fails_each_injected_defect_and_nothing_fastmcp_does_not_break() {
+    let documented: BTreeSet<&str> = CATALOG
+        .iter()
+        .filter(|i| i.fastmcp_deviation.is_some())
+        .map(|i| i.id)
+        .collect();
+    for (bug, expected) in INJECTED {
+        let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
+        let mut args = vec![
+            "audit",
+            "--target",
+            &base,
+            "--cases",
+            "100",
+            "--steps",
+            "30",
+            "--jobs",
+            "2",
+            "--shrink-budget",
+            "4",
+        ];
+        args.extend(LIVE_TTLS);
+        let (code, stdout, stderr, dir) = oracle_cli(&format!("injected-{bug}"), &args);
+        assert_eq!(code, Some(1), "{bug}: {stdout}{stderr}");
+        let json = std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.json"));
+        let report: serde_json::Value = serde_json::from_str(&json.unwrap()).unwrap();
+        let failed: BTreeSet<&str> = report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "FAIL")
+            .map(|e| e["invariant"].as_str().unwrap())
+            .collect();
+        for id in *expected {
+            assert!(failed.contains(id), "{bug}: {id} not reported:\n{stdout}");
+        }
+        // No FAIL beside the defect's but the ones stock FastMCP has (its documented deviations).
+        let unexplained: Vec<_> = failed
+            .iter()
+            .filter(|id| !documented.contains(*id) && !expected.contains(id))
+            .collect();
+        assert!(unexplained.is_empty(), "{bug}: {unexplained:?}\n{stdout}");
+    }
+}

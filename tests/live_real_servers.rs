@@ -21,8 +21,9 @@ fn url(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test.sh ({NEEDS})"))
 }
 
-/// Run `audit` against `base` with `extra` flags; the exit code and stdout + stderr.
-fn audit(name: &str, base: &str, extra: &[&str]) -> (i32, String) {
+/// Run `audit` of `cases` flows against `base` with `extra` flags; the exit code and stdout +
+/// stderr.
+fn audit(name: &str, base: &str, cases: &str, extra: &[&str]) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -37,7 +38,7 @@ fn audit(name: &str, base: &str, extra: &[&str]) -> (i32, String) {
         "--refresh-ttl",
         "6",
         "--cases",
-        "100",
+        cases,
         "--steps",
         "20",
         "--shrink-budget",
@@ -82,7 +83,7 @@ fn with_status(report: &str, status: &str) -> Vec<String> {
 /// Audit `name` and hold it to the triage: exit 0 or 1 (never "unusable"), at least 90 % of the
 /// generated steps executed, NOT TESTED only for `untested`, FAIL only for `real`.
 fn check(name: &str, base: &str, extra: &[&str], untested: &[&str], real: &[(&str, &str)]) {
-    let (code, report) = audit(name, base, extra);
+    let (code, report) = audit(name, base, "100", extra);
     println!("{report}");
     assert!(
         code == 0 || code == 1,
@@ -153,18 +154,12 @@ fn audit_of_node_oidc_provider_runs_through_its_interaction() {
 #[ignore = "needs the live providers started by scripts/test.sh"]
 fn audit_of_the_authlib_server_fills_its_login_form() {
     let base = url("OAUTH_ORACLE_AUTHLIB_URL");
-    let resource = format!("{base}/api/me");
+    let access = authlib_access(&base);
+    let extra: Vec<&str> = access.iter().map(String::as_str).collect();
     check(
         "authlib",
         &base,
-        &[
-            "--login-field",
-            "username=alice",
-            "--login-field",
-            "password=wonderland",
-            "--resource",
-            &resource,
-        ],
+        &extra,
         &[
             // Its metadata does not advertise RFC 9207, so only a sent iss is checked; it sends
             // none.
@@ -214,5 +209,44 @@ fn audit_of_the_authlib_server_fills_its_login_form() {
                  authorization server and does not influence the revocation response.\"",
             ),
         ],
+    );
+}
+
+/// The Authlib server's flags: its login form, its protected resource.
+fn authlib_access(base: &str) -> Vec<String> {
+    [
+        "--login-field",
+        "username=alice",
+        "--login-field",
+        "password=wonderland",
+        "--resource",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([format!("{base}/api/me")])
+    .collect()
+}
+
+/// The same Authlib server with an introspection endpoint that answers every caller
+/// (`BUG=open_introspection`): the one defect of issue 13's list that a FastMCP variant cannot
+/// have (FastMCP has no introspection endpoint). The audit introspects the tokens it was issued
+/// without authenticating and reports the FAIL with the sentence that makes it one: RFC 7662
+/// §2.1, "To prevent token scanning attacks, the endpoint MUST also require some form of
+/// authorization to access this endpoint".
+#[test]
+#[ignore = "needs the live providers started by scripts/test.sh"]
+fn audit_fails_an_introspection_endpoint_that_answers_unauthenticated_callers() {
+    let base = url("OAUTH_ORACLE_AUTHLIB_OPEN_INTROSPECTION_URL");
+    let access = authlib_access(&base);
+    let extra: Vec<&str> = access.iter().map(String::as_str).collect();
+    let (code, report) = audit("authlib-open-introspection", &base, "40", &extra);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        with_status(&report, "FAIL").contains(&"introspection-requires-authentication".to_owned()),
+        "{report}"
+    );
+    assert!(
+        report.contains("RFC 7662 §2.1"),
+        "the FAIL cites its sentence:\n{report}"
     );
 }

@@ -180,7 +180,7 @@ impl Surface {
 /// What the checks of invariant `id` need: the endpoints (all of them) and whether answers of the
 /// protected resource.
 fn needs(id: &str) -> (&'static [EndpointKind], bool) {
-    use EndpointKind::{Authorization, Registration, Revocation, Token};
+    use EndpointKind::{Authorization, Introspection, Registration, Revocation, Token};
     use InvariantId::*;
     let Some(id) = InvariantId::from_id(id) else {
         return (&[Registration, Authorization, Token], false);
@@ -208,6 +208,9 @@ fn needs(id: &str) -> (&'static [EndpointKind], bool) {
         | RevocationPublicAndBasicClients
         | RevocationAuthErrorCode
         | RevocationHintIgnored => (&[Registration, Revocation], false),
+        IntrospectionRequiresAuthentication => {
+            (&[Registration, Authorization, Token, Introspection], false)
+        }
         UnknownTokenRejected | BearerChallenge => (&[], true),
         ExpiredAccessRejected | InsufficientScope403 => {
             (&[Registration, Authorization, Token], true)

@@ -11,7 +11,7 @@ use oauth_oracle::audit::{
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
-use oauth_oracle::target::{PreClient, parse_client};
+use oauth_oracle::target::{EndpointKind, PreClient, parse_client};
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
@@ -115,7 +115,14 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     let Some(mut target) = connect("audit", &args.target, args.jump_percent, &args.clients) else {
         return ExitCode::from(2);
     };
-    let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    let (mut fit, mut notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    if let Some(url) = target.endpoints().url(EndpointKind::Introspection) {
+        fit.introspection = true;
+        notes.push(format!(
+            "introspection_endpoint {url}: flows introspect issued tokens without authenticating \
+             (RFC 7662 §2.1)"
+        ));
+    }
     for note in &notes {
         eprintln!("note: {note}");
     }

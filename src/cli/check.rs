@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::check::{Campaign, Progress, Report, Shard};
-use oauth_oracle::invariant::{CATALOG, invariant};
+use oauth_oracle::invariant::{CATALOG, InvariantId, invariant};
 use oauth_oracle::summary::Redactor;
 use oauth_oracle::trace::resolve_step_event;
 use oauth_oracle::{Config, Output, Profile};
@@ -136,8 +136,9 @@ fn verdict(report: &Report) -> String {
         .iter()
         .filter(|i| report.tallies.get(i.id).is_none_or(|t| t.checks == 0))
         .count();
+    let live_only = InvariantId::ALL.iter().filter(|i| i.live_only()).count();
     let coverage = format!(
-        "{} of {} invariants exercised",
+        "{} of {} invariants exercised; {live_only} only a live target shows (`audit`)",
         CATALOG.len() - untested,
         CATALOG.len()
     );
@@ -230,8 +231,11 @@ fn print_table(report: &Report) {
     );
     for inv in CATALOG {
         let t = report.tallies.get(inv.id).copied().unwrap_or_default();
+        let live_only = InvariantId::from_id(inv.id).is_some_and(InvariantId::live_only);
         let mark = if t.violations > 0 {
             "FAIL"
+        } else if t.checks == 0 && live_only {
+            "live"
         } else if t.checks == 0 {
             "-"
         } else {

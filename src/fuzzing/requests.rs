@@ -195,6 +195,7 @@ impl Flow {
             Event::AuthorizationServerMetadata
             | Event::ProtectedResourceMetadata
             | Event::Revoke(_)
+            | Event::Introspect(_)
             | Event::Resource(_)
             | Event::Unrouted(_)
             | Event::Control(_) => {}

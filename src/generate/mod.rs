@@ -133,6 +133,12 @@ pub struct Fit {
     /// ([RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2): "If omitted, the default
     /// behavior is that the client will use only the "authorization_code" Grant Type").
     pub grant_types_named: bool,
+    /// The target's metadata names an `introspection_endpoint`: the protected-resource
+    /// metadata requests (which no invariant judges) give way to introspection requests that
+    /// do not authenticate ([RFC 7662 §2.1](https://www.rfc-editor.org/rfc/rfc7662#section-2.1):
+    /// the endpoint "MUST also require some form of authorization"). The one fit that adds
+    /// draws: flows against such a target differ from the model's after the first one.
+    pub introspection: bool,
 }
 
 impl Default for Fit {
@@ -143,6 +149,7 @@ impl Default for Fit {
             challenge_method_required: false,
             redirect_uri_required: false,
             grant_types_named: false,
+            introspection: false,
         }
     }
 }

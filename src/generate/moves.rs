@@ -46,6 +46,7 @@ impl Generator {
             76..=90 => self.resource(),
             91..=94 => self.cross_client(),
             95..=97 => json!({"kind": "authorization_server_metadata"}),
+            _ if self.fit.introspection => self.introspect(),
             _ => json!({"kind": "protected_resource_metadata"}),
         }
     }
@@ -423,6 +424,32 @@ impl Generator {
             self.plan_owner_refresh(i);
         }
         json!({"kind": "revoke", "form": form, "authorization": authorization})
+    }
+
+    /// A token the target issued, introspected by a caller that does not authenticate: with no
+    /// credentials at all, with a confidential client's id and no secret, or with a wrong
+    /// secret (`introspection-requires-authentication`; only where [`super::Fit::introspection`]).
+    fn introspect(&mut self) -> Value {
+        if self.pairs.is_empty() {
+            return json!({"kind": "protected_resource_metadata"});
+        }
+        let i = self.below(self.pairs.len());
+        let pair = self.pairs[i].clone();
+        let field = if self.chance(70) {
+            Field::AccessToken
+        } else {
+            Field::RefreshToken
+        };
+        let confidential: Vec<usize> = (0..self.clients.len())
+            .filter(|&c| self.clients[c].method != "none")
+            .collect();
+        let (mut form, authorization) = match (self.below(3), self.pick(&confidential)) {
+            (0, _) | (_, None) => (Vec::new(), Value::Null),
+            (1, Some(c)) => self.auth(c, Cred::Absent),
+            (_, Some(c)) => self.auth(c, Cred::Wrong),
+        };
+        form.insert(0, json!(["token", r(pair.step, field)]));
+        json!({"kind": "introspect", "form": form, "authorization": authorization})
     }
 
     /// Another client exchanges a code with everything else right (`code-client-binding`).

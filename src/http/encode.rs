@@ -57,6 +57,9 @@ pub struct Routes {
     pub token: String,
     /// The revocation endpoint (`revocation_endpoint`).
     pub revoke: String,
+    /// The introspection endpoint (`introspection_endpoint`; FastMCP has none: a path it does
+    /// not serve).
+    pub introspect: String,
     /// The protected MCP resource.
     pub resource: String,
     /// The protected-resource metadata document.
@@ -74,6 +77,7 @@ impl Routes {
             authorize: at("/authorize"),
             token: at("/token"),
             revoke: at("/revoke"),
+            introspect: at("/introspect"),
             resource: at(mcp_path),
             resource_metadata: at(&format!("/.well-known/oauth-protected-resource{mcp_path}")),
             base,
@@ -121,6 +125,13 @@ pub fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
                 header("authorization", auth);
             }
             ("POST", routes.revoke.clone(), form_body(&r.form))
+        }
+        Event::Introspect(r) => {
+            header("content-type", FORM);
+            if let Some(auth) = &r.authorization {
+                header("authorization", auth);
+            }
+            ("POST", routes.introspect.clone(), form_body(&r.form))
         }
         Event::Resource(r) => {
             for auth in &r.authorization {
@@ -349,6 +360,7 @@ mod tests {
             register: "http://h:1/reg".into(),
             authorize: "http://h:1/auth?tenant=a".into(),
             token: "http://h:2/oauth/token".into(),
+            introspect: "http://h:2/oauth/introspect".into(),
             ..Routes::fastmcp("http://h:1", "/mcp")
         };
         let get = Event::Authorize(AuthorizeRequest {
@@ -368,6 +380,20 @@ mod tests {
         assert_eq!(
             to_request_at(&token, &routes).target,
             "http://h:2/oauth/token"
+        );
+        let introspect = Event::Introspect(crate::event::IntrospectRequest {
+            form: Params::from_pairs([("token", "t")]),
+            authorization: Some("Basic eA==".into()),
+        });
+        let req = to_request_at(&introspect, &routes);
+        assert_eq!(
+            (req.method.as_str(), req.target.as_str()),
+            ("POST", "http://h:2/oauth/introspect")
+        );
+        assert!(
+            req.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v == b"Basic eA==")
         );
     }
 

@@ -17,7 +17,11 @@ fn is_cors_wrapped(event: &Event) -> bool {
         | Event::Token(_)
         | Event::Revoke(_) => true,
         // Unrouted answers come complete from the model; /authorize and /mcp have no CORS.
-        Event::Authorize(_) | Event::Resource(_) | Event::Unrouted(_) | Event::Control(_) => false,
+        Event::Authorize(_)
+        | Event::Introspect(_)
+        | Event::Resource(_)
+        | Event::Unrouted(_)
+        | Event::Control(_) => false,
     }
 }
 

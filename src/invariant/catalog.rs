@@ -40,6 +40,12 @@ macro_rules! catalog {
                 }
             }
 
+            /// Whether only a live target can show it: the model (FastMCP's server) has no
+            /// endpoint the invariant is about, so `check` never evaluates it.
+            pub const fn live_only(self) -> bool {
+                matches!(self, InvariantId::IntrospectionRequiresAuthentication)
+            }
+
             /// Its catalogue entry.
             pub const fn invariant(self) -> &'static Invariant {
                 &CATALOG[self as usize]
@@ -349,6 +355,14 @@ catalog! {
         "RFC 7009 §2.1",
         "An unknown token_type_hint does not fail the request.",
         Some("D-16")
+    ),
+    // D'. Introspection (live targets only: FastMCP, and so the model, has no such endpoint)
+    IntrospectionRequiresAuthentication(
+        "introspection-requires-authentication",
+        Must,
+        "RFC 7662 §2.1",
+        "The introspection endpoint tells no unauthenticated caller that a token is active.",
+        None
     ),
     // E. Bearer verification
     ExpiredAccessRejected(

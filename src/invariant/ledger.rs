@@ -309,6 +309,9 @@ impl Checker {
             Event::Authorize(a) => self.on_authorize(&a.params, output),
             Event::Token(t) => self.on_token(&t.form, t.authorization.as_deref(), output),
             Event::Revoke(r) => self.on_revoke(&r.form, r.authorization.as_deref(), output),
+            Event::Introspect(r) => {
+                self.on_introspect(&r.form, r.authorization.as_deref(), output);
+            }
             Event::Resource(r) => self.on_resource(&r.authorization, output),
         }
         std::mem::take(&mut self.found)

@@ -85,6 +85,16 @@ fn is_bearer_challenge(challenge: &str) -> bool {
     scheme.eq_ignore_ascii_case("bearer")
 }
 
+/// The client id and secret of an `Authorization: Basic` header, each form-urlencoded first
+/// ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)), if it is one.
+fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
+    authorization
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| s.split_once(':').map(|(i, p)| (unquote(i), unquote(p))))
+}
+
 fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
     q.iter()
         .rev()
@@ -297,6 +307,12 @@ impl Checker {
                 || format!("iss {iss:?}, expected {issuer:?}"),
             );
         }
+        // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+        // A redirect naming `code` twice (a `state` pasted in unencoded: `state-echoed` judges
+        // that) does not say which code was issued, so none is taken for issued.
+        if query.iter().filter(|(k, _)| k == "code").count() > 1 {
+            return;
+        }
         let Some(code) = get(&query, "code").map(str::to_owned) else {
             return;
         };
@@ -415,12 +431,9 @@ impl Checker {
     ) -> bool {
         match (client.method.as_str(), &client.secret) {
             ("none", _) | (_, None) => true,
-            ("client_secret_basic", Some(secret)) => authorization
-                .and_then(|h| h.strip_prefix("Basic "))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .and_then(|raw| String::from_utf8(raw).ok())
-                .and_then(|s| s.split_once(':').map(|(i, p)| (unquote(i), unquote(p))))
-                .is_some_and(|(i, p)| i == id && &p == secret),
+            ("client_secret_basic", Some(secret)) => {
+                basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
+            }
             (_, Some(secret)) => form.get("client_secret") == Some(secret.as_str()),
         }
     }
@@ -928,6 +941,71 @@ impl Checker {
         }
         if let Some(f) = partner.and_then(|p| other.get_mut(&p)) {
             f.foreign_revoke = true;
+        }
+    }
+
+    /// [RFC 7662 §2.1](https://www.rfc-editor.org/rfc/rfc7662#section-2.1): "To prevent token
+    /// scanning attacks, the endpoint MUST also require some form of authorization to access
+    /// this endpoint". An answer saying `"active": true` to a caller that did not authenticate
+    /// breaks it; a refusal (400, 401, 403) or `"active": false` (which discloses nothing, and
+    /// which §2.2 lets a server give for a token the caller may not see) keeps it. Any other
+    /// answer (404, 5xx) says nothing.
+    pub(super) fn on_introspect(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
+        let Some(caller) = self.unauthenticated_introspection(form, authorization) else {
+            return;
+        };
+        let active = json(o).get("active").and_then(Value::as_bool);
+        let answered = (200..300).contains(&o.status) && active.is_some();
+        if !answered && !matches!(o.status, 400 | 401 | 403) {
+            return;
+        }
+        self.check(
+            InvariantId::IntrospectionRequiresAuthentication,
+            !(answered && active == Some(true)),
+            || {
+                format!(
+                    "introspection told {caller} \"active\": true ({})",
+                    o.status
+                )
+            },
+        );
+    }
+
+    /// How an introspection request fails to authenticate: no credentials at all, a
+    /// confidential client's id without its secret, or a wrong secret. `None` when it
+    /// authenticates or cannot be judged: a public client's id alone (how a caller
+    /// authenticates is "out of scope" of RFC 7662 §2.1), another scheme than Basic (a bearer
+    /// token is "some form of authorization"), or a client the ledger does not know.
+    fn unauthenticated_introspection(
+        &self,
+        form: &Params,
+        authorization: Option<&str>,
+    ) -> Option<String> {
+        let secret_of = |id: &str| {
+            self.clients
+                .get(id)
+                .filter(|c| c.method != "none")
+                .and_then(|c| c.secret.clone())
+        };
+        let form_secret = form.get("client_secret");
+        if authorization.is_some() {
+            let (id, presented) = basic_credentials(authorization)?;
+            let secret = secret_of(&id)?;
+            let right = presented == secret || form_secret == Some(secret.as_str());
+            return (!right).then(|| format!("a caller with a wrong secret for client {id:?}"));
+        }
+        let Some(id) = form.get("client_id") else {
+            return form_secret
+                .is_none()
+                .then(|| "a caller without credentials".to_owned());
+        };
+        let secret = secret_of(id)?;
+        match form_secret {
+            Some(s) if s == secret => None,
+            Some(_) => Some(format!("a caller with a wrong secret for client {id:?}")),
+            None => Some(format!(
+                "a caller naming confidential client {id:?} without its secret"
+            )),
         }
     }
 

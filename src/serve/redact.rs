@@ -84,6 +84,10 @@ pub(crate) fn redacted(event: &Event) -> Event {
             r.form = params(&r.form);
             r.authorization = r.authorization.as_ref().map(|_| auth());
         }
+        Event::Introspect(r) => {
+            r.form = params(&r.form);
+            r.authorization = r.authorization.as_ref().map(|_| auth());
+        }
         Event::Resource(r) => r.authorization.iter_mut().for_each(|a| *a = auth()),
         Event::Control(crate::control::Control::Expire(s) | crate::control::Control::Revoke(s)) => {
             s.token = s.token.as_ref().map(|_| label("token"));

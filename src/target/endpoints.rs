@@ -55,7 +55,9 @@ impl EndpointKind {
     /// What a report says of this endpoint when the metadata does not name it.
     pub fn when_missing(self) -> &'static str {
         match self {
-            Self::Introspection => "not named (only --introspection uses it)",
+            Self::Introspection => {
+                "not named: no introspection step was sent (nor --introspection)"
+            }
             Self::Registration | Self::Authorization | Self::Token | Self::Revocation => {
                 "missing: the steps that need it were not sent"
             }
@@ -69,6 +71,7 @@ impl EndpointKind {
             Event::Authorize(_) => Some(Self::Authorization),
             Event::Token(_) => Some(Self::Token),
             Event::Revoke(_) => Some(Self::Revocation),
+            Event::Introspect(_) => Some(Self::Introspection),
             Event::AuthorizationServerMetadata
             | Event::ProtectedResourceMetadata
             | Event::Resource(_)
@@ -236,6 +239,7 @@ impl Endpoints {
             (EndpointKind::Authorization, &mut routes.authorize),
             (EndpointKind::Token, &mut routes.token),
             (EndpointKind::Revocation, &mut routes.revoke),
+            (EndpointKind::Introspection, &mut routes.introspect),
         ];
         for (kind, slot) in slots {
             if let Some(u) = self.url(kind) {

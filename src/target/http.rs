@@ -573,6 +573,7 @@ impl Target for HttpTarget {
             Event::Register(_)
             | Event::Token(_)
             | Event::Revoke(_)
+            | Event::Introspect(_)
             | Event::AuthorizationServerMetadata
             | Event::ProtectedResourceMetadata
             | Event::Unrouted(_)

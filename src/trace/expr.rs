@@ -19,8 +19,8 @@ use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, MapAcces
 
 use super::resolve::Field;
 use crate::event::{
-    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, Params, RegisterRequest, ResourceRequest,
-    RevokeRequest, TokenRequest, UnroutedRequest,
+    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, IntrospectRequest, Params,
+    RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnroutedRequest,
 };
 
 /// A string of an event: a literal, or a value expression to resolve.
@@ -107,6 +107,8 @@ pub(super) enum EventExpr {
     Token(Pairs, Option<Str>),
     /// [`Event::Revoke`]: form and authorization.
     Revoke(Pairs, Option<Str>),
+    /// [`Event::Introspect`]: form and authorization.
+    Introspect(Pairs, Option<Str>),
     /// [`Event::Resource`]: the authorizations.
     Resource(Vec<Str>),
     /// [`Event::Unrouted`].
@@ -142,6 +144,10 @@ impl EventExpr {
                 authorization: resolve_opt(authorization, lookup)?,
             }),
             Self::Revoke(form, authorization) => Event::Revoke(RevokeRequest {
+                form: resolve_pairs(form, lookup)?,
+                authorization: resolve_opt(authorization, lookup)?,
+            }),
+            Self::Introspect(form, authorization) => Event::Introspect(IntrospectRequest {
                 form: resolve_pairs(form, lookup)?,
                 authorization: resolve_opt(authorization, lookup)?,
             }),
@@ -301,6 +307,7 @@ enum Kind {
     Authorize,
     Token,
     Revoke,
+    Introspect,
     Resource,
     Unrouted,
 }
@@ -388,10 +395,11 @@ impl<'de> Visitor<'de> for EventVisitor {
                     let method = map.next_value::<Named<AuthorizeMethod>>()?.0;
                     set(&mut s.authorize_method, method)?;
                 }
-                (Kind::Authorize, Key::Params) | (Kind::Token | Kind::Revoke, Key::Form) => {
+                (Kind::Authorize, Key::Params)
+                | (Kind::Token | Kind::Revoke | Kind::Introspect, Key::Form) => {
                     set(&mut s.pairs, map.next_value()?)?;
                 }
-                (Kind::Token | Kind::Revoke, Key::Authorization) => {
+                (Kind::Token | Kind::Revoke | Kind::Introspect, Key::Authorization) => {
                     set(&mut s.authorization, map.next_value()?)?;
                 }
                 (Kind::Resource, Key::Authorization) => {
@@ -414,6 +422,9 @@ impl<'de> Visitor<'de> for EventVisitor {
             }
             Kind::Revoke => {
                 EventExpr::Revoke(s.pairs.ok_or_else(missing)?, s.authorization.flatten())
+            }
+            Kind::Introspect => {
+                EventExpr::Introspect(s.pairs.ok_or_else(missing)?, s.authorization.flatten())
             }
             Kind::Resource => EventExpr::Resource(s.authorizations.ok_or_else(missing)?),
             Kind::Unrouted => EventExpr::Unrouted {

@@ -25,7 +25,8 @@ token is introspected on its own expiry and revocation, and revocation is keyed 
 kind of token presented (see query_token, RefreshTokenView, Revocation.revoke_token).
 
 Environment: PORT, CODE_TTL / ACCESS_TTL / REFRESH_TTL (integer seconds; defaults
-60 / 3600 / 86400). Started by start.sh; `python server.py` works too.
+60 / 3600 / 86400); BUG=open_introspection for a deliberately broken variant whose
+introspection endpoint answers every caller, authenticated or not, as the resource server. Started by start.sh; `python server.py` works too.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ REFRESH_TTL = int_env("REFRESH_TTL", 86400)
 ISSUER = f"http://{HOST}:{PORT}"
 SCOPES = ["read", "write"]
 USERS = {"alice": "wonderland"}
+BUG = (os.environ.get("BUG") or "").strip()
+if BUG not in ("", "open_introspection"):
+    sys.exit(f"server.py: unknown BUG={BUG!r}; expected open_introspection")
 RS_CLIENT_ID = "oauth-oracle-rs"
 RS_CLIENT_SECRET = "oauth-oracle-rs-secret"
 
@@ -475,7 +479,19 @@ server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)]
 server.register_grant(RefreshTokenGrant)
 server.register_endpoint(Registration)
 server.register_endpoint(Revocation)
-server.register_endpoint(Introspection)
+class OpenIntrospection(Introspection):
+    """BUG=open_introspection: the endpoint answers callers that do not authenticate."""
+
+    def authenticate_endpoint_client(self, request):
+        # BUG: RFC 7662 §2.1 says the endpoint "MUST also require some form of authorization";
+        # every caller, with credentials or without, is taken for the resource server.
+        with LOCK:
+            client = CLIENTS[RS_CLIENT_ID]
+        request.client = client
+        return client
+
+
+server.register_endpoint(OpenIntrospection if BUG == "open_introspection" else Introspection)
 
 require_oauth = ResourceProtector()
 require_oauth.register_token_validator(BearerValidator())
