@@ -25,6 +25,11 @@ pub fn refused(output: &Output) -> bool {
 fn redirect_error(output: &Output) -> Option<String> {
     let loc = output.header("location")?;
     let (_, rest) = loc.split_once(['?', '#'])?;
+    // Without a `%`, a name is its own text (`+` decodes to a space): no `error` in the text,
+    // no parameter named `error`.
+    if !rest.contains("error") && !rest.contains('%') {
+        return None;
+    }
     rest.split('#')
         .flat_map(|part| crate::compat::pyurl::parse_qsl(part, true))
         .find(|(k, _)| k == "error")
@@ -353,6 +358,10 @@ mod tests {
         let loc = |l: &'static str| Output::new(302, &[("location", l)], String::new());
         assert!(refused(&loc("http://x/cb?error=access_denied&state=s")));
         assert!(!refused(&loc("http://x/cb?code=abc&state=s")));
+        // A name spelled with percent-escapes, or in the fragment, is still `error`.
+        assert!(refused(&loc("http://x/cb?%65rror=access_denied")));
+        assert!(refused(&loc("http://x/cb#state=s&error=access_denied")));
+        assert!(!refused(&loc("http://x/cb?state=error&code=a%20b")));
         assert!(refused(&Output::new(400, &[], String::new())));
         assert!(!refused(&Output::new(201, &[], String::new())));
         assert_eq!(

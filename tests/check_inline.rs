@@ -18,16 +18,11 @@ fn checking_while_generating_finds_what_replaying_finds() {
                 ..Config::for_profile(&profile)
             };
             let checker = Checker::new(Expectations::from_config(&config));
-            let (trace, found, checker) = Generator::new(profile.clone(), config.clone())
+            let (steps, found, checker) = Generator::new(profile.clone(), config.clone())
                 .unwrap()
                 .run_checked(60, checker);
-            let plain = Generator::new(profile.clone(), config).unwrap().run(60);
-            assert_eq!(
-                trace.to_jsonl(),
-                plain.to_jsonl(),
-                "{}: same trace",
-                profile.name
-            );
+            let trace = Generator::new(profile.clone(), config).unwrap().run(60);
+            assert_eq!(steps, trace.steps.len(), "{}: same steps", profile.name);
             let (replayed, rechecker) = check_trace(&trace).unwrap();
             let ids = |v: &[oauth_oracle::invariant::Violation]| {
                 v.iter()

@@ -164,9 +164,21 @@ fn audit(base: &str, cases: u64, seed: u64) -> (BTreeSet<&'static str>, Report) 
 #[test]
 #[ignore = "needs the live providers started by scripts/test.sh"]
 fn audit_reports_each_broken_fastmcp_as_a_fail_of_its_invariant() {
-    for (bug, invariant) in BROKEN {
-        let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
-        let (failed, _) = audit(&base, 40, 31);
+    // Each variant is its own server: they are audited side by side (the flows spend their time
+    // waiting for expiry boundaries), each as it would be alone.
+    let results: Vec<(&str, &str, BTreeSet<&'static str>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = BROKEN
+            .iter()
+            .map(|&(bug, invariant)| {
+                s.spawn(move || {
+                    let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
+                    (bug, invariant, audit(&base, 40, 31).0)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (bug, invariant, failed) in results {
         assert!(
             failed.contains(invariant),
             "{bug}: {invariant} not reported; FAILs: {failed:?}"
@@ -403,23 +415,34 @@ fn audit_cli_fails_each_injected_defect_and_nothing_fastmcp_does_not_break() {
         .filter(|i| i.fastmcp_deviation.is_some())
         .map(|i| i.id)
         .collect();
-    for (bug, expected) in INJECTED {
-        let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
-        let mut args = vec![
-            "audit",
-            "--target",
-            &base,
-            "--cases",
-            "100",
-            "--steps",
-            "30",
-            "--jobs",
-            "2",
-            "--shrink-budget",
-            "4",
-        ];
-        args.extend(LIVE_TTLS);
-        let (code, stdout, stderr, dir) = oracle_cli(&format!("injected-{bug}"), &args);
+    // Each variant is its own server: audited side by side.
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = INJECTED
+            .iter()
+            .map(|&(bug, expected)| {
+                s.spawn(move || {
+                    let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
+                    let mut args = vec![
+                        "audit",
+                        "--target",
+                        &base,
+                        "--cases",
+                        "100",
+                        "--steps",
+                        "30",
+                        "--jobs",
+                        "2",
+                        "--shrink-budget",
+                        "4",
+                    ];
+                    args.extend(LIVE_TTLS);
+                    (bug, expected, oracle_cli(&format!("injected-{bug}"), &args))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (bug, expected, (code, stdout, stderr, dir)) in runs {
         assert_eq!(code, Some(1), "{bug}: {stdout}{stderr}");
         let json = std::fs::read_to_string(dir.join("oauth-oracle-audit/audit-fastmcp.json"));
         let report: serde_json::Value = serde_json::from_str(&json.unwrap()).unwrap();
@@ -430,7 +453,7 @@ fn audit_cli_fails_each_injected_defect_and_nothing_fastmcp_does_not_break() {
             .filter(|e| e["status"] == "FAIL")
             .map(|e| e["invariant"].as_str().unwrap())
             .collect();
-        for id in *expected {
+        for id in expected {
             assert!(failed.contains(id), "{bug}: {id} not reported:\n{stdout}");
         }
         // No FAIL beside the defect's but the ones stock FastMCP has (its documented deviations).

@@ -80,9 +80,10 @@ impl Campaign {
         Ok(Generator::new(self.profile.clone(), config)?.run(self.steps))
     }
 
-    /// The generated trace of case `case`, checked step by step as the model answered it (what
-    /// [`check_trace`](super::check_trace) finds replaying it).
-    fn case_checked(&self, case: u64) -> Result<(Trace, Vec<Violation>, Checker), ConfigError> {
+    /// Case `case` generated and checked step by step as the model answered it, with no trace
+    /// written: its steps, violations and checker (what [`check_trace`](super::check_trace)
+    /// finds replaying [`Campaign::case_trace`]).
+    fn case_checked(&self, case: u64) -> Result<(usize, Vec<Violation>, Checker), ConfigError> {
         let config = Config {
             seed: self.case_seed(case),
             ..self.config.clone()
@@ -171,11 +172,11 @@ impl Campaign {
                 break;
             }
             let case = self.case(k);
-            let (trace, violations, checker) = self.case_checked(case).map_err(|e| {
+            let (steps, violations, checker) = self.case_checked(case).map_err(|e| {
                 stop.store(true, Ordering::Relaxed);
                 (case, e)
             })?;
-            let generated = trace.steps.len() as u64;
+            let generated = steps as u64;
             part.coverage.add(&FlowCoverage {
                 generated,
                 executed: generated,
@@ -184,7 +185,7 @@ impl Campaign {
                 refused: Vec::new(),
             });
             part.cases += 1;
-            part.steps += trace.steps.len() as u64;
+            part.steps += generated;
             for (id, t) in checker.tallies() {
                 part.tallies.entry(id).or_default().add(t);
             }
@@ -197,20 +198,29 @@ impl Campaign {
                 }
                 seen.broken_count.store(broken.len(), Ordering::Relaxed);
             }
+            // The trace is written again (the same seed, the same trace) only for a case that
+            // holds a failure to keep.
+            let mut trace: Option<Trace> = None;
             for v in violations {
                 if part.failures.iter().any(|f| f.invariant == v.invariant) {
                     continue;
                 }
+                let minimal = match &trace {
+                    Some(t) => t.clone(),
+                    None => trace
+                        .insert(self.case_trace(case).map_err(|e| (case, e))?)
+                        .clone(),
+                };
                 // Shrunk later, once the failures to keep are known.
                 part.failures.push(Failure {
                     invariant: v.invariant,
                     case,
                     detail: v.detail,
-                    minimal_steps: trace.steps.len(),
-                    minimal: trace.clone(),
+                    minimal_steps: minimal.steps.len(),
+                    minimal,
                 });
             }
-            let steps = trace.steps.len() as u64;
+            let steps = generated;
             progress(Progress::Case {
                 steps: seen.steps.fetch_add(steps, Ordering::Relaxed) + steps,
                 broken: seen.broken_count.load(Ordering::Relaxed),

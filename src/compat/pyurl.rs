@@ -116,13 +116,20 @@ pub fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, String)> {
             None => continue,
         };
         if !value.is_empty() || keep_blank_values {
-            out.push((
-                unquote(&name.replace('+', " ")),
-                unquote(&value.replace('+', " ")),
-            ));
+            out.push((unquote_plus(name), unquote_plus(value)));
         }
     }
     out
+}
+
+/// `urllib.parse.unquote_plus`: `+` is a space, then [`unquote`]. A part with neither `+` nor
+/// `%` is copied once.
+fn unquote_plus(s: &str) -> String {
+    if s.contains('+') {
+        unquote(&s.replace('+', " "))
+    } else {
+        unquote(s)
+    }
 }
 
 /// `urllib.parse.urlencode(pairs)` (with `quote_plus`).

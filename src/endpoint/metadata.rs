@@ -16,7 +16,7 @@ pub(crate) fn handle_as_metadata(ctx: &Ctx<'_>) -> Output {
     Output::new(
         200,
         &[("content-type", "application/json"), CACHE_PUBLIC],
-        ctx.fixed.as_metadata.clone(),
+        ctx.fixed.as_metadata(ctx.config, ctx.profile).to_owned(),
     )
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn handle_pr_metadata(ctx: &Ctx<'_>) -> Output {
     Output::new(
         200,
         &[("content-type", "application/json"), CACHE_PUBLIC],
-        ctx.fixed.pr_metadata.clone(),
+        ctx.fixed.pr_metadata(ctx.config, ctx.profile).to_owned(),
     )
 }
 

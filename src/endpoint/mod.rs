@@ -19,16 +19,17 @@ use crate::profile::Profile;
 use crate::provider::Provider;
 use crate::time::UnixMillis;
 
-/// Answers and texts that depend only on the configuration and the profile, built once when the
-/// server is made instead of once per request.
+/// Answers and texts that depend only on the configuration and the profile, built once per
+/// server instead of once per request: when the server is made, or (the metadata documents,
+/// which few flows fetch) on first use.
 #[derive(Debug, Clone)]
 pub(crate) struct Fixed {
     /// The issuer as the profile announces it (`iss` of RFC 9207, metadata `issuer`).
     pub(crate) issuer: String,
-    /// The authorization server metadata body.
-    pub(crate) as_metadata: String,
-    /// The protected resource metadata body.
-    pub(crate) pr_metadata: String,
+    /// The authorization server metadata body ([`Fixed::as_metadata`]).
+    as_metadata: std::sync::OnceLock<String>,
+    /// The protected resource metadata body ([`Fixed::pr_metadata`]).
+    pr_metadata: std::sync::OnceLock<String>,
     /// `WWW-Authenticate` of a resource call without a bearer token.
     pub(crate) bearer_missing: String,
     /// `WWW-Authenticate` of a resource call with an invalid token.
@@ -42,12 +43,24 @@ impl Fixed {
     pub(crate) fn new(config: &Config, profile: &Profile) -> Self {
         Self {
             issuer: config.issuer_for(profile),
-            as_metadata: metadata::as_metadata_body(config, profile),
-            pr_metadata: metadata::pr_metadata_body(config, profile),
+            as_metadata: std::sync::OnceLock::new(),
+            pr_metadata: std::sync::OnceLock::new(),
             bearer_missing: resource::bearer_missing_challenge(config),
             invalid_token: resource::invalid_token_challenge(config),
             invalid_token_body: resource::invalid_token_body(),
         }
+    }
+
+    /// The authorization server metadata body for `config` and `profile` (the server's own).
+    pub(crate) fn as_metadata(&self, config: &Config, profile: &Profile) -> &str {
+        self.as_metadata
+            .get_or_init(|| metadata::as_metadata_body(config, profile))
+    }
+
+    /// The protected resource metadata body for `config` and `profile` (the server's own).
+    pub(crate) fn pr_metadata(&self, config: &Config, profile: &Profile) -> &str {
+        self.pr_metadata
+            .get_or_init(|| metadata::pr_metadata_body(config, profile))
     }
 }
 

@@ -9,7 +9,8 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::endpoint::token::s256_challenge;
@@ -19,7 +20,7 @@ use crate::output::Output;
 use crate::profile::Profile;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
-use crate::trace::{Field, Header, Resolver, StepLine, Trace, raw_event};
+use crate::trace::{EventExpr, Field, Header, Resolver, StepLine, Str, Trace};
 
 mod moves;
 
@@ -174,7 +175,11 @@ pub struct Generator {
     fit: Fit,
     server: Option<AuthServer>,
     now: UnixMillis,
+    /// The trace's header; its steps are `lines` and `outputs`, joined by [`Generator::finish`].
     trace: Trace,
+    /// Per step, when it was sent and its event as written; `None` when no trace is wanted
+    /// ([`Generator::run_checked`]).
+    lines: Option<Vec<(UnixMillis, Box<RawValue>)>>,
     outputs: Vec<Output>,
     /// Resolves each new event against `outputs`, reading each output's values once.
     resolver: Resolver,
@@ -193,13 +198,19 @@ pub struct Generator {
 /// A step decided one step ahead (a follow-up of a wrong move), with what it leaves pending.
 #[derive(Debug, Clone)]
 struct Planned {
-    event: Value,
+    event: EventExpr,
     client: Option<usize>,
     refresh_of: Option<usize>,
 }
 
-fn r(step: usize, field: Field) -> Value {
-    json!({"ref": step, "field": field.name()})
+fn r(step: usize, field: Field) -> Str {
+    Str::of(step, field)
+}
+
+/// `event` as a trace writes it.
+fn written(event: &EventExpr) -> Box<RawValue> {
+    // Its keys are strings and its values strings, numbers and lists: writing cannot fail.
+    serde_json::value::to_raw_value(event).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 impl Generator {
@@ -219,6 +230,7 @@ impl Generator {
                 header,
                 steps: Vec::new(),
             },
+            lines: Some(Vec::new()),
             outputs: Vec::new(),
             resolver: Resolver::new(),
             checker: None,
@@ -252,6 +264,17 @@ impl Generator {
         self.rng.next_u64() % 100 < percent
     }
 
+    /// [`Generator::pick`] from one of the generator's own lists (the same draw), cloning only
+    /// the item picked.
+    fn pick_of<T: Clone>(&mut self, list: impl Fn(&Self) -> &Vec<T>) -> Option<T> {
+        let n = list(self).len();
+        if n == 0 {
+            return None;
+        }
+        let i = self.below(n);
+        Some(list(self)[i].clone())
+    }
+
     fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
         if items.is_empty() {
             None
@@ -263,24 +286,43 @@ impl Generator {
 
     /// Run `steps` generated steps and return the trace.
     pub fn run(mut self, steps: usize) -> Trace {
-        while self.trace.steps.len() < steps {
+        while self.outputs.len() < steps {
             self.tick();
             let event = self.next_event();
             self.send(event);
         }
+        self.finish()
+    }
+
+    /// The trace of the steps run: each step's time and event as written, with its answer.
+    fn finish(mut self) -> Trace {
+        let lines = self.lines.take().unwrap_or_default();
+        self.trace.steps = lines
+            .into_iter()
+            .zip(self.outputs)
+            .enumerate()
+            .map(|(i, ((at, event), output))| StepLine {
+                step: i + 1,
+                at,
+                event,
+                output,
+            })
+            .collect();
         self.trace
     }
 
-    /// [`Generator::run`], checking every step with `checker` as the model answers it: the
-    /// violations and the checker are what [`crate::check::check_trace`] finds replaying the
-    /// returned trace (the same model, events and times), without running the model twice.
+    /// [`Generator::run`], checking every step with `checker` as the model answers it, without
+    /// writing a trace: the number of steps run, the violations and the checker are what
+    /// [`crate::check::check_trace`] finds replaying the trace [`Generator::run`] returns for
+    /// the same seed (the same model, events and times), without running the model twice.
     pub fn run_checked(
         mut self,
         steps: usize,
         checker: Checker,
-    ) -> (Trace, Vec<Violation>, Checker) {
+    ) -> (usize, Vec<Violation>, Checker) {
         self.checker = Some((checker, Vec::new()));
-        while self.trace.steps.len() < steps {
+        self.lines = None;
+        while self.outputs.len() < steps {
             self.tick();
             let event = self.next_event();
             self.send(event);
@@ -289,7 +331,7 @@ impl Generator {
             .checker
             .take()
             .unwrap_or_else(|| unreachable!("set above and only read here"));
-        (self.trace, violations, checker)
+        (self.outputs.len(), violations, checker)
     }
 
     /// [`Generator::run`] against a live target instead of the model: `answer` gets each step's
@@ -312,12 +354,12 @@ impl Generator {
         self.server = None;
         self.now = start;
         let mut misses = 0;
-        while self.trace.steps.len() < steps && misses < steps.saturating_mul(20) {
+        while self.outputs.len() < steps && misses < steps.saturating_mul(20) {
             self.tick();
             let event = self.next_event();
-            let step = self.trace.steps.len() + 1;
-            let raw = raw_event(&event);
-            let Ok(resolved) = self.resolver.resolve(&raw, &self.outputs, step + 1) else {
+            let step = self.outputs.len() + 1;
+            let (kind, raw) = (event.kind(), written(&event));
+            let Some(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
                 misses += 1;
                 self.forget_pending();
                 continue;
@@ -325,9 +367,9 @@ impl Generator {
             misses = 0;
             let (at, output) = answer(step, self.now, &resolved)?;
             self.now = self.now.max(at);
-            self.keep(step, &event, raw, output);
+            self.keep(step, kind, Some(raw), output);
         }
-        Ok(self.trace)
+        Ok(self.finish())
     }
 
     fn forget_pending(&mut self) {
@@ -343,12 +385,12 @@ impl Generator {
         let jump = self.chance(self.pacing.jump_percent);
         let target = match (jump, self.below(2)) {
             (false, _) => None,
-            (true, 0) => self.pick(&self.codes.clone()).map(|c| {
+            (true, 0) => self.pick_of(|g| &g.codes).map(|c| {
                 let edge = c.issued.plus_seconds(code_ttl).0;
                 let offsets = self.pacing.code_edge_offsets.clone();
                 edge.saturating_add_signed(offsets[self.below(offsets.len())])
             }),
-            (true, _) => self.pick(&self.pairs.clone()).map(|p| {
+            (true, _) => self.pick_of(|g| &g.pairs).map(|p| {
                 let edge = p.issued.plus_seconds(access_ttl).whole_seconds() * 1000;
                 let offsets = self.pacing.access_edge_offsets.clone();
                 edge.saturating_add_signed(offsets[self.below(offsets.len())])
@@ -361,10 +403,10 @@ impl Generator {
         };
     }
 
-    fn send(&mut self, event: Value) {
-        let step = self.trace.steps.len() + 1;
-        let raw = raw_event(&event);
-        let Ok(resolved) = self.resolver.resolve(&raw, &self.outputs, step + 1) else {
+    fn send(&mut self, event: EventExpr) {
+        let step = self.outputs.len() + 1;
+        let (kind, raw) = (event.kind(), self.lines.is_some().then(|| written(&event)));
+        let Some(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
             return;
         };
         let Some(server) = self.server.as_mut() else {
@@ -375,34 +417,21 @@ impl Generator {
             found.extend(checker.observe(step, self.now, &resolved, &output));
             found.extend(checker.internal(step, server.provider().check_consistency()));
         }
-        self.keep(step, &event, raw, output);
+        self.keep(step, kind, raw, output);
     }
 
-    /// Record step `step` (its event as generated and as written, and its answer) in the trace
-    /// and in what later steps may refer to.
-    fn keep(
-        &mut self,
-        step: usize,
-        event: &Value,
-        raw: Box<serde_json::value::RawValue>,
-        output: Output,
-    ) {
-        self.record(step, event, &output);
-        self.trace.steps.push(StepLine {
-            step,
-            at: self.now,
-            event: raw,
-            output: output.clone(),
-        });
+    /// Record step `step` (its event's kind, its event as written when a trace is kept, and
+    /// its answer) in the trace and in what later steps may refer to.
+    fn keep(&mut self, step: usize, kind: &str, raw: Option<Box<RawValue>>, output: Output) {
+        self.record(step, kind, &output);
+        if let (Some(lines), Some(raw)) = (&mut self.lines, raw) {
+            lines.push((self.now, raw));
+        }
         self.outputs.push(output);
     }
 
     /// Remember what a successful step produced.
-    fn record(&mut self, step: usize, event: &Value, output: &Output) {
-        let kind = event
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    fn record(&mut self, step: usize, kind: &str, output: &Output) {
         match (kind, output.status) {
             ("register", 201) => {
                 let body: Value = serde_json::from_str(&output.body).unwrap_or(Value::Null);

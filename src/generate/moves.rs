@@ -3,7 +3,18 @@
 use serde_json::{Value, json};
 
 use super::{CodeInfo, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge};
-use crate::trace::Field;
+use crate::AuthorizeMethod;
+use crate::trace::{EventExpr, Field, Pairs, Str};
+
+/// A parameter `(name, value)`.
+fn p(name: &str, value: impl Into<Str>) -> (Str, Str) {
+    (Str::from(name), value.into())
+}
+
+/// Whether parameter `pair` is named `name`.
+fn named(pair: &(Str, Str), name: &str) -> bool {
+    matches!(&pair.0, Str::Lit(n) if n == name)
+}
 
 /// The credentials a generated client presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +39,7 @@ const RESERVED_STATES: [&str; 4] = [
 
 impl Generator {
     /// Choose the next event.
-    pub(super) fn next_event(&mut self) -> Value {
+    pub(super) fn next_event(&mut self) -> EventExpr {
         if let Some(planned) = self.plan.take() {
             self.pending_client = planned.client;
             self.pending_refresh_of = planned.refresh_of;
@@ -45,13 +56,13 @@ impl Generator {
             66..=75 => self.revoke(),
             76..=90 => self.resource(),
             91..=94 => self.cross_client(),
-            95..=97 => json!({"kind": "authorization_server_metadata"}),
+            95..=97 => EventExpr::AuthorizationServerMetadata,
             _ if self.fit.introspection => self.introspect(),
-            _ => json!({"kind": "protected_resource_metadata"}),
+            _ => EventExpr::ProtectedResourceMetadata,
         }
     }
 
-    fn register(&mut self) -> Value {
+    fn register(&mut self) -> EventExpr {
         let method = ["client_secret_post", "client_secret_basic", "none"][self.below(3)];
         let scope = match ["read write", "read", "write", ""][self.below(4)] {
             "" if self.fit.scope_required => "read",
@@ -73,7 +84,7 @@ impl Generator {
             true => name_grant_types(body),
             false => body,
         };
-        json!({"kind": "register", "body": body})
+        EventExpr::Register(body.into())
     }
 
     /// Credentials with one draw: `wrong` percent a wrong secret, `absent` percent none.
@@ -86,29 +97,26 @@ impl Generator {
     }
 
     /// Client authentication for client `c`: `(form pairs, authorization)`.
-    fn auth(&mut self, c: usize, cred: Cred) -> (Vec<Value>, Value) {
+    fn auth(&mut self, c: usize, cred: Cred) -> (Pairs, Option<Str>) {
         let info = self.clients[c].clone();
         let id = r(info.step, Field::ClientId);
         let secret = if cred == Cred::Wrong {
-            json!("not-the-secret")
+            Str::from("not-the-secret")
         } else {
             r(info.step, Field::ClientSecret)
         };
         match info.method {
-            "none" => (vec![json!(["client_id", id])], Value::Null),
-            _ if cred == Cred::Absent => (vec![json!(["client_id", id])], Value::Null),
+            "none" => (vec![p("client_id", id)], None),
+            _ if cred == Cred::Absent => (vec![p("client_id", id)], None),
             "client_secret_basic" => (
-                vec![json!(["client_id", id.clone()])],
-                json!({"basic": [id, secret]}),
+                vec![p("client_id", id.clone())],
+                Some(Str::Basic(Box::new((id, secret)))),
             ),
-            _ => (
-                vec![json!(["client_id", id]), json!(["client_secret", secret])],
-                Value::Null,
-            ),
+            _ => (vec![p("client_id", id), p("client_secret", secret)], None),
         }
     }
 
-    fn authorize(&mut self) -> Value {
+    fn authorize(&mut self) -> EventExpr {
         let c = self.below(self.clients.len());
         let info = self.clients[c].clone();
         let mut verifier = format!(
@@ -128,7 +136,7 @@ impl Generator {
             scope = Some(info.scope[..n].join(" "));
         }
         let mut state = self.chance(70).then(|| format!("st{}", self.below(1000)));
-        let mut extra: Vec<Value> = Vec::new();
+        let mut extra: Pairs = Vec::new();
         let mut client_id = r(info.step, Field::ClientId);
         let mut response_type = "code";
         let mut issues_code = true;
@@ -137,7 +145,7 @@ impl Generator {
             // Wrong moves that never yield a code.
             0 => challenge_override = Some(None),
             1 => method = Some("plain"),
-            2 => client_id = json!("no-such-client"),
+            2 => client_id = Str::from("no-such-client"),
             3 => scope = Some("admin".to_owned()),
             4 => response_type = "token",
             5 => redirect = Some("not a url".to_owned()),
@@ -158,7 +166,7 @@ impl Generator {
             10 => verifier = "short".to_owned(),
             11 => {
                 let s = state.take().unwrap_or_else(|| "first".to_owned());
-                extra.push(json!(["state", s]));
+                extra.push(p("state", s));
                 state = Some("second".to_owned());
             }
             12 => state = Some(RESERVED_STATES[self.below(RESERVED_STATES.len())].to_owned()),
@@ -174,25 +182,22 @@ impl Generator {
             Some(c) => c,
             None => Some(s256_challenge(&verifier)),
         };
-        let mut params = vec![
-            json!(["response_type", response_type]),
-            json!(["client_id", client_id]),
-        ];
+        let mut params = vec![p("response_type", response_type), p("client_id", client_id)];
         if let Some(ch) = challenge {
-            params.push(json!(["code_challenge", ch]));
+            params.push(p("code_challenge", ch));
         }
         if let Some(r) = &redirect {
-            params.push(json!(["redirect_uri", r]));
+            params.push(p("redirect_uri", r.as_str()));
         }
         if let Some(m) = method {
-            params.push(json!(["code_challenge_method", m]));
+            params.push(p("code_challenge_method", m));
         }
         if let Some(sc) = scope {
-            params.push(json!(["scope", sc]));
+            params.push(p("scope", sc));
         }
         params.extend(extra);
         if let Some(st) = state {
-            params.push(json!(["state", st]));
+            params.push(p("state", st));
         }
         if issues_code {
             self.pending_code = Some(CodeInfo {
@@ -205,15 +210,15 @@ impl Generator {
         }
         let post = self.chance(20);
         let http_method = if post && self.fit.authorize_post {
-            "POST"
+            AuthorizeMethod::Post
         } else {
-            "GET"
+            AuthorizeMethod::Get
         };
-        json!({"kind": "authorize", "method": http_method, "params": params})
+        EventExpr::Authorize(http_method, params)
     }
 
-    fn exchange_code(&mut self) -> Value {
-        let Some(code) = self.pick(&self.codes.clone()) else {
+    fn exchange_code(&mut self) -> EventExpr {
+        let Some(code) = self.pick_of(|g| &g.codes) else {
             return self.authorize();
         };
         let wrong_client = self.clients.len() > 1 && self.chance(15);
@@ -224,8 +229,8 @@ impl Generator {
         };
         let cred = self.cred(3, 2);
         let (mut form, authorization) = self.auth(c, cred);
-        form.insert(0, json!(["grant_type", "authorization_code"]));
-        form.push(json!(["code", r(code.step, Field::Code)]));
+        form.insert(0, p("grant_type", "authorization_code"));
+        form.push(p("code", r(code.step, Field::Code)));
         let mut verifier = code.verifier.clone();
         let mut redirect = code.redirect.clone();
         let registered = self.clients[code.client].redirect;
@@ -238,23 +243,23 @@ impl Generator {
                     Some(registered.to_owned())
                 }
             }
-            2 => form.retain(|p| p[0] != "code"),
+            2 => form.retain(|pair| !named(pair, "code")),
             3 => redirect = Some(format!("{registered}/")),
             4 => redirect = redirect.map(|_| registered.to_owned()),
-            5 => form[0] = json!(["grant_type", "password"]),
+            5 => form[0] = p("grant_type", "password"),
             _ => {}
         }
         if let Some(r) = redirect {
-            form.push(json!(["redirect_uri", r]));
+            form.push(p("redirect_uri", r));
         }
         if !self.chance(3) {
-            form.push(json!(["code_verifier", verifier]));
+            form.push(p("code_verifier", verifier));
         }
         self.pending_client = Some(c);
-        json!({"kind": "token", "form": form, "authorization": authorization})
+        EventExpr::Token(form, authorization)
     }
 
-    fn refresh(&mut self) -> Value {
+    fn refresh(&mut self) -> EventExpr {
         if self.pairs.is_empty() {
             return self.exchange_code();
         }
@@ -269,20 +274,20 @@ impl Generator {
     }
 
     /// A refresh with the refresh token of `pairs[i]` by client `c`.
-    fn refresh_as(&mut self, i: usize, c: usize, cred: Cred) -> Value {
+    fn refresh_as(&mut self, i: usize, c: usize, cred: Cred) -> EventExpr {
         let pair = self.pairs[i].clone();
         let (mut form, authorization) = self.auth(c, cred);
-        form.insert(0, json!(["grant_type", "refresh_token"]));
-        form.push(json!(["refresh_token", r(pair.step, Field::RefreshToken)]));
+        form.insert(0, p("grant_type", "refresh_token"));
+        form.push(p("refresh_token", r(pair.step, Field::RefreshToken)));
         match self.below(6) {
-            0 if !pair.scopes.is_empty() => form.push(json!(["scope", pair.scopes[0].clone()])),
-            1 => form.push(json!(["scope", "read write"])),
-            2 => form.push(json!(["scope", "admin"])),
+            0 if !pair.scopes.is_empty() => form.push(p("scope", pair.scopes[0].as_str())),
+            1 => form.push(p("scope", "read write")),
+            2 => form.push(p("scope", "admin")),
             _ => {}
         }
         self.pending_client = Some(c);
         self.pending_refresh_of = Some(i);
-        json!({"kind": "token", "form": form, "authorization": authorization})
+        EventExpr::Token(form, authorization)
     }
 
     /// Plan the owner's refresh of `pairs[i]` (right credentials) as the next step.
@@ -298,7 +303,7 @@ impl Generator {
         (self.pending_client, self.pending_refresh_of) = pending;
     }
 
-    fn revoke(&mut self) -> Value {
+    fn revoke(&mut self) -> EventExpr {
         if self.pairs.is_empty() {
             return self.resource();
         }
@@ -320,26 +325,23 @@ impl Generator {
         let hint = self.below(5);
         if hint == 2 && !(expired && c != pair.client) {
             // A token never issued (RFC 7009 §2.2: answered 200).
-            form.push(json!([
-                "token",
-                "never-issued-0123456789abcdef0123456789abcdef"
-            ]));
+            form.push(p("token", "never-issued-0123456789abcdef0123456789abcdef"));
         } else {
-            form.push(json!(["token", r(pair.step, field)]));
+            form.push(p("token", r(pair.step, field)));
         }
         match hint {
-            0 => form.push(json!(["token_type_hint", field.name()])),
-            1 => form.push(json!(["token_type_hint", "bogus"])),
+            0 => form.push(p("token_type_hint", field.name())),
+            1 => form.push(p("token_type_hint", "bogus")),
             _ => {}
         }
         if self.clients[c].method != "client_secret_post" && self.chance(70) {
-            form.push(json!(["client_secret", ""]));
+            form.push(p("client_secret", ""));
         }
         if expired && c != pair.client {
             // Will the owner's refresh token survive a stranger presenting its expired access token?
             self.plan_owner_refresh(i);
         }
-        json!({"kind": "revoke", "form": form, "authorization": authorization})
+        EventExpr::Revoke(form, authorization)
     }
 
     fn access_expired(&self, pair: &super::PairInfo) -> bool {
@@ -347,7 +349,7 @@ impl Generator {
         self.now > pair.issued.plus_seconds(access_ttl)
     }
 
-    fn resource(&mut self) -> Value {
+    fn resource(&mut self) -> EventExpr {
         let i = (!self.pairs.is_empty()).then(|| self.below(self.pairs.len()));
         let pair = i.map(|i| self.pairs[i].clone());
         if let (Some(i), Some(p)) = (i, &pair)
@@ -357,15 +359,18 @@ impl Generator {
             // The usual client reaction to a 401: refresh.
             self.plan_owner_refresh(i);
         }
+        let bearer = |scheme: &str, p: &super::PairInfo| {
+            Str::Concat(vec![scheme.into(), r(p.step, Field::AccessToken)])
+        };
         let header = match (pair, self.below(10)) {
             (_, 0) => vec![],
-            (_, 1) => vec![json!("Bearer garbage")],
-            (_, 2) => vec![json!("Basic Zm9vOmJhcg==")],
-            (Some(p), 3) => vec![json!({"concat": ["bearer ", r(p.step, Field::AccessToken)]})],
-            (Some(p), _) => vec![json!({"concat": ["Bearer ", r(p.step, Field::AccessToken)]})],
-            (None, _) => vec![json!("Bearer test_access_token_00")],
+            (_, 1) => vec![Str::from("Bearer garbage")],
+            (_, 2) => vec![Str::from("Basic Zm9vOmJhcg==")],
+            (Some(p), 3) => vec![bearer("bearer ", &p)],
+            (Some(p), _) => vec![bearer("Bearer ", &p)],
+            (None, _) => vec![Str::from("Bearer test_access_token_00")],
         };
-        json!({"kind": "resource", "authorization": header})
+        EventExpr::Resource(header)
     }
 
     /// A client other than `owner` (there are at least two).
@@ -379,7 +384,7 @@ impl Generator {
     /// `revocation-client-authenticated`, with right, wrong or no credentials, or naming no
     /// client at all); after a foreign revocation the owner uses the value's pair next, so that a
     /// token destroyed by it shows.
-    fn cross_client(&mut self) -> Value {
+    fn cross_client(&mut self) -> EventExpr {
         if self.clients.len() < 2 {
             return self.register();
         }
@@ -404,34 +409,34 @@ impl Generator {
             Field::RefreshToken
         };
         let (mut form, authorization) = match self.below(10) {
-            0 => (Vec::new(), Value::Null),
+            0 => (Vec::new(), None),
             1 | 2 => self.auth(other, Cred::Wrong),
             3 | 4 => self.auth(other, Cred::Absent),
             _ => self.auth(other, Cred::Right),
         };
-        form.push(json!(["token", r(self.pairs[i].step, field)]));
+        form.push(p("token", r(self.pairs[i].step, field)));
         if self.clients[other].method != "client_secret_post" && self.chance(70) {
-            form.push(json!(["client_secret", ""]));
+            form.push(p("client_secret", ""));
         }
         if field == Field::AccessToken {
             let token = r(self.pairs[i].step, Field::AccessToken);
             self.plan = Some(Planned {
-                event: json!({"kind": "resource", "authorization": [{"concat": ["Bearer ", token]}]}),
+                event: EventExpr::Resource(vec![Str::Concat(vec!["Bearer ".into(), token])]),
                 client: None,
                 refresh_of: None,
             });
         } else {
             self.plan_owner_refresh(i);
         }
-        json!({"kind": "revoke", "form": form, "authorization": authorization})
+        EventExpr::Revoke(form, authorization)
     }
 
     /// A token the target issued, introspected by a caller that does not authenticate: with no
     /// credentials at all, with a confidential client's id and no secret, or with a wrong
     /// secret (`introspection-requires-authentication`; only where [`super::Fit::introspection`]).
-    fn introspect(&mut self) -> Value {
+    fn introspect(&mut self) -> EventExpr {
         if self.pairs.is_empty() {
-            return json!({"kind": "protected_resource_metadata"});
+            return EventExpr::ProtectedResourceMetadata;
         }
         let i = self.below(self.pairs.len());
         let pair = self.pairs[i].clone();
@@ -444,29 +449,29 @@ impl Generator {
             .filter(|&c| self.clients[c].method != "none")
             .collect();
         let (mut form, authorization) = match (self.below(3), self.pick(&confidential)) {
-            (0, _) | (_, None) => (Vec::new(), Value::Null),
+            (0, _) | (_, None) => (Vec::new(), None),
             (1, Some(c)) => self.auth(c, Cred::Absent),
             (_, Some(c)) => self.auth(c, Cred::Wrong),
         };
-        form.insert(0, json!(["token", r(pair.step, field)]));
-        json!({"kind": "introspect", "form": form, "authorization": authorization})
+        form.insert(0, p("token", r(pair.step, field)));
+        EventExpr::Introspect(form, authorization)
     }
 
     /// Another client exchanges a code with everything else right (`code-client-binding`).
-    fn foreign_code(&mut self) -> Value {
-        let Some(code) = self.pick(&self.codes.clone()) else {
+    fn foreign_code(&mut self) -> EventExpr {
+        let Some(code) = self.pick_of(|g| &g.codes) else {
             return self.authorize();
         };
         let c = self.other_client(code.client);
         let (mut form, authorization) = self.auth(c, Cred::Right);
-        form.insert(0, json!(["grant_type", "authorization_code"]));
-        form.push(json!(["code", r(code.step, Field::Code)]));
+        form.insert(0, p("grant_type", "authorization_code"));
+        form.push(p("code", r(code.step, Field::Code)));
         if let Some(r) = code.redirect {
-            form.push(json!(["redirect_uri", r]));
+            form.push(p("redirect_uri", r));
         }
-        form.push(json!(["code_verifier", code.verifier]));
+        form.push(p("code_verifier", code.verifier));
         self.pending_client = Some(c);
-        json!({"kind": "token", "form": form, "authorization": authorization})
+        EventExpr::Token(form, authorization)
     }
 
     fn rng_u64(&mut self) -> u64 {

@@ -168,6 +168,9 @@ pub struct Checker {
     /// A test control ([`crate::Control`]) was seen: the server's state changed outside the
     /// protocol, so no later step is judged.
     pub(super) blind: bool,
+    /// The JSON body of the answer being judged, parsed once for all its rules
+    /// ([`Checker::body`]).
+    pub(super) body: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 impl fmt::Debug for ClientFacts {
@@ -237,6 +240,7 @@ impl fmt::Debug for Checker {
             step,
             now,
             refused,
+            body: _,
         } = self;
         fn keyed<V>(m: &BTreeMap<String, V>) -> RedactedKeys<'_, V> {
             RedactedKeys(m.iter().map(|(k, v)| (k.as_str(), v)).collect())
@@ -281,7 +285,18 @@ impl Checker {
             now: 0,
             refused: false,
             blind: false,
+            body: None,
         }
+    }
+
+    /// The JSON body of `output`, the answer being judged (`Null` when it is not JSON), parsed
+    /// on first use for the step.
+    pub(super) fn body(&mut self, output: &Output) -> std::sync::Arc<serde_json::Value> {
+        self.body
+            .get_or_insert_with(|| {
+                std::sync::Arc::new(serde_json::from_str(&output.body).unwrap_or_default())
+            })
+            .clone()
     }
 
     /// Check one step (`step` is 1-based); returns the violations it found.
@@ -299,6 +314,7 @@ impl Checker {
         }
         self.refused = crate::coverage::refused(output);
         self.found.clear();
+        self.body = None;
         match event {
             Event::AuthorizationServerMetadata => self.on_as_metadata(output),
             Event::ProtectedResourceMetadata | Event::Unrouted(_) => {}
@@ -449,7 +465,7 @@ impl Checker {
 
     /// Record a new pair issued to `client` in `grant`.
     pub(super) fn record_pair(&mut self, client: &str, grant: usize, output: &Output) {
-        let body: serde_json::Value = serde_json::from_str(&output.body).unwrap_or_default();
+        let body = self.body(output);
         let scopes: Vec<String> = body
             .get("scope")
             .and_then(|s| s.as_str())

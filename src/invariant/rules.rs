@@ -15,23 +15,22 @@ use crate::event::Params;
 use crate::output::Output;
 use crate::target::{ResourceAnswer, resource_answer};
 
-fn json(o: &Output) -> Value {
-    serde_json::from_str(&o.body).unwrap_or_default()
-}
+impl Checker {
+    /// The `error` member of the JSON answer being judged, as a known code.
+    fn error_code(&mut self, o: &Output) -> Option<ErrorCode> {
+        self.body(o)
+            .get("error")
+            .and_then(Value::as_str)
+            .and_then(ErrorCode::from_wire)
+    }
 
-/// The `error` member of a JSON answer, as a known code.
-fn error_code(o: &Output) -> Option<ErrorCode> {
-    json(o)
-        .get("error")
-        .and_then(Value::as_str)
-        .and_then(ErrorCode::from_wire)
-}
-
-fn error_of(o: &Output) -> Option<String> {
-    json(o)
-        .get("error")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    /// The `error` member of the JSON answer being judged.
+    fn error_of(&mut self, o: &Output) -> Option<String> {
+        self.body(o)
+            .get("error")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
 }
 
 /// The redirect target of an authorization response (its query and fragment split off) and the
@@ -132,7 +131,7 @@ impl Checker {
         if o.status != 200 {
             return;
         }
-        let body = json(o);
+        let body = self.body(o);
         let issuer = body
             .get("issuer")
             .and_then(Value::as_str)
@@ -161,7 +160,7 @@ impl Checker {
             return;
         }
         let req: Value = serde_json::from_str(body).unwrap_or_default();
-        let resp = json(o);
+        let resp = self.body(o);
         // A registration answered by a pre-registered client (`audit --client`) was never sent:
         // the client is learned, the server's registration is not judged.
         let pre_registered =
@@ -486,7 +485,7 @@ impl Checker {
         o: &Output,
         grant_type: &str,
     ) {
-        let error = error_of(o).unwrap_or_default();
+        let error = self.error_of(o).unwrap_or_default();
         let code = ErrorCode::from_wire(&error);
         let status = o.status;
         let status_ok = if code == Some(ErrorCode::InvalidClient) {
@@ -538,7 +537,7 @@ impl Checker {
         // MUST be identical." Without one at /authorize, nothing binds the code to a redirect URI.
         let redirect_mismatch = facts.redirect.is_some() && redirect != facts.redirect;
         if o.status != 200 {
-            let error = error_of(o).unwrap_or_default();
+            let error = self.error_of(o).unwrap_or_default();
             let code = ErrorCode::from_wire(&error);
             let live = facts.grant.is_none() && self.code_live(&facts);
             let well_formed = first_repeated(form).is_none()
@@ -638,7 +637,7 @@ impl Checker {
             return;
         };
         if o.status != 200 {
-            let code = error_code(o);
+            let code = self.error_code(o);
             let scope_ok = form
                 .get("scope")
                 .filter(|s| !s.is_empty())
@@ -705,7 +704,7 @@ impl Checker {
         // authorization server." No one answer shows whether they do: the rule is judged only
         // when the lifetime is known (configured) or a token response stated one
         // (`refresh_token_expires_in`), and is otherwise not evaluated.
-        if rt_lifetime_stated(&json(o)) {
+        if rt_lifetime_stated(&self.body(o)) {
             self.refresh_lifetime_stated = true;
         }
         if self.exp.refresh_lifetime_known || self.refresh_lifetime_stated {
@@ -714,7 +713,8 @@ impl Checker {
                 "refresh tokens are issued without a lifetime".into()
             });
         }
-        let granted: Vec<String> = json(o)
+        let granted: Vec<String> = self
+            .body(o)
             .get("scope")
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -735,7 +735,7 @@ impl Checker {
         // response's `scope` is the new access token's (narrowed when the request asked for
         // less); the new refresh token keeps the presented one's. node-oidc-provider does so,
         // and a later refresh without `scope` rightly gets the whole original scope back.
-        if let Some(new) = json(o).get("refresh_token").and_then(Value::as_str)
+        if let Some(new) = self.body(o).get("refresh_token").and_then(Value::as_str)
             && let Some(f) = self.refresh.get_mut(new)
         {
             f.scopes = rt.scopes.clone();
@@ -794,7 +794,7 @@ impl Checker {
                 },
             );
         }
-        let error = error_of(o).unwrap_or_default();
+        let error = self.error_of(o).unwrap_or_default();
         let invalid_client = ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidClient);
         // RFC 6749 §5.2 (RFC 7009 §2.2.1 uses its error presentation): invalid_client is
         // "Client authentication failed". A 401 for a client that did authenticate (Authlib
@@ -954,7 +954,7 @@ impl Checker {
         let Some(caller) = self.unauthenticated_introspection(form, authorization) else {
             return;
         };
-        let active = json(o).get("active").and_then(Value::as_bool);
+        let active = self.body(o).get("active").and_then(Value::as_bool);
         let answered = (200..300).contains(&o.status) && active.is_some();
         if !answered && !matches!(o.status, 400 | 401 | 403) {
             return;

@@ -1,5 +1,7 @@
-//! The typed tree of the fast resolution path: an event as written in a trace, read straight from
-//! its text, each string either a literal or a value expression.
+//! The typed tree of an event as written in a trace, each string either a literal or a value
+//! expression: read straight from a trace's text (the fast resolution path), and built by the
+//! generator, which writes it into its traces ([`Serialize`]: the shapes below, keys in that
+//! order) and resolves it without text in between.
 //!
 //! It accepts only what the general path ([`super::resolve_event`]) turns into exactly the same
 //! [`Event`]: a JSON object whose first key is `kind`, then only the keys of that kind, each
@@ -14,8 +16,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use base64::Engine as _;
-use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap as _, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::resolve::Field;
 use crate::event::{
@@ -24,8 +27,8 @@ use crate::event::{
 };
 
 /// A string of an event: a literal, or a value expression to resolve.
-#[derive(Debug)]
-pub(super) enum Str {
+#[derive(Debug, Clone)]
+pub(crate) enum Str {
     /// A JSON string.
     Lit(String),
     /// `{"ref":N,"field":F}`.
@@ -37,7 +40,7 @@ pub(super) enum Str {
 }
 
 /// Looks up the value `field` of step `step`; `None` when there is none.
-type Lookup<'a> = dyn FnMut(u64, Field) -> Option<String> + 'a;
+pub(crate) type Lookup<'a> = dyn FnMut(u64, Field) -> Option<String> + 'a;
 
 impl Str {
     /// The string, as the general path resolves it; `None` when it would fail.
@@ -65,7 +68,7 @@ impl Str {
 }
 
 /// Request parameters whose names and values may be expressions.
-pub(super) type Pairs = Vec<(Str, Str)>;
+pub(crate) type Pairs = Vec<(Str, Str)>;
 
 // The two below fill a new vector of the final size: collecting in place would reuse the
 // source's larger allocation and then shrink it (a `realloc` per list).
@@ -93,8 +96,8 @@ fn resolve_opt(item: Option<Str>, lookup: &mut Lookup<'_>) -> Option<Option<Stri
 }
 
 /// An event whose strings may be expressions.
-#[derive(Debug)]
-pub(super) enum EventExpr {
+#[derive(Debug, Clone)]
+pub(crate) enum EventExpr {
     /// [`Event::AuthorizationServerMetadata`].
     AuthorizationServerMetadata,
     /// [`Event::ProtectedResourceMetadata`].
@@ -126,9 +129,112 @@ pub(super) enum EventExpr {
     },
 }
 
+impl Str {
+    /// `{"ref":step,"field":field}`.
+    pub(crate) fn of(step: usize, field: Field) -> Self {
+        Self::Ref(step as u64, field)
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Self {
+        Self::Lit(s.to_owned())
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Self {
+        Self::Lit(s)
+    }
+}
+
+impl Serialize for Str {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Lit(v) => s.serialize_str(v),
+            Self::Ref(step, field) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("ref", step)?;
+                m.serialize_entry("field", field.name())?;
+                m.end()
+            }
+            Self::Concat(parts) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("concat", parts)?;
+                m.end()
+            }
+            Self::Basic(pair) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("basic", &[&pair.0, &pair.1])?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// An event as a trace writes it: `kind` first, then its keys in the order the reader expects
+/// them (a `Token`, `Revoke` or `Introspect` event always names its `authorization`, `null` when
+/// it has none).
+impl Serialize for EventExpr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", self.kind())?;
+        match self {
+            Self::AuthorizationServerMetadata | Self::ProtectedResourceMetadata => {}
+            Self::Register(body) => m.serialize_entry("body", body)?,
+            Self::Authorize(method, params) => {
+                m.serialize_entry("method", method)?;
+                m.serialize_entry("params", params)?;
+            }
+            Self::Token(form, authorization)
+            | Self::Revoke(form, authorization)
+            | Self::Introspect(form, authorization) => {
+                m.serialize_entry("form", form)?;
+                m.serialize_entry("authorization", authorization)?;
+            }
+            Self::Resource(authorization) => m.serialize_entry("authorization", authorization)?,
+            Self::Unrouted {
+                method,
+                path,
+                query,
+                headers,
+                body,
+            } => {
+                m.serialize_entry("method", method)?;
+                m.serialize_entry("path", path)?;
+                if let Some(q) = query {
+                    m.serialize_entry("query", q)?;
+                }
+                if let Some(h) = headers {
+                    m.serialize_entry("headers", h)?;
+                }
+                if let Some(b) = body {
+                    m.serialize_entry("body", b)?;
+                }
+            }
+        }
+        m.end()
+    }
+}
+
 impl EventExpr {
+    /// The event's `kind`, as [`Event`]'s tag names it.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::AuthorizationServerMetadata => "authorization_server_metadata",
+            Self::ProtectedResourceMetadata => "protected_resource_metadata",
+            Self::Register(_) => "register",
+            Self::Authorize(..) => "authorize",
+            Self::Token(..) => "token",
+            Self::Revoke(..) => "revoke",
+            Self::Introspect(..) => "introspect",
+            Self::Resource(_) => "resource",
+            Self::Unrouted { .. } => "unrouted",
+        }
+    }
+
     /// The [`Event`] the general path decodes, or `None` when a reference does not resolve.
-    pub(super) fn resolve(self, lookup: &mut Lookup<'_>) -> Option<Event> {
+    pub(crate) fn resolve(self, lookup: &mut Lookup<'_>) -> Option<Event> {
         Some(match self {
             Self::AuthorizationServerMetadata => Event::AuthorizationServerMetadata,
             Self::ProtectedResourceMetadata => Event::ProtectedResourceMetadata,

@@ -60,6 +60,7 @@ mod stream_tests;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use expr::{EventExpr, Pairs, Str};
 pub use read::{parse_header, parse_step};
 pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
 pub use stream::{replay_bytes, replay_jsonl};

@@ -231,6 +231,12 @@ impl Resolver {
         resolve_text(event.get(), outputs, line)
     }
 
+    /// `expr` (the generator's own event) resolved against `outputs`, or `None` when it refers
+    /// to a value no output carries.
+    pub(crate) fn resolve_expr(&mut self, expr: EventExpr, outputs: &[Output]) -> Option<Event> {
+        expr.resolve(&mut |step, field| self.lookup(outputs, step, field))
+    }
+
     /// [`Resolver::resolve`] of the event whose text is `text`, already read into `expr`.
     pub(super) fn resolve_read(
         &mut self,
