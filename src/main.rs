@@ -47,6 +47,10 @@ enum Command {
         #[cfg(feature = "diff")]
         #[command(flatten)]
         access: cli::access::AccessArgs,
+        /// Pre-registered clients (with --target).
+        #[cfg(feature = "diff")]
+        #[command(flatten)]
+        client: cli::access::ClientArgs,
     },
     /// Serve the model over HTTP like FastMCP 4.2.3: every request one step of a recorded,
     /// replayable session; the clock optionally manual (`/_oracle/clock`).
@@ -157,7 +161,8 @@ fn main() -> ExitCode {
             target: Some(url),
             mcp_path,
             access,
-        } => cli::replay::replay_against(&file, &url, &mcp_path, &access),
+            client,
+        } => cli::replay::replay_against(&file, &url, &mcp_path, &access, &client.clients),
         #[cfg(not(feature = "diff"))]
         Command::Replay {
             target: Some(_), ..

@@ -43,6 +43,7 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         redirect_uri_required: true,
         grant_types_named: true,
         introspection: false,
+        pre_registered: false,
     };
     let (mut authorizations, mut registrations) = (0, 0);
     for seed in 0..8 {

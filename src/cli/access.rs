@@ -3,9 +3,25 @@
 //! target's certificate chains to, `--ca-cert` (shared by `diff`, `audit` and `replay --target`).
 
 use oauth_oracle::target::{
-    AgentOptions, HttpTarget, ResourceProbe, TargetError, parse_ca_certs, parse_introspection,
-    parse_login_field,
+    AgentOptions, HttpTarget, PreClient, ResourceProbe, TargetError, parse_ca_certs, parse_client,
+    parse_introspection, parse_login_field,
 };
+
+/// Clients registered with the provider beforehand (`--client`), for `audit`, `diff` and
+/// `replay --target`.
+#[derive(clap::Args, Clone, Default, Debug)]
+pub(crate) struct ClientArgs {
+    /// A client registered with the provider beforehand, `ID[:SECRET[:METHOD]]` (repeatable;
+    /// METHOD: none, client_secret_basic (the default with a secret), client_secret_post), for
+    /// providers without open dynamic registration. Its redirect URIs must include
+    /// http://localhost:9999/cb (and http://127.0.0.1:9999/cb for the loopback probes). No
+    /// registration is then sent: a registration is answered with one of these (audit: each in
+    /// turn; diff and replay --target: the next one with the token_endpoint_auth_method the
+    /// registration asks for, whose values pair with the model's own registration; none: the
+    /// step is not sent), and the registration invariants are NOT TESTED.
+    #[arg(long = "client", value_name = "ID[:SECRET[:METHOD]]", value_parser = parse_client)]
+    pub(crate) clients: Vec<PreClient>,
+}
 
 /// The user agent's and the token probe's options.
 #[derive(clap::Args, Clone, Default)]

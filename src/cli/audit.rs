@@ -11,7 +11,7 @@ use oauth_oracle::audit::{
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
-use oauth_oracle::target::{EndpointKind, PreClient, parse_client};
+use oauth_oracle::target::EndpointKind;
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Profile, Seed};
 
@@ -97,14 +97,9 @@ pub(crate) struct AuditArgs {
     /// serve concurrently); the report is the same whatever the number.
     #[arg(long, default_value_t = 1, value_parser = positive_usize)]
     pub(crate) jobs: usize,
-    /// A client registered with the provider beforehand, `ID[:SECRET[:METHOD]]` (repeatable;
-    /// METHOD: none, client_secret_basic (the default with a secret), client_secret_post), for
-    /// providers without open dynamic registration. Its redirect URIs must include
-    /// http://localhost:9999/cb (and http://127.0.0.1:9999/cb for the loopback probes). No
-    /// registration is then sent: each flow's clients are these, in turn, and the registration
-    /// invariants are NOT TESTED.
-    #[arg(long = "client", value_name = "ID[:SECRET[:METHOD]]", value_parser = parse_client)]
-    pub(crate) clients: Vec<PreClient>,
+    /// Pre-registered clients.
+    #[command(flatten)]
+    pub(crate) client: super::access::ClientArgs,
 }
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
@@ -112,7 +107,12 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     if let Some(path) = &args.replay {
         return super::audit_replay::replay(args, path, PROFILE);
     }
-    let Some(mut target) = connect("audit", &args.target, args.jump_percent, &args.clients) else {
+    let Some(mut target) = connect(
+        "audit",
+        &args.target,
+        args.jump_percent,
+        &args.client.clients,
+    ) else {
         return ExitCode::from(2);
     };
     let (mut fit, mut notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
@@ -261,8 +261,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         discovered: target.endpoints().discovered(),
         endpoints: target.endpoints().endpoints.clone(),
         resource: Some(resource),
-        conditional: Surface::conditions(&exp, !args.clients.is_empty()),
-        pre_registered: !args.clients.is_empty(),
+        conditional: Surface::conditions(&exp, !args.client.clients.is_empty()),
+        pre_registered: !args.client.clients.is_empty(),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     let sarif = serde_json::to_string_pretty(&report.sarif(|id| trace_file(PROFILE, id)))

@@ -51,7 +51,7 @@ pub(crate) fn replay(args: &AuditArgs, path: &Path, profile: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(mut target) = connect("audit --replay", &args.target, 0, &args.clients) else {
+    let Some(mut target) = connect("audit --replay", &args.target, 0, &args.client.clients) else {
         return ExitCode::from(2);
     };
     let exp = Expectations::for_live(&args.target.config(&Profile::fastmcp(), Seed::from_u64(0)))

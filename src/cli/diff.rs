@@ -141,6 +141,9 @@ pub(crate) struct DiffArgs {
     /// providers that serve concurrently); the report is the same whatever the number.
     #[arg(long, default_value_t = 1, value_parser = positive_usize)]
     pub(crate) jobs: usize,
+    /// Pre-registered clients.
+    #[command(flatten)]
+    pub(crate) client: super::access::ClientArgs,
 }
 
 #[derive(Serialize, Default)]
@@ -192,10 +195,17 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(mut target) = connect("diff", &args.target, args.jump_percent, &[]) else {
+    let Some(target) = connect(
+        "diff",
+        &args.target,
+        args.jump_percent,
+        &args.client.clients,
+    ) else {
         return ExitCode::from(2);
     };
-    let (fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    let mut target = target.matching_client_methods();
+    let (mut fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    fit.pre_registered = !args.client.clients.is_empty();
     if !args.json {
         for note in &notes {
             eprintln!("note: {note}");

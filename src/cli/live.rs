@@ -194,7 +194,7 @@ pub(crate) fn is_numbered(name: &str, prefix: &str, suffix: &str) -> bool {
 /// `http://`, metadata that cannot be read, or no registration endpoint (both commands register
 /// their own clients, so nothing could be tested).
 ///
-/// With pre-registered `clients` (`audit --client`) no registration is sent, so a provider
+/// With pre-registered `clients` (`--client`) no registration is sent, so a provider
 /// without a registration endpoint is usable.
 pub(crate) fn connect(
     command: &str,
@@ -228,7 +228,7 @@ pub(crate) fn connect(
     {
         eprintln!(
             "error: target unusable: {why}; {command} registers its own clients (dynamic client registration, RFC 7591), nothing tested{}",
-            if command.starts_with("audit") {
+            if command != "fingerprint" {
                 " (register clients yourself and pass them with --client)"
             } else {
                 ""

@@ -93,6 +93,7 @@ pub(crate) fn replay_against(
     url: &str,
     mcp_path: &str,
     access: &super::access::AccessArgs,
+    clients: &[oauth_oracle::target::PreClient],
 ) -> ExitCode {
     use oauth_oracle::diff::{RunOptions, Verdict, abbreviate, run_flow};
     use oauth_oracle::summary::Redactor;
@@ -121,6 +122,9 @@ pub(crate) fn replay_against(
     if !target.endpoints().discovered() {
         eprintln!("note: {}", target.endpoints().describe_source());
     }
+    let mut target = target
+        .with_clients(clients.to_vec())
+        .matching_client_methods();
     let run = match run_flow(&trace, &mut target, RunOptions::default()) {
         Ok(r) => r,
         Err(e) => {

@@ -20,7 +20,10 @@ use crate::coverage::{FlowCoverage, unresolved_reason};
 use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
-use crate::target::{ResourceAnswer, Target, TargetError, resource_answer, unanswered};
+use crate::target::{
+    NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, Target, TargetError, resource_answer,
+    unanswered,
+};
 use crate::time::UnixMillis;
 use crate::trace::{Trace, resolve_step_event};
 
@@ -276,6 +279,26 @@ pub fn run_flow(
         let rtt = sent.elapsed();
         let before = model.clone();
         let mut m_out = model.apply(at, me);
+        if t_out.header(NOTE_HEADER) == Some(PRE_REGISTERED_NOTE) {
+            // Answered by a pre-registered client (`--client`), not sent: the model registered
+            // its own, of the same method, whose values pair with the client's.
+            coverage.unsent.push(PRE_REGISTERED_NOTE.to_owned());
+            bij.learn_divergent(&m_out, &t_out);
+            runs.push(StepRun {
+                step: i + 1,
+                verdict: Verdict::Skip(PRE_REGISTERED_NOTE.to_owned()),
+                model: Some(m_out.clone()),
+                target: Some(t_out.clone()),
+            });
+            let mut line = step.clone();
+            line.at = at;
+            line.output = m_out.clone();
+            sent_steps.push(recorded.steps.len());
+            recorded.steps.push(line);
+            model_out.push(m_out);
+            target_out.push(t_out);
+            continue;
+        }
         coverage.executed += 1;
         let unusable = match (te, resource_answer(&t_out)) {
             (Event::Resource(_), ResourceAnswer::Unusable(why)) => Some(why),

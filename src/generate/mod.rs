@@ -140,6 +140,11 @@ pub struct Fit {
     /// the endpoint "MUST also require some form of authorization"). The one fit that adds
     /// draws: flows against such a target differ from the model's after the first one.
     pub introspection: bool,
+    /// The target's clients are registered beforehand (`diff --client`), each for
+    /// `authorization_code` and `refresh_token`, scope `read write` and the redirect URI
+    /// `http://localhost:9999/cb`: every registration asks for exactly that (with the auth
+    /// method drawn as always), so that the model's client is the pre-registered one's twin.
+    pub pre_registered: bool,
 }
 
 impl Default for Fit {
@@ -151,6 +156,7 @@ impl Default for Fit {
             redirect_uri_required: false,
             grant_types_named: false,
             introspection: false,
+            pre_registered: false,
         }
     }
 }

@@ -80,9 +80,12 @@ impl Generator {
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
             _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
         };
-        let body = match self.fit.grant_types_named {
-            true => name_grant_types(body),
-            false => body,
+        let body = match (self.fit.pre_registered, self.fit.grant_types_named) {
+            (true, _) => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method,
+                "grant_types": ["authorization_code", "refresh_token"], "scope": "read write"})
+            .to_string(),
+            (false, true) => name_grant_types(body),
+            (false, false) => body,
         };
         EventExpr::Register(body.into())
     }

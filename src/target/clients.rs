@@ -84,6 +84,15 @@ pub(super) fn usable_registration(event: &Event) -> bool {
     redirects_ok && body.get("token_endpoint_auth_method").is_some()
 }
 
+/// The `token_endpoint_auth_method` a registration asks for.
+pub(super) fn requested_method(event: &Event) -> Option<String> {
+    let Event::Register(r) = event else {
+        return None;
+    };
+    let body = serde_json::from_str::<serde_json::Value>(&r.body).ok()?;
+    Some(body.get("token_endpoint_auth_method")?.as_str()?.to_owned())
+}
+
 /// The answer the server would have given to `event` (a usable registration) had it registered
 /// `client`: 201 with its id, secret, method, the requested redirect URI, both grant types and
 /// the requested scope, marked with [`PRE_REGISTERED_NOTE`].

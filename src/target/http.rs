@@ -10,7 +10,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::agent::{AgentOptions, Answer, UserAgent};
-use super::clients::{PreClient, answer_with, usable_registration};
+use super::clients::{PreClient, answer_with, requested_method, usable_registration};
 use super::endpoints::{EndpointKind, Endpoints, MetadataSource};
 use super::probe::{ResourceProbe, bearer, introspection_output, introspection_request};
 use super::{NOTE_HEADER, Target, TargetError, hook};
@@ -132,6 +132,11 @@ pub struct HttpTarget {
     clients: Vec<PreClient>,
     /// The next of `clients` a registration gets in this flow.
     next_client: usize,
+    /// A registration gets only a client with the `token_endpoint_auth_method` it asks for,
+    /// one not yet given in this flow ([`HttpTarget::matching_client_methods`]).
+    match_methods: bool,
+    /// The clients given in this flow (with `match_methods`).
+    given: Vec<bool>,
     /// The private CA `https` certificates must chain to (`--ca-cert`), if any.
     ca: Option<CaCerts>,
 }
@@ -173,6 +178,8 @@ impl HttpTarget {
             metadata: serde_json::Value::Null,
             clients: Vec::new(),
             next_client: 0,
+            match_methods: false,
+            given: Vec::new(),
             ca: None,
         }
     }
@@ -193,6 +200,8 @@ impl HttpTarget {
             metadata: self.metadata.clone(),
             clients: self.clients.clone(),
             next_client: 0,
+            match_methods: self.match_methods,
+            given: Vec::new(),
             ca: self.ca.clone(),
         }
     }
@@ -218,9 +227,31 @@ impl HttpTarget {
         self
     }
 
+    /// Give a registration only a pre-registered client with the `token_endpoint_auth_method`
+    /// it asks for and not yet given in the flow, and send none where there is no such client:
+    /// what `diff` and `replay --target` need, whose model registers a new client of the method
+    /// asked for at each registration (two registrations, two clients) and whose later steps
+    /// authenticate by it.
+    pub fn matching_client_methods(mut self) -> Self {
+        self.match_methods = true;
+        self
+    }
+
     /// Whether registrations are answered by pre-registered clients.
     pub fn pre_registered(&self) -> bool {
         !self.clients.is_empty()
+    }
+
+    /// The pre-registered client registration `event` gets: the next one in turn (with
+    /// [`HttpTarget::matching_client_methods`], the next with the method it asks for).
+    fn client_for(&self, event: &Event) -> Option<usize> {
+        let n = self.clients.len();
+        let wanted = requested_method(event);
+        (0..n).map(|k| (self.next_client + k) % n).find(|&i| {
+            !self.match_methods
+                || (wanted.as_deref() == Some(&self.clients[i].method)
+                    && !self.given.get(i).copied().unwrap_or(false))
+        })
     }
 
     /// The metadata document [`HttpTarget::discover`] found (`Null` before, or when none).
@@ -559,9 +590,17 @@ impl Target for HttpTarget {
             return Err(TargetError::NotSent { reason });
         }
         if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
-            let client = &self.clients[self.next_client % self.clients.len()];
-            self.next_client += 1;
-            return Ok(answer_with(client, event));
+            let Some(i) = self.client_for(event) else {
+                return Err(TargetError::NotSent {
+                    reason: "no pre-registered client for this registration (--client)".to_owned(),
+                });
+            };
+            self.next_client = i + 1;
+            if self.match_methods {
+                self.given.resize(self.clients.len(), false);
+                self.given[i] = true;
+            }
+            return Ok(answer_with(&self.clients[i], event));
         }
         match event {
             Event::Authorize(a) => {
@@ -586,8 +625,18 @@ impl Target for HttpTarget {
 
     fn unsendable(&self, event: &Event) -> Option<String> {
         if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
-            return (!usable_registration(event)).then(|| {
-                "registration probing policy: only pre-registered clients (--client)".to_owned()
+            if !usable_registration(event) {
+                return Some(
+                    "registration probing policy: only pre-registered clients (--client)"
+                        .to_owned(),
+                );
+            }
+            return self.client_for(event).is_none().then(|| {
+                format!(
+                    "no pre-registered client with token_endpoint_auth_method {} left in the \
+                     flow (--client)",
+                    requested_method(event).unwrap_or_default()
+                )
             });
         }
         if let (Event::Resource(_), ResourceProbe::Introspection { .. }) = (event, &self.probe) {
@@ -602,5 +651,6 @@ impl Target for HttpTarget {
     fn begin_flow(&mut self) {
         self.user_agent.begin_flow();
         self.next_client = 0;
+        self.given.clear();
     }
 }
