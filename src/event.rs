@@ -85,6 +85,20 @@ pub struct AuthorizeRequest {
     pub params: Params,
 }
 
+/// `Debug` of a form request: the form (its credentials redacted by [`Params`]' own `Debug`) and
+/// the `Authorization` header redacted.
+fn debug_form(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    form: &Params,
+    authorization: &Option<String>,
+) -> fmt::Result {
+    f.debug_struct(name)
+        .field("form", form)
+        .field("authorization", &redacted_opt(authorization))
+        .finish()
+}
+
 /// `POST /token` ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3), §6).
 ///
 /// `Debug` redacts the `Authorization` header and the credential parameters of the form.
@@ -103,10 +117,7 @@ impl fmt::Debug for TokenRequest {
             form,
             authorization,
         } = self;
-        f.debug_struct("TokenRequest")
-            .field("form", form)
-            .field("authorization", &redacted_opt(authorization))
-            .finish()
+        debug_form(f, "TokenRequest", form, authorization)
     }
 }
 
@@ -128,10 +139,7 @@ impl fmt::Debug for RevokeRequest {
             form,
             authorization,
         } = self;
-        f.debug_struct("RevokeRequest")
-            .field("form", form)
-            .field("authorization", &redacted_opt(authorization))
-            .finish()
+        debug_form(f, "RevokeRequest", form, authorization)
     }
 }
 
@@ -156,10 +164,7 @@ impl fmt::Debug for IntrospectRequest {
             form,
             authorization,
         } = self;
-        f.debug_struct("IntrospectRequest")
-            .field("form", form)
-            .field("authorization", &redacted_opt(authorization))
-            .finish()
+        debug_form(f, "IntrospectRequest", form, authorization)
     }
 }
 

@@ -120,6 +120,14 @@ impl Redactor {
         parts.join(" ")
     }
 
+    /// `POST PATH form [authorization]`, redacted.
+    fn form_post(&mut self, path: &str, form: &Params, authorization: Option<&str>) -> String {
+        let auth = authorization
+            .map(|a| format!(" [{}]", self.redact(a)))
+            .unwrap_or_default();
+        format!("POST {path} {}{auth}", self.params(form))
+    }
+
     /// A one-line summary of an event.
     pub fn event(&mut self, e: &Event) -> String {
         match e {
@@ -129,29 +137,10 @@ impl Redactor {
             Event::Authorize(a) => format!("{:?} /authorize {}", a.method, self.params(&a.params))
                 .replace("Get ", "GET ")
                 .replace("Post ", "POST "),
-            Event::Token(t) => {
-                let auth = t
-                    .authorization
-                    .as_deref()
-                    .map(|a| format!(" [{}]", self.redact(a)))
-                    .unwrap_or_default();
-                format!("POST /token {}{auth}", self.params(&t.form))
-            }
-            Event::Revoke(t) => {
-                let auth = t
-                    .authorization
-                    .as_deref()
-                    .map(|a| format!(" [{}]", self.redact(a)))
-                    .unwrap_or_default();
-                format!("POST /revoke {}{auth}", self.params(&t.form))
-            }
+            Event::Token(t) => self.form_post("/token", &t.form, t.authorization.as_deref()),
+            Event::Revoke(t) => self.form_post("/revoke", &t.form, t.authorization.as_deref()),
             Event::Introspect(t) => {
-                let auth = t
-                    .authorization
-                    .as_deref()
-                    .map(|a| format!(" [{}]", self.redact(a)))
-                    .unwrap_or_default();
-                format!("POST /introspect {}{auth}", self.params(&t.form))
+                self.form_post("/introspect", &t.form, t.authorization.as_deref())
             }
             Event::Resource(r) => {
                 let auth: Vec<String> = r.authorization.iter().map(|a| self.redact(a)).collect();

@@ -123,8 +123,8 @@ pub(crate) fn panic_message(event: &Event) -> String {
 mod tests {
     use super::*;
     use crate::event::{
-        AuthorizeMethod, AuthorizeRequest, ResourceRequest, RevokeRequest, TokenRequest,
-        UnroutedRequest,
+        AuthorizeMethod, AuthorizeRequest, IntrospectRequest, ResourceRequest, RevokeRequest,
+        TokenRequest, UnroutedRequest,
     };
 
     const SECRETS: &[&str] = &["s3cr3t-SECRET", "c0de-CODE", "v3rifier-VER", "t0ken-TOK"];
@@ -153,6 +153,10 @@ mod tests {
                 authorization: Some("Basic s3cr3t-SECRET".into()),
             }),
             Event::Revoke(RevokeRequest {
+                form: Params::from_pairs([("token", "t0ken-TOK"), ("client_secret", "s3cr3t-SECRET")]),
+                authorization: Some("Basic s3cr3t-SECRET".into()),
+            }),
+            Event::Introspect(IntrospectRequest {
                 form: Params::from_pairs([("token", "t0ken-TOK"), ("client_secret", "s3cr3t-SECRET")]),
                 authorization: Some("Basic s3cr3t-SECRET".into()),
             }),
@@ -193,6 +197,6 @@ mod tests {
         );
         assert!(token.contains("authorization"), "{token}");
         assert!(token.contains(r#"("client_id", "client-1")"#), "{token}");
-        assert!(panic_message(&events[6]).contains("client_id=a&client_secret=<client_secret>"));
+        assert!(panic_message(&events[7]).contains("client_id=a&client_secret=<client_secret>"));
     }
 }
