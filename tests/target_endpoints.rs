@@ -483,3 +483,23 @@ fn an_audit_without_metadata_says_fastmcps_paths_were_assumed() {
     );
     assert!(provider.paths().iter().any(|p| p == "/register"));
 }
+
+/// A trace whose header makes no server is an error about the trace, named as such, not a
+/// transport failure of the target (which is never contacted).
+#[test]
+fn a_trace_whose_header_makes_no_server_is_a_header_error_not_a_transport_one() {
+    use oauth_oracle::diff::{RunOptions, run_flow};
+    let mut trace = oauth_oracle::generate::Generator::new(
+        oauth_oracle::Profile::fastmcp(),
+        oauth_oracle::Config::default(),
+    )
+    .unwrap()
+    .run(2);
+    trace.header.config.mcp_path = "no-slash".into();
+    // Port 9 (discard): nothing is listening, and nothing is sent.
+    let mut target = HttpTarget::new("http://127.0.0.1:9", "/mcp");
+    let err = run_flow(&trace, &mut target, RunOptions::default()).unwrap_err();
+    assert!(matches!(err, TargetError::Header(_)), "{err}");
+    assert!(err.to_string().contains("mcp_path"), "{err}");
+    assert_eq!(target.requests, 0);
+}

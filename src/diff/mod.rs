@@ -152,21 +152,13 @@ pub(crate) fn not_sent() -> Output {
 }
 
 /// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
-/// divergence. `Err` only when the target cannot be reached.
+/// divergence. `Err` when the target cannot be reached, or the trace's header makes no server.
 pub fn run_flow(
     trace: &Trace,
     target: &mut dyn Target,
     opts: RunOptions,
 ) -> Result<FlowRun, TargetError> {
-    let mut model: AuthServer = match trace.server() {
-        Ok(s) => s,
-        Err(e) => {
-            return Err(TargetError::Transport {
-                url: target.name(),
-                message: e.to_string(),
-            });
-        }
-    };
+    let mut model: AuthServer = trace.server().map_err(TargetError::Header)?;
     let mut bij = Bijection::new(opts.compare);
     let mut model_out: Vec<Output> = Vec::new();
     let mut target_out: Vec<Output> = Vec::new();

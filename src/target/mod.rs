@@ -73,6 +73,10 @@ pub enum TargetError {
         /// What is wrong with it.
         message: String,
     },
+    /// The trace's header makes no server (its configuration or profile is invalid): nothing
+    /// was sent.
+    #[error("the trace's header: {0}")]
+    Header(#[source] crate::trace::TraceError),
     /// The event needs an endpoint the target does not have (see [`Target::unsendable`]).
     #[error("not sent: {reason}")]
     NotSent {
