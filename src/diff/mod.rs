@@ -159,6 +159,9 @@ pub fn run_flow(
     opts: RunOptions,
 ) -> Result<FlowRun, TargetError> {
     let mut model: AuthServer = trace.server().map_err(TargetError::Header)?;
+    // What the model was given, at what time: rebuilds its state before a divergent step
+    // ([`state_before`]) instead of a copy of it kept at every step.
+    let mut applied: Vec<(UnixMillis, Event)> = Vec::new();
     let mut bij = Bijection::new(opts.compare);
     let mut model_out: Vec<Output> = Vec::new();
     let mut target_out: Vec<Output> = Vec::new();
@@ -269,13 +272,14 @@ pub fn run_flow(
             continue;
         }
         let rtt = sent.elapsed();
-        let before = model.clone();
         let mut m_out = model.apply(at, me);
+        let mut applied_at = at;
         if t_out.header(NOTE_HEADER) == Some(PRE_REGISTERED_NOTE) {
             // Answered by a pre-registered client (`--client`), not sent: the model registered
             // its own, of the same method, whose values pair with the client's.
             coverage.unsent.push(PRE_REGISTERED_NOTE.to_owned());
             bij.learn_divergent(&m_out, &t_out);
+            applied.push((at, me.clone()));
             runs.push(StepRun {
                 step: i + 1,
                 verdict: Verdict::Skip(PRE_REGISTERED_NOTE.to_owned()),
@@ -304,6 +308,7 @@ pub fn run_flow(
         };
         if matches!(verdict, Verdict::Diverge(_)) {
             let tol = opts.tolerance + rtt;
+            let before = state_before(trace, &applied)?;
             for shifted in [
                 at.0.saturating_sub(tol.as_millis() as u64),
                 at.0.saturating_add(tol.as_millis() as u64),
@@ -317,10 +322,12 @@ pub fn run_flow(
                     ));
                     model = alt;
                     m_out = alt_out;
+                    applied_at = UnixMillis(shifted);
                     break;
                 }
             }
         }
+        applied.push((applied_at, me.clone()));
         if answered {
             if matches!(verdict, Verdict::Diverge(_)) {
                 bij.learn_divergent(&m_out, &t_out);
@@ -364,6 +371,17 @@ pub fn run_flow(
         model_trace,
         coverage,
     })
+}
+
+/// The model's state before the step being judged: a fresh server from `trace`'s header given
+/// `applied` again (the model is deterministic: the same events at the same times, the same
+/// state). Only a divergent step needs it, so no step keeps a copy of the state.
+fn state_before(trace: &Trace, applied: &[(UnixMillis, Event)]) -> Result<AuthServer, TargetError> {
+    let mut server = trace.server().map_err(TargetError::Header)?;
+    for (at, event) in applied {
+        let _ = server.apply(*at, event);
+    }
+    Ok(server)
 }
 
 /// Shrink a divergent flow against the live target: drop steps while a re-run (on fresh clients:

@@ -36,14 +36,20 @@ pub(crate) fn prefix_of(value: &str, digits: usize) -> Option<&str> {
     (hex_ok && prefix_ok).then_some(prefix)
 }
 
-/// The shape of a random value: `uuid`, or its prefix (up to the last `_`) with the alphabet
-/// and length of the rest (`test_auth_code_<hex 32>`). Never the value itself.
+/// The shape of a random value: `uuid`, or its prefix (up to the last `_`, when what precedes
+/// it is a word: lower-case letters and `_`) with the alphabet and length of the rest
+/// (`test_auth_code_<hex 32>`). A random base64url value may hold `_` anywhere: its text before
+/// the last one (`A2_MCeBGSpu_`) is no prefix. Never the value itself.
 pub(crate) fn shape(v: &str) -> String {
     let b = v.as_bytes();
     if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
         return "uuid".to_owned();
     }
-    let split = v.rfind('_').map_or(0, |i| i + 1);
+    let split = v
+        .rfind('_')
+        .map(|i| i + 1)
+        .filter(|&i| i >= 3 && v[..i].bytes().all(|c| c.is_ascii_lowercase() || c == b'_'))
+        .unwrap_or(0);
     let (prefix, rest) = v.split_at(split);
     let class = if rest.bytes().all(|c| c.is_ascii_hexdigit()) {
         "hex"
@@ -196,5 +202,11 @@ mod tests {
             "test_access_token_<hex 64>"
         );
         assert_eq!(shape("abc-DEF"), "<base64url 7>");
+        // node-oidc-provider's tokens: 43 random base64url characters, `_` among them.
+        assert_eq!(
+            shape("A2_MCeBGSpu_Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0"),
+            "<base64url 43>"
+        );
+        assert_eq!(shape("mcp_9f8e7d6c5b4a"), "mcp_<hex 12>");
     }
 }
