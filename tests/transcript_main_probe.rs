@@ -8,8 +8,8 @@
 //! rule. Random values are compared by shape; bodies are compared exactly after replacing them
 //! with the table's placeholders (`<uuid>`, `<64hex>`, `test_auth_code_<32hex>`, …).
 //!
-//! Rows 2, 3, 5 and 87 are HTTP routing (a path or method the model has no event for); they are
-//! kept as ignored tests that state the recorded answer.
+//! Rows 2, 3, 5 and 87 are HTTP routing (a path or method no endpoint event names): each is
+//! replayed on its own as an `Event::Unrouted`, which the router answers without state.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -870,33 +870,54 @@ fn as_metadata_has_trailing_slash_issuer_and_omits_none_auth_method() {
 }
 
 /// Expected answer of a routing row the model has no event for.
-fn routing_only(row: u32, request: &str, status: u16, headers: &str, body: &str) -> ! {
-    panic!(
-        "row {row} ({request} -> {status}, {headers}, body {body:?}) is HTTP routing; \
-         the model has no event for it"
+/// A row the probe recorded for a path or method no endpoint event names, replayed as an
+/// `Event::Unrouted` through a fresh model (the router's answer depends on no state): its status,
+/// the recorded headers, and its body.
+fn assert_routed(
+    row: u32,
+    (method, path, request_headers): (&str, &str, &[(&str, &str)]),
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) {
+    let server = oauth_oracle::AuthServer::new(
+        oauth_oracle::Config::default(),
+        oauth_oracle::Profile::fastmcp(),
     )
+    .unwrap();
+    let event = oauth_oracle::Event::Unrouted(oauth_oracle::UnroutedRequest {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query: String::new(),
+        headers: oauth_oracle::Params::from_pairs(request_headers.iter().copied()),
+        body: None,
+    });
+    let (_, out) = server.step(oauth_oracle::UnixMillis(1_795_680_120_000), event);
+    assert_eq!(out.status, status, "row {row}: {out:?}");
+    for (name, value) in headers {
+        assert_eq!(out.header(name), Some(*value), "row {row}: {name}");
+    }
+    assert_eq!(out.body, body, "row {row}");
 }
 
 #[test]
-#[ignore = "HTTP routing: covered by serve (no event for /.well-known/openid-configuration)"]
 fn oidc_discovery_alias_is_not_mounted() {
-    routing_only(
+    assert_routed(
         2,
-        "GET /.well-known/openid-configuration",
+        ("GET", "/.well-known/openid-configuration", &[]),
         404,
-        "-",
+        &[],
         "Not Found",
     );
 }
 
 #[test]
-#[ignore = "HTTP routing: covered by serve (no event for the root protected-resource metadata)"]
 fn root_protected_resource_metadata_is_not_mounted() {
-    routing_only(
+    assert_routed(
         3,
-        "GET /.well-known/oauth-protected-resource",
+        ("GET", "/.well-known/oauth-protected-resource", &[]),
         404,
-        "-",
+        &[],
         "Not Found",
     );
 }
@@ -916,15 +937,27 @@ fn protected_resource_metadata_names_the_trailing_slash_issuer() {
 }
 
 #[test]
-#[ignore = "HTTP routing: covered by serve (no event for OPTIONS preflights)"]
 fn token_cors_preflight_allows_any_origin_and_mcp_protocol_version() {
-    routing_only(
+    assert_routed(
         5,
-        "OPTIONS /token",
+        (
+            "OPTIONS",
+            "/token",
+            &[
+                ("origin", "http://localhost:9999"),
+                ("access-control-request-method", "POST"),
+            ],
+        ),
         200,
-        "access-control-allow-origin: *; access-control-allow-methods: POST, OPTIONS; \
-         access-control-max-age: 600; access-control-allow-headers: Accept, Accept-Language, \
-         Content-Language, Content-Type, mcp-protocol-version",
+        &[
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-methods", "POST, OPTIONS"),
+            ("access-control-max-age", "600"),
+            (
+                "access-control-allow-headers",
+                "Accept, Accept-Language, Content-Language, Content-Type, mcp-protocol-version",
+            ),
+        ],
         "OK",
     );
 }
@@ -1651,13 +1684,12 @@ fn refresh_is_unsupported_grant_type_for_a_client_registered_without_it() {
 }
 
 #[test]
-#[ignore = "HTTP routing: covered by serve (no event for a GET on /token)"]
 fn get_on_token_is_405_with_allow_post_options() {
-    routing_only(
+    assert_routed(
         87,
-        "GET /token",
+        ("GET", "/token", &[]),
         405,
-        "allow: POST, OPTIONS",
+        &[("allow", "POST, OPTIONS")],
         "Method Not Allowed",
     );
 }
