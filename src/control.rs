@@ -269,9 +269,9 @@ impl Faults {
                 let expire = matches!(control, Control::Expire(_));
                 let scope = match (&sel.token, &sel.client_id) {
                     (Some(t), None) => Scope::Token(t),
-                    (None, Some(c)) => match crate::keys::ClientKey::parse(c) {
-                        Some(k) if provider.get_client(c).is_some() => Scope::Client(k),
-                        _ => return refused(&format!("unknown client_id {c:?}")),
+                    (None, Some(c)) => match provider.get_client(c) {
+                        Some(client) => Scope::Client(client.key),
+                        None => return refused(&format!("unknown client_id {c:?}")),
                     },
                     (None, None) => Scope::All,
                     (Some(_), Some(_)) => {

@@ -1,8 +1,8 @@
-//! Compact keys for stored records, and the text forms FastMCP gives them.
+//! Compact keys for stored records, and hex.
 //!
-//! A code or token is stored under its random bytes, not its string: the string is
-//! `prefix + hex(bytes)`, so a presented string names a record iff it has the prefix followed by
-//! exactly the lower-case hex of stored bytes — the same equality as Python's `dict` lookup.
+//! A code, token or client id is stored under a fixed-size key, not its string: the string is
+//! `prefix + format(key)` ([`crate::ValueFormat`]), so a presented string names a record iff it
+//! is exactly that text for a stored key — the same equality as Python's `dict` lookup.
 
 use std::fmt;
 
@@ -54,86 +54,65 @@ const NIBBLE: [u8; 256] = {
 
 /// Parse exactly `2N` lower-case hex digits.
 pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != 2 * N {
-        return None;
-    }
     let mut out = [0u8; N];
+    parse_hex_into(s, &mut out).then_some(out)
+}
+
+/// Parse exactly `2 * out.len()` lower-case hex digits into `out`; `false` (and `out`
+/// unspecified) if `s` is anything else.
+pub fn parse_hex_into(s: &str, out: &mut [u8]) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 2 * out.len() {
+        return false;
+    }
     let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
         let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
         bad |= hi | lo;
         *o = hi << 4 | lo;
     }
-    (bad < 16).then_some(out)
+    bad < 16
 }
 
-/// A registered client's id: the 16 bytes of its uuid4.
+/// The bytes a stored value's key holds: enough for 96 hex digits or 48 `base64url` characters
+/// ([`crate::ValueFormat`]); a shorter format fills the first bytes and leaves the rest 0.
+pub const KEY_BYTES: usize = 48;
+
+/// A registered client's id ([`crate::Profile::client_id_format`]: FastMCP's uuid4, its 16
+/// bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientKey(pub [u8; 16]);
+pub struct ClientKey(pub [u8; KEY_BYTES]);
 
 impl ClientKey {
-    /// Parse the canonical lower-case hyphenated form (`str(uuid4())`).
-    pub fn parse(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-            return None;
+    /// The key of a client id whose format fills 16 bytes (FastMCP's uuid4): `bytes`, then 0.
+    pub const fn from_16(bytes: [u8; 16]) -> Self {
+        let mut key = [0u8; KEY_BYTES];
+        let mut i = 0;
+        while i < 16 {
+            key[i] = bytes[i];
+            i += 1;
         }
-        // Byte offsets of the 16 digit pairs in `8-4-4-4-12`.
-        const PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-        let mut out = [0u8; 16];
-        let mut bad = 0u8;
-        for (o, &at) in out.iter_mut().zip(PAIRS.iter()) {
-            let (hi, lo) = (NIBBLE[usize::from(b[at])], NIBBLE[usize::from(b[at + 1])]);
-            bad |= hi | lo;
-            *o = hi << 4 | lo;
-        }
-        // A non-digit maps to 0xff, whose high bits no digit has.
-        (bad & 0xf0 == 0).then_some(Self(out))
-    }
-
-    /// Append the canonical text (`str(uuid)`: `8-4-4-4-12` lower-case hex digits) to `out`.
-    pub fn push_text(&self, out: &mut String) {
-        let mut buf = [b'-'; 36];
-        // Byte i's two digits go to the position after its group's hyphens.
-        for (i, &b) in self.0.iter().enumerate() {
-            let at = 2 * i
-                + usize::from(i >= 4)
-                + usize::from(i >= 6)
-                + usize::from(i >= 8)
-                + usize::from(i >= 10);
-            buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[usize::from(b)]);
-        }
-        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
-    }
-
-    /// The canonical text as a new `String`.
-    pub fn text(&self) -> String {
-        let mut s = String::with_capacity(36);
-        self.push_text(&mut s);
-        s
-    }
-}
-
-impl fmt::Display for ClientKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text())
+        Self(key)
     }
 }
 
 impl fmt::Debug for ClientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClientKey({self})")
+        f.write_str("ClientKey(")?;
+        f.write_str(&hex(&self.0[..16]))?;
+        f.write_str("…)")
     }
 }
 
-/// An authorization code's 16 random bytes.
+/// An authorization code's random bytes ([`crate::Profile::code_format`]: FastMCP's 16, then
+/// zeros).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CodeKey(pub [u8; 16]);
+pub struct CodeKey(pub [u8; KEY_BYTES]);
 
-/// An access or refresh token's 32 random bytes.
+/// An access or refresh token's random bytes (FastMCP's 32; fewer, then zeros, for a shorter
+/// [`crate::Profile::access_format`] or `refresh_format`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenKey(pub [u8; 32]);
+pub struct TokenKey(pub [u8; KEY_BYTES]);
 
 impl fmt::Debug for CodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,68 +126,16 @@ impl fmt::Debug for TokenKey {
     }
 }
 
-/// `prefix + hex(bytes)`.
-pub fn render(prefix: &str, bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(prefix.len() + bytes.len() * 2);
-    s.push_str(prefix);
-    push_hex(&mut s, bytes);
-    s
-}
-
-/// The bytes behind `prefix + hex`, if `s` has exactly that form.
-pub fn parse_prefixed<const N: usize>(prefix: &str, s: &str) -> Option<[u8; N]> {
-    parse_hex::<N>(s.strip_prefix(prefix)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn client_key_round_trips_through_uuid_text() {
-        let k = ClientKey([0xab; 16]);
-        let s = k.to_string();
-        assert_eq!(s, "abababab-abab-abab-abab-abababababab");
-        assert_eq!(ClientKey::parse(&s), Some(k));
-        assert_eq!(ClientKey::parse(&s.to_uppercase()), None);
-        let distinct = ClientKey(std::array::from_fn(|i| (i as u8) * 17));
-        let text = distinct.to_string();
-        assert_eq!(text, "00112233-4455-6677-8899-aabbccddeeff");
-        assert_eq!(ClientKey::parse(&text), Some(distinct));
-        assert_eq!(
-            ClientKey::parse("0011223-34455-6677-8899-aabbccddeeff"),
-            None
-        );
-        assert_eq!(
-            ClientKey::parse("00112233-4455-6677-8899-aabbccddeefg"),
-            None
-        );
-    }
 
     #[test]
     fn hex_is_python_bytes_hex() {
         let bytes: Vec<u8> = (0..=255).collect();
         let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex(&bytes), expected);
-        assert_eq!(render("p_", &bytes[..3]), "p_000102");
         assert_eq!(hex(&[]), "");
-    }
-
-    #[test]
-    fn prefixed_values_need_exact_lowercase_hex() {
-        let s = render("test_auth_code_", &[0x0f; 16]);
-        assert_eq!(
-            parse_prefixed::<16>("test_auth_code_", &s),
-            Some([0x0f; 16])
-        );
-        assert_eq!(
-            parse_prefixed::<16>("test_auth_code_", &s.to_uppercase()),
-            None
-        );
-        assert_eq!(
-            parse_prefixed::<16>("test_auth_code_", &format!("{s}0")),
-            None
-        );
     }
 
     #[test]

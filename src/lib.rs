@@ -70,6 +70,7 @@ pub mod summary;
 pub mod target;
 pub mod time;
 pub mod trace;
+mod value_format;
 
 pub use config::{Config, Lifetimes};
 pub use control::Control;
@@ -86,3 +87,4 @@ pub use profile::Profile;
 pub use rng::Seed;
 pub use server::AuthServer;
 pub use time::UnixMillis;
+pub use value_format::ValueFormat;

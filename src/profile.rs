@@ -27,6 +27,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use crate::ErrorCode;
+use crate::ValueFormat;
+use crate::keys::KEY_BYTES;
+
+/// The most bytes a client secret's [`ValueFormat`] may draw (128 `base64url` characters).
+pub(crate) const SECRET_BYTES: usize = 128;
 use crate::error::ConfigError;
 use crate::invariant::InvariantId;
 
@@ -85,16 +90,44 @@ profile_knobs! {
     /// format to the server; no deviation). Unreserved URL characters only.
     #[serde(deserialize_with = "prefix")]
     pub code_prefix: Cow<'static, str>,
+    /// The text of an authorization code after its prefix (`"hex N"`, `"base64url N"` or
+    /// `"alnum N"` or `"uuid4"`; at most 96 hex digits or 48 characters): FastMCP `"hex 32"`, `secrets.token_hex(16)`
+    /// ([RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10): guessing
+    /// must be infeasible; no deviation). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default = "code_format_default", deserialize_with = "format_key")]
+    pub code_format: ValueFormat,
     /// Prefix of access tokens, followed by 64 hex digits: FastMCP's `test_access_token_`
     /// ([RFC 6749 §1.4](https://www.rfc-editor.org/rfc/rfc6749#section-1.4): opaque to the
     /// client; no deviation). Unreserved URL characters only.
     #[serde(deserialize_with = "prefix")]
     pub access_prefix: Cow<'static, str>,
+    /// The text of an access token after its prefix (at most 96 hex digits or 48 characters): FastMCP
+    /// `"hex 64"`, `secrets.token_hex(32)` ([RFC 6750 §5.2](https://www.rfc-editor.org/rfc/rfc6750#section-5.2);
+    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default = "token_format_default", deserialize_with = "format_key")]
+    pub access_format: ValueFormat,
     /// Prefix of refresh tokens, followed by 64 hex digits: FastMCP's `test_refresh_token_`
     /// ([RFC 6749 §1.5](https://www.rfc-editor.org/rfc/rfc6749#section-1.5); no deviation).
     /// Unreserved URL characters only.
     #[serde(deserialize_with = "prefix")]
     pub refresh_prefix: Cow<'static, str>,
+    /// The text of a refresh token after its prefix (at most 96 hex digits or 48 characters): FastMCP
+    /// `"hex 64"` ([RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10);
+    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default = "token_format_default", deserialize_with = "format_key")]
+    pub refresh_format: ValueFormat,
+    /// The text of a client id (no prefix; at most 96 hex digits or 48 characters): FastMCP `"uuid4"`
+    /// ([RFC 7591 §3.2.1](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1): a unique
+    /// string; no deviation). Absent from files and headers written before it existed:
+    /// FastMCP's.
+    #[serde(default = "client_id_format_default", deserialize_with = "format_key")]
+    pub client_id_format: ValueFormat,
+    /// The text of a client secret (no prefix; at most 256 hex digits or 128 characters): FastMCP `"hex 64"`,
+    /// `secrets.token_hex(32)` ([RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10);
+    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default = "token_format_default", deserialize_with = "format_secret")]
+    pub client_secret_format: ValueFormat,
     /// HTTP status of `invalid_grant` at `/token`: FastMCP 401 (D-17),
     /// [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2) 400.
     #[serde(deserialize_with = "status")]
@@ -192,6 +225,11 @@ impl Profile {
             code_prefix: Cow::Borrowed("test_auth_code_"),
             access_prefix: Cow::Borrowed("test_access_token_"),
             refresh_prefix: Cow::Borrowed("test_refresh_token_"),
+            code_format: ValueFormat::FASTMCP_CODE,
+            access_format: ValueFormat::FASTMCP_TOKEN,
+            refresh_format: ValueFormat::FASTMCP_TOKEN,
+            client_id_format: ValueFormat::Uuid4,
+            client_secret_format: ValueFormat::FASTMCP_TOKEN,
             invalid_grant_status: 401,
             expired_access_revokes_refresh: true,
             revocation_requires_secret_field: true,
@@ -230,6 +268,11 @@ impl Profile {
             code_prefix: Cow::Borrowed("test_auth_code_"),
             access_prefix: Cow::Borrowed("test_access_token_"),
             refresh_prefix: Cow::Borrowed("test_refresh_token_"),
+            code_format: ValueFormat::FASTMCP_CODE,
+            access_format: ValueFormat::FASTMCP_TOKEN,
+            refresh_format: ValueFormat::FASTMCP_TOKEN,
+            client_id_format: ValueFormat::Uuid4,
+            client_secret_format: ValueFormat::FASTMCP_TOKEN,
             invalid_grant_status: 400,
             expired_access_revokes_refresh: false,
             revocation_requires_secret_field: false,
@@ -503,6 +546,37 @@ fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error> 
         )));
     }
     Ok(Cow::Owned(s))
+}
+
+fn code_format_default() -> ValueFormat {
+    ValueFormat::FASTMCP_CODE
+}
+
+fn token_format_default() -> ValueFormat {
+    ValueFormat::FASTMCP_TOKEN
+}
+
+fn client_id_format_default() -> ValueFormat {
+    ValueFormat::Uuid4
+}
+
+/// A value format whose values hold at most `MAX` random bytes (the size of the model's key).
+fn format_at_most<'de, D: Deserializer<'de>, const MAX: usize>(
+    d: D,
+) -> Result<ValueFormat, D::Error> {
+    ValueFormat::deserialize(d)?
+        .at_most(MAX)
+        .map_err(serde::de::Error::custom)
+}
+
+/// A format for a stored value: at most [`KEY_BYTES`] bytes of key.
+fn format_key<'de, D: Deserializer<'de>>(d: D) -> Result<ValueFormat, D::Error> {
+    format_at_most::<D, KEY_BYTES>(d)
+}
+
+/// A format for client secrets, which are only written: at most [`SECRET_BYTES`].
+fn format_secret<'de, D: Deserializer<'de>>(d: D) -> Result<ValueFormat, D::Error> {
+    format_at_most::<D, SECRET_BYTES>(d)
 }
 
 /// A token prefix: at most 64 unreserved URL characters (RFC 3986 §2.3).

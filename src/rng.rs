@@ -60,6 +60,11 @@ impl DrawRng {
         out
     }
 
+    /// Fill `out` with random bytes (`bytes::<N>()` for `N = out.len()` draws the same).
+    pub fn fill(&mut self, out: &mut [u8]) {
+        self.0.fill_bytes(out);
+    }
+
     /// The 16 bytes of a version-4 UUID (`uuid.uuid4()`).
     pub fn uuid4(&mut self) -> [u8; 16] {
         let mut b: [u8; 16] = self.bytes();

@@ -7,37 +7,39 @@
 
 use serde_json::Value;
 
+use crate::ValueFormat;
 use crate::event::{Event, Params};
 use crate::output::Output;
+use crate::profile::{Profile, SECRET_BYTES};
 use crate::time::UnixMillis;
 
 /// Replaces random values with numbered labels, consistently across a whole trace. `Debug`
 /// shows the labels, not the values they stand for.
-#[derive(Default)]
 pub struct Redactor {
     seen: Vec<(String, String)>,
-    counts: [usize; 5],
+    counts: [usize; 6],
+    /// The prefix and format of each kind of value, in [`KINDS`] order.
+    forms: [(String, ValueFormat); 5],
 }
 
-fn is_hex(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+/// The labels of the kinds of random values, then the label of a value that reads as more than
+/// one kind (a profile whose codes and tokens have the same prefix and format).
+const KINDS: [&str; 6] = ["code", "access", "refresh", "client", "secret", "value"];
 
-fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit() && !c.is_ascii_uppercase()
-            }
-        })
+impl Default for Redactor {
+    fn default() -> Self {
+        Self::for_profile(&Profile::fastmcp())
+    }
 }
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Every field named: a new one does not compile until its `Debug` is decided.
-        let Self { seen, counts } = self;
+        let Self {
+            seen,
+            counts,
+            forms: _,
+        } = self;
         let labels: Vec<&str> = seen.iter().map(|(_, label)| label.as_str()).collect();
         f.debug_struct("Redactor")
             .field("labels", &labels)
@@ -47,9 +49,25 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor with no labels yet.
+    /// A redactor with no labels yet, for FastMCP's values.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A redactor with no labels yet, for the values of `profile` (its prefixes and
+    /// [`ValueFormat`]s).
+    pub fn for_profile(profile: &Profile) -> Self {
+        Self {
+            seen: Vec::new(),
+            counts: [0; 6],
+            forms: [
+                (profile.code_prefix.to_string(), profile.code_format),
+                (profile.access_prefix.to_string(), profile.access_format),
+                (profile.refresh_prefix.to_string(), profile.refresh_format),
+                (String::new(), profile.client_id_format),
+                (String::new(), profile.client_secret_format),
+            ],
+        }
     }
 
     fn label(&mut self, value: &str, kind: usize, name: &str) -> String {
@@ -63,28 +81,22 @@ impl Redactor {
     }
 
     fn redact_word(&mut self, w: &str) -> String {
-        if let Some(rest) = w.strip_prefix("test_auth_code_").filter(|r| is_hex(r, 32)) {
-            return self.label(rest, 0, "code");
+        let mut kinds = self
+            .forms
+            .iter()
+            .enumerate()
+            .filter(|(_, (prefix, format))| {
+                w.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| format.parse::<SECRET_BYTES>(rest).is_some())
+            });
+        match (kinds.next(), kinds.next()) {
+            (Some((i, (prefix, _))), None) => {
+                let rest = w[prefix.len()..].to_owned();
+                self.label(&rest, i, KINDS[i])
+            }
+            (Some(_), Some(_)) => self.label(w, 5, KINDS[5]),
+            (None, _) => w.to_owned(),
         }
-        if let Some(rest) = w
-            .strip_prefix("test_access_token_")
-            .filter(|r| is_hex(r, 64))
-        {
-            return self.label(rest, 1, "access");
-        }
-        if let Some(rest) = w
-            .strip_prefix("test_refresh_token_")
-            .filter(|r| is_hex(r, 64))
-        {
-            return self.label(rest, 2, "refresh");
-        }
-        if is_uuid(w) {
-            return self.label(w, 3, "client");
-        }
-        if is_hex(w, 64) {
-            return self.label(w, 4, "secret");
-        }
-        w.to_owned()
     }
 
     /// `text` with every random value replaced by its label.
@@ -222,5 +234,40 @@ impl Redactor {
             "#{step:<3} +{:>9}ms {ev}\n      => {out}",
             at.0.saturating_sub(start.0)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValueFormat;
+
+    #[test]
+    fn values_of_the_profiles_formats_are_labelled_and_none_is_shown() {
+        let mut fastmcp = Redactor::new();
+        let access = format!("test_access_token_{}", "ab".repeat(32));
+        let secret = "cd".repeat(32);
+        let client = "4b923427-66c5-4ed7-aa15-4d8ba265e200";
+        let line = fastmcp.redact(&format!("{access} {secret} {client} {access} plain_word"));
+        assert_eq!(
+            line,
+            "<access#1> <secret#1> <client#1> <access#1> plain_word"
+        );
+        // node-oidc-provider's: codes, tokens and client ids alike, 86-character secrets.
+        let mut p = Profile::fastmcp();
+        (p.code_prefix, p.access_prefix, p.refresh_prefix) = ("".into(), "".into(), "".into());
+        let b43 = ValueFormat::Base64Url(43);
+        (
+            p.code_format,
+            p.access_format,
+            p.refresh_format,
+            p.client_id_format,
+        ) = (b43, b43, b43, b43);
+        p.client_secret_format = ValueFormat::Base64Url(86);
+        let mut node = Redactor::for_profile(&p);
+        let token = "A2_MCeBGSpu_Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0";
+        let secret = "X6abey74sooYlkhzdfq1Hfl8rs3hyQ-rV9L5saOjqBR-OQsxUR4E_gbL2xECyWIwbgwUtexVghvy2ZxV6fLAyg";
+        let line = node.redact(&format!("client_secret=\"{secret}\" code={token}"));
+        assert_eq!(line, "client_secret=\"<secret#1>\" code=<value#1>");
     }
 }

@@ -110,6 +110,12 @@ fn the_learned_file_loads_and_every_evidence_trace_replays_exactly() {
     custom.name = "custom".into();
     custom.invalid_grant_status = 422;
     custom.code_prefix = "ac-".into();
+    // Value formats that are not FastMCP's, each learned back from the values issued.
+    custom.code_format = oauth_oracle::ValueFormat::Base64Url(43);
+    custom.access_prefix = "".into();
+    custom.access_format = oauth_oracle::ValueFormat::Alnum(42);
+    custom.client_id_format = oauth_oracle::ValueFormat::Base64Url(22);
+    custom.client_secret_format = oauth_oracle::ValueFormat::Hex(48);
     custom.revocation_auth_error = oauth_oracle::ErrorCode::UnauthorizedClient;
     let found = learn(&custom);
     assert_reproduces(&found, &custom);
@@ -122,6 +128,11 @@ fn the_learned_file_loads_and_every_evidence_trace_replays_exactly() {
     assert_eq!(read, found.profile);
     assert_eq!(read.invalid_grant_status, 422);
     assert_eq!(read.code_prefix, "ac-");
+    assert_eq!(read.access_format, oauth_oracle::ValueFormat::Alnum(42));
+    assert!(
+        text.contains("client_id_format = \"base64url 22\""),
+        "{text}"
+    );
     assert!(
         text.contains(
             "# fingerprint: decided, evidence learned.evidence/invalid_grant_status.jsonl"

@@ -1,5 +1,5 @@
 //! `fingerprint` against the live providers `scripts/test.sh` starts: FastMCP 4.2.3 (lifetimes
-//! 2 s / 2 s / 6 s), its broken variants, and the MCP TypeScript SDK demo.
+//! 2 s / 2 s / 6 s), its broken variants, the MCP TypeScript SDK demo and node-oidc-provider.
 #![allow(clippy::unwrap_used)]
 
 use oauth_oracle::diff::{RunOptions, run_flow};
@@ -155,6 +155,16 @@ fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
         .filter(|k| k.confidence == Confidence::Decided)
         .collect();
     assert!(decided.len() >= 10, "{}", found.to_text("e"));
+    // Its codes, access tokens and client ids are `randomUUID()`s: value formats a knob holds.
+    for key in ["code_format", "access_format", "client_id_format"] {
+        let k = found.knobs.iter().find(|k| k.key == key).unwrap();
+        assert_eq!(
+            (k.confidence, k.value.as_str()),
+            (Confidence::Decided, Some("uuid4")),
+            "{key}: {}",
+            k.note
+        );
+    }
     for k in decided {
         let file = evidence.join(k.evidence.as_ref().unwrap());
         let trace =
@@ -176,6 +186,90 @@ fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
     }
     for u in &found.unexpressed {
         assert!(evidence.join(&u.evidence).is_file(), "{}", u.evidence);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// node-oidc-provider 9 (scripts/providers/node-oidc, introspection as the token probe): its
+/// random values are 43 base64url characters (secrets 86), each format decided from the values
+/// it issued, and every decided knob has an evidence trace that replays exactly.
+#[test]
+#[ignore = "needs the live providers started by scripts/test.sh"]
+fn fingerprint_of_node_oidc_provider_learns_its_value_formats_with_evidence() {
+    let base = url("OAUTH_ORACLE_NODE_OIDC_URL");
+    let dir = std::env::temp_dir().join(format!("oo-fingerprint-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("node-oidc.toml");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .args([
+            "fingerprint",
+            "--target",
+            &base,
+            "--base",
+            "oauth21",
+            "--json",
+        ])
+        .args(["--introspection", "oauth-oracle-rs:oauth-oracle-rs-secret"])
+        .args([
+            "--code-ttl",
+            "2",
+            "--access-ttl",
+            "2",
+            "--refresh-ttl",
+            "6",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let knob = |key: &str| {
+        report["knobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    for (key, value) in [
+        ("code_prefix", ""),
+        ("code_format", "base64url 43"),
+        ("access_format", "base64url 43"),
+        ("refresh_format", "base64url 43"),
+        ("client_id_format", "base64url 43"),
+        ("client_secret_format", "base64url 86"),
+    ] {
+        let k = knob(key);
+        assert_eq!(
+            (k["confidence"].as_str(), k["value"].as_str()),
+            (Some("decided"), Some(value)),
+            "{k}"
+        );
+    }
+    let learned = Profile::from_toml(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        learned.code_format,
+        oauth_oracle::ValueFormat::Base64Url(43)
+    );
+    let evidence = Fingerprint::evidence_dir(&out);
+    for k in report["knobs"].as_array().unwrap() {
+        if k["confidence"] != "decided" {
+            continue;
+        }
+        let file = evidence.join(k["evidence"].as_str().unwrap());
+        let trace =
+            Trace::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+        assert!(
+            matches!(replay(&trace).unwrap(), ReplayOutcome::Match { .. }),
+            "{}",
+            file.display()
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

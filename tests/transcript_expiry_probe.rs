@@ -158,7 +158,7 @@ fn bearer(token: &str) -> String {
 }
 
 fn client_key(c: &TestClient) -> ClientKey {
-    ClientKey::parse(&c.id).unwrap()
+    ClientKey(oauth_oracle::ValueFormat::Uuid4.parse(&c.id).unwrap())
 }
 
 fn provider(h: &mut Harness) -> &mut oauth_oracle::provider::Provider {

@@ -267,7 +267,7 @@ fn print_failure(f: &oauth_oracle::check::Failure, saved_as: &Path) {
         f.minimal_steps,
         saved_as.display()
     );
-    let mut r = Redactor::new();
+    let mut r = Redactor::for_profile(&f.minimal.header.profile);
     let mut outputs: Vec<Output> = Vec::new();
     let start = f
         .minimal

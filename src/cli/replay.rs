@@ -132,8 +132,8 @@ pub(crate) fn replay_against(
             return ExitCode::from(2);
         }
     };
-    let mut model_r = Redactor::new();
-    let mut target_r = Redactor::new();
+    let mut model_r = Redactor::for_profile(&trace.header.profile);
+    let mut target_r = Redactor::for_profile(&trace.header.profile);
     let mut outputs: Vec<Output> = Vec::new();
     for (s, line) in run.steps.iter().zip(&run.model_trace.steps) {
         let event = resolve_step_event(&line.event, &outputs, s.step + 1)

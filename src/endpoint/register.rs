@@ -15,7 +15,7 @@ use super::validate::Errors;
 use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
 use crate::compat::url_model::{UrlMemo, any_http_url};
-use crate::keys::{ClientKey, hex};
+use crate::keys::ClientKey;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::Client;
 use crate::secret::ClientSecret;
@@ -309,7 +309,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
             }
         }
     }
-    let key = ClientKey(ctx.provider.rng().uuid4());
+    let key = ClientKey(ctx.profile.client_id_format.draw(ctx.provider.rng()));
     let auth_method = meta
         .auth_method
         .take()
@@ -320,7 +320,13 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
             Reason::AuthMethodUnsupported,
         );
     }
-    let secret = (auth_method != "none").then(|| hex(&ctx.provider.rng().bytes::<32>()));
+    let secret = (auth_method != "none").then(|| {
+        let format = ctx.profile.client_secret_format;
+        format.render(
+            "",
+            &format.draw::<{ crate::profile::SECRET_BYTES }>(ctx.provider.rng()),
+        )
+    });
     if meta.scope.is_none() {
         if let Some(defaults) = &ctx.config.default_scopes {
             meta.scope = Some(defaults.join(" "));
@@ -388,7 +394,10 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     record.member_str("token_endpoint_auth_method", &auth_method);
     record.member_str_list("grant_types", &meta.grant_types);
     record.member_str("application_type", &meta.application_type);
-    record.member_str("client_id", &key.text());
+    record.member_str(
+        "client_id",
+        &ctx.profile.client_id_format.render("", &key.0),
+    );
     if let Some(s) = &secret {
         record.member_str("client_secret", s);
     }

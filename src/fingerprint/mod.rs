@@ -206,7 +206,7 @@ pub fn fingerprint(target: &mut dyn Target, opts: &Options) -> Result<Fingerprin
             };
             pass.knobs.push(finding);
         }
-        formats::learn(&probes, &runs, &mut next, opts, &mut pass);
+        formats::learn(&probes, &runs, &mut next, &mut pass);
         learned = next;
         if learned == start {
             break;

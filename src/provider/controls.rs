@@ -8,7 +8,7 @@
 use super::grants::Expiring;
 use super::store::SlotId;
 use super::{Provider, Reason};
-use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed};
+use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::time::UnixMillis;
 
 /// What a control acts on.
@@ -42,17 +42,25 @@ enum Named {
 
 impl Provider {
     fn named(&self, text: &str) -> Option<Named> {
-        if let Some(slot) = parse_prefixed::<32>(&self.profile.access_prefix, text)
+        if let Some(slot) = self
+            .profile
+            .access_format
+            .parse_prefixed(&self.profile.access_prefix, text)
             .and_then(|k| self.tokens.find_access(&TokenKey(k)))
         {
             return Some(Named::Access(slot));
         }
-        if let Some(slot) = parse_prefixed::<32>(&self.profile.refresh_prefix, text)
+        if let Some(slot) = self
+            .profile
+            .refresh_format
+            .parse_prefixed(&self.profile.refresh_prefix, text)
             .and_then(|k| self.tokens.find_refresh(&TokenKey(k)))
         {
             return Some(Named::Refresh(slot));
         }
-        parse_prefixed::<16>(&self.profile.code_prefix, text)
+        self.profile
+            .code_format
+            .parse_prefixed(&self.profile.code_prefix, text)
             .map(CodeKey)
             .filter(|k| self.codes.contains_key(k))
             .map(Named::Code)

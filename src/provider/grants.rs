@@ -100,8 +100,8 @@ impl Provider {
         now: UnixMillis,
         family: Option<u64>,
     ) -> (OAuthToken, u64) {
-        let a = TokenKey(self.rng.bytes());
-        let r = TokenKey(self.rng.bytes());
+        let a = TokenKey(self.profile.access_format.draw(&mut self.rng));
+        let r = TokenKey(self.profile.refresh_format.draw(&mut self.rng));
         let family = family.unwrap_or_else(|| {
             self.seq += 1;
             self.seq

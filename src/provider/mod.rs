@@ -31,7 +31,7 @@ use store::TokenStore;
 
 use crate::ErrorCode;
 use crate::config::Lifetimes;
-use crate::keys::{ClientKey, CodeKey, TokenKey, parse_prefixed, render};
+use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::output::Reason;
 use crate::profile::Profile;
 use crate::rng::DrawRng;
@@ -89,17 +89,21 @@ impl Provider {
 
     /// The profile's text of an access token.
     pub fn access_text(&self, key: &TokenKey) -> String {
-        render(&self.profile.access_prefix, &key.0)
+        self.profile
+            .access_format
+            .render(&self.profile.access_prefix, &key.0)
     }
 
     /// The profile's text of a refresh token.
     pub fn refresh_text(&self, key: &TokenKey) -> String {
-        render(&self.profile.refresh_prefix, &key.0)
+        self.profile
+            .refresh_format
+            .render(&self.profile.refresh_prefix, &key.0)
     }
 
     /// `get_client(client_id)` (L70): a plain lookup.
     pub fn get_client(&self, client_id: &str) -> Option<Arc<Client>> {
-        let key = ClientKey::parse(client_id)?;
+        let key = ClientKey(self.profile.client_id_format.parse(client_id)?);
         self.clients.get(&key).cloned()
     }
 
@@ -139,17 +143,23 @@ impl Provider {
         if !self.clients.contains_key(&client.key) {
             return Err(ProviderError::Protocol {
                 error: ErrorCode::UnauthorizedClient,
-                description: format!("Client '{}' not registered.", client.key),
+                description: format!(
+                    "Client '{}' not registered.",
+                    self.profile.client_id_format.render("", &client.key.0)
+                ),
                 reason: Reason::ClientNotFound,
             });
         }
-        let key = CodeKey(self.rng.bytes());
+        let key = CodeKey(self.profile.code_format.draw(&mut self.rng));
         let mut scopes = params.scopes.unwrap_or_default();
         if let Some(allowed) = client.scope.as_deref().filter(|s| !s.is_empty()) {
             let allowed: Vec<&str> = allowed.split_whitespace().collect();
             scopes.retain(|s| allowed.contains(&s.as_str()));
         }
-        let code_text = render(&self.profile.code_prefix, &key.0);
+        let code_text = self
+            .profile
+            .code_format
+            .render(&self.profile.code_prefix, &key.0);
         let mut query: Vec<(&str, &str)> = vec![("code", code_text.as_str())];
         if let Some(state) = params.state.as_deref() {
             query.push(("state", state));
@@ -183,7 +193,10 @@ impl Provider {
         code: &str,
         now: UnixMillis,
     ) -> Result<AuthorizationCode, ProviderError> {
-        let key = parse_prefixed::<16>(&self.profile.code_prefix, code)
+        let key = self
+            .profile
+            .code_format
+            .parse_prefixed(&self.profile.code_prefix, code)
             .map(CodeKey)
             .ok_or(Reason::CodeUnknown)?;
         let stored = self.codes.get(&key).ok_or(Reason::CodeUnknown)?;
@@ -230,7 +243,11 @@ impl Provider {
     /// The owner and PKCE challenge of a code that was already exchanged, when the profile
     /// remembers used codes (to tell a valid replay from a guess).
     pub fn used_code(&self, code: &str) -> Option<(ClientKey, &str)> {
-        let key = parse_prefixed::<16>(&self.profile.code_prefix, code).map(CodeKey)?;
+        let key = self
+            .profile
+            .code_format
+            .parse_prefixed(&self.profile.code_prefix, code)
+            .map(CodeKey)?;
         self.used_codes
             .get(&key)
             .map(|u| (u.client, u.code_challenge.as_str()))
@@ -239,7 +256,10 @@ impl Provider {
     /// Revoke every token issued from a used code (a valid replay,
     /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)).
     pub fn revoke_code_grant(&mut self, code: &str) {
-        let family = parse_prefixed::<16>(&self.profile.code_prefix, code)
+        let family = self
+            .profile
+            .code_format
+            .parse_prefixed(&self.profile.code_prefix, code)
             .map(CodeKey)
             .and_then(|k| self.used_codes.get(&k))
             .map(|u| u.family);
@@ -255,7 +275,10 @@ impl Provider {
         token: &str,
         now: UnixMillis,
     ) -> Result<RefreshToken, ProviderError> {
-        let key = parse_prefixed::<32>(&self.profile.refresh_prefix, token)
+        let key = self
+            .profile
+            .refresh_format
+            .parse_prefixed(&self.profile.refresh_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::RefreshTokenUnknown)?;
         let slot = self
@@ -280,7 +303,11 @@ impl Provider {
     /// live pair is revoked (reuse detection at the token endpoint,
     /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     pub fn detect_refresh_reuse(&mut self, client: ClientKey, token: &str) -> bool {
-        let Some(key) = parse_prefixed::<32>(&self.profile.refresh_prefix, token).map(TokenKey)
+        let Some(key) = self
+            .profile
+            .refresh_format
+            .parse_prefixed(&self.profile.refresh_prefix, token)
+            .map(TokenKey)
         else {
             return false;
         };
@@ -326,7 +353,10 @@ impl Provider {
         token: &str,
         now: UnixMillis,
     ) -> Result<AccessToken, ProviderError> {
-        let key = parse_prefixed::<32>(&self.profile.access_prefix, token)
+        let key = self
+            .profile
+            .access_format
+            .parse_prefixed(&self.profile.access_prefix, token)
             .map(TokenKey)
             .ok_or(Reason::BearerUnknown)?;
         let slot = self.tokens.find_access(&key).ok_or(Reason::BearerUnknown)?;

@@ -354,10 +354,11 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::keys::KEY_BYTES;
 
     fn key(first: u8, last: u8) -> TokenKey {
-        let mut k = [first; 32];
-        k[31] = last;
+        let mut k = [first; KEY_BYTES];
+        k[KEY_BYTES - 1] = last;
         TokenKey(k)
     }
 
@@ -365,7 +366,7 @@ mod tests {
         NewPair {
             access: a,
             refresh: r,
-            client: ClientKey([9; 16]),
+            client: ClientKey::from_16([9; 16]),
             scopes: scopes
                 .iter()
                 .map(|s| (*s).to_owned())

@@ -10,7 +10,7 @@ use crate::profile::Profile;
 use crate::rng::{DrawRng, Seed};
 use crate::time::UnixMillis;
 
-const CLIENT: ClientKey = ClientKey([7; 16]);
+const CLIENT: ClientKey = ClientKey::from_16([7; 16]);
 
 fn provider(profile: Profile, refresh: Option<u64>) -> Provider {
     let lifetimes = Lifetimes {
@@ -135,7 +135,7 @@ fn rng_word_pos_counts_the_words_drawn() {
 /// ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
 #[test]
 fn a_strangers_replay_of_a_rotated_refresh_token_revokes_nothing() {
-    const STRANGER: ClientKey = ClientKey([9; 16]);
+    const STRANGER: ClientKey = ClientKey::from_16([9; 16]);
     let mut p = provider(Profile::oauth21(), Some(100));
     let first = issue(&mut p, secs(1000));
     let second = rotate(&mut p, &first, secs(1001));
