@@ -356,3 +356,70 @@ fn audit_replay_refuses_a_file_it_cannot_attribute_or_read() {
         text(&out.stderr)
     );
 }
+
+/// `audit --profile-file`: the reports and minimal traces take the profile's name, the traces
+/// carry its knobs, `audit --replay` attributes them by that name, and the verdicts are the same
+/// as under the default profile (no invariant reads a knob).
+#[test]
+fn audit_under_a_profile_file_names_its_reports_and_traces_after_it() {
+    let serve = Serve::start(&[]);
+    let dir = scratch("profile-file");
+    let shown = oracle(&dir, &["profile", "show", "fastmcp"]);
+    let file = dir.join("mine.toml");
+    let toml = text(&shown.stdout).replace("name = \"fastmcp\"", "name = \"mine\"");
+    std::fs::write(&file, toml).unwrap();
+    let reports = audit(
+        &dir,
+        &serve.base,
+        &["--profile-file", file.to_str().unwrap()],
+    );
+    let mine: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("audit-mine.json")).unwrap())
+            .unwrap();
+    let default_dir = scratch("profile-default");
+    let stock = audit(&default_dir, &serve.base, &[]);
+    let fastmcp: Value =
+        serde_json::from_str(&std::fs::read_to_string(stock.join("audit-fastmcp.json")).unwrap())
+            .unwrap();
+    let verdicts = |v: &Value| -> Vec<(String, String)> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["invariant"].to_string(), i["status"].to_string()))
+            .collect()
+    };
+    assert_eq!(verdicts(&mine), verdicts(&fastmcp));
+    let trace = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let name = trace.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("audit-mine-"), "{name}");
+    let header = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        header
+            .starts_with(r#"{"format":"oauth-oracle-trace","version":2,"profile":{"name":"mine","#),
+        "{header}"
+    );
+    let again = oracle(
+        &dir,
+        &[
+            "audit",
+            "--replay",
+            trace.to_str().unwrap(),
+            "--target",
+            &serve.base,
+            "--profile-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "{}{}",
+        text(&again.stdout),
+        text(&again.stderr)
+    );
+}

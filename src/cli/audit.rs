@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use oauth_oracle::Seed;
 use oauth_oracle::audit::{
     AuditRun, Report, ResourceProbes, SecretLabels, Status, Surface, audit_flow_live,
     shrink_violation,
@@ -13,15 +14,11 @@ use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::invariant::{Expectations, Tally, Violation};
 use oauth_oracle::target::EndpointKind;
 use oauth_oracle::trace::Trace;
-use oauth_oracle::{Profile, Seed};
 
 use super::diff::TargetArgs;
 use super::live::{
     Heartbeat, Usability, connect, in_parallel, positive_u64, positive_usize, unusable,
 };
-
-/// The profile the audited provider's expectations come from (and the report files are named by).
-const PROFILE: &str = "fastmcp";
 
 /// The report files of one run: `audit-PROFILE.md`, `.json`, `.junit.xml`, `.sarif`.
 fn report_files(profile: &str) -> [String; 4] {
@@ -73,8 +70,9 @@ pub(crate) struct AuditArgs {
     /// Percentage of steps that wait for an expiry boundary (needs short lifetimes).
     #[arg(long, default_value_t = 0)]
     pub(crate) jump_percent: u64,
-    /// Where the report is written: audit-fastmcp.md, .json, .junit.xml, .sarif, and per FAIL its
-    /// minimal trace audit-fastmcp-INVARIANT.jsonl (secrets the provider issued replaced by labels).
+    /// Where the report is written: audit-PROFILE.md, .json, .junit.xml, .sarif, and per FAIL its
+    /// minimal trace audit-PROFILE-INVARIANT.jsonl (secrets the provider issued replaced by labels;
+    /// PROFILE the profile's name, `fastmcp` by default).
     #[arg(long, default_value = "oauth-oracle-audit")]
     pub(crate) out_dir: PathBuf,
     /// Re-runs allowed when shrinking one failure.
@@ -100,12 +98,25 @@ pub(crate) struct AuditArgs {
     /// Pre-registered clients.
     #[command(flatten)]
     pub(crate) client: super::access::ClientArgs,
+    /// The profile the flows are generated under, whose knobs the minimal traces carry and whose
+    /// name the report files take (a learned one: `fingerprint --out`). The verdicts are the
+    /// RFCs': no invariant reads a knob.
+    #[command(flatten)]
+    pub(crate) profile: super::ProfileChoice,
 }
 
 /// Audit the provider; exit 0 when no MUST invariant fails, 1 otherwise, 2 if the target is unusable.
 pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
+    let profile = match args.profile.load() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let name: &str = &profile.name;
     if let Some(path) = &args.replay {
-        return super::audit_replay::replay(args, path, PROFILE);
+        return super::audit_replay::replay(args, path, name);
     }
     let Some(mut target) = connect(
         "audit",
@@ -126,14 +137,13 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     for note in &notes {
         eprintln!("note: {note}");
     }
-    let profile = Profile::fastmcp();
-    let files = report_files(PROFILE);
+    let files = report_files(name);
     let legacy = |name: &str| {
         matches!(name, "audit.md" | "audit.json" | "audit.junit.xml")
             && is_legacy_report(&args.out_dir.join(name))
     };
     if let Err(e) = super::clear_own_files(&args.out_dir, |n| {
-        files.iter().any(|f| f == n) || legacy(n) || is_trace_file(PROFILE, n)
+        files.iter().any(|f| f == n) || legacy(n) || is_trace_file(name, n)
     }) {
         eprintln!("error: {}: {e}", args.out_dir.display());
         return ExitCode::from(2);
@@ -265,8 +275,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         pre_registered: !args.client.clients.is_empty(),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-    let sarif = serde_json::to_string_pretty(&report.sarif(|id| trace_file(PROFILE, id)))
-        .unwrap_or_default();
+    let sarif =
+        serde_json::to_string_pretty(&report.sarif(|id| trace_file(name, id))).unwrap_or_default();
     let [md_file, json_file, junit_file, sarif_file] = &files;
     let written = std::fs::create_dir_all(&args.out_dir)
         .and_then(|()| std::fs::write(args.out_dir.join(md_file), report.markdown()))
@@ -275,7 +285,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         .and_then(|()| std::fs::write(args.out_dir.join(sarif_file), sarif))
         .and_then(|()| {
             report.entries.iter().try_for_each(|e| match &e.trace {
-                Some(t) => std::fs::write(args.out_dir.join(trace_file(PROFILE, e.invariant)), t),
+                Some(t) => std::fs::write(args.out_dir.join(trace_file(name, e.invariant)), t),
                 None => Ok(()),
             })
         });
@@ -315,7 +325,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         );
     }
     println!(
-        "\n{}: {} PASS, {} FAIL, {} NOT TESTED; report in {}/audit-{PROFILE}.{{md,json,junit.xml,sarif}}",
+        "\n{}: {} PASS, {} FAIL, {} NOT TESTED; report in {}/audit-{name}.{{md,json,junit.xml,sarif}}",
         report.target,
         report.count(Status::Pass),
         report.count(Status::Fail),
