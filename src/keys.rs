@@ -52,6 +52,11 @@ const NIBBLE: [u8; 256] = {
     t
 };
 
+/// A lower-case hex digit's value, or `0xff`.
+pub(crate) fn nibble(c: u8) -> u8 {
+    NIBBLE[usize::from(c)]
+}
+
 /// Parse exactly `2N` lower-case hex digits.
 pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
@@ -80,7 +85,7 @@ pub const KEY_BYTES: usize = 48;
 
 /// A registered client's id ([`crate::Profile::client_id_format`]: FastMCP's uuid4, its 16
 /// bytes).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct ClientKey(pub [u8; KEY_BYTES]);
 
 impl ClientKey {
@@ -106,13 +111,54 @@ impl fmt::Debug for ClientKey {
 
 /// An authorization code's random bytes ([`crate::Profile::code_format`]: FastMCP's 16, then
 /// zeros).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct CodeKey(pub [u8; KEY_BYTES]);
 
 /// An access or refresh token's random bytes (FastMCP's 32; fewer, then zeros, for a shorter
 /// [`crate::Profile::access_format`] or `refresh_format`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct TokenKey(pub [u8; KEY_BYTES]);
+
+/// The key's bytes as words, compared without a call to `memcmp`.
+fn words(key: &[u8; KEY_BYTES]) -> [u64; KEY_BYTES / 8] {
+    std::array::from_fn(|i| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&key[8 * i..8 * i + 8]);
+        u64::from_ne_bytes(w)
+    })
+}
+
+/// Equality of all the bytes; the hash of the first 16 only (the random part of every format's
+/// value: 16 random bytes of hex and UUIDs, 16 random characters of `base64url` and `alnum`), so
+/// a lookup hashes two words, not six.
+macro_rules! key_eq_hash {
+    ($($key:ident),*) => {$(
+        impl PartialEq for $key {
+            fn eq(&self, other: &Self) -> bool {
+                // Three 16-byte lanes, or-ed: no early exit and no call to `memcmp`.
+                let lane = |k: &[u8; KEY_BYTES], i: usize| {
+                    let mut w = [0u8; 16];
+                    w.copy_from_slice(&k[16 * i..16 * i + 16]);
+                    u128::from_ne_bytes(w)
+                };
+                ((lane(&self.0, 0) ^ lane(&other.0, 0))
+                    | (lane(&self.0, 1) ^ lane(&other.0, 1))
+                    | (lane(&self.0, 2) ^ lane(&other.0, 2)))
+                    == 0
+            }
+        }
+
+        impl std::hash::Hash for $key {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                let [a, b, ..] = words(&self.0);
+                state.write_u64(a);
+                state.write_u64(b);
+            }
+        }
+    )*};
+}
+
+key_eq_hash!(ClientKey, CodeKey, TokenKey);
 
 impl fmt::Debug for CodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

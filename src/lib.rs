@@ -88,3 +88,8 @@ pub use rng::Seed;
 pub use server::AuthServer;
 pub use time::UnixMillis;
 pub use value_format::ValueFormat;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::keys::{parse_hex_into, push_hex};
+use crate::keys::{nibble, parse_hex_into, push_hex};
 use crate::rng::DrawRng;
 
 /// The text of a random value after its prefix, written in files and trace headers as
@@ -129,9 +129,17 @@ impl ValueFormat {
         }
     }
 
+    /// The length of a value's text.
+    pub const fn text_len(self) -> usize {
+        match self {
+            Self::Hex(n) | Self::Base64Url(n) | Self::Alnum(n) => n as usize,
+            Self::Uuid4 => 36,
+        }
+    }
+
     /// `prefix` followed by the text of `key`.
     pub fn render(self, prefix: &str, key: &[u8]) -> String {
-        let mut s = String::with_capacity(prefix.len() + 2 * self.bytes() + 4);
+        let mut s = String::with_capacity(prefix.len() + self.text_len());
         s.push_str(prefix);
         self.push(&mut s, key);
         s
@@ -203,14 +211,17 @@ const UUID_PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 
 /// Parse the canonical lower-case hyphenated UUID text (`str(uuid4())`) into `out` (16 bytes).
 fn parse_uuid(s: &str, out: &mut [u8]) -> bool {
     let b = s.as_bytes();
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+    if b.len() != 36 || out.len() < 16 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
         return false;
     }
-    let mut digits = [0u8; 32];
-    for (pair, &at) in digits.chunks_exact_mut(2).zip(UUID_PAIRS.iter()) {
-        pair.copy_from_slice(&b[at..at + 2]);
+    let mut bad = 0u8;
+    for (o, &at) in out.iter_mut().zip(UUID_PAIRS.iter()) {
+        let (hi, lo) = (nibble(b[at]), nibble(b[at + 1]));
+        bad |= hi | lo;
+        *o = hi << 4 | lo;
     }
-    std::str::from_utf8(&digits).is_ok_and(|d| parse_hex_into(d, out))
+    // A non-digit maps to 0xff, whose high bits no digit has.
+    bad & 0xf0 == 0
 }
 
 /// Append the UUID text of 16 bytes (`8-4-4-4-12` lower-case hex digits) to `out`.
@@ -332,13 +343,7 @@ mod tests {
                 assert!(key[f.bytes()..].iter().all(|&b| b == 0), "{f}");
                 let text = f.render("p_", &key);
                 let rest = &text[2..];
-                let len = match f {
-                    ValueFormat::Hex(n) | ValueFormat::Base64Url(n) | ValueFormat::Alnum(n) => {
-                        usize::from(n)
-                    }
-                    ValueFormat::Uuid4 => 36,
-                };
-                assert_eq!(rest.len(), len, "{text}");
+                assert_eq!(rest.len(), f.text_len(), "{text}");
                 assert_eq!(f.parse_prefixed::<48>("p_", &text), Some(key), "{text}");
                 assert!(ValueFormat::fits(rest).contains(&f), "{text}");
                 assert_eq!(f.parse_prefixed::<48>("q_", &text), None);

@@ -53,6 +53,7 @@ use crate::time::UnixMillis;
 mod compact;
 mod expr;
 mod read;
+mod record;
 mod resolve;
 mod stream;
 #[cfg(test)]
@@ -62,6 +63,7 @@ mod tests;
 
 pub(crate) use expr::{EventExpr, Pairs, Str};
 pub use read::{parse_header, parse_step};
+pub use record::Recorder;
 pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
 pub use stream::{replay_bytes, replay_jsonl};
 
