@@ -42,15 +42,18 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
 /// Each byte's value as a lower-case hex digit, or `0xff`. A table rather than branches: the
 /// digits of a random token are random, and a branch per digit would mispredict on a third of
 /// them (with a few hundred live tokens the predictor learns them, with thousands it cannot).
-const NIBBLE: [u8; 256] = {
+const NIBBLE: [u8; 256] = index_table(HEX);
+
+/// Each byte's index in `alphabet` (at most 255 characters), or `0xff`.
+pub(crate) const fn index_table(alphabet: &[u8]) -> [u8; 256] {
     let mut t = [0xff; 256];
     let mut i = 0;
-    while i < 16 {
-        t[HEX[i] as usize] = i as u8;
+    while i < alphabet.len() {
+        t[alphabet[i] as usize] = i as u8;
         i += 1;
     }
     t
-};
+}
 
 /// A lower-case hex digit's value, or `0xff`.
 pub(crate) fn nibble(c: u8) -> u8 {

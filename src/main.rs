@@ -73,35 +73,7 @@ enum Command {
     /// Check every security invariant over generated flows through the model: a summary table
     /// per invariant (level, checks, violations); each violation shrunk to a minimal trace, printed
     /// and saved. Exit 0 when nothing broke, 1 otherwise.
-    Check {
-        #[command(flatten)]
-        profile: cli::ProfileChoice,
-        /// Number of generated flows.
-        #[arg(long, default_value_t = 200)]
-        cases: u64,
-        /// Steps per flow.
-        #[arg(long, default_value_t = 60)]
-        steps: usize,
-        /// Campaign seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Where minimal traces are saved.
-        #[arg(long, default_value = "oauth-oracle-failures")]
-        out_dir: PathBuf,
-        /// Report violations without shrinking them.
-        #[arg(long)]
-        no_shrink: bool,
-        /// Worker threads [default: the number of cores]. The report is the same for any N.
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Run shard I of N only (1-based): the cases c with c mod N = I - 1, e.g. one per CI
-        /// job; `merge` combines the shards' `--json` reports.
-        #[arg(long, value_name = "I/N")]
-        shard: Option<oauth_oracle::check::Shard>,
-    },
+    Check(cli::check::CheckArgs),
     /// Server profiles as files: `profile show NAME` prints a built-in one (TOML) for
     /// `--profile-file`.
     #[command(subcommand)]
@@ -178,27 +150,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cli::audit::audit(&args),
         #[cfg(feature = "diff")]
         Command::Fingerprint(args) => cli::fingerprint::fingerprint_cmd(&args),
-        Command::Check {
-            profile,
-            cases,
-            steps,
-            seed,
-            json,
-            out_dir,
-            no_shrink,
-            jobs,
-            shard,
-        } => cli::check::check(&cli::check::CheckArgs {
-            profile,
-            cases,
-            steps,
-            seed,
-            json,
-            out_dir,
-            no_shrink,
-            jobs,
-            shard,
-        }),
+        Command::Check(args) => cli::check::check(&args),
         Command::Merge {
             reports,
             json,

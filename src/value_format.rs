@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::keys::{nibble, parse_hex_into, push_hex};
+use crate::keys::{index_table, nibble, parse_hex_into, push_hex};
 use crate::rng::DrawRng;
 
 /// The text of a random value after its prefix, written in files and trace headers as
@@ -36,15 +36,7 @@ pub enum ValueFormat {
 const SYMBOLS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Each byte's index in [`SYMBOLS`], or `0xff`.
-const SYMBOL_INDEX: [u8; 256] = {
-    let mut t = [0xff; 256];
-    let mut i = 0;
-    while i < 64 {
-        t[SYMBOLS[i] as usize] = i as u8;
-        i += 1;
-    }
-    t
-};
+const SYMBOL_INDEX: [u8; 256] = index_table(SYMBOLS);
 
 impl ValueFormat {
     /// FastMCP's authorization codes: `secrets.token_hex(16)`.

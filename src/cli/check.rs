@@ -12,16 +12,34 @@ use oauth_oracle::trace::resolve_step_event;
 use oauth_oracle::{Config, Output, Profile};
 
 /// Options of `check`.
+#[derive(clap::Args, Debug)]
 pub(crate) struct CheckArgs {
+    #[command(flatten)]
     pub(crate) profile: super::ProfileChoice,
+    /// Number of generated flows.
+    #[arg(long, default_value_t = 200)]
     pub(crate) cases: u64,
+    /// Steps per flow.
+    #[arg(long, default_value_t = 60)]
     pub(crate) steps: usize,
+    /// Campaign seed.
+    #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
     pub(crate) json: bool,
+    /// Where minimal traces are saved.
+    #[arg(long, default_value = "oauth-oracle-failures")]
     pub(crate) out_dir: PathBuf,
+    /// Report violations without shrinking them.
+    #[arg(long)]
     pub(crate) no_shrink: bool,
-    /// Worker threads; `None`: one per core.
+    /// Worker threads [default: the number of cores]. The report is the same for any N.
+    #[arg(long, value_name = "N")]
     pub(crate) jobs: Option<usize>,
+    /// Run shard I of N only (1-based): the cases c with c mod N = I - 1, e.g. one per CI
+    /// job; `merge` combines the shards' `--json` reports.
+    #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<Shard>,
 }
 

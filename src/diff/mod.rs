@@ -25,7 +25,7 @@ use crate::target::{
     unanswered,
 };
 use crate::time::UnixMillis;
-use crate::trace::{Trace, resolve_step_event};
+use crate::trace::{StepLine, Trace, resolve_step_event};
 
 /// The judgement of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +151,54 @@ pub(crate) fn not_sent() -> Output {
     Output::new(0, &[], String::new())
 }
 
+/// What a flow in lockstep has produced so far.
+struct Flow {
+    /// Each step's model answer ("not sent" where the model did not run it).
+    model_out: Vec<Output>,
+    /// Each step's target answer ("not sent" where it was not sent).
+    target_out: Vec<Output>,
+    /// The verdicts.
+    runs: Vec<StepRun>,
+    /// The trace as run, each step with the model's answer (else the target's, else "not sent").
+    recorded: Trace,
+    /// Indices (into `recorded`) of the steps the model ran.
+    sent_steps: Vec<usize>,
+}
+
+impl Flow {
+    /// Record step `i` (`step`, run at `at`) with its verdict and each side's answer (`None`:
+    /// that side did not run it).
+    fn record(
+        &mut self,
+        i: usize,
+        step: &StepLine,
+        at: UnixMillis,
+        verdict: Verdict,
+        model: Option<Output>,
+        target: Option<Output>,
+    ) {
+        let mut line = step.clone();
+        line.at = at;
+        line.output = model
+            .clone()
+            .or_else(|| target.clone())
+            .unwrap_or_else(not_sent);
+        if model.is_some() {
+            self.sent_steps.push(self.recorded.steps.len());
+        }
+        self.recorded.steps.push(line);
+        self.model_out.push(model.clone().unwrap_or_else(not_sent));
+        self.target_out
+            .push(target.clone().unwrap_or_else(not_sent));
+        self.runs.push(StepRun {
+            step: i + 1,
+            verdict,
+            model,
+            target,
+        });
+    }
+}
+
 /// Run `trace`'s events against `target` and a fresh model in lockstep; stop at the first
 /// divergence. `Err` when the target cannot be reached, or the trace's header makes no server.
 pub fn run_flow(
@@ -163,18 +211,19 @@ pub fn run_flow(
     // ([`state_before`]) instead of a copy of it kept at every step.
     let mut applied: Vec<(UnixMillis, Event)> = Vec::new();
     let mut bij = Bijection::new(opts.compare);
-    let mut model_out: Vec<Output> = Vec::new();
-    let mut target_out: Vec<Output> = Vec::new();
-    let mut runs = Vec::new();
-    let mut recorded = Trace {
-        header: trace.header.clone(),
-        steps: Vec::new(),
+    let mut flow = Flow {
+        model_out: Vec::new(),
+        target_out: Vec::new(),
+        runs: Vec::new(),
+        recorded: Trace {
+            header: trace.header.clone(),
+            steps: Vec::new(),
+        },
+        sent_steps: Vec::new(),
     };
     target.begin_flow();
     let start = now();
     let at0 = trace.steps.first().map_or(UnixMillis(0), |s| s.at);
-    // Indices (into `recorded`) of the steps sent.
-    let mut sent_steps: Vec<usize> = Vec::new();
     let mut coverage = FlowCoverage {
         generated: trace.steps.len() as u64,
         ..FlowCoverage::default()
@@ -192,8 +241,8 @@ pub fn run_flow(
             step.at
         };
         let (me, te) = (
-            resolve_step_event(&step.event, &model_out, i + 2),
-            resolve_step_event(&step.event, &target_out, i + 2),
+            resolve_step_event(&step.event, &flow.model_out, i + 2),
+            resolve_step_event(&step.event, &flow.target_out, i + 2),
         );
         let (Ok(me), Ok(te)) = (&me, &te) else {
             if opts.keep_going {
@@ -203,30 +252,19 @@ pub fn run_flow(
                     _ => "refers to a value neither side issued",
                 };
                 coverage.unsent.push(why.to_owned());
-                runs.push(StepRun {
-                    step: i + 1,
-                    verdict: Verdict::Skip(why.to_owned()),
-                    model: None,
-                    target: None,
-                });
-                model_out.push(not_sent());
-                target_out.push(not_sent());
-                let mut line = step.clone();
-                line.at = at;
-                line.output = not_sent();
-                recorded.steps.push(line);
+                flow.record(i, step, at, Verdict::Skip(why.to_owned()), None, None);
                 continue;
             }
             let event = step.event_value();
             coverage.stopped = Some(if te.is_err() {
-                unresolved_reason(&event, &target_out, &kinds)
+                unresolved_reason(&event, &flow.target_out, &kinds)
             } else {
                 format!(
                     "the model: {}",
-                    unresolved_reason(&event, &model_out, &kinds)
+                    unresolved_reason(&event, &flow.model_out, &kinds)
                 )
             });
-            runs.push(StepRun {
+            flow.runs.push(StepRun {
                 step: i + 1,
                 verdict: Verdict::Skip("refers to a value an earlier step did not produce".into()),
                 model: None,
@@ -237,18 +275,7 @@ pub fn run_flow(
         if let Some(reason) = target.unsendable(te) {
             // Neither side runs it: the model's state stays the target's.
             coverage.unsent.push(reason.clone());
-            runs.push(StepRun {
-                step: i + 1,
-                verdict: Verdict::Skip(reason),
-                model: None,
-                target: None,
-            });
-            model_out.push(not_sent());
-            target_out.push(not_sent());
-            let mut line = step.clone();
-            line.at = at;
-            line.output = not_sent();
-            recorded.steps.push(line);
+            flow.record(i, step, at, Verdict::Skip(reason), None, None);
             continue;
         }
         let sent = now();
@@ -257,18 +284,7 @@ pub fn run_flow(
             // Sent, but no answer to compare (the user agent stopped at a login page): the
             // model does not run it either, and later steps referring to it stop the flow.
             coverage.unsent.push(why.clone());
-            runs.push(StepRun {
-                step: i + 1,
-                verdict: Verdict::Skip(why),
-                model: None,
-                target: Some(t_out.clone()),
-            });
-            model_out.push(not_sent());
-            target_out.push(t_out.clone());
-            let mut line = step.clone();
-            line.at = at;
-            line.output = t_out;
-            recorded.steps.push(line);
+            flow.record(i, step, at, Verdict::Skip(why), None, Some(t_out));
             continue;
         }
         let rtt = sent.elapsed();
@@ -280,19 +296,8 @@ pub fn run_flow(
             coverage.unsent.push(PRE_REGISTERED_NOTE.to_owned());
             bij.learn_divergent(&m_out, &t_out);
             applied.push((at, me.clone()));
-            runs.push(StepRun {
-                step: i + 1,
-                verdict: Verdict::Skip(PRE_REGISTERED_NOTE.to_owned()),
-                model: Some(m_out.clone()),
-                target: Some(t_out.clone()),
-            });
-            let mut line = step.clone();
-            line.at = at;
-            line.output = m_out.clone();
-            sent_steps.push(recorded.steps.len());
-            recorded.steps.push(line);
-            model_out.push(m_out);
-            target_out.push(t_out);
+            let verdict = Verdict::Skip(PRE_REGISTERED_NOTE.to_owned());
+            flow.record(i, step, at, verdict, Some(m_out), Some(t_out));
             continue;
         }
         coverage.executed += 1;
@@ -335,20 +340,8 @@ pub fn run_flow(
                 let _ = bij.compare(&m_out, &t_out);
             }
         }
-        let mut line = step.clone();
-        line.at = at;
-        line.output = m_out.clone();
-        sent_steps.push(recorded.steps.len());
-        recorded.steps.push(line);
         let stop = matches!(verdict, Verdict::Diverge(_)) && !opts.keep_going;
-        runs.push(StepRun {
-            step: i + 1,
-            verdict,
-            model: Some(m_out.clone()),
-            target: Some(t_out.clone()),
-        });
-        model_out.push(m_out);
-        target_out.push(t_out);
+        flow.record(i, step, at, verdict, Some(m_out), Some(t_out));
         if stop {
             if i + 1 < trace.steps.len() {
                 coverage.stopped = Some(format!(
@@ -359,6 +352,12 @@ pub fn run_flow(
             break;
         }
     }
+    let Flow {
+        runs,
+        recorded,
+        sent_steps,
+        ..
+    } = flow;
     let model_trace = if sent_steps.len() == recorded.steps.len() {
         recorded
     } else {
