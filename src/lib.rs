@@ -40,29 +40,29 @@
 pub mod audit;
 pub mod check;
 pub mod compat;
-pub mod config;
+mod config;
 pub mod control;
 pub mod coverage;
 #[cfg(feature = "diff")]
 pub mod diff;
 mod endpoint;
-pub mod error;
-pub mod error_code;
-pub mod event;
+mod error;
+mod error_code;
+mod event;
 #[cfg(feature = "diff")]
 pub mod fingerprint;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod generate;
 #[cfg(feature = "http")]
-pub mod http;
+mod http;
 pub mod invariant;
 pub mod keys;
 pub mod output;
 pub mod profile;
 pub mod provider;
-pub mod rng;
-pub mod secret;
+mod rng;
+mod secret;
 #[cfg(feature = "serve")]
 pub mod serve;
 mod server;

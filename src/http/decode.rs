@@ -63,7 +63,7 @@ fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, BodyFault> {
 /// Never fails: a request no endpoint would see becomes [`Event::Unrouted`] carrying what
 /// decides its answer (the `Host` for a redirect, the CORS headers for a preflight or a refused
 /// body at a CORS route).
-pub fn decode(req: &HttpRequest, config: &Config) -> Event {
+pub(crate) fn decode(req: &HttpRequest, config: &Config) -> Event {
     let (raw_path, raw_query) = split_target(&req.target);
     let path = unquote(raw_path);
     let unrouted = |headers: Params, body: Option<BodyFault>| {

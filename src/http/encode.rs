@@ -7,7 +7,7 @@ use crate::event::{AuthorizeMethod, BodyFault, Event, Params};
 
 /// The body sent with a resource request: a minimal MCP `initialize` (a live FastMCP answers it
 /// once the bearer check passes).
-pub const MCP_INITIALIZE_REQUEST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"oauth-oracle","version":"0.1.0"}}}"#;
+pub(crate) const MCP_INITIALIZE_REQUEST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"oauth-oracle","version":"0.1.0"}}}"#;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -31,12 +31,14 @@ fn form_body(params: &Params) -> Vec<u8> {
 /// without control characters or surrounding blanks (HTTP strips or refuses them), characters up
 /// to U+00FF in headers, forms of at most 1000 fields, paths starting with `/`, and unrouted
 /// requests shaped as [`super::decode`] makes them.
-pub fn to_request(event: &Event, base_url: &str) -> HttpRequest {
+#[cfg(test)]
+pub(crate) fn to_request(event: &Event, base_url: &str) -> HttpRequest {
     to_request_for(event, base_url, "/mcp")
 }
 
 /// [`to_request`] for a server whose MCP resource is at `mcp_path`.
-pub fn to_request_for(event: &Event, base_url: &str, mcp_path: &str) -> HttpRequest {
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn to_request_for(event: &Event, base_url: &str, mcp_path: &str) -> HttpRequest {
     to_request_at(event, &Routes::fastmcp(base_url, mcp_path))
 }
 
@@ -87,7 +89,7 @@ impl Routes {
 
 /// The request carrying `event` to the server whose routes are `routes`. Unrouted requests keep
 /// their own path, below [`Routes::base`].
-pub fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
+pub(crate) fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
     let base = routes.base.as_str();
     let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
     let mut header = |name: &str, value: &str| headers.push((name.to_owned(), header_bytes(value)));

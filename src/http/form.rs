@@ -20,18 +20,18 @@ const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
 /// Bytes as latin-1 text (every byte one character, U+0000..U+00FF), as ASGI servers and
 /// Starlette decode header values and form fields.
-pub fn latin1(bytes: &[u8]) -> String {
+pub(crate) fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The query string's parameters (`request.query_params`: `parse_qsl(qs.decode("latin-1"),
 /// keep_blank_values=True)`; no limits).
-pub fn parse_query(raw: &[u8]) -> Params {
+pub(crate) fn parse_query(raw: &[u8]) -> Params {
     Params(parse_qsl(&latin1(raw), true))
 }
 
 /// A form body's parameters, or the fault Starlette raises for it.
-pub fn parse_form(body: &[u8]) -> Result<Params, BodyFault> {
+pub(crate) fn parse_form(body: &[u8]) -> Result<Params, BodyFault> {
     // Checks in stream order: each field's size as its bytes arrive, then the count at its end.
     let mut fields = 0usize;
     for piece in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
@@ -49,7 +49,7 @@ pub fn parse_form(body: &[u8]) -> Result<Params, BodyFault> {
 
 /// Whether a `Content-Type` header value names a urlencoded form: python-multipart's
 /// `parse_options_header` keeps what precedes the first `;`, lower-cased and stripped.
-pub fn is_form_content_type(value: Option<&[u8]>) -> bool {
+pub(crate) fn is_form_content_type(value: Option<&[u8]>) -> bool {
     let Some(value) = value else { return false };
     let text = latin1(value);
     let ctype = text.split(';').next().unwrap_or_default();

@@ -29,19 +29,21 @@
 
 mod decode;
 mod encode;
-pub mod form;
+pub(crate) mod form;
 mod respond;
 
-pub use decode::decode;
-pub use encode::{MCP_INITIALIZE_REQUEST, Routes, to_request, to_request_at, to_request_for};
-pub use respond::respond;
+pub(crate) use decode::decode;
+pub(crate) use encode::{Routes, to_request_at};
+#[cfg(feature = "fuzzing")]
+pub(crate) use encode::to_request_for;
+pub(crate) use respond::respond;
 
 #[cfg(doc)]
 use crate::{Event, Output};
 
 /// The body of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestBody {
+pub(crate) enum RequestBody {
     /// The whole body, as received.
     Bytes(Vec<u8>),
     /// Longer than the 4 MiB limit; not kept (a sender sends [`RequestBody::OVERSIZED_LEN`] bytes).
@@ -52,10 +54,10 @@ pub enum RequestBody {
 
 impl RequestBody {
     /// How many bytes a sender sends for [`RequestBody::Oversized`]: one past the limit.
-    pub const OVERSIZED_LEN: usize = crate::endpoint::routing::MAX_BODY_BYTES + 1;
+    pub(crate) const OVERSIZED_LEN: usize = crate::endpoint::routing::MAX_BODY_BYTES + 1;
 
     /// The bytes to put on the wire (`Incomplete` has none to give).
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         match self {
             Self::Bytes(b) => b.clone(),
             Self::Oversized => vec![b'x'; Self::OVERSIZED_LEN],
@@ -66,7 +68,7 @@ impl RequestBody {
 
 /// An HTTP request as it crosses the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     /// The method, case-sensitive (`GET`).
     pub method: String,
     /// The request target: origin-form (`/authorize?x=1`) or absolute (`http://h:1/authorize`),
@@ -80,7 +82,7 @@ pub struct HttpRequest {
 
 impl HttpRequest {
     /// The value of the first header named `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
+    pub(crate) fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -88,7 +90,7 @@ impl HttpRequest {
     }
 
     /// Every value of header `name`, in wire order.
-    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub(crate) fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
             .filter(move |(k, _)| k == name)
@@ -98,7 +100,7 @@ impl HttpRequest {
 
 /// An HTTP response: the model's [`Output`] as served.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Header fields in order (lower-case names). `content-length` is the transport's.

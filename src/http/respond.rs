@@ -42,7 +42,7 @@ fn jsonrpc_id(req: &HttpRequest) -> Option<Value> {
 /// - A successful MCP `initialize` answers with the request's JSON-RPC id
 ///   ([JSON-RPC 2.0 §5](https://www.jsonrpc.org/specification#response_object)); the trace keeps
 ///   the model's answer (id 1).
-pub fn respond(req: &HttpRequest, event: &Event, output: &Output) -> HttpResponse {
+pub(crate) fn respond(req: &HttpRequest, event: &Event, output: &Output) -> HttpResponse {
     let mut headers: Vec<(String, String)> = output
         .headers
         .iter()
