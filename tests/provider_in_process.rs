@@ -10,32 +10,13 @@ use oauth_oracle::provider::{
     ProviderError, RefreshToken,
 };
 use oauth_oracle::{AuthServer, Config, ErrorCode, Profile, Reason, UnixMillis};
+#[allow(dead_code, unreachable_pub)]
+#[path = "common/shapes.rs"]
+mod shapes;
+use shapes::{is_access, is_code, is_hex, is_refresh};
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
-
-fn is_hex_byte(b: u8) -> bool {
-    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
-}
-
-fn is_hex(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(is_hex_byte)
-}
-
-fn is_code(s: &str) -> bool {
-    s.strip_prefix("test_auth_code_")
-        .is_some_and(|h| is_hex(h, 32))
-}
-
-fn is_access(s: &str) -> bool {
-    s.strip_prefix("test_access_token_")
-        .is_some_and(|h| is_hex(h, 64))
-}
-
-fn is_refresh(s: &str) -> bool {
-    s.strip_prefix("test_refresh_token_")
-        .is_some_and(|h| is_hex(h, 64))
-}
 
 /// Replace `test_auth_code_<32 hex>` in a URL with the placeholder.
 fn normalize_code(url: &str) -> String {

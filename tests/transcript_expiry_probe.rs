@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::shapes::normalize;
 use common::{Harness, TestClient, body_str};
 use oauth_oracle::keys::ClientKey;
 use oauth_oracle::output::Reason;
@@ -14,72 +15,6 @@ use oauth_oracle::{Config, Lifetimes, Output, UnixMillis};
 
 // ---------------------------------------------------------------------------------------------
 // Shapes and placeholders
-
-fn is_hex_byte(b: u8) -> bool {
-    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
-}
-
-fn is_hex(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(is_hex_byte)
-}
-
-/// A lower-case hyphenated version-4 UUID.
-fn is_uuid4(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == b'-'
-            } else {
-                is_hex_byte(c)
-            }
-        })
-        && b[14] == b'4'
-        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
-}
-
-/// Replace random values with the table's placeholders.
-fn normalize(s: &str) -> String {
-    const PREFIXED: [(&str, usize, &str); 2] = [
-        ("test_access_token_", 64, "test_access_token_<64hex>"),
-        ("test_refresh_token_", 64, "test_refresh_token_<64hex>"),
-    ];
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    'scan: while i < b.len() {
-        for (prefix, n, placeholder) in PREFIXED {
-            let end = i + prefix.len() + n;
-            if s[i..].starts_with(prefix)
-                && end <= b.len()
-                && is_hex(&s[i + prefix.len()..end], n)
-                && b.get(end).is_none_or(|&c| !is_hex_byte(c))
-            {
-                out.push_str(placeholder);
-                i = end;
-                continue 'scan;
-            }
-        }
-        if i + 36 <= b.len() && is_uuid4(&s[i..i + 36]) {
-            out.push_str("<uuid>");
-            i += 36;
-            continue;
-        }
-        if is_hex_byte(b[i]) {
-            let mut j = i;
-            while j < b.len() && is_hex_byte(b[j]) {
-                j += 1;
-            }
-            out.push_str(if j - i == 64 { "<64hex>" } else { &s[i..j] });
-            i = j;
-            continue;
-        }
-        let c = s[i..].chars().next().unwrap();
-        out.push(c);
-        i += c.len_utf8();
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Expected answers

@@ -17,99 +17,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use common::shapes::{is_access, is_code, is_hex, is_refresh, is_uuid4, normalize};
 use common::{CB, Harness, TestClient, VERIFIER, basic_header, body_str, location_param};
 use oauth_oracle::{AuthorizeMethod, Output, s256_challenge};
 
 // ---------------------------------------------------------------------------------------------
 // Shapes and placeholders
-
-/// `^[0-9a-f]{n}$`.
-fn is_hex(s: &str, n: usize) -> bool {
-    s.len() == n
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// A lower-case hyphenated version-4 UUID (`str(uuid.uuid4())`).
-fn is_uuid4(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
-        && b.iter()
-            .enumerate()
-            .filter(|(i, _)| ![8, 13, 18, 23].contains(i))
-            .all(|(_, c)| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
-        && b[14] == b'4'
-        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
-}
-
-fn is_prefixed_hex(s: &str, prefix: &str, n: usize) -> bool {
-    s.strip_prefix(prefix).is_some_and(|h| is_hex(h, n))
-}
-
-fn is_code(s: &str) -> bool {
-    is_prefixed_hex(s, "test_auth_code_", 32)
-}
-
-fn is_access(s: &str) -> bool {
-    is_prefixed_hex(s, "test_access_token_", 64)
-}
-
-fn is_refresh(s: &str) -> bool {
-    is_prefixed_hex(s, "test_refresh_token_", 64)
-}
-
-fn is_hex_byte(b: u8) -> bool {
-    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
-}
-
-/// Replace the random values the way the spec's tables abbreviate them.
-fn normalize(s: &str) -> String {
-    const PREFIXED: [(&str, usize, &str); 3] = [
-        ("test_auth_code_", 32, "test_auth_code_<32hex>"),
-        ("test_access_token_", 64, "test_access_token_<64hex>"),
-        ("test_refresh_token_", 64, "test_refresh_token_<64hex>"),
-    ];
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    'scan: while i < b.len() {
-        for (prefix, n, placeholder) in PREFIXED {
-            let end = i + prefix.len() + n;
-            if s[i..].starts_with(prefix)
-                && end <= b.len()
-                && is_hex(&s[i + prefix.len()..end], n)
-                && b.get(end).is_none_or(|&c| !is_hex_byte(c))
-            {
-                out.push_str(placeholder);
-                i = end;
-                continue 'scan;
-            }
-        }
-        if i + 36 <= b.len() && is_uuid4(&s[i..i + 36]) {
-            out.push_str("<uuid>");
-            i += 36;
-            continue;
-        }
-        if is_hex_byte(b[i]) {
-            let mut j = i;
-            while j < b.len() && is_hex_byte(b[j]) {
-                j += 1;
-            }
-            if j - i == 64 {
-                out.push_str("<64hex>");
-            } else {
-                out.push_str(&s[i..j]);
-            }
-            i = j;
-            continue;
-        }
-        let c = s[i..].chars().next().unwrap();
-        out.push(c);
-        i += c.len_utf8();
-    }
-    out
-}
 
 #[test]
 fn shape_checker_and_normalizer_follow_the_table_conventions() {

@@ -33,9 +33,9 @@ pub(crate) mod form;
 mod respond;
 
 pub(crate) use decode::decode;
-pub(crate) use encode::{Routes, to_request_at};
 #[cfg(feature = "fuzzing")]
 pub(crate) use encode::to_request_for;
+pub(crate) use encode::{Routes, to_request_at};
 pub(crate) use respond::respond;
 
 #[cfg(doc)]
@@ -90,7 +90,10 @@ impl HttpRequest {
     }
 
     /// Every value of header `name`, in wire order.
-    pub(crate) fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub(crate) fn headers_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
             .filter(move |(k, _)| k == name)

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: a server driven with requests as a client sends them.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod shapes;
+
 use oauth_oracle::{
     AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
     RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnixMillis, s256_challenge,
