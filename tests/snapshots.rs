@@ -25,16 +25,21 @@ fn tokens(out: &oauth_oracle::Output) -> (String, String) {
     )
 }
 
+/// The status and `error` of an answer.
+fn verdict(out: &oauth_oracle::Output) -> (u16, Option<String>) {
+    (out.status, body_str(out, "error"))
+}
+
 #[test]
 fn happy_path() {
     let mut h = Harness::new();
     let c = h.register("client_secret_post", Some("read write"));
     let code = h.code_for(&c, Some("read write"));
     let (at, rt) = tokens(&h.exchange(&c, &code));
-    h.resource(&[&format!("Bearer {at}")]);
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 200);
     let (at2, rt2) = tokens(&h.refresh(&c, &rt, None));
-    h.resource(&[&format!("Bearer {at2}")]);
-    h.revoke(
+    assert_eq!(h.resource(&[&format!("Bearer {at2}")]).status, 200);
+    let revoked = h.revoke(
         &[
             ("client_id", &c.id),
             ("client_secret", c.secret.as_deref().unwrap()),
@@ -42,7 +47,8 @@ fn happy_path() {
         ],
         None,
     );
-    h.resource(&[&format!("Bearer {at2}")]);
+    assert_eq!(revoked.status, 200);
+    assert_eq!(h.resource(&[&format!("Bearer {at2}")]).status, 401);
     assert_flow("happy_path", &h);
 }
 
@@ -52,8 +58,10 @@ fn code_reuse() {
     let c = h.register("client_secret_post", Some("read"));
     let code = h.code_for(&c, Some("read"));
     let (at, _) = tokens(&h.exchange(&c, &code));
-    h.exchange(&c, &code);
-    h.resource(&[&format!("Bearer {at}")]);
+    // FastMCP: the replay is refused (401 invalid_grant, D-17) and revokes nothing (D-3).
+    let replay = h.exchange(&c, &code);
+    assert_eq!(verdict(&replay), (401, Some("invalid_grant".into())));
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 200);
     assert_flow("code_reuse", &h);
 }
 
@@ -64,10 +72,18 @@ fn refresh_rotation_and_narrowing() {
     let code = h.code_for(&c, Some("read write"));
     let (at1, rt1) = tokens(&h.exchange(&c, &code));
     let (_, rt2) = tokens(&h.refresh(&c, &rt1, None));
-    h.refresh(&c, &rt1, None);
-    h.resource(&[&format!("Bearer {at1}")]);
-    let (_, rt3) = tokens(&h.refresh(&c, &rt2, Some("read")));
-    h.refresh(&c, &rt3, Some("read write"));
+    // Rotation: the old refresh token and its access token are dead.
+    assert_eq!(
+        verdict(&h.refresh(&c, &rt1, None)).1.as_deref(),
+        Some("invalid_grant")
+    );
+    assert_eq!(h.resource(&[&format!("Bearer {at1}")]).status, 401);
+    // Narrowing is allowed; widening back is not.
+    let narrowed = h.refresh(&c, &rt2, Some("read"));
+    assert_eq!(body_str(&narrowed, "scope").as_deref(), Some("read"));
+    let (_, rt3) = tokens(&narrowed);
+    let widened = h.refresh(&c, &rt3, Some("read write"));
+    assert_eq!(verdict(&widened), (400, Some("invalid_scope".into())));
     h.refresh(&c, &rt3, Some("read  read"));
     h.refresh(&c, &rt3, Some("read read"));
     assert_flow("refresh_rotation_and_narrowing", &h);
@@ -90,7 +106,11 @@ fn revocation_of_either_token_kills_the_pair() {
         ],
         None,
     );
-    h.refresh(&c, &rt, None);
+    // Revoking the access token killed its refresh token.
+    assert_eq!(
+        verdict(&h.refresh(&c, &rt, None)).1.as_deref(),
+        Some("invalid_grant")
+    );
     let (at, rt) = {
         let code = h.code_for(&c, None);
         tokens(&h.exchange(&c, &code))
@@ -104,8 +124,9 @@ fn revocation_of_either_token_kills_the_pair() {
         ],
         None,
     );
-    h.resource(&[&format!("Bearer {at}")]);
-    h.revoke(
+    // Revoking the refresh token killed its access token; revoking it again is still 200.
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 401);
+    let again = h.revoke(
         &[
             ("client_id", &c.id),
             ("client_secret", &secret),
@@ -113,6 +134,7 @@ fn revocation_of_either_token_kills_the_pair() {
         ],
         None,
     );
+    assert_eq!(again.status, 200);
     assert_flow("revocation_of_either_token_kills_the_pair", &h);
 }
 
@@ -122,17 +144,21 @@ fn expiry_exactly_at_and_just_past_the_boundary() {
     let c = h.register("none", Some("read"));
     let code = h.code_for(&c, None);
     h.advance(300_000);
+    // A code is good exactly at its expiry instant, and not 1 ms past it.
     let (at, _) = tokens(&h.exchange(&c, &code));
     let late = h.code_for(&c, None);
     h.advance(300_001);
-    h.exchange(&c, &late);
+    assert_eq!(
+        verdict(&h.exchange(&c, &late)).1.as_deref(),
+        Some("invalid_grant")
+    );
     h.exchange(&c, &late);
     // The access token was issued at T0 + 300 000 ms: it expires at int(T0/1000 + 300 + 3600) s.
     let issued = T0 + 300_000;
     h.now = (issued / 1000 + 3600) * 1000;
-    h.resource(&[&format!("Bearer {at}")]);
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 200);
     h.advance(1);
-    h.resource(&[&format!("Bearer {at}")]);
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 401);
     assert_flow("expiry_exactly_at_and_just_past_the_boundary", &h);
 }
 
@@ -150,12 +176,17 @@ fn expired_access_token_kills_its_refresh_token() {
     let code = h.code_for(&c, None);
     let (at, rt) = tokens(&h.exchange(&c, &code));
     h.advance(3_000);
-    h.resource(&[&format!("Bearer {at}")]);
-    h.refresh(&c, &rt, None);
+    // Loading the expired access token deletes its refresh token too (D-1).
+    assert_eq!(h.resource(&[&format!("Bearer {at}")]).status, 401);
+    assert_eq!(
+        verdict(&h.refresh(&c, &rt, None)).1.as_deref(),
+        Some("invalid_grant")
+    );
+    // Unloaded, an expired access token leaves its refresh token usable (it never expires).
     let code = h.code_for(&c, None);
     let (_, rt) = tokens(&h.exchange(&c, &code));
     h.advance(3_000);
-    h.refresh(&c, &rt, None);
+    assert_eq!(h.refresh(&c, &rt, None).status, 200);
     assert_flow("expired_access_token_kills_its_refresh_token", &h);
 }
 
