@@ -128,3 +128,70 @@ fn code_replay_revokes_only_its_own_grant_without_sweeping() {
     assert_eq!(run.resource(&first), 401, "the replayed grant is revoked");
     assert_eq!(run.resource(&second), 200, "the other grant is not");
 }
+
+/// Every knob a probe can observe, changed alone from `fastmcp` (to `oauth21`'s value where the two
+/// differ, else to another value), changes what the server answers, and `fingerprint` of the
+/// model under that profile names exactly that knob: each knob works on its own, whatever the
+/// others. The knobs no probe observes without real-time waits are left to the live tests.
+#[test]
+fn each_knob_changed_alone_is_observed_as_that_knob() {
+    use oauth_oracle::fingerprint::{Confidence, Options, fingerprint};
+    use oauth_oracle::profile::KNOBS;
+    use oauth_oracle::target::ModelTarget;
+    use serde_json::Value;
+
+    const UNPROBED: &[&str] = &[
+        "name",
+        "sweep_expired",
+        "default_refresh_lifetime",
+        "access_expiry_enforced",
+        "expired_access_revokes_refresh",
+    ];
+    let fastmcp = serde_json::to_value(Profile::fastmcp()).unwrap();
+    let oauth21 = serde_json::to_value(Profile::oauth21()).unwrap();
+    let mut tried = 0;
+    for knob in KNOBS.iter().filter(|k| !UNPROBED.contains(&k.key)) {
+        let key = knob.key;
+        let other = if oauth21[key] != fastmcp[key] {
+            oauth21[key].clone()
+        } else {
+            match (&fastmcp[key], key) {
+                (Value::Bool(b), _) => Value::Bool(!b),
+                (_, "client_secret_format") => Value::from("alnum 40"),
+                (_, k) if k.ends_with("_format") => Value::from("base64url 43"),
+                (_, k) if k.ends_with("_prefix") => Value::from("alt_"),
+                (v, k) => panic!("{k} = {v}: no other value to try"),
+            }
+        };
+        let mut changed = fastmcp.clone();
+        changed[key] = other.clone();
+        let profile: Profile = serde_json::from_value(changed).unwrap();
+        let mut target = ModelTarget {
+            server: AuthServer::new(Config::for_profile(&profile), profile.clone()).unwrap(),
+        };
+        let opts = Options {
+            base: Profile::fastmcp(),
+            name: "learned".to_owned(),
+            config: Config::for_profile(&profile),
+            max_expiry_wait: None,
+        };
+        let found = fingerprint(&mut target, &opts).unwrap();
+        let learned = found.knobs.iter().find(|k| k.key == key).unwrap();
+        assert_eq!(
+            (learned.confidence, &learned.value),
+            (Confidence::Decided, &other),
+            "{key}: {}",
+            learned.note
+        );
+        // No other knob is taken for it.
+        for k in found.knobs.iter().filter(|k| k.key != key) {
+            assert_eq!(
+                k.value, fastmcp[k.key],
+                "{key} changed alone, {} learned",
+                k.key
+            );
+        }
+        tried += 1;
+    }
+    assert_eq!(tried, KNOBS.len() - UNPROBED.len());
+}
