@@ -128,9 +128,16 @@ impl AuthServer {
         &self.profile
     }
 
-    /// The provider layer (stores and their methods), for direct calls as FastMCP's in-process
-    /// API allows.
-    pub fn provider(&mut self) -> &mut Provider {
+    /// The provider layer (stores and their methods), to inspect.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// The provider layer to call directly, as FastMCP's in-process API allows (the provider
+    /// fidelity tests do). What such calls change is no step: no trace records it, so a trace
+    /// of this server no longer replays. Hidden from the documentation for that reason.
+    #[doc(hidden)]
+    pub fn provider_mut(&mut self) -> &mut Provider {
         &mut self.provider
     }
 }

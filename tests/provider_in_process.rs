@@ -143,7 +143,7 @@ fn id(key: &ClientKey) -> String {
 #[test]
 fn register_then_get_client_returns_the_stored_client() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     assert_eq!(p.get_client(&id(&c.key)).map(|x| x.key), None);
     register(p, &c);
@@ -153,7 +153,7 @@ fn register_then_get_client_returns_the_stored_client() {
 #[test]
 fn authorize_redirects_with_a_47_char_code_and_state_and_stores_the_code_for_300_s() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let url = p
@@ -185,7 +185,7 @@ fn authorize_redirects_with_a_47_char_code_and_state_and_stores_the_code_for_300
 #[test]
 fn exchange_returns_a_bearer_token_serialized_in_sdk_field_order() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -206,7 +206,7 @@ fn exchange_returns_a_bearer_token_serialized_in_sdk_field_order() {
 #[test]
 fn issued_access_token_expires_at_whole_seconds_and_refresh_token_never() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -233,7 +233,7 @@ fn issued_access_token_expires_at_whole_seconds_and_refresh_token_never() {
 #[test]
 fn exchange_authorization_code_twice_is_invalid_grant_and_first_tokens_stay_valid() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let code = authorize(p, &c, &["read"], NOW);
@@ -269,7 +269,7 @@ fn exchange_authorization_code_twice_is_invalid_grant_and_first_tokens_stay_vali
 #[test]
 fn refresh_rotates_and_deletes_the_old_refresh_and_its_paired_access_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let old = pair(p, &c, &["read"], NOW);
@@ -291,7 +291,7 @@ fn refresh_rotates_and_deletes_the_old_refresh_and_its_paired_access_token() {
 #[test]
 fn stale_refresh_token_object_replay_mints_a_pair_and_spares_the_successor() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let old = pair(p, &c, &["read"], NOW);
@@ -318,7 +318,7 @@ fn stale_refresh_token_object_replay_mints_a_pair_and_spares_the_successor() {
 #[test]
 fn exchange_refresh_token_superset_is_invalid_scope_and_keeps_the_old_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -337,7 +337,7 @@ fn exchange_refresh_token_superset_is_invalid_scope_and_keeps_the_old_token() {
 #[test]
 fn narrowing_is_sticky_and_rewidening_is_invalid_scope() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read write"));
     register(p, &c);
     let wide = pair(p, &c, &["read", "write"], NOW);
@@ -358,7 +358,7 @@ fn narrowing_is_sticky_and_rewidening_is_invalid_scope() {
 #[test]
 fn refresh_with_empty_scopes_yields_empty_scope_string() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -377,7 +377,7 @@ fn refresh_with_empty_scopes_yields_empty_scope_string() {
 #[test]
 fn revoking_the_access_token_kills_its_refresh_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -390,7 +390,7 @@ fn revoking_the_access_token_kills_its_refresh_token() {
 #[test]
 fn revoking_the_refresh_token_kills_its_access_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -403,7 +403,7 @@ fn revoking_the_refresh_token_kills_its_access_token() {
 #[test]
 fn revoking_an_unknown_token_object_is_a_silent_noop() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -418,7 +418,7 @@ fn revoking_an_unknown_token_object_is_a_silent_noop() {
 #[test]
 fn revoking_the_access_token_after_a_rotation_kills_the_new_refresh_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let old = pair(p, &c, &["read"], NOW);
@@ -437,7 +437,7 @@ fn revoking_the_access_token_after_a_rotation_kills_the_new_refresh_token() {
 #[test]
 fn foreign_code_loads_as_none_and_stays_loadable_by_its_owner() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let (a, b) = (client(1, Some("read")), client(2, Some("read")));
     register(p, &a);
     register(p, &b);
@@ -452,7 +452,7 @@ fn foreign_code_loads_as_none_and_stays_loadable_by_its_owner() {
 #[test]
 fn foreign_refresh_token_loads_as_none() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let (a, b) = (client(1, Some("read")), client(2, Some("read")));
     register(p, &a);
     register(p, &b);
@@ -467,7 +467,7 @@ fn foreign_refresh_token_loads_as_none() {
 #[test]
 fn authorize_with_an_unregistered_client_is_unauthorized_client() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let ghost = client(7, Some("read"));
     assert_eq!(
         p.authorize(&ghost, params(Some(&["read"]), Some("xyz"), CB), at(NOW)),
@@ -487,7 +487,7 @@ fn authorize_with_an_unregistered_client_is_unauthorized_client() {
 #[test]
 fn provider_level_code_exchange_by_another_client_issues_tokens_to_that_client() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let (a, b) = (client(1, Some("read")), client(2, Some("read")));
     register(p, &a);
     register(p, &b);
@@ -506,7 +506,7 @@ fn provider_level_code_exchange_by_another_client_issues_tokens_to_that_client()
 #[test]
 fn authorize_passes_scopes_through_without_client_scope_and_drops_blank_query_params() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, None);
     register(p, &c);
     let url = p
@@ -533,7 +533,7 @@ fn authorize_passes_scopes_through_without_client_scope_and_drops_blank_query_pa
 #[test]
 fn authorize_without_scopes_grants_none_and_url_encodes_the_state() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let url = p
@@ -552,7 +552,7 @@ fn authorize_without_scopes_grants_none_and_url_encodes_the_state() {
 #[test]
 fn authorize_silently_filters_scopes_to_the_clients_scope() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["write", "admin"], NOW);
@@ -562,7 +562,7 @@ fn authorize_silently_filters_scopes_to_the_clients_scope() {
 #[test]
 fn authorize_does_not_check_the_redirect_uri() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let url = p
@@ -584,7 +584,7 @@ fn authorize_does_not_check_the_redirect_uri() {
 #[test]
 fn register_client_scope_outside_valid_scopes_is_a_plain_value_error() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read admin"));
     assert_eq!(
         p.register_client(c.clone(), Some(&valid_scopes())),
@@ -598,7 +598,7 @@ fn register_client_scope_outside_valid_scopes_is_a_plain_value_error() {
 #[test]
 fn re_registering_a_client_id_overwrites_silently() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let other = Client {
@@ -619,7 +619,7 @@ fn re_registering_a_client_id_overwrites_silently() {
 #[test]
 fn code_loads_at_exactly_expires_at_and_is_deleted_when_loaded_a_millisecond_later() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let url = p
@@ -640,7 +640,7 @@ fn code_loads_at_exactly_expires_at_and_is_deleted_when_loaded_a_millisecond_lat
 #[test]
 fn expired_code_object_exchanged_after_its_expired_load_is_invalid_grant() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let code = authorize(p, &c, &["read"], NOW);
@@ -661,7 +661,7 @@ fn expired_code_object_exchanged_after_its_expired_load_is_invalid_grant() {
 #[test]
 fn provider_exchange_does_not_check_code_expiry() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let code = authorize(p, &c, &["read"], NOW);
@@ -674,7 +674,7 @@ fn provider_exchange_does_not_check_code_expiry() {
 #[test]
 fn verifying_an_expired_access_token_deletes_its_refresh_token() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -701,7 +701,7 @@ fn verifying_an_expired_access_token_deletes_its_refresh_token() {
 #[test]
 fn refresh_token_never_expires_while_its_access_token_is_never_verified() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
@@ -716,7 +716,7 @@ fn refresh_token_never_expires_while_its_access_token_is_never_verified() {
 #[test]
 fn stores_keep_pairs_in_lockstep_through_rotation_and_revocation() {
     let mut s = server();
-    let p = s.provider();
+    let p = s.provider_mut();
     let c = client(1, Some("read"));
     register(p, &c);
     let mut token = pair(p, &c, &["read"], NOW);

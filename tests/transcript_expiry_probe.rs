@@ -97,7 +97,7 @@ fn client_key(c: &TestClient) -> ClientKey {
 }
 
 fn provider(h: &mut Harness) -> &mut oauth_oracle::provider::Provider {
-    h.server.as_mut().unwrap().provider()
+    h.server.as_mut().unwrap().provider_mut()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ impl Provider {
     }
 
     /// The random stream (the registration handler draws client ids and secrets from it).
-    pub fn rng(&mut self) -> &mut DrawRng {
+    pub(crate) fn rng(&mut self) -> &mut DrawRng {
         &mut self.rng
     }
 
