@@ -31,7 +31,7 @@ pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceErro
         let event = resolver.resolve(&step.event, &outputs, i + 2)?;
         let out = server.apply(step.at, &event);
         violations.extend(checker.observe(i + 1, step.at, &event, &out));
-        violations.extend(checker.internal(i + 1, server.provider().check_consistency()));
+        violations.extend(checker.internal(i + 1, server.provider().integrity()));
         outputs.push(out);
     }
     Ok((violations, checker))

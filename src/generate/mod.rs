@@ -421,7 +421,7 @@ impl Generator {
         let output = server.apply(self.now, &resolved);
         if let Some((checker, found)) = &mut self.checker {
             found.extend(checker.observe(step, self.now, &resolved, &output));
-            found.extend(checker.internal(step, server.provider().check_consistency()));
+            found.extend(checker.internal(step, server.provider().integrity()));
         }
         self.keep(step, kind, raw, output);
     }

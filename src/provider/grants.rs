@@ -210,8 +210,8 @@ impl Provider {
     /// Internal invariants of the stores (`docs/fastmcp-behaviour.md` §7.7): the token indexes
     /// match the pair records, and pairs die together when the profile says so. Returns the
     /// first broken rule.
-    pub fn check_consistency(&self) -> Result<(), String> {
-        self.tokens.check()?;
+    pub fn integrity(&self) -> Result<(), String> {
+        self.tokens.integrity()?;
         if !self.profile.expired_access_revokes_refresh || self.profile.sweep_expired {
             return Ok(());
         }

@@ -200,7 +200,7 @@ impl SlotIndex {
     /// The counts match the lanes, the load is within its limit, and every entry carries its
     /// hash's tag and is reachable from its home bucket (no bucket before it on its probe
     /// sequence has an empty lane). Returns the first broken rule. Costs O(buckets).
-    pub(super) fn check(&self, rehash: impl Fn(u32) -> u64) -> Result<(), String> {
+    pub(super) fn integrity(&self, rehash: impl Fn(u32) -> u64) -> Result<(), String> {
         let n = self.buckets.len();
         let (mut len, mut tombs) = (0, 0);
         for (b, bucket) in self.buckets.iter().enumerate() {

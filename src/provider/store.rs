@@ -302,11 +302,12 @@ impl TokenStore {
 
     /// Every live half is indexed at its own slot, every index entry names a live half, and the
     /// scope counts match the records. Returns the first broken rule. Costs O(slots + index buckets).
-    pub(super) fn check(&self) -> Result<(), String> {
+    pub(super) fn integrity(&self) -> Result<(), String> {
         let slots = &self.slots;
-        self.by_access.check(|s| hash(&slots[s as usize].access))?;
+        self.by_access
+            .integrity(|s| hash(&slots[s as usize].access))?;
         self.by_refresh
-            .check(|s| hash(&slots[s as usize].refresh))?;
+            .integrity(|s| hash(&slots[s as usize].refresh))?;
         let mut live = (0, 0);
         let mut uses = vec![0u32; self.scopes.sets.len()];
         for (i, s) in self.slots.iter().enumerate() {
@@ -393,7 +394,7 @@ mod tests {
         assert_eq!(st.find_refresh(&key(4, 0)), None);
         assert_eq!(st.find_access(&key(7, 0)), Some(s0));
         assert_eq!(st.find_refresh(&key(6, 0)), Some(s1));
-        st.check().unwrap();
+        st.integrity().unwrap();
     }
 
     #[test]
@@ -419,7 +420,7 @@ mod tests {
         assert_eq!(s3, s1, "reused slot");
         assert_eq!(st.find_access(&a3), Some(s3));
         assert_eq!(st.find_access(&a2), Some(s2));
-        st.check().unwrap();
+        st.integrity().unwrap();
     }
 
     #[test]
@@ -441,11 +442,11 @@ mod tests {
             Some(t),
             "an access token outlives its refresh"
         );
-        st.check().unwrap();
+        st.integrity().unwrap();
         st.kill_refresh(s);
         assert_eq!(st.len(), (1, 0));
         assert_eq!(st.insert(pair(key(5, 0), key(6, 0), &["b"])), s);
-        st.check().unwrap();
+        st.integrity().unwrap();
     }
 
     #[test]
@@ -465,6 +466,6 @@ mod tests {
         let u = st.insert(pair(key(5, 0), key(6, 0), &["read"]));
         assert_eq!(&*st.access_token(u).scopes, ["read".to_owned()]);
         assert_eq!(st.scopes.sets.len(), 1, "its id is reused");
-        st.check().unwrap();
+        st.integrity().unwrap();
     }
 }

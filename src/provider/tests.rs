@@ -49,7 +49,7 @@ fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
     let new = issue(&mut p, secs(1015)); // the freed slot; access 1025 s, refresh 1035 s
     p.sweep(secs(1021)); // the old pair's entries come due
     assert_eq!(p.sizes(), (0, 0, 1, 1));
-    p.check_consistency().unwrap();
+    p.integrity().unwrap();
     let a = p.load_access_token(&new.access_token, secs(1021)).unwrap();
     assert_eq!(p.access_text(&a.key), new.access_token);
     p.load_refresh_token(CLIENT, &new.refresh_token, secs(1021))
@@ -58,7 +58,7 @@ fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
     assert_eq!(p.sizes(), (0, 0, 0, 1), "the new access token's own entry");
     p.sweep(secs(1036));
     assert_eq!(p.sizes(), (0, 0, 0, 0));
-    p.check_consistency().unwrap();
+    p.integrity().unwrap();
 }
 
 #[test]
@@ -82,9 +82,9 @@ fn a_refresh_token_outlives_its_revoked_access_token() {
         .load_refresh_token(CLIENT, &t.refresh_token, secs(1000))
         .unwrap();
     assert_eq!(p.refresh_text(&refresh.key), t.refresh_token);
-    p.tokens.check().unwrap();
+    p.tokens.integrity().unwrap();
     assert!(
-        p.check_consistency().is_err(),
+        p.integrity().is_err(),
         "the check catches this profile's bug"
     );
     // ... and an access token outlives its revoked refresh token.
@@ -99,7 +99,7 @@ fn a_refresh_token_outlives_its_revoked_access_token() {
     p.exchange_refresh_token(CLIENT, &refresh, vec![], secs(1000))
         .unwrap();
     assert_eq!(p.sizes(), (0, 0, 2, 1));
-    p.tokens.check().unwrap();
+    p.tokens.integrity().unwrap();
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn an_expired_access_token_takes_its_refresh_token_along() {
             .unwrap_err(),
         Reason::RefreshTokenUnknown
     );
-    p.check_consistency().unwrap();
+    p.integrity().unwrap();
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn codes_expiring_at_the_same_instant_are_all_swept() {
     assert_eq!(p.sizes(), (1, 0, 0, 0), "every expired code is collected");
 }
 
-/// The pair-count rule of `check_consistency` applies only where pairs die together: once the
+/// The pair-count rule of `integrity` applies only where pairs die together: once the
 /// profile sweeps expired records, an access token may leave before its refresh token.
 #[test]
 fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
@@ -202,7 +202,7 @@ fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
     issue(&mut p, secs(1000)); // access lives 10 s, refresh forever
     p.sweep(secs(1011));
     assert_eq!(p.sizes(), (0, 0, 0, 1));
-    p.check_consistency().unwrap();
+    p.integrity().unwrap();
 }
 
 /// A family's tombstones go with the family: once its live pair is revoked, a rotated-away

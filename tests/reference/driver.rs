@@ -154,7 +154,7 @@ impl Lockstep {
         let mut violations: Vec<Violation> = self.checker.observe(step, at, &event, &out);
         violations.extend(
             self.checker
-                .internal(step, self.server.provider().check_consistency()),
+                .internal(step, self.server.provider().integrity()),
         );
         if let Some(allowed) = &self.allowed {
             for v in violations

@@ -31,8 +31,8 @@ impl Slab {
         self.index.remove(self.keys[slot as usize].0, slot)
     }
 
-    fn check(&self) {
-        self.index.check(|s| self.keys[s as usize].0).unwrap();
+    fn integrity(&self) {
+        self.index.integrity(|s| self.keys[s as usize].0).unwrap();
     }
 }
 
@@ -57,7 +57,7 @@ fn insert_find_remove() {
         "same hash, other key"
     );
     assert_eq!(t.index.len(), 2);
-    t.check();
+    t.integrity();
     assert!(t.remove(a));
     assert!(!t.remove(a), "already gone");
     assert_eq!(t.find(0x1234_5678_9abc_def0, 1), None);
@@ -67,7 +67,7 @@ fn insert_find_remove() {
         (1, 0),
         "a bucket with room empties its lane"
     );
-    t.check();
+    t.integrity();
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn reserved_tags_are_told_apart() {
     for hi in 0..3 {
         assert_eq!(t.find((hi << 32) | 5, hi), Some(s[hi as usize]));
     }
-    t.check();
+    t.integrity();
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn tombstones_are_left_in_full_buckets_and_reused() {
     let mut t = Slab::default();
     // Twenty keys with one hash: they fill the home bucket and spill into the next ones.
     let slots: Vec<u32> = (0..20).map(|k| t.insert(3, k)).collect();
-    t.check();
+    t.integrity();
     let buckets = t.index.buckets.len();
     assert!(t.remove(slots[2]), "from the full home bucket");
     assert_eq!(t.index.tombs, 1);
@@ -96,12 +96,12 @@ fn tombstones_are_left_in_full_buckets_and_reused() {
         Some(slots[19]),
         "the spilled keys stay reachable"
     );
-    t.check();
+    t.integrity();
     let again = t.insert(3, 100);
     assert_eq!(t.index.tombs, 0, "the tombstone is reused");
     assert_eq!(t.index.buckets.len(), buckets);
     assert_eq!(t.find(3, 100), Some(again));
-    t.check();
+    t.integrity();
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn growth_keeps_every_entry() {
         4096,
         "20,000 entries at most 7/8 of the lanes"
     );
-    t.check();
+    t.integrity();
     for k in 0..20_000u64 {
         assert_eq!(
             t.find(k.wrapping_mul(0x9e37_79b9_7f4a_7c15), k),
@@ -159,7 +159,7 @@ fn churn_fills_full_buckets_with_tombstones_until_a_rebuild_in_place() {
         }
         assert_eq!(t.index.buckets.len(), size, "same live count, same size");
         if k % 97 == 0 {
-            t.check();
+            t.integrity();
         }
     }
     assert!(
@@ -167,7 +167,7 @@ fn churn_fills_full_buckets_with_tombstones_until_a_rebuild_in_place() {
         "tombstones piled up: at most {most_tombs}"
     );
     assert!(rebuilds > 0, "a rebuild cleared them");
-    t.check();
+    t.integrity();
     for &(slot, k) in &live {
         assert_eq!(t.find(hash(k), k), Some(slot));
     }
@@ -185,7 +185,7 @@ fn mass_removal_leaves_tombstones_that_refill_without_growth() {
         assert!(t.remove(s));
     }
     assert!(t.index.tombs > 4_000, "{}", t.index.tombs);
-    t.check();
+    t.integrity();
     for k in 10..5_000 {
         assert_eq!(t.find(hash(k), k), None);
     }
@@ -194,7 +194,7 @@ fn mass_removal_leaves_tombstones_that_refill_without_growth() {
         t.insert(hash(k), k);
     }
     assert_eq!((t.index.buckets.len(), t.index.tombs), (size, 0));
-    t.check();
+    t.integrity();
     for k in (0..10).chain(5_000..9_990) {
         assert_eq!(t.find(hash(k), k), Some(k as u32));
     }
@@ -249,7 +249,7 @@ proptest! {
             }
             prop_assert_eq!(t.index.len(), model.len());
         }
-        t.check();
+        t.integrity();
         for (&key, &slot) in &model {
             prop_assert_eq!(t.find(t.keys[key as usize].0, key), Some(slot));
         }
