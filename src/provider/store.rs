@@ -29,7 +29,8 @@ const REFRESH_EXPIRES: u8 = 4;
 struct Slot {
     access: TokenKey,
     refresh: TokenKey,
-    client: ClientKey,
+    /// The owner, as its number in [`ClientIds`] (4 bytes, not a 48-byte key per pair).
+    client: u32,
     access_expires: u64,
     refresh_expires: u64,
     family: u64,
@@ -47,6 +48,32 @@ pub(super) struct NewPair {
     pub(super) access_expires: u64,
     pub(super) refresh_expires: Option<u64>,
     pub(super) family: u64,
+}
+
+/// The clients that own pairs, each numbered once (a client outlives its tokens: the numbers are
+/// never reused).
+#[derive(Debug, Clone, Default)]
+struct ClientIds {
+    keys: Vec<ClientKey>,
+    ids: FxHashMap<ClientKey, u32>,
+}
+
+impl ClientIds {
+    /// The number of `client`, given it on first use.
+    fn intern(&mut self, client: ClientKey) -> u32 {
+        if let Some(&id) = self.ids.get(&client) {
+            return id;
+        }
+        let id = slot_number(self.keys.len());
+        self.keys.push(client);
+        self.ids.insert(client, id);
+        id
+    }
+
+    /// The client numbered `id`.
+    fn key(&self, id: u32) -> ClientKey {
+        self.keys[id as usize]
+    }
 }
 
 /// Scope lists, interned with the number of live records using each.
@@ -115,6 +142,7 @@ pub(super) struct TokenStore {
     by_access: SlotIndex,
     by_refresh: SlotIndex,
     scopes: ScopeSets,
+    clients: ClientIds,
 }
 
 /// A slab position, as the index tables return it.
@@ -132,7 +160,7 @@ impl TokenStore {
         let slot = Slot {
             access: pair.access,
             refresh: pair.refresh,
-            client: pair.client,
+            client: self.clients.intern(pair.client),
             access_expires: pair.access_expires,
             refresh_expires: pair.refresh_expires.unwrap_or(0),
             family: pair.family,
@@ -183,7 +211,7 @@ impl TokenStore {
         let s = &self.slots[slot as usize];
         AccessToken {
             key: s.access,
-            client: s.client,
+            client: self.clients.key(s.client),
             scopes: self.scopes.get(s.scopes),
             expires_at: s.access_expires,
         }
@@ -194,7 +222,7 @@ impl TokenStore {
         let s = &self.slots[slot as usize];
         RefreshToken {
             key: s.refresh,
-            client: s.client,
+            client: self.clients.key(s.client),
             scopes: self.scopes.get(s.scopes),
             expires_at: (s.flags & REFRESH_EXPIRES != 0).then_some(s.refresh_expires),
         }
@@ -213,7 +241,7 @@ impl TokenStore {
 
     /// The pair's owner.
     pub(super) fn client(&self, slot: SlotId) -> ClientKey {
-        self.slots[slot as usize].client
+        self.clients.key(self.slots[slot as usize].client)
     }
 
     /// The pair's grant family.
@@ -238,11 +266,19 @@ impl TokenStore {
     /// The slots holding a live half, of `client` or of every client (`None`), in slab order.
     /// Costs O(slots): for test controls only, never on a protocol step.
     pub(super) fn live_slots(&self, client: Option<ClientKey>) -> Vec<SlotId> {
+        // A client that owns no pair has no number, and no slot.
+        let id = match client {
+            Some(c) => match self.clients.ids.get(&c) {
+                Some(&id) => Some(id),
+                None => return Vec::new(),
+            },
+            None => None,
+        };
         self.slots
             .iter()
             .enumerate()
             .filter(|(_, s)| {
-                s.flags & (ACCESS_LIVE | REFRESH_LIVE) != 0 && client.is_none_or(|c| s.client == c)
+                s.flags & (ACCESS_LIVE | REFRESH_LIVE) != 0 && id.is_none_or(|c| s.client == c)
             })
             .map(|(i, _)| slot_number(i))
             .collect()
