@@ -40,6 +40,20 @@ fn learn(base: &str, config: Config) -> Fingerprint {
     fingerprint(&mut target, &opts).unwrap()
 }
 
+/// Each evidence trace `files` names (in `dir`) replays exactly through the model.
+fn assert_replays<'a>(dir: &std::path::Path, files: impl Iterator<Item = &'a str>) {
+    for name in files {
+        let file = dir.join(name);
+        let trace =
+            Trace::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+        assert!(
+            matches!(replay(&trace).unwrap(), ReplayOutcome::Match { .. }),
+            "{}",
+            file.display()
+        );
+    }
+}
+
 fn fastmcp(base: &str) -> Fingerprint {
     learn(base, config(base, 2, Some(6)))
 }
@@ -165,16 +179,10 @@ fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
             k.note
         );
     }
-    for k in decided {
-        let file = evidence.join(k.evidence.as_ref().unwrap());
-        let trace =
-            Trace::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
-        assert!(
-            matches!(replay(&trace).unwrap(), ReplayOutcome::Match { .. }),
-            "{}",
-            file.display()
-        );
-    }
+    assert_replays(
+        &evidence,
+        decided.iter().map(|k| k.evidence.as_deref().unwrap()),
+    );
     // What the demo does that no knob describes is listed, each with its trace.
     let listed: Vec<&str> = found.unexpressed.iter().map(|u| u.probe.as_str()).collect();
     for probe in [
@@ -257,19 +265,14 @@ fn fingerprint_of_node_oidc_provider_learns_its_value_formats_with_evidence() {
         learned.code_format,
         oauth_oracle::ValueFormat::Base64Url(43)
     );
-    let evidence = Fingerprint::evidence_dir(&out);
-    for k in report["knobs"].as_array().unwrap() {
-        if k["confidence"] != "decided" {
-            continue;
-        }
-        let file = evidence.join(k["evidence"].as_str().unwrap());
-        let trace =
-            Trace::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
-        assert!(
-            matches!(replay(&trace).unwrap(), ReplayOutcome::Match { .. }),
-            "{}",
-            file.display()
-        );
-    }
+    let decided = report["knobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["confidence"] == "decided");
+    assert_replays(
+        &Fingerprint::evidence_dir(&out),
+        decided.map(|k| k["evidence"].as_str().unwrap()),
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
