@@ -112,17 +112,17 @@ impl fmt::Debug for ClientKey {
     }
 }
 
-/// An authorization code's random bytes ([`crate::Profile::code_format`]: FastMCP's 16, then
-/// zeros).
+/// An authorization code's random bytes: as many as [`crate::Profile::code_format`] fills
+/// (FastMCP's 16), then zeros.
 #[derive(Clone, Copy, Eq)]
 pub struct CodeKey(pub [u8; KEY_BYTES]);
 
-/// An access or refresh token's random bytes (FastMCP's 32; fewer, then zeros, for a shorter
-/// [`crate::Profile::access_format`] or `refresh_format`).
+/// An access or refresh token's random bytes: as many as [`crate::Profile::access_format`] or
+/// `refresh_format` fills (FastMCP's 32), then zeros.
 #[derive(Clone, Copy, Eq)]
 pub struct TokenKey(pub [u8; KEY_BYTES]);
 
-/// The key's bytes as words, compared without a call to `memcmp`.
+/// The key's bytes as words (the hash reads the first two).
 fn words(key: &[u8; KEY_BYTES]) -> [u64; KEY_BYTES / 8] {
     std::array::from_fn(|i| {
         let mut w = [0u8; 8];

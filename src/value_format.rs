@@ -2,9 +2,9 @@
 //! its prefix. A profile knob per kind of value ([`crate::Profile::code_format`] and the rest),
 //! so that a profile can describe a server whose values are not FastMCP's.
 //!
-//! A value is stored as its random bytes; its text is `prefix + format(bytes)`, and a presented
-//! text names a stored value iff it is exactly that text (the same equality as a lookup by
-//! string): upper-case hex, padding or non-canonical trailing bits never match.
+//! A value is stored as a key of random bytes; its text is `prefix + format(key)`, and a
+//! presented text names a stored value iff it is exactly that text (the same equality as a
+//! lookup by string): upper-case hex, padding or a character outside the alphabet never match.
 
 use std::fmt;
 use std::str::FromStr;

@@ -37,10 +37,10 @@ const KINDS: &[(Option<&str>, &str, Field, usize)] = &[
     ),
 ];
 
-/// The ways to read `v` as a prefix and a [`ValueFormat`], most specific first: a UUID alone; a word prefix
-/// (lower-case letters and digits up to a `_`, `-`, `.` or `~`, longest first) and the format
-/// of the rest; the text before its longest run of lower-case hex digits of whole bytes and
-/// that run; the whole value with no prefix.
+/// The ways to read `v` as a prefix and a [`ValueFormat`], most specific first: a UUID alone; a
+/// word prefix (lower-case letters and digits up to a `_`, `-`, `.` or `~`, longest first) and
+/// the formats of the rest; the text before its last run of lower-case hex digits (an even
+/// number of them) and that run; the whole value with no prefix.
 pub(crate) fn readings(v: &str) -> Vec<(&str, ValueFormat)> {
     if ValueFormat::fits(v) == [ValueFormat::Uuid4] {
         return vec![("", ValueFormat::Uuid4)];
