@@ -5,7 +5,11 @@
 //! same rule still is.
 #![allow(clippy::unwrap_used)]
 
-use std::borrow::Cow;
+#[allow(dead_code, unreachable_pub)]
+#[path = "common/answers.rs"]
+mod answers;
+
+use answers::{has, json_out, out, pairs, random, redirect};
 
 use oauth_oracle::invariant::{Checker, Expectations, Violation};
 use oauth_oracle::{
@@ -39,50 +43,6 @@ struct Run {
     checker: Checker,
     step: usize,
     now: u64,
-}
-
-fn out(status: u16, headers: &[(&'static str, String)], body: serde_json::Value) -> Output {
-    Output {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Owned(v.clone())))
-            .collect(),
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-        reason: None,
-    }
-}
-
-/// A JSON answer with `Cache-Control: no-store`, as node-oidc-provider sends from /token.
-fn json_out(status: u16, body: serde_json::Value) -> Output {
-    out(
-        status,
-        &[
-            ("content-type", "application/json".into()),
-            ("cache-control", "no-store".into()),
-        ],
-        body,
-    )
-}
-
-fn redirect(location: &str) -> Output {
-    out(
-        302,
-        &[("location", location.to_owned())],
-        serde_json::Value::Null,
-    )
-}
-
-fn pairs(p: &[(&str, &str)]) -> Params {
-    Params::from_pairs(p.iter().copied())
-}
-
-fn has(v: &[Violation], id: &str) -> bool {
-    v.iter().any(|v| v.invariant == id)
 }
 
 impl Run {
@@ -201,13 +161,6 @@ impl Run {
         );
         assert!(v.is_empty(), "{v:?}");
     }
-}
-
-fn random(tag: &str) -> String {
-    // 43 base64url characters (256 bits), as node-oidc-provider issues them.
-    let mut s = format!("{tag}Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0Ke");
-    s.truncate(36);
-    format!("{s:Z<36}A_b-C_d")
 }
 
 /// Item 1. RFC 6749 §10.10: "The probability of an attacker guessing generated tokens [...]
@@ -681,7 +634,7 @@ fn after_a_code_replay_the_clients_other_tokens_may_be_dead_for_that_reason() {
             }),
             out(
                 401,
-                &[("www-authenticate", "Bearer error=\"invalid_token\"".into())],
+                &[("www-authenticate", "Bearer error=\"invalid_token\"")],
                 json!({"active": false}),
             ),
         );

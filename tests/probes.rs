@@ -4,7 +4,11 @@
 //! (code, access token, refresh token, rotated refresh token) from another client.
 #![allow(clippy::unwrap_used)]
 
-use std::borrow::Cow;
+#[allow(dead_code, unreachable_pub)]
+#[path = "common/answers.rs"]
+mod answers;
+
+use answers::{has, json_out, out, pairs, random};
 use std::collections::BTreeMap;
 
 use oauth_oracle::generate::Generator;
@@ -20,48 +24,6 @@ const ISSUER: &str = "https://as.example";
 const CB: &str = "http://127.0.0.1:8080/cb";
 /// A 43-character verifier (RFC 7636 §4.1 syntax).
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-
-fn out(status: u16, headers: &[(&'static str, &str)], body: Value) -> Output {
-    Output {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Owned((*v).to_owned())))
-            .collect(),
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-        reason: None,
-    }
-}
-
-fn json_out(status: u16, body: Value) -> Output {
-    out(
-        status,
-        &[
-            ("content-type", "application/json"),
-            ("cache-control", "no-store"),
-        ],
-        body,
-    )
-}
-
-fn pairs(p: &[(&str, &str)]) -> Params {
-    Params::from_pairs(p.iter().copied())
-}
-
-fn has(v: &[Violation], id: &str) -> bool {
-    v.iter().any(|v| v.invariant == id)
-}
-
-/// 43 base64url characters (256 bits), distinct per tag.
-fn random(tag: &str) -> String {
-    let mut s = format!("{tag}Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0Ke");
-    s.truncate(36);
-    format!("{s:Z<36}A_b-C_d")
-}
 
 fn tokens(tag: &str) -> Output {
     json_out(

@@ -3,92 +3,41 @@
 //! together).
 #![allow(clippy::unwrap_used)]
 
-use oauth_oracle::{
-    AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
-    RegisterRequest, ResourceRequest, TokenRequest, UnixMillis, s256_challenge,
-};
+mod common;
 
-const AT: UnixMillis = UnixMillis(1_795_680_000_000);
-const CB: &str = "http://localhost:3000/cb";
-const VERIFIER: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-._";
+use common::{CB, Harness, TestClient, VERIFIER, body_str, location_param};
+use oauth_oracle::{AuthServer, AuthorizeMethod, Config, Profile, s256_challenge};
 
-struct Run(Option<AuthServer>);
-
-impl Run {
-    fn new(profile: Profile) -> Self {
-        Self(Some(
-            AuthServer::new(Config::for_profile(&profile), profile).unwrap(),
-        ))
-    }
-
-    fn send(&mut self, event: Event) -> Output {
-        let (server, out) = self.0.take().unwrap().step(AT, event);
-        self.0 = Some(server);
-        out
-    }
-
-    fn token(&mut self, form: &[(&str, &str)]) -> Output {
-        self.send(Event::Token(TokenRequest {
-            form: Params::from_pairs(form.iter().copied()),
-            authorization: None,
-        }))
-    }
-
-    /// Register a public client; its id.
-    fn register(&mut self) -> String {
-        let body = serde_json::json!({"redirect_uris": [CB], "token_endpoint_auth_method": "none"});
-        let out = self.send(Event::Register(RegisterRequest {
-            body: body.to_string(),
-        }));
-        field(&out, "client_id")
-    }
-
-    /// Authorize and exchange: the code and the `Authorization` value of its access token.
-    fn grant(&mut self, id: &str) -> (String, String) {
-        let challenge = s256_challenge(VERIFIER);
-        let out = self.send(Event::Authorize(AuthorizeRequest {
-            method: AuthorizeMethod::Get,
-            params: Params::from_pairs([
-                ("response_type", "code"),
-                ("client_id", id),
-                ("redirect_uri", CB),
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-            ]),
-        }));
-        let location = out.header("location").unwrap().to_owned();
-        let code = location
-            .split(['?', '&'])
-            .find_map(|p| p.strip_prefix("code="))
-            .unwrap()
-            .to_owned();
-        let out = self.token(&exchange_form(id, &code));
-        assert_eq!(out.status, 200, "{}", out.body);
-        (code, format!("Bearer {}", field(&out, "access_token")))
-    }
-
-    /// A resource call with `bearer`; the status.
-    fn resource(&mut self, bearer: &str) -> u16 {
-        self.send(Event::Resource(ResourceRequest {
-            authorization: vec![bearer.to_owned()],
-        }))
-        .status
-    }
+/// A server under `profile` and a public client of it.
+fn start(profile: Profile) -> (Harness, TestClient) {
+    let mut h = Harness::with_profile(profile);
+    let client = h.register("none", None);
+    (h, client)
 }
 
-fn field(out: &Output, name: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
-    v[name].as_str().unwrap().to_owned()
+/// Authorize (S256) and exchange: the code and the `Authorization` value of its access token.
+fn grant(h: &mut Harness, client: &TestClient) -> (String, String) {
+    let challenge = s256_challenge(VERIFIER);
+    let out = h.authorize(
+        AuthorizeMethod::Get,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client.id),
+            ("redirect_uri", CB),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let code = location_param(&out, "code").unwrap();
+    let out = h.exchange(client, &code);
+    assert_eq!(out.status, 200, "{}", out.body);
+    let bearer = format!("Bearer {}", body_str(&out, "access_token").unwrap());
+    (code, bearer)
 }
 
-fn exchange_form<'a>(id: &'a str, code: &'a str) -> [(&'static str, &'a str); 5] {
-    [
-        ("grant_type", "authorization_code"),
-        ("client_id", id),
-        ("code", code),
-        ("redirect_uri", CB),
-        ("code_verifier", VERIFIER),
-    ]
+/// A resource call with `bearer`; the status.
+fn resource(h: &mut Harness, bearer: &str) -> u16 {
+    h.resource(&[bearer]).status
 }
 
 /// With code-replay revocation on and refresh-reuse detection off, a valid replay of a used code
@@ -98,14 +47,13 @@ fn exchange_form<'a>(id: &'a str, code: &'a str) -> [(&'static str, &'a str); 5]
 fn code_replay_revokes_the_grant_without_refresh_reuse_detection() {
     let mut profile = Profile::oauth21();
     profile.refresh_reuse_revokes_family = false;
-    let mut run = Run::new(profile);
-    let id = run.register();
-    let (code, bearer) = run.grant(&id);
-    assert_eq!(run.resource(&bearer), 200);
-    let replay = run.token(&exchange_form(&id, &code));
+    let (mut h, client) = start(profile);
+    let (code, bearer) = grant(&mut h, &client);
+    assert_eq!(resource(&mut h, &bearer), 200);
+    let replay = h.exchange(&client, &code);
     assert_eq!(replay.status, 400, "{}", replay.body);
     assert_eq!(
-        run.resource(&bearer),
+        resource(&mut h, &bearer),
         401,
         "the replay revoked the grant's tokens"
     );
@@ -117,16 +65,19 @@ fn code_replay_revokes_the_grant_without_refresh_reuse_detection() {
 fn code_replay_revokes_only_its_own_grant_without_sweeping() {
     let mut profile = Profile::oauth21();
     profile.sweep_expired = false;
-    let mut run = Run::new(profile);
-    let id = run.register();
-    let (first_code, first) = run.grant(&id);
-    let (_, second) = run.grant(&id);
-    assert_eq!(run.resource(&first), 200);
-    assert_eq!(run.resource(&second), 200);
-    let replay = run.token(&exchange_form(&id, &first_code));
+    let (mut h, client) = start(profile);
+    let (first_code, first) = grant(&mut h, &client);
+    let (_, second) = grant(&mut h, &client);
+    assert_eq!(resource(&mut h, &first), 200);
+    assert_eq!(resource(&mut h, &second), 200);
+    let replay = h.exchange(&client, &first_code);
     assert_eq!(replay.status, 400, "{}", replay.body);
-    assert_eq!(run.resource(&first), 401, "the replayed grant is revoked");
-    assert_eq!(run.resource(&second), 200, "the other grant is not");
+    assert_eq!(
+        resource(&mut h, &first),
+        401,
+        "the replayed grant is revoked"
+    );
+    assert_eq!(resource(&mut h, &second), 200, "the other grant is not");
 }
 
 /// Every knob a probe can observe, changed alone from `fastmcp` (to `oauth21`'s value where the two

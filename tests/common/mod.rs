@@ -37,6 +37,15 @@ impl Harness {
         Self::with(Config::default())
     }
 
+    /// A server under `profile`, in the profile's default configuration.
+    pub fn with_profile(profile: Profile) -> Self {
+        Self {
+            server: Some(AuthServer::new(Config::for_profile(&profile), profile).unwrap()),
+            now: T0,
+            log: Vec::new(),
+        }
+    }
+
     pub fn with(config: Config) -> Self {
         Self {
             server: Some(AuthServer::new(config, Profile::fastmcp()).unwrap()),

@@ -1,0 +1,59 @@
+//! Answers a real server might give, built by hand, to feed the checker: one copy for the tests
+//! that judge canned answers (`checker_rules.rs`, `probes.rs`).
+
+use std::borrow::Cow;
+
+use oauth_oracle::invariant::Violation;
+use oauth_oracle::{Output, Params};
+use serde_json::Value;
+
+/// An answer with `status`, `headers` and `body` (`null`: no body).
+pub fn out(status: u16, headers: &[(&'static str, &str)], body: Value) -> Output {
+    Output {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Owned((*v).to_owned())))
+            .collect(),
+        body: if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        },
+        reason: None,
+    }
+}
+
+/// A JSON answer with `Cache-Control: no-store`, as node-oidc-provider sends from `/token`.
+pub fn json_out(status: u16, body: Value) -> Output {
+    out(
+        status,
+        &[
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+        ],
+        body,
+    )
+}
+
+/// A 302 to `location`.
+pub fn redirect(location: &str) -> Output {
+    out(302, &[("location", location)], Value::Null)
+}
+
+/// Form or query parameters.
+pub fn pairs(p: &[(&str, &str)]) -> Params {
+    Params::from_pairs(p.iter().copied())
+}
+
+/// Whether `v` holds a violation of invariant `id`.
+pub fn has(v: &[Violation], id: &str) -> bool {
+    v.iter().any(|v| v.invariant == id)
+}
+
+/// 43 base64url characters (256 bits), distinct per tag, as node-oidc-provider issues them.
+pub fn random(tag: &str) -> String {
+    let mut s = format!("{tag}Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0Ke");
+    s.truncate(36);
+    format!("{s:Z<36}A_b-C_d")
+}
