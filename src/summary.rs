@@ -17,6 +17,8 @@ use crate::time::UnixMillis;
 /// shows the labels, not the values they stand for.
 pub struct Redactor {
     seen: Vec<(String, String)>,
+    /// Values learned from answers ([`Redactor::learn`]) whatever their shape, with their labels.
+    learned: Vec<(String, String)>,
     counts: [usize; 6],
     /// The prefix and format of each kind of value, in [`KINDS`] order.
     forms: [(String, ValueFormat); 5],
@@ -37,6 +39,7 @@ impl std::fmt::Debug for Redactor {
         // Every field named: a new one does not compile until its `Debug` is decided.
         let Self {
             seen,
+            learned: _,
             counts,
             forms: _,
         } = self;
@@ -59,6 +62,7 @@ impl Redactor {
     pub fn for_profile(profile: &Profile) -> Self {
         Self {
             seen: Vec::new(),
+            learned: Vec::new(),
             counts: [0; 6],
             forms: [
                 (profile.code_prefix.to_string(), profile.code_format),
@@ -78,6 +82,35 @@ impl Redactor {
         let l = format!("<{name}#{}>", self.counts[kind]);
         self.seen.push((value.to_owned(), l.clone()));
         l
+    }
+
+    /// Learn the random values `out` issued (client id and secret, code, tokens), whatever their
+    /// shape: a live server's values need not be in the profile's formats. Each gets the label
+    /// of its kind, and is replaced wherever it appears later.
+    pub fn learn(&mut self, out: &Output) {
+        use crate::trace::Field;
+        for (field, kind) in [
+            (Field::Code, 0),
+            (Field::AccessToken, 1),
+            (Field::RefreshToken, 2),
+            (Field::ClientId, 3),
+            (Field::ClientSecret, 4),
+        ] {
+            let Some(value) = field.extract(out) else {
+                continue;
+            };
+            if value.is_empty() || self.learned.iter().any(|(v, _)| *v == value) {
+                continue;
+            }
+            let label = match self.redact_word(&value) {
+                l if l != value => l,
+                _ => self.label(&value, kind, KINDS[kind]),
+            };
+            self.learned.push((value, label));
+        }
+        // Longest first, so that no value is replaced inside a longer one.
+        self.learned
+            .sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
     }
 
     fn redact_word(&mut self, w: &str) -> String {
@@ -101,6 +134,14 @@ impl Redactor {
 
     /// `text` with every random value replaced by its label.
     pub fn redact(&mut self, text: &str) -> String {
+        let mut replaced;
+        let mut text = text;
+        for (value, label) in &self.learned {
+            if text.contains(value.as_str()) {
+                replaced = text.replace(value.as_str(), label);
+                text = &replaced;
+            }
+        }
         if let Some(creds) = text.strip_prefix("Basic ") {
             use base64::Engine as _;
             if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(creds)
@@ -269,5 +310,17 @@ mod tests {
         let secret = "X6abey74sooYlkhzdfq1Hfl8rs3hyQ-rV9L5saOjqBR-OQsxUR4E_gbL2xECyWIwbgwUtexVghvy2ZxV6fLAyg";
         let line = node.redact(&format!("client_secret=\"{secret}\" code={token}"));
         assert_eq!(line, "client_secret=\"<secret#1>\" code=<value#1>");
+    }
+
+    #[test]
+    fn values_of_other_shapes_are_labelled_once_learned_from_an_answer() {
+        // Authlib's tokens (42 letters and digits) and a JWT: no FastMCP shape.
+        let mut r = Redactor::new();
+        let access = "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7kLz";
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz";
+        let body = format!(r#"{{"access_token":"{access}","refresh_token":"{jwt}"}}"#);
+        r.learn(&Output::new(200, &[], body));
+        let line = r.redact(&format!("Bearer {access} then {jwt}."));
+        assert_eq!(line, "Bearer <access#1> then <refresh#1>.");
     }
 }

@@ -136,6 +136,13 @@ pub(crate) fn replay_against(
     let mut target_r = Redactor::for_profile(&trace.header.profile);
     let mut outputs: Vec<Output> = Vec::new();
     for (s, line) in run.steps.iter().zip(&run.model_trace.steps) {
+        // The target's values need not have the profile's shapes: learn them from its answers.
+        if let Some(t) = &s.target {
+            target_r.learn(t);
+        }
+        if let Some(m) = &s.model {
+            model_r.learn(m);
+        }
         let event = resolve_step_event(&line.event, &outputs, s.step + 1)
             .map(|e| model_r.event(&e))
             .unwrap_or_default();
