@@ -2,9 +2,9 @@
 //! (`POST /_oracle/expire`, `/_oracle/revoke`, `/_oracle/fail`, `/_oracle/deny-consent`,
 //! `/_oracle/adversary`).
 //!
-//! A control is an [`Event`](crate::Event) of its own ([`crate::Event::Control`]): it is stepped
+//! A control is an [`Event`] of its own ([`crate::Event::Control`]): it is stepped
 //! through the model and recorded in the session like a request, so a session with faults replays
-//! byte for byte. What it sets up lives in the model's state ([`Faults`]) and acts on later
+//! byte for byte. What it sets up lives in the model's state (`Faults`) and acts on later
 //! steps: the next answers of an endpoint replaced by a scripted failure, the next authorization
 //! denied, or the answers of a deliberately misbehaving server for testing a client's defences.
 

@@ -1,13 +1,13 @@
 //! `oauth-oracle fingerprint`: learn a [`Profile`] from a live server.
 //!
-//! Short probe flows ([`probes`]), each aimed at one knob, run once against the live target;
+//! Short probe flows (`probes`), each aimed at one knob, run once against the live target;
 //! each is then run through the model under every candidate value of its knob at the same
-//! instants ([`infer`]). The values under which the model answers as the server did are the
+//! instants (`infer`). The values under which the model answers as the server did are the
 //! values the probe allows: one value is *decided*, none (or probes that contradict each other)
 //! is *inconsistent*, and a probe that cannot be run (no endpoint, no short lifetime given) or
 //! that does not tell the values apart leaves the knob *not observable*, kept from the base
-//! profile. Value formats (token prefixes) are read from the values the server issued
-//! ([`formats`]). What the server did that no knob describes is listed with the probe's trace.
+//! profile. Prefixes and value formats are read from the values the server issued
+//! (`formats`). What the server did that no knob describes is listed with the probe's trace.
 //!
 //! Everything here is a function of the server's answers: probes run in a fixed order, knobs
 //! are reported in [`KNOBS`] order, and no output depends on a map's iteration order.

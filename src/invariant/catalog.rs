@@ -17,6 +17,8 @@ macro_rules! catalog {
         pub enum InvariantId {
             $(
                 #[doc = concat!("`", $id, "`: ", $summary)]
+                // A summary's brackets (`[::1]`) are text, not links.
+                #[allow(rustdoc::broken_intra_doc_links)]
                 $variant,
             )*
         }

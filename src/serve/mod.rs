@@ -1,10 +1,10 @@
 //! `oauth-oracle serve`: the model behind a real HTTP/1.1 server (hyper on tokio).
 //!
 //! Every request becomes one model step, in arrival order: the request is read (body at most
-//! 4 MiB + 1 byte, within a deadline) and decoded ([`crate::http::decode`]) outside the lock; the
+//! 4 MiB + 1 byte, within a deadline) and decoded (`http::decode`) outside the lock; the
 //! step itself — read the clock, [`crate::AuthServer::apply`], append the trace line, write it to
 //! `--record` and flush — runs under one mutex; the answer is encoded
-//! ([`crate::http::respond`]) and sent after the lock is released, so a slow client never holds
+//! (`http::respond`) and sent after the lock is released, so a slow client never holds
 //! it.
 //!
 //! - **Clock.** [`ClockMode::System`] reads the wall clock (the model never does; besides this,

@@ -221,7 +221,7 @@ impl HttpTarget {
 
     /// Use `clients`, registered with the server beforehand, instead of dynamic registration:
     /// in each flow the usable registrations get them in turn (round robin), and no
-    /// registration is sent ([`super::clients`]).
+    /// registration is sent (`target::clients`).
     pub fn with_clients(mut self, clients: Vec<PreClient>) -> Self {
         self.clients = clients;
         self
