@@ -99,7 +99,9 @@ impl Redactor {
             let Some(value) = field.extract(out) else {
                 continue;
             };
-            if value.is_empty() || self.learned.iter().any(|(v, _)| *v == value) {
+            // A very short value would be replaced inside ordinary words: it is left as it is
+            // (no random value of that length is a secret worth a label).
+            if value.len() < 6 || self.learned.iter().any(|(v, _)| *v == value) {
                 continue;
             }
             let label = match self.redact_word(&value) {

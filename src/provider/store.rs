@@ -127,11 +127,18 @@ fn slot_number(n: usize) -> u32 {
     u32::try_from(n).unwrap_or_else(|_| panic!("more than 2^32 token pairs"))
 }
 
-/// The hash of a token: its first 8 bytes (random, so any of their bits will do).
+/// The hash of a token, from its first 16 bytes. Not every bit of them is random: a `base64url`
+/// or `alnum` key holds one symbol (0–63) per byte, so bits 6 and 7 of each byte are 0. The
+/// bytes are mixed (a multiply, then the high half folded down) so that the bucket index (low
+/// bits) and the tag (high bits) both depend on every random bit.
 fn hash(key: &TokenKey) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&key.0[..8]);
-    u64::from_le_bytes(b)
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&key.0[8 * i..8 * i + 8]);
+        u64::from_le_bytes(b)
+    };
+    let h = (word(0) ^ word(1).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 32)
 }
 
 /// The live access and refresh tokens, one slab record per pair.
@@ -392,6 +399,19 @@ mod tests {
 
     use super::*;
     use crate::keys::KEY_BYTES;
+
+    /// Keys of 43 random base64url symbols (one per byte, each below 64) reach every home
+    /// bucket of a 256-bucket table, not only the quarter whose index has bits 6 and 7 clear.
+    #[test]
+    fn symbol_keys_spread_over_every_bucket() {
+        let mut rng = crate::rng::DrawRng::new(crate::rng::Seed([3; 32]));
+        let mut homes = std::collections::BTreeSet::new();
+        for _ in 0..4096 {
+            let k = TokenKey(crate::ValueFormat::Base64Url(43).draw(&mut rng));
+            homes.insert(hash(&k) & 255);
+        }
+        assert!(homes.len() > 250, "{} of 256 buckets", homes.len());
+    }
 
     fn key(first: u8, last: u8) -> TokenKey {
         let mut k = [first; KEY_BYTES];
