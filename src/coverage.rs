@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::output::Output;
-use crate::trace::Field;
+use crate::trace::{Field, Unresolved};
 
 /// Whether `output` refused the request: a status of 400 or more, or a redirect carrying an
 /// `error` parameter (an authorization error sent back to the client).
@@ -55,30 +55,19 @@ pub fn describe_answer(output: &Output) -> String {
     }
 }
 
-/// Why the step whose event is `event` cannot be sent: the first value it refers to that the
-/// referred step's answer (`outputs`, index 0 = step 1) does not carry, and how that step's
-/// endpoint (`kinds`, the event kind of each earlier step) answered, e.g. `a code that was never
-/// issued (authorize answered 400 invalid_request)`.
-pub fn unresolved_reason(event: &Value, outputs: &[Output], kinds: &[Option<String>]) -> String {
-    fn first_missing(v: &Value, outputs: &[Output]) -> Option<(usize, Field)> {
-        match v {
-            Value::Object(m) if m.contains_key("ref") => {
-                let step = usize::try_from(m.get("ref")?.as_u64()?).ok()?;
-                let field: Field = serde_json::from_value(m.get("field")?.clone()).ok()?;
-                let out = step.checked_sub(1).and_then(|i| outputs.get(i));
-                match out {
-                    Some(o) if field.extract(o).is_some() => None,
-                    _ => Some((step, field)),
-                }
-            }
-            Value::Object(m) => m.values().find_map(|x| first_missing(x, outputs)),
-            Value::Array(a) => a.iter().find_map(|x| first_missing(x, outputs)),
-            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => None,
-        }
-    }
-    let Some((step, field)) = first_missing(event, outputs) else {
-        return "a step could not be resolved against the answers before it".to_owned();
-    };
+/// Why a step cannot be sent: `missing`, the first value it refers to that the referred
+/// step's answer (`outputs`, index 0 = step 1) does not carry, and how that step's endpoint
+/// (`kinds`, the event kind of each step) answered, e.g. `a code that was never issued
+/// (authorize answered 400 invalid_request)`.
+pub(crate) fn unresolved_reason(
+    missing: &Unresolved,
+    outputs: &[Output],
+    kinds: &[&str],
+) -> String {
+    let (step, field) = (
+        usize::try_from(missing.step).unwrap_or(usize::MAX),
+        missing.field,
+    );
     let what = match field {
         Field::ClientId => "a client_id",
         Field::ClientSecret => "a client_secret",
@@ -89,11 +78,7 @@ pub fn unresolved_reason(event: &Value, outputs: &[Output], kinds: &[Option<Stri
     };
     match step.checked_sub(1).and_then(|i| outputs.get(i)) {
         Some(o) => {
-            let kind = kinds
-                .get(step - 1)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| "the step".to_owned());
+            let kind = kinds.get(step - 1).copied().unwrap_or("the step");
             format!(
                 "step refers to {what} that was never issued ({kind} {})",
                 describe_answer(o)

@@ -79,7 +79,7 @@ pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
 pub use error_code::ErrorCode;
 pub use event::{
-    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, IntrospectRequest, Params,
+    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, EventStr, IntrospectRequest, Params,
     RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnroutedRequest,
 };
 pub use output::{Output, Reason};

@@ -60,8 +60,11 @@ fn assert_replays(h: &Harness) {
             .log
             .iter()
             .enumerate()
-            .map(|(i, (at, e, o))| {
-                StepLine::new(i + 1, *at, &serde_json::to_value(e).unwrap(), o.clone())
+            .map(|(i, (at, e, o))| StepLine {
+                step: i + 1,
+                at: *at,
+                event: e.clone().into(),
+                output: o.clone(),
             })
             .collect(),
     };

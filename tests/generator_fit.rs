@@ -16,7 +16,11 @@ fn flow(seed: u8, fit: Option<Fit>) -> Vec<Value> {
         Some(f) => g.with_fit(f),
         None => g,
     };
-    g.run(200).steps.iter().map(|s| s.event_value()).collect()
+    g.run(200)
+        .steps
+        .iter()
+        .map(|s| serde_json::to_value(&s.event).unwrap())
+        .collect()
 }
 
 fn param<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {

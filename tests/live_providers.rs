@@ -69,7 +69,7 @@ fn model_agrees_with_live_fastmcp_including_expiry_paths() {
                     .reason
                     .map(|r| format!("{r:?}"))
                     .unwrap_or_else(|| "ok".into());
-                kinds.insert(format!("{}:{reason}", line.kind().unwrap_or_default()));
+                kinds.insert(format!("{}:{reason}", line.event.kind()));
             }
         }
     }
@@ -254,7 +254,7 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
     for case in 0..30 {
         let trace = flow(&base, 51, case, 25, 0);
         let keep: Vec<usize> = (0..trace.steps.len())
-            .filter(|&i| trace.steps[i].kind().as_deref() != Some("revoke"))
+            .filter(|&i| trace.steps[i].event.kind() != "revoke")
             .collect();
         let trace = oauth_oracle::check::subtrace(&trace, &keep).unwrap();
         let (violations, _, _) = audit_flow(&trace, &mut target, &exp).unwrap();

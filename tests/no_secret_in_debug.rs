@@ -164,9 +164,9 @@ fn resolver_debug_shows_no_secret() {
             ["access_token", {"ref": 3, "field": "access_token"}]
         ]
     });
-    let raw = serde_json::value::RawValue::from_string(refs.to_string()).unwrap();
+    let event: oauth_oracle::trace::EventExpr = serde_json::from_value(refs).unwrap();
     let mut resolver = Resolver::new();
-    resolver.resolve(&raw, &outputs, 7).unwrap();
+    resolver.resolve(event, &outputs, 7).unwrap();
     assert_debug_clean("Resolver", &resolver, &secrets);
 }
 

@@ -447,7 +447,11 @@ fn the_generator_probes_every_client_binding_with_every_kind_of_value() {
             ..Config::default()
         };
         let trace = Generator::new(Profile::oauth21(), config).unwrap().run(60);
-        let events: Vec<Value> = trace.steps.iter().map(|s| s.event_value()).collect();
+        let events: Vec<Value> = trace
+            .steps
+            .iter()
+            .map(|s| serde_json::to_value(&s.event).unwrap())
+            .collect();
         // The client id reference (its registration step) of the request at `step`.
         let client_of = |step: usize| -> Option<Value> {
             let e = &events[step - 1];

@@ -996,7 +996,11 @@ fn garbage_gets_clean_answers_and_still_lands_in_the_trace() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
     // Every request above (the malformed one aside) is a step, and the session replays.
     let (trace, _) = s.trace();
-    let events: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
+    let events: Vec<String> = trace
+        .steps
+        .iter()
+        .map(|l| l.event.kind().to_owned())
+        .collect();
     assert!(events.len() >= 11, "{events:?}");
     assert_eq!(
         events.iter().filter(|k| **k == "unrouted").count(),
@@ -1206,7 +1210,11 @@ fn a_malformed_chunk_size_is_a_protocol_400_and_not_a_step() {
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
     assert!(answer.contains("Missing client_id"), "{answer:?}");
     let (trace, _) = s.trace();
-    let kinds: Vec<String> = trace.steps.iter().map(|l| l.kind().unwrap()).collect();
+    let kinds: Vec<String> = trace
+        .steps
+        .iter()
+        .map(|l| l.event.kind().to_owned())
+        .collect();
     assert_eq!(kinds, ["token"]);
 }
 

@@ -363,8 +363,8 @@ fn diff_runner_skips_what_has_no_endpoint_and_agrees_on_the_rest() {
         let keep: Vec<usize> = (0..trace.steps.len())
             .filter(|&i| {
                 !matches!(
-                    trace.steps[i].kind().as_deref(),
-                    Some("authorization_server_metadata" | "protected_resource_metadata")
+                    trace.steps[i].event.kind(),
+                    "authorization_server_metadata" | "protected_resource_metadata"
                 )
             })
             .collect();
@@ -375,11 +375,11 @@ fn diff_runner_skips_what_has_no_endpoint_and_agrees_on_the_rest() {
                 "seed {seed}, step {}: {:?}\n{}",
                 d.step,
                 d.verdict,
-                trace.steps[d.step - 1].event_value()
+                serde_json::to_value(&trace.steps[d.step - 1].event).unwrap()
             );
         }
         for (s, line) in run.steps.iter().zip(&trace.steps) {
-            match (line.kind().as_deref(), &s.verdict) {
+            match (Some(line.event.kind()), &s.verdict) {
                 (Some("revoke"), Verdict::Skip(why)) => {
                     assert_eq!(why, "no revocation_endpoint in metadata");
                     assert!(s.target.is_none() && s.model.is_none(), "a revoke was run");

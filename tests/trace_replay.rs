@@ -199,7 +199,7 @@ fn malformed_traces_name_line_and_field() {
     s["event"]["kind"] = "teleport".into();
     let err = replay_error(&with(3, &s.to_string()));
     assert!(
-        err.contains("line 4: event.teleport: unknown variant `teleport`"),
+        err.contains("line 4: event.kind: unknown variant `teleport`"),
         "{err}"
     );
 

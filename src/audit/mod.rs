@@ -12,7 +12,7 @@ use crate::target::{
     NOTE_HEADER, PRE_REGISTERED_NOTE, Target, TargetError, monotonic_now, unanswered, wall_clock,
 };
 use crate::time::UnixMillis;
-use crate::trace::{Trace, resolve_step_event};
+use crate::trace::{Resolver, Trace};
 
 mod labels;
 mod report;
@@ -61,7 +61,7 @@ pub fn audit_flow_covered(
         generated: trace.steps.len() as u64,
         ..FlowCoverage::default()
     };
-    let kinds: Vec<Option<String>> = trace.steps.iter().map(|s| s.kind()).collect();
+    let kinds: Vec<&str> = trace.steps.iter().map(|s| s.event.kind()).collect();
     let mut checker = Checker::new(exp.clone());
     let mut outputs: Vec<Output> = Vec::new();
     let mut violations = Vec::new();
@@ -78,9 +78,12 @@ pub fn audit_flow_covered(
         if !left.is_zero() {
             std::thread::sleep(left);
         }
-        let Ok(event) = resolve_step_event(&step.event, &outputs, i + 2) else {
-            coverage.stopped = Some(unresolved_reason(&step.event_value(), &outputs, &kinds));
-            break;
+        let event = match Resolver::new().resolve_expr(step.event.clone(), &outputs) {
+            Ok(event) => event,
+            Err((_, missing)) => {
+                coverage.stopped = Some(unresolved_reason(&missing, &outputs, &kinds));
+                break;
+            }
         };
         let at = wall_clock();
         if let Some(why) = target.unsendable(&event) {

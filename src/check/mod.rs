@@ -6,12 +6,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::coverage::Coverage;
 use crate::invariant::{Checker, Expectations, Tally, Violation};
 use crate::output::Output;
-use crate::trace::{Resolver, StepLine, Trace, TraceError};
+use crate::trace::{EventExpr, Resolver, StepLine, Trace, TraceError, ValueExpr};
 
 mod merge;
 mod run;
@@ -28,7 +27,7 @@ pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceErro
     let mut violations = Vec::new();
     let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter().enumerate() {
-        let event = resolver.resolve(&step.event, &outputs, i + 2)?;
+        let event = resolver.resolve(step.event.clone(), &outputs, i + 2)?;
         let out = server.apply(step.at, &event);
         violations.extend(checker.observe(i + 1, step.at, &event, &out));
         violations.extend(checker.internal(i + 1, server.provider().integrity()));
@@ -37,32 +36,29 @@ pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceErro
     Ok((violations, checker))
 }
 
-/// Renumber the `ref`s of `event` after steps were removed; `None` if it refers to a removed step.
-fn renumber(event: &Value, map: &[Option<usize>]) -> Option<Value> {
-    match event {
-        Value::Object(m) if m.contains_key("ref") => {
-            let old = usize::try_from(m.get("ref")?.as_u64()?).ok()?;
-            let new = (*map.get(old.checked_sub(1)?)?)?;
-            let mut m = m.clone();
-            m.insert("ref".into(), Value::from(new));
-            Some(Value::Object(m))
-        }
-        Value::Object(m) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in m {
-                out.insert(k.clone(), renumber(v, map)?);
+/// `event` with its references renumbered after steps were removed (`map[old - 1]` is the
+/// new number); `None` if it refers to a removed step.
+fn renumber(event: &EventExpr, map: &[Option<usize>]) -> Option<EventExpr> {
+    fn expr(e: ValueExpr, map: &[Option<usize>]) -> Option<ValueExpr> {
+        Some(match e {
+            ValueExpr::Lit(_) => e,
+            ValueExpr::Ref { step, field } => {
+                let old = usize::try_from(step).ok()?.checked_sub(1)?;
+                ValueExpr::of((*map.get(old)?)?, field)
             }
-            Some(Value::Object(out))
-        }
-        Value::Array(a) => a
-            .iter()
-            .map(|v| renumber(v, map))
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-        other @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
-            Some(other.clone())
-        }
+            ValueExpr::Concat(parts) => ValueExpr::Concat(
+                parts
+                    .into_iter()
+                    .map(|p| expr(p, map))
+                    .collect::<Option<_>>()?,
+            ),
+            ValueExpr::Basic(pair) => {
+                let (id, secret) = *pair;
+                ValueExpr::Basic(Box::new((expr(id, map)?, expr(secret, map)?)))
+            }
+        })
     }
+    event.clone().try_map(|_, e| expr(e, map).ok_or(())).ok()
 }
 
 /// The trace keeping only the steps at `keep` (indices into `trace.steps`), with references and
@@ -75,8 +71,12 @@ pub fn subtrace(trace: &Trace, keep: &[usize]) -> Option<Trace> {
     let mut steps = Vec::with_capacity(keep.len());
     for (new, &old) in keep.iter().enumerate() {
         let s = &trace.steps[old];
-        let event = renumber(&s.event_value(), &map)?;
-        steps.push(StepLine::new(new + 1, s.at, &event, s.output.clone()));
+        steps.push(StepLine {
+            step: new + 1,
+            at: s.at,
+            event: renumber(&s.event, &map)?,
+            output: s.output.clone(),
+        });
     }
     let mut t = Trace {
         header: trace.header.clone(),
@@ -92,7 +92,7 @@ pub fn rerecord(trace: &mut Trace) -> Result<(), TraceError> {
     let mut outputs: Vec<Output> = Vec::new();
     let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter_mut().enumerate() {
-        let event = resolver.resolve(&step.event, &outputs, i + 2)?;
+        let event = resolver.resolve(step.event.clone(), &outputs, i + 2)?;
         step.output = server.apply(step.at, &event);
         outputs.push(step.output.clone());
     }

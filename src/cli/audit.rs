@@ -207,8 +207,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
             }
         };
         for line in &observed.steps {
-            usability.observe(line.kind().as_deref(), &line.output);
-            if line.kind().as_deref() == Some("resource") {
+            usability.observe(Some(line.event.kind()), &line.output);
+            if line.event.kind() == "resource" {
                 resource.observe(&line.output);
             }
         }

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::check::{Campaign, Progress, Report, Shard};
 use oauth_oracle::invariant::{CATALOG, InvariantId, invariant};
 use oauth_oracle::summary::Redactor;
-use oauth_oracle::trace::resolve_step_event;
+use oauth_oracle::trace::resolve;
 use oauth_oracle::{Config, Output, Profile};
 
 /// Options of `check`.
@@ -293,7 +293,7 @@ fn print_failure(f: &oauth_oracle::check::Failure, saved_as: &Path) {
         .first()
         .map_or(oauth_oracle::UnixMillis(0), |s| s.at);
     for (i, s) in f.minimal.steps.iter().enumerate() {
-        if let Ok(e) = resolve_step_event(&s.event, &outputs, i + 2) {
+        if let Ok(e) = resolve(&s.event, &outputs, i + 2) {
             println!(
                 "  {}",
                 r.line(s.step, start, s.at, &e, &s.output)

@@ -284,8 +284,8 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         report.coverage.add(&run.coverage);
         for s in &run.steps {
             if let Some(out) = &s.target {
-                let kind = trace.steps.get(s.step - 1).and_then(|l| l.kind());
-                usability.observe(kind.as_deref(), out);
+                let kind = trace.steps.get(s.step - 1).map(|l| l.event.kind());
+                usability.observe(kind, out);
             }
             match &s.verdict {
                 Verdict::Agree => report.steps_agree += 1,

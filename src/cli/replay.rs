@@ -98,7 +98,7 @@ pub(crate) fn replay_against(
     use oauth_oracle::diff::{RunOptions, Verdict, abbreviate, run_flow};
     use oauth_oracle::summary::Redactor;
     use oauth_oracle::target::HttpTarget;
-    use oauth_oracle::trace::resolve_step_event;
+    use oauth_oracle::trace::resolve;
 
     let mut target = match HttpTarget::checked(url, mcp_path).and_then(|t| access.apply(t)) {
         Ok(t) => t,
@@ -143,7 +143,7 @@ pub(crate) fn replay_against(
         if let Some(m) = &s.model {
             model_r.learn(m);
         }
-        let event = resolve_step_event(&line.event, &outputs, s.step + 1)
+        let event = resolve(&line.event, &outputs, s.step + 1)
             .map(|e| model_r.event(&e))
             .unwrap_or_default();
         let verdict = match &s.verdict {

@@ -43,8 +43,7 @@ impl DivergenceClass {
             endpoint: trace
                 .steps
                 .get(step.step.checked_sub(1)?)
-                .and_then(|l| l.kind())
-                .unwrap_or_else(|| "?".to_owned()),
+                .map_or_else(|| "?".to_owned(), |l| l.event.kind().to_owned()),
             model_status: m.status,
             target_status: t.status,
             model_error: error_code(m),

@@ -25,7 +25,7 @@ use crate::target::{
     unanswered,
 };
 use crate::time::UnixMillis;
-use crate::trace::{StepLine, Trace, resolve_step_event};
+use crate::trace::{Resolver, StepLine, Trace};
 
 /// The judgement of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,7 +228,7 @@ pub fn run_flow(
         generated: trace.steps.len() as u64,
         ..FlowCoverage::default()
     };
-    let kinds: Vec<Option<String>> = trace.steps.iter().map(|s| s.kind()).collect();
+    let kinds: Vec<&str> = trace.steps.iter().map(|s| s.event.kind()).collect();
     for (i, step) in trace.steps.iter().enumerate() {
         if opts.real_time {
             wait_until(start, due_after(at0, step.at));
@@ -241,8 +241,8 @@ pub fn run_flow(
             step.at
         };
         let (me, te) = (
-            resolve_step_event(&step.event, &flow.model_out, i + 2),
-            resolve_step_event(&step.event, &flow.target_out, i + 2),
+            Resolver::new().resolve_expr(step.event.clone(), &flow.model_out),
+            Resolver::new().resolve_expr(step.event.clone(), &flow.target_out),
         );
         let (Ok(me), Ok(te)) = (&me, &te) else {
             if opts.keep_going {
@@ -255,14 +255,13 @@ pub fn run_flow(
                 flow.record(i, step, at, Verdict::Skip(why.to_owned()), None, None);
                 continue;
             }
-            let event = step.event_value();
-            coverage.stopped = Some(if te.is_err() {
-                unresolved_reason(&event, &flow.target_out, &kinds)
-            } else {
-                format!(
+            coverage.stopped = Some(match (&me, &te) {
+                (_, Err((_, missing))) => unresolved_reason(missing, &flow.target_out, &kinds),
+                (Err((_, missing)), _) => format!(
                     "the model: {}",
-                    unresolved_reason(&event, &flow.model_out, &kinds)
-                )
+                    unresolved_reason(missing, &flow.model_out, &kinds)
+                ),
+                (Ok(_), Ok(_)) => unreachable!("one side did not resolve"),
             });
             flow.runs.push(StepRun {
                 step: i + 1,
@@ -346,7 +345,7 @@ pub fn run_flow(
             if i + 1 < trace.steps.len() {
                 coverage.stopped = Some(format!(
                     "{} answered differently from the model (divergence)",
-                    kinds[i].as_deref().unwrap_or("a step")
+                    kinds[i]
                 ));
             }
             break;
@@ -394,7 +393,7 @@ pub fn shrink_divergence(
     let kind_of = |t: &Trace, run: &FlowRun| {
         run.divergence()
             .and_then(|d| t.steps.get(d.step - 1))
-            .and_then(|s| s.event_value().get("kind").cloned())
+            .map(|s| s.event.kind())
     };
     let first = run_flow(trace, target, opts)?;
     let Some(kind) = kind_of(trace, &first) else {

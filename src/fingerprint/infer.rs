@@ -14,7 +14,7 @@ use crate::profile::Profile;
 use crate::server::AuthServer;
 use crate::target::{ResourceAnswer, Target, TargetError, resource_answer, wall_clock};
 use crate::time::UnixMillis;
-use crate::trace::{Field, resolve_event};
+use crate::trace::{EventExpr, Field, resolve};
 
 /// One probe as the live target answered it.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub(crate) fn run_target(probe: &Probe, target: &mut dyn Target) -> Result<Targe
         }
         // An answer lacked a value this step refers to: the probe ends here, and the
         // candidates are judged on the steps sent (the model must end here too).
-        let Ok(event) = resolve_event(event, &run.outputs, i + 2) else {
+        let Ok(event) = resolve(event, &run.outputs, i + 2) else {
             return Ok(run);
         };
         if let Some(why) = target.unsendable(&event) {
@@ -64,15 +64,6 @@ pub(crate) fn run_target(probe: &Probe, target: &mut dyn Target) -> Result<Targe
     Ok(run)
 }
 
-/// The event kind of a step's JSON.
-pub(crate) fn kind(event: &Value) -> String {
-    event
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("?")
-        .to_owned()
-}
-
 /// Run `probe`'s first `steps` steps through a fresh model under `profile` at the instants
 /// `at` (a step past the end of `at` at the last instant plus its pause); a step whose
 /// reference does not resolve on the model's side ends the run.
@@ -91,7 +82,7 @@ pub(crate) fn run_model(
             .get(i)
             .copied()
             .unwrap_or(UnixMillis(now.0.saturating_add(*pause)));
-        let Ok(event) = resolve_event(event, &outputs, i + 2) else {
+        let Ok(event) = resolve(event, &outputs, i + 2) else {
             break;
         };
         outputs.push(server.apply(now, &event));
@@ -100,7 +91,7 @@ pub(crate) fn run_model(
 }
 
 /// How `out` (the answer to `event`) reads under `view`.
-pub(crate) fn read(view: View, event: &Value, out: &Output) -> String {
+pub(crate) fn read(view: View, event: &EventExpr, out: &Output) -> String {
     let error = out.error_code().unwrap_or_else(|| "-".to_owned());
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     match view {
@@ -141,7 +132,7 @@ fn location_has(out: &Output, key: &str) -> bool {
 }
 
 /// Success or refusal of `out`, by what `event` asked for.
-fn outcome(event: &Value, out: &Output) -> String {
+fn outcome(event: &EventExpr, out: &Output) -> String {
     let ok = |b: bool, yes: &str| {
         if b {
             yes.to_owned()
@@ -149,7 +140,7 @@ fn outcome(event: &Value, out: &Output) -> String {
             "refused".to_owned()
         }
     };
-    match kind(event).as_str() {
+    match event.kind() {
         "register" => ok(
             (200..300).contains(&out.status) && Field::ClientId.extract(out).is_some(),
             "registered",

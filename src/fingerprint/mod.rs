@@ -430,7 +430,7 @@ fn first_output<T>(
         p.steps
             .iter()
             .zip(&run.outputs)
-            .filter(|((_, e), _)| infer::kind(e) == kind)
+            .filter(|((_, e), _)| e.kind() == kind)
             .find_map(|(_, o)| f(o))
     })
 }
@@ -455,7 +455,12 @@ fn evidence_trace(
         .zip(&run.at)
         .zip(outputs)
         .enumerate()
-        .map(|(i, (((_, event), at), out))| StepLine::new(i + 1, *at, event, out))
+        .map(|(i, (((_, event), at), output))| StepLine {
+            step: i + 1,
+            at: *at,
+            event: event.clone(),
+            output,
+        })
         .collect();
     Trace {
         header: Header::new(learned, config),

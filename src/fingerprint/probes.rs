@@ -5,10 +5,14 @@
 //! and how that answer is read ([`View`]). Every probe registers its own clients, so probes do
 //! not share state on the server.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::endpoint::token::s256_challenge;
-use crate::trace::Field;
+use crate::event::{
+    AuthorizeMethod, AuthorizeRequest, Params, RegisterRequest, ResourceRequest, RevokeRequest,
+    TokenRequest,
+};
+use crate::trace::{EventExpr, Field, ValueExpr};
 
 /// The redirect URI probes register (a `localhost` loopback URI, as MCP clients use).
 pub(crate) const REDIRECT: &str = "http://localhost:9999/cb";
@@ -64,7 +68,7 @@ pub(crate) struct Probe {
     /// How the decisive step's answer is read.
     pub(crate) view: View,
     /// The events, each with the pause before it (ms).
-    pub(crate) steps: Vec<(u64, Value)>,
+    pub(crate) steps: Vec<(u64, EventExpr)>,
     /// The 0-based index of the decisive step.
     pub(crate) decisive: usize,
     /// Whether it waits for an access token to expire (run only with a short lifetime given).
@@ -74,12 +78,33 @@ pub(crate) struct Probe {
 /// Builds a probe's events; each push returns the 1-based step number of the event.
 #[derive(Debug, Default)]
 struct Script {
-    steps: Vec<(u64, Value)>,
+    steps: Vec<(u64, EventExpr)>,
+}
+
+/// A request parameter: name and value.
+type Pair = (ValueExpr, ValueExpr);
+
+/// The parameter `name` = `value`.
+fn kv(name: &str, value: impl Into<ValueExpr>) -> Pair {
+    (name.into(), value.into())
+}
+
+/// Whether `pair` is the parameter `name`.
+fn is(pair: &Pair, name: &str) -> bool {
+    pair.0 == ValueExpr::from(name)
 }
 
 /// A reference to `field` of step `step`.
-fn r(step: usize, field: Field) -> Value {
-    json!({"ref": step, "field": field.name()})
+fn r(step: usize, field: Field) -> ValueExpr {
+    ValueExpr::of(step, field)
+}
+
+/// `POST /token` with `form` and `authorization`.
+fn token(form: Vec<Pair>, authorization: Option<ValueExpr>) -> EventExpr {
+    EventExpr::Token(TokenRequest {
+        form: Params(form),
+        authorization,
+    })
 }
 
 /// A registered client: its step and authentication method.
@@ -90,7 +115,7 @@ struct Client {
 }
 
 impl Script {
-    fn push(&mut self, pause_ms: u64, event: Value) -> usize {
+    fn push(&mut self, pause_ms: u64, event: EventExpr) -> usize {
         self.steps.push((pause_ms, event));
         self.steps.len()
     }
@@ -98,24 +123,26 @@ impl Script {
     fn register(&mut self, method: &'static str, redirect: &str) -> Client {
         let body = json!({"redirect_uris": [redirect], "token_endpoint_auth_method": method,
             "scope": "read write"});
-        let step = self.push(0, json!({"kind": "register", "body": body.to_string()}));
+        let step = self.push(
+            0,
+            EventExpr::Register(RegisterRequest {
+                body: body.to_string().into(),
+            }),
+        );
         Client { step, method }
     }
 
     /// Client authentication: form pairs and the `Authorization` value.
-    fn auth(c: Client, secret: Option<&str>) -> (Vec<Value>, Value) {
+    fn auth(c: Client, secret: Option<&str>) -> (Vec<Pair>, Option<ValueExpr>) {
         let id = r(c.step, Field::ClientId);
-        let secret = secret.map_or_else(|| r(c.step, Field::ClientSecret), |s| json!(s));
+        let secret = secret.map_or_else(|| r(c.step, Field::ClientSecret), ValueExpr::from);
         match c.method {
-            "none" => (vec![json!(["client_id", id])], Value::Null),
+            "none" => (vec![kv("client_id", id)], None),
             "client_secret_basic" => (
-                vec![json!(["client_id", id.clone()])],
-                json!({"basic": [id, secret]}),
+                vec![kv("client_id", id.clone())],
+                Some(ValueExpr::Basic(Box::new((id, secret)))),
             ),
-            _ => (
-                vec![json!(["client_id", id]), json!(["client_secret", secret])],
-                Value::Null,
-            ),
+            _ => (vec![kv("client_id", id), kv("client_secret", secret)], None),
         }
     }
 
@@ -125,21 +152,24 @@ impl Script {
         &mut self,
         c: Client,
         redirect: &str,
-        edit: impl FnOnce(&mut Vec<Value>),
+        edit: impl FnOnce(&mut Vec<Pair>),
     ) -> usize {
         let mut params = vec![
-            json!(["response_type", "code"]),
-            json!(["client_id", r(c.step, Field::ClientId)]),
-            json!(["code_challenge", s256_challenge(VERIFIER)]),
-            json!(["redirect_uri", redirect]),
-            json!(["code_challenge_method", "S256"]),
-            json!(["scope", "read write"]),
-            json!(["state", "fp-state"]),
+            kv("response_type", "code"),
+            kv("client_id", r(c.step, Field::ClientId)),
+            kv("code_challenge", s256_challenge(VERIFIER)),
+            kv("redirect_uri", redirect),
+            kv("code_challenge_method", "S256"),
+            kv("scope", "read write"),
+            kv("state", "fp-state"),
         ];
         edit(&mut params);
         self.push(
             0,
-            json!({"kind": "authorize", "method": "GET", "params": params}),
+            EventExpr::Authorize(AuthorizeRequest {
+                method: AuthorizeMethod::Get,
+                params: Params(params),
+            }),
         )
     }
 
@@ -152,18 +182,15 @@ impl Script {
         &mut self,
         c: Client,
         code: usize,
-        edit: impl FnOnce(&mut Vec<Value>),
+        edit: impl FnOnce(&mut Vec<Pair>),
     ) -> usize {
         let (mut form, authorization) = Self::auth(c, None);
-        form.insert(0, json!(["grant_type", "authorization_code"]));
-        form.push(json!(["code", r(code, Field::Code)]));
-        form.push(json!(["redirect_uri", REDIRECT]));
-        form.push(json!(["code_verifier", VERIFIER]));
+        form.insert(0, kv("grant_type", "authorization_code"));
+        form.push(kv("code", r(code, Field::Code)));
+        form.push(kv("redirect_uri", REDIRECT));
+        form.push(kv("code_verifier", VERIFIER));
         edit(&mut form);
-        self.push(
-            0,
-            json!({"kind": "token", "form": form, "authorization": authorization}),
-        )
+        self.push(0, token(form, authorization))
     }
 
     fn exchange(&mut self, c: Client, code: usize) -> usize {
@@ -179,29 +206,31 @@ impl Script {
 
     fn refresh(&mut self, c: Client, pair: usize) -> usize {
         let (mut form, authorization) = Self::auth(c, None);
-        form.insert(0, json!(["grant_type", "refresh_token"]));
-        form.push(json!(["refresh_token", r(pair, Field::RefreshToken)]));
-        self.push(
-            0,
-            json!({"kind": "token", "form": form, "authorization": authorization}),
-        )
+        form.insert(0, kv("grant_type", "refresh_token"));
+        form.push(kv("refresh_token", r(pair, Field::RefreshToken)));
+        self.push(0, token(form, authorization))
     }
 
-    fn revoke(&mut self, c: Client, pair: usize, secret: Option<&str>, extra: &[Value]) -> usize {
+    fn revoke(&mut self, c: Client, pair: usize, secret: Option<&str>, extra: &[Pair]) -> usize {
         let (mut form, authorization) = Self::auth(c, secret);
-        form.push(json!(["token", r(pair, Field::AccessToken)]));
+        form.push(kv("token", r(pair, Field::AccessToken)));
         form.extend(extra.iter().cloned());
         self.push(
             0,
-            json!({"kind": "revoke", "form": form, "authorization": authorization}),
+            EventExpr::Revoke(RevokeRequest {
+                form: Params(form),
+                authorization,
+            }),
         )
     }
 
     fn resource(&mut self, pause_ms: u64, pair: usize) -> usize {
-        let bearer = json!({"concat": ["Bearer ", r(pair, Field::AccessToken)]});
+        let bearer = ValueExpr::Concat(vec!["Bearer ".into(), r(pair, Field::AccessToken)]);
         self.push(
             pause_ms,
-            json!({"kind": "resource", "authorization": [bearer]}),
+            EventExpr::Resource(ResourceRequest {
+                authorization: vec![bearer],
+            }),
         )
     }
 }
@@ -226,7 +255,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
     };
     use Candidates::{Bool, ErrorCode as Err, Status};
     use View::*;
-    let metadata = |s: &mut Script| s.push(0, json!({"kind": "authorization_server_metadata"}));
+    let metadata = |s: &mut Script| s.push(0, EventExpr::AuthorizationServerMetadata);
     add(
         "issuer",
         "issuer_trailing_slash",
@@ -287,7 +316,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         &|s| {
             let c = s.register("client_secret_post", REDIRECT);
             let code = s.authorize_with(c, REDIRECT, |p| {
-                p.retain(|kv| kv[0] != "code_challenge_method")
+                p.retain(|kv| !is(kv, "code_challenge_method"))
             });
             s.exchange(c, code)
         },
@@ -302,8 +331,8 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             let c = s.register("client_secret_post", REDIRECT);
             s.authorize_with(c, REDIRECT, |p| {
                 for kv in p.iter_mut() {
-                    if kv[0] == "code_challenge" {
-                        kv[1] = json!("abc");
+                    if is(kv, "code_challenge") {
+                        kv.1 = "abc".into();
                     }
                 }
             })
@@ -341,8 +370,8 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             let c = s.register("client_secret_post", REDIRECT);
             let code = s.authorize(c);
             s.exchange_with(c, code, |f| {
-                f.retain(|kv| kv[0] != "code_verifier");
-                f.push(json!(["code_verifier", format!("{VERIFIER}x")]));
+                f.retain(|kv| !is(kv, "code_verifier"));
+                f.push(kv("code_verifier", format!("{VERIFIER}x")));
             })
         },
     );
@@ -355,14 +384,11 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         &|s| {
             let c = s.register("client_secret_post", REDIRECT);
             let (mut form, _) = Script::auth(c, None);
-            form.insert(0, json!(["grant_type", "authorization_code"]));
-            form.push(json!(["code", "fingerprint-never-issued-code"]));
-            form.push(json!(["redirect_uri", REDIRECT]));
-            form.push(json!(["code_verifier", VERIFIER]));
-            s.push(
-                0,
-                json!({"kind": "token", "form": form, "authorization": null}),
-            )
+            form.insert(0, kv("grant_type", "authorization_code"));
+            form.push(kv("code", "fingerprint-never-issued-code"));
+            form.push(kv("redirect_uri", REDIRECT));
+            form.push(kv("code_verifier", VERIFIER));
+            s.push(0, token(form, None))
         },
     );
     add(
@@ -415,8 +441,8 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             let c = s.register("client_secret_post", REDIRECT);
             let code = s.authorize(c);
             s.exchange_with(c, code, |f| {
-                f.retain(|kv| kv[0] != "code_verifier");
-                f.push(json!(["code_verifier", format!("{VERIFIER}x")]));
+                f.retain(|kv| !is(kv, "code_verifier"));
+                f.push(kv("code_verifier", format!("{VERIFIER}x")));
             })
         },
     );
@@ -430,8 +456,8 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             let c = s.register("client_secret_post", REDIRECT);
             let code = s.authorize(c);
             s.exchange_with(c, code, |f| {
-                f.retain(|kv| kv[0] != "redirect_uri");
-                f.push(json!(["redirect_uri", format!("{REDIRECT}/other")]));
+                f.retain(|kv| !is(kv, "redirect_uri"));
+                f.push(kv("redirect_uri", format!("{REDIRECT}/other")));
             })
         },
     );
@@ -444,11 +470,8 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         &|s| {
             let c = s.register("client_secret_post", REDIRECT);
             let (mut form, _) = Script::auth(c, None);
-            form.insert(0, json!(["grant_type", "password"]));
-            s.push(
-                0,
-                json!({"kind": "token", "form": form, "authorization": null}),
-            )
+            form.insert(0, kv("grant_type", "password"));
+            s.push(0, token(form, None))
         },
     );
     add(
@@ -459,7 +482,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         Outcome,
         &|s| {
             let c = s.register("client_secret_post", REDIRECT);
-            s.authorize_with(c, REDIRECT, |p| p.insert(1, json!(["state", "fp-first"])))
+            s.authorize_with(c, REDIRECT, |p| p.insert(1, kv("state", "fp-first")))
         },
     );
     add(
@@ -473,17 +496,14 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             let code = s.authorize(c);
             let id = r(c.step, Field::ClientId);
             let form = vec![
-                json!(["grant_type", "authorization_code"]),
-                json!(["client_id", id.clone()]),
-                json!(["code", r(code, Field::Code)]),
-                json!(["redirect_uri", REDIRECT]),
-                json!(["code_verifier", VERIFIER]),
+                kv("grant_type", "authorization_code"),
+                kv("client_id", id.clone()),
+                kv("code", r(code, Field::Code)),
+                kv("redirect_uri", REDIRECT),
+                kv("code_verifier", VERIFIER),
             ];
-            s.push(
-                0,
-                json!({"kind": "token", "form": form,
-            "authorization": {"basic": [id, "not-the-secret"]}}),
-            )
+            let basic = ValueExpr::Basic(Box::new((id, "not-the-secret".into())));
+            s.push(0, token(form, Some(basic)))
         },
     );
     add(
@@ -541,7 +561,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         Outcome,
         &|s| {
             let (c, pair) = s.pair("client_secret_post");
-            s.revoke(c, pair, None, &[json!(["token_type_hint", "bogus"])])
+            s.revoke(c, pair, None, &[kv("token_type_hint", "bogus")])
         },
     );
     add(

@@ -15,7 +15,7 @@ use crate::event::{
     RevokeRequest, TokenRequest, UnroutedRequest,
 };
 use crate::output::Output;
-use crate::trace::{Field, resolve_event};
+use crate::trace::{EventExpr, Field, Resolver};
 
 /// Op byte of a trace event (`u32` time delta, `u16` length, JSON event); see [`super::seeds`].
 pub(super) const OP_TRACE_EVENT: u8 = 10;
@@ -223,8 +223,8 @@ impl Flow {
             OP_TRACE_EVENT => {
                 self.now = self.now.saturating_add(u64::from(b.u32()));
                 let json = b.long_bytes();
-                let value: Value = serde_json::from_slice(json).ok()?;
-                return resolve_event(&value, outputs, outputs.len() + 2).ok();
+                let event: EventExpr = serde_json::from_slice(json).ok()?;
+                return Resolver::new().resolve_expr(event, outputs).ok();
             }
             _ => self.unrouted(b),
         })

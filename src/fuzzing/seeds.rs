@@ -11,7 +11,7 @@
 //!
 //! `fuzz/make-corpus.sh` writes them under `fuzz/corpus/<target>/`.
 
-use serde_json::Value;
+use crate::event::EventStr;
 
 use super::http_input;
 use super::moves::{
@@ -21,7 +21,7 @@ use super::requests::OP_TRACE_EVENT;
 use crate::event::Event;
 use crate::http::to_request_for;
 use crate::output::Output;
-use crate::trace::{Trace, resolve_step_event};
+use crate::trace::{Trace, resolve};
 
 /// Steps of each golden trace kept in a seed.
 const STEPS: usize = 16;
@@ -63,7 +63,8 @@ pub fn step_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
             let mut seed = vec![profile_bit];
             let mut prev = super::START;
             for step in trace.steps.iter().take(STEPS) {
-                let json = step.event_value().to_string();
+                // An event always serializes (strings, numbers and lists).
+                let json = serde_json::to_string(&step.event).unwrap_or_default();
                 let Ok(len) = u16::try_from(json.len()) else {
                     continue;
                 };
@@ -87,7 +88,7 @@ fn events(trace: &Trace) -> Vec<Event> {
         .steps
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| resolve_step_event(&s.event, &outputs[..i], i + 2).ok())
+        .filter_map(|(i, s)| resolve(&s.event, &outputs[..i], i + 2).ok())
         .collect()
 }
 
@@ -122,21 +123,26 @@ pub fn reference_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
                     p[1..3].copy_from_slice(&(delta as u16).to_le_bytes());
                     seed.extend_from_slice(&p);
                 }
-                let event = step.event_value();
-                let kind = event.get("kind").and_then(Value::as_str);
-                let grant = event.get("form").and_then(Value::as_array).and_then(|f| {
-                    f.iter().find_map(|kv| {
-                        (kv.get(0)?.as_str()? == "grant_type").then(|| kv.get(1)?.as_str())?
-                    })
-                });
-                let op = match (kind, grant) {
-                    (Some("register"), _) => OP_REGISTER,
-                    (Some("authorize"), _) => OP_AUTHORIZE,
-                    (Some("token"), Some("refresh_token")) => OP_REFRESH,
-                    (Some("token"), _) => OP_EXCHANGE,
-                    (Some("revoke"), _) => OP_REVOKE,
-                    (Some("resource"), _) => OP_RESOURCE,
-                    _ => continue,
+                let op = match &step.event {
+                    Event::Register(_) => OP_REGISTER,
+                    Event::Authorize(_) => OP_AUTHORIZE,
+                    Event::Token(t) => {
+                        let grant = t.form.0.iter().rev().find_map(|(k, v)| {
+                            (k.literal() == Some("grant_type")).then(|| v.literal())?
+                        });
+                        if grant == Some("refresh_token") {
+                            OP_REFRESH
+                        } else {
+                            OP_EXCHANGE
+                        }
+                    }
+                    Event::Revoke(_) => OP_REVOKE,
+                    Event::Resource(_) => OP_RESOURCE,
+                    Event::AuthorizationServerMetadata
+                    | Event::ProtectedResourceMetadata
+                    | Event::Introspect(_)
+                    | Event::Unrouted(_)
+                    | Event::Control(_) => continue,
                 };
                 seed.push(op);
                 seed.extend_from_slice(&[0u8; PARAMS]);

@@ -10,7 +10,6 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::endpoint::token::s256_challenge;
@@ -20,7 +19,7 @@ use crate::output::Output;
 use crate::profile::Profile;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
-use crate::trace::{EventExpr, Field, Header, Resolver, StepLine, Str, Trace};
+use crate::trace::{EventExpr, Field, Header, Resolver, StepLine, Trace, ValueExpr};
 
 mod moves;
 
@@ -183,9 +182,9 @@ pub struct Generator {
     now: UnixMillis,
     /// The trace's header; its steps are `lines` and `outputs`, joined by [`Generator::finish`].
     trace: Trace,
-    /// Per step, when it was sent and its event as written; `None` when no trace is wanted
+    /// Per step, when it was sent and its event; `None` when no trace is wanted
     /// ([`Generator::run_checked`]).
-    lines: Option<Vec<(UnixMillis, Box<RawValue>)>>,
+    lines: Option<Vec<(UnixMillis, EventExpr)>>,
     outputs: Vec<Output>,
     /// Resolves each new event against `outputs`, reading each output's values once.
     resolver: Resolver,
@@ -209,14 +208,8 @@ struct Planned {
     refresh_of: Option<usize>,
 }
 
-fn r(step: usize, field: Field) -> Str {
-    Str::of(step, field)
-}
-
-/// `event` as a trace writes it.
-fn written(event: &EventExpr) -> Box<RawValue> {
-    // Its keys are strings and its values strings, numbers and lists: writing cannot fail.
-    serde_json::value::to_raw_value(event).unwrap_or_else(|_| RawValue::NULL.to_owned())
+fn r(step: usize, field: Field) -> ValueExpr {
+    ValueExpr::of(step, field)
 }
 
 impl Generator {
@@ -364,8 +357,8 @@ impl Generator {
             self.tick();
             let event = self.next_event();
             let step = self.outputs.len() + 1;
-            let (kind, raw) = (event.kind(), written(&event));
-            let Some(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
+            let (kind, kept) = (event.kind(), event.clone());
+            let Ok(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
                 misses += 1;
                 self.forget_pending();
                 continue;
@@ -373,7 +366,7 @@ impl Generator {
             misses = 0;
             let (at, output) = answer(step, self.now, &resolved)?;
             self.now = self.now.max(at);
-            self.keep(step, kind, Some(raw), output);
+            self.keep(step, kind, Some(kept), output);
         }
         Ok(self.finish())
     }
@@ -411,8 +404,8 @@ impl Generator {
 
     fn send(&mut self, event: EventExpr) {
         let step = self.outputs.len() + 1;
-        let (kind, raw) = (event.kind(), self.lines.is_some().then(|| written(&event)));
-        let Some(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
+        let (kind, kept) = (event.kind(), self.lines.is_some().then(|| event.clone()));
+        let Ok(resolved) = self.resolver.resolve_expr(event, &self.outputs) else {
             return;
         };
         let Some(server) = self.server.as_mut() else {
@@ -423,15 +416,15 @@ impl Generator {
             found.extend(checker.observe(step, self.now, &resolved, &output));
             found.extend(checker.internal(step, server.provider().integrity()));
         }
-        self.keep(step, kind, raw, output);
+        self.keep(step, kind, kept, output);
     }
 
     /// Record step `step` (its event's kind, its event as written when a trace is kept, and
     /// its answer) in the trace and in what later steps may refer to.
-    fn keep(&mut self, step: usize, kind: &str, raw: Option<Box<RawValue>>, output: Output) {
+    fn keep(&mut self, step: usize, kind: &str, event: Option<EventExpr>, output: Output) {
         self.record(step, kind, &output);
-        if let (Some(lines), Some(raw)) = (&mut self.lines, raw) {
-            lines.push((self.now, raw));
+        if let (Some(lines), Some(event)) = (&mut self.lines, event) {
+            lines.push((self.now, event));
         }
         self.outputs.push(output);
     }

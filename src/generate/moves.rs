@@ -4,16 +4,23 @@ use serde_json::{Value, json};
 
 use super::{CodeInfo, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge};
 use crate::AuthorizeMethod;
-use crate::trace::{EventExpr, Field, Pairs, Str};
+use crate::event::{
+    AuthorizeRequest, IntrospectRequest, Params, RegisterRequest, ResourceRequest, RevokeRequest,
+    TokenRequest,
+};
+use crate::trace::{EventExpr, Field, ValueExpr};
+
+/// Request parameters whose names and values may be expressions.
+type Pairs = Vec<(ValueExpr, ValueExpr)>;
 
 /// A parameter `(name, value)`.
-fn p(name: &str, value: impl Into<Str>) -> (Str, Str) {
-    (Str::from(name), value.into())
+fn p(name: &str, value: impl Into<ValueExpr>) -> (ValueExpr, ValueExpr) {
+    (ValueExpr::from(name), value.into())
 }
 
 /// Whether parameter `pair` is named `name`.
-fn named(pair: &(Str, Str), name: &str) -> bool {
-    matches!(&pair.0, Str::Lit(n) if n == name)
+fn named(pair: &(ValueExpr, ValueExpr), name: &str) -> bool {
+    matches!(&pair.0, ValueExpr::Lit(n) if n == name)
 }
 
 /// The credentials a generated client presents.
@@ -87,7 +94,7 @@ impl Generator {
             (false, true) => name_grant_types(body),
             (false, false) => body,
         };
-        EventExpr::Register(body.into())
+        EventExpr::Register(RegisterRequest { body: body.into() })
     }
 
     /// Credentials with one draw: `wrong` percent a wrong secret, `absent` percent none.
@@ -100,11 +107,11 @@ impl Generator {
     }
 
     /// Client authentication for client `c`: `(form pairs, authorization)`.
-    fn auth(&mut self, c: usize, cred: Cred) -> (Pairs, Option<Str>) {
+    fn auth(&mut self, c: usize, cred: Cred) -> (Pairs, Option<ValueExpr>) {
         let info = self.clients[c].clone();
         let id = r(info.step, Field::ClientId);
         let secret = if cred == Cred::Wrong {
-            Str::from("not-the-secret")
+            ValueExpr::from("not-the-secret")
         } else {
             r(info.step, Field::ClientSecret)
         };
@@ -113,7 +120,7 @@ impl Generator {
             _ if cred == Cred::Absent => (vec![p("client_id", id)], None),
             "client_secret_basic" => (
                 vec![p("client_id", id.clone())],
-                Some(Str::Basic(Box::new((id, secret)))),
+                Some(ValueExpr::Basic(Box::new((id, secret)))),
             ),
             _ => (vec![p("client_id", id), p("client_secret", secret)], None),
         }
@@ -148,7 +155,7 @@ impl Generator {
             // Wrong moves that never yield a code.
             0 => challenge_override = Some(None),
             1 => method = Some("plain"),
-            2 => client_id = Str::from("no-such-client"),
+            2 => client_id = ValueExpr::from("no-such-client"),
             3 => scope = Some("admin".to_owned()),
             4 => response_type = "token",
             5 => redirect = Some("not a url".to_owned()),
@@ -217,7 +224,10 @@ impl Generator {
         } else {
             AuthorizeMethod::Get
         };
-        EventExpr::Authorize(http_method, params)
+        EventExpr::Authorize(AuthorizeRequest {
+            method: http_method,
+            params: Params(params),
+        })
     }
 
     fn exchange_code(&mut self) -> EventExpr {
@@ -259,7 +269,10 @@ impl Generator {
             form.push(p("code_verifier", verifier));
         }
         self.pending_client = Some(c);
-        EventExpr::Token(form, authorization)
+        EventExpr::Token(TokenRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     fn refresh(&mut self) -> EventExpr {
@@ -290,7 +303,10 @@ impl Generator {
         }
         self.pending_client = Some(c);
         self.pending_refresh_of = Some(i);
-        EventExpr::Token(form, authorization)
+        EventExpr::Token(TokenRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     /// Plan the owner's refresh of `pairs[i]` (right credentials) as the next step.
@@ -344,7 +360,10 @@ impl Generator {
             // Will the owner's refresh token survive a stranger presenting its expired access token?
             self.plan_owner_refresh(i);
         }
-        EventExpr::Revoke(form, authorization)
+        EventExpr::Revoke(RevokeRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     fn access_expired(&self, pair: &super::PairInfo) -> bool {
@@ -363,17 +382,19 @@ impl Generator {
             self.plan_owner_refresh(i);
         }
         let bearer = |scheme: &str, p: &super::PairInfo| {
-            Str::Concat(vec![scheme.into(), r(p.step, Field::AccessToken)])
+            ValueExpr::Concat(vec![scheme.into(), r(p.step, Field::AccessToken)])
         };
         let header = match (pair, self.below(10)) {
             (_, 0) => vec![],
-            (_, 1) => vec![Str::from("Bearer garbage")],
-            (_, 2) => vec![Str::from("Basic Zm9vOmJhcg==")],
+            (_, 1) => vec![ValueExpr::from("Bearer garbage")],
+            (_, 2) => vec![ValueExpr::from("Basic Zm9vOmJhcg==")],
             (Some(p), 3) => vec![bearer("bearer ", &p)],
             (Some(p), _) => vec![bearer("Bearer ", &p)],
-            (None, _) => vec![Str::from("Bearer test_access_token_00")],
+            (None, _) => vec![ValueExpr::from("Bearer test_access_token_00")],
         };
-        EventExpr::Resource(header)
+        EventExpr::Resource(ResourceRequest {
+            authorization: header,
+        })
     }
 
     /// A client other than `owner` (there are at least two).
@@ -424,14 +445,19 @@ impl Generator {
         if field == Field::AccessToken {
             let token = r(self.pairs[i].step, Field::AccessToken);
             self.plan = Some(Planned {
-                event: EventExpr::Resource(vec![Str::Concat(vec!["Bearer ".into(), token])]),
+                event: EventExpr::Resource(ResourceRequest {
+                    authorization: vec![ValueExpr::Concat(vec!["Bearer ".into(), token])],
+                }),
                 client: None,
                 refresh_of: None,
             });
         } else {
             self.plan_owner_refresh(i);
         }
-        EventExpr::Revoke(form, authorization)
+        EventExpr::Revoke(RevokeRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     /// A token the target issued, introspected by a caller that does not authenticate: with no
@@ -457,7 +483,10 @@ impl Generator {
             (_, Some(c)) => self.auth(c, Cred::Wrong),
         };
         form.insert(0, p("token", r(pair.step, field)));
-        EventExpr::Introspect(form, authorization)
+        EventExpr::Introspect(IntrospectRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     /// Another client exchanges a code with everything else right (`code-client-binding`).
@@ -474,7 +503,10 @@ impl Generator {
         }
         form.push(p("code_verifier", code.verifier));
         self.pending_client = Some(c);
-        EventExpr::Token(form, authorization)
+        EventExpr::Token(TokenRequest {
+            form: Params(form),
+            authorization,
+        })
     }
 
     fn rng_u64(&mut self) -> u64 {

@@ -23,12 +23,10 @@
 //! So one trace replays against any provider: the model, or a live server whose random values
 //! differ. `output` is what the recording server answered ([`Output`]).
 //!
-//! Reading and resolving each have a fast path and a general one (`read`, `resolve`): a step
-//! line is read straight into a [`StepLine`] whose event stays raw text, and a [`Resolver`]
-//! reads that text once into a typed tree and extracts each referenced output's values once.
-//! Whatever the fast paths do not recognise goes to the general paths, which build a [`Value`]
-//! tree as traces always have: results and error messages are theirs (`tests.rs` pins that the
-//! two agree).
+//! A step line is read by serde into a [`StepLine`], its event an [`EventExpr`] (an
+//! [`Event`](crate::Event) whose strings are [`ValueExpr`]s); a [`Resolver`] resolves it, reading
+//! each referenced output's values once. A line serde refuses is read once more through
+//! `serde_path_to_error`, so the error names the field.
 //!
 //! [`replay_jsonl`] (what `oauth-oracle replay` runs) reads and replays in one pass, comparing
 //! each recorded output as text with the model's answer written compactly, and decodes a
@@ -39,7 +37,6 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::config::Config;
@@ -51,7 +48,6 @@ use crate::server::AuthServer;
 use crate::time::UnixMillis;
 
 mod compact;
-mod expr;
 mod read;
 mod record;
 mod resolve;
@@ -60,12 +56,14 @@ mod stream;
 mod stream_tests;
 #[cfg(test)]
 mod tests;
+mod value_expr;
 
-pub(crate) use expr::{EventExpr, Pairs, Str};
 pub use read::{parse_header, parse_step};
 pub use record::Recorder;
-pub use resolve::{Field, Resolver, resolve_event, resolve_step_event};
+pub use resolve::{Field, Resolver, resolve};
 pub use stream::{replay_bytes, replay_jsonl};
+pub(crate) use value_expr::Unresolved;
+pub use value_expr::{EventExpr, ValueExpr};
 
 /// The format name in every header.
 pub const FORMAT: &str = "oauth-oracle-trace";
@@ -165,69 +163,18 @@ impl Header {
 }
 
 /// One step line. `event` keeps its value expressions unresolved.
-///
-/// Two step lines are equal when their events are equal as JSON values (as they were when
-/// `event` was a [`Value`]), whatever their spacing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepLine {
     /// 1-based step number.
     pub step: usize,
     /// Time of the request.
     pub at: UnixMillis,
-    /// The event, possibly with value expressions, as the trace wrote it (written back
-    /// verbatim). Resolve it with a [`Resolver`] or [`resolve_step_event`]; read it as a tree
-    /// with [`StepLine::event_value`].
-    pub event: Box<RawValue>,
+    /// The event, possibly with value expressions. Resolve it with a [`Resolver`] or
+    /// [`resolve`].
+    pub event: EventExpr,
     /// The recorded answer.
     pub output: Output,
-}
-
-impl StepLine {
-    /// A step line whose event is given as a [`Value`].
-    pub fn new(step: usize, at: UnixMillis, event: &Value, output: Output) -> Self {
-        Self {
-            step,
-            at,
-            event: raw_event(event),
-            output,
-        }
-    }
-
-    /// The event as a [`Value`] tree (value expressions unresolved).
-    pub fn event_value(&self) -> Value {
-        event_value(&self.event)
-    }
-
-    /// The event's `kind`, if it is a string.
-    pub fn kind(&self) -> Option<String> {
-        self.event_value()
-            .get("kind")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    }
-}
-
-/// `event` as raw JSON text (compact, as [`Value`] writes it).
-pub fn raw_event(event: &Value) -> Box<RawValue> {
-    // Writing a `Value` cannot fail (its keys are strings), and its text is valid JSON.
-    serde_json::value::to_raw_value(event).unwrap_or_else(|_| RawValue::NULL.to_owned())
-}
-
-/// Raw event text as a [`Value`]. A [`RawValue`] holds valid JSON within serde_json's nesting
-/// limit, so this parse cannot fail; `Value::Null` stands in if it ever did.
-fn event_value(event: &RawValue) -> Value {
-    serde_json::from_str(event.get()).unwrap_or(Value::Null)
-}
-
-impl PartialEq for StepLine {
-    fn eq(&self, other: &Self) -> bool {
-        self.step == other.step
-            && self.at == other.at
-            && self.output == other.output
-            && (self.event.get() == other.event.get()
-                || event_value(&self.event) == event_value(&other.event))
-    }
 }
 
 /// A trace that cannot be read: always names the line and the field.
@@ -407,7 +354,7 @@ pub fn replay(trace: &Trace) -> Result<ReplayOutcome, TraceError> {
     let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter().enumerate() {
         let line = i + 2;
-        let event = resolver.resolve(&step.event, &outputs, line)?;
+        let event = resolver.resolve(step.event.clone(), &outputs, line)?;
         let out = server.apply(step.at, &event);
         if out != step.output {
             return Ok(ReplayOutcome::Mismatch {

@@ -1,8 +1,7 @@
 //! Reading trace lines: the header and the step lines.
 //!
-//! A step line is read straight into a [`StepLine`], its event kept as raw text. Anything that
-//! path refuses is read again by the general path (a [`Value`] tree first), which decides: its
-//! error names the line and the field exactly as it always has.
+//! A step line is read by serde into a [`StepLine`]. When serde refuses it, the line is read once
+//! more through `serde_path_to_error`, whose error names the field serde stopped at.
 
 use serde_json::Value;
 
@@ -123,13 +122,75 @@ fn knob_error(knobs: &Value, e: &serde_json::Error) -> TraceError {
 
 /// Parse step line `line` (1-based), expecting step number `expected_step`.
 pub fn parse_step(text: &str, line: usize, expected_step: usize) -> Result<StepLine, TraceError> {
-    // Only a JSON object qualifies for the fast reading; duplicate keys, which the general path
-    // collapses, make serde fail there.
-    let step = match from_object::<StepLine>(text) {
-        Some(step) => step,
-        None => parse_step_general(text, line)?,
-    };
+    if first_byte(text) != Some(b'{') {
+        // serde's derived structs also read an array.
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Err(e) => malformed(line, "step", format!("invalid JSON: {e}")),
+            Ok(_) => malformed(line, "step", "a step is a JSON object"),
+        });
+    }
+    let step = serde_json::from_str::<StepLine>(text).map_err(|e| step_error(text, line, &e))?;
     check_step_number(step, line, expected_step)
+}
+
+/// The first byte of `text` that is not JSON whitespace.
+fn first_byte(text: &str) -> Option<u8> {
+    text.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// The error for step line `text` (line `line`), which serde refused with `e`: invalid JSON, or
+/// the field serde stopped at (read again through `serde_path_to_error`) and what is wrong with
+/// it. A key that is missing, unknown or given twice is named in the path (`at: missing`).
+fn step_error(text: &str, line: usize, e: &serde_json::Error) -> TraceError {
+    // Not JSON at all: said so, wherever serde stopped reading the step.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return malformed(line, "step", format!("invalid JSON: {e}"));
+    }
+    if e.is_syntax() || e.is_eof() {
+        return malformed(line, "step", format!("invalid JSON: {e}"));
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let Err(e) = serde_path_to_error::deserialize::<_, StepLine>(de) else {
+        // Refused once, read the second time: cannot happen; the first error stands.
+        return malformed(line, "step", e.to_string());
+    };
+    let path = e.path().to_string();
+    let message = e.inner().to_string();
+    // The message without serde_json's position (the line is named already).
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m)
+        .to_owned();
+    let join = |name: &str| {
+        if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let named = |marker: &str| {
+        message
+            .strip_prefix(marker)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = named("missing field `") {
+        return malformed(line, join(&name), "missing");
+    }
+    if let Some(name) = named("unknown field `") {
+        // The path ends with the unknown key already.
+        let field = if path == "." { name } else { path };
+        return malformed(line, field, message);
+    }
+    if let Some(name) = named("duplicate field `") {
+        return malformed(line, join(&name), message);
+    }
+    if message.starts_with("unknown variant `") && path == "event" {
+        return malformed(line, "event.kind", message);
+    }
+    let field = if path == "." { "step".to_owned() } else { path };
+    malformed(line, field, message)
 }
 
 /// Step line `line` of a trace as [`super::Trace::read`] reads it: a blank line is refused, and
@@ -155,32 +216,4 @@ pub(super) fn check_step_number(
         ));
     }
     Ok(step)
-}
-
-/// `text` read as a `T` by serde if it is a JSON object, else `None` (serde's derived structs
-/// also accept an array, which the general path refuses).
-pub(super) fn from_object<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Option<T> {
-    let first = text
-        .bytes()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(b'{') {
-        return None;
-    }
-    serde_json::from_str(text).ok()
-}
-
-/// The general path: the line as a [`Value`], its keys checked, then the [`StepLine`]. Its
-/// errors are the ones traces have always reported.
-pub(super) fn parse_step_general(text: &str, line: usize) -> Result<StepLine, TraceError> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| malformed(line, "step", format!("invalid JSON: {e}")))?;
-    for key in ["step", "at", "event", "output"] {
-        if v.get(key).is_none() {
-            return Err(malformed(line, key, "missing"));
-        }
-    }
-    serde_json::from_value(v).map_err(|e| {
-        let field = serde_field(&e, "step");
-        malformed(line, field, e.to_string())
-    })
 }

@@ -51,9 +51,7 @@ impl Recorder {
         let line = StepLine {
             step: self.trace.steps.len() + 1,
             at,
-            // An `Event` always serializes (strings and enums only); its JSON is the trace's.
-            event: serde_json::value::to_raw_value(&event)
-                .unwrap_or_else(|_| super::raw_event(&serde_json::Value::Null)),
+            event: event.into(),
             output,
         };
         self.trace.steps.push(line);

@@ -1,22 +1,13 @@
-//! Value expressions: resolving a step's event against the outputs of earlier steps.
-//!
-//! Two paths give the same [`Event`]. The general one, [`resolve_event`], walks a [`Value`]
-//! tree, replaces every expression by its string and decodes the result; its errors name the
-//! line and the field. The fast one, [`Resolver`], reads the event's text once into a typed tree
-//! whose strings may be expressions (`super::expr`), looks referenced values up in a cache that
-//! reads each referenced output at most once, and builds the [`Event`] without copying a tree;
-//! whatever it does not recognise (an unusual shape, an unknown key, a reference that does not
-//! resolve) goes to the general path, which decides and words the error.
+//! Resolving a trace's event ([`EventExpr`]) against the outputs of earlier steps: the values
+//! each output carries ([`Field`]), and the [`Resolver`] that reads each referenced output once.
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use super::expr::EventExpr;
-use super::{TraceError, malformed, serde_field};
+use super::value_expr::{EventExpr, Unresolved};
+use super::{TraceError, malformed};
 use crate::compat::pyurl::parse_qsl;
-use crate::event::Event;
+use crate::event::{Event, Site};
 use crate::output::Output;
 use crate::secret::MaybeSecret;
 
@@ -54,14 +45,9 @@ impl Field {
     /// The value of this field in `output`, if the output carries one.
     pub fn extract(self, output: &Output) -> Option<String> {
         match self {
-            Self::Code | Self::State => location_pairs(output)?
-                .into_iter()
-                .rev()
-                .find(|(k, _)| k == self.name())
-                .map(|(_, v)| v),
+            Self::Code | Self::State => location_fields(output)[self.slot()].take(),
             Self::ClientId | Self::ClientSecret | Self::AccessToken | Self::RefreshToken => {
-                let v: Value = serde_json::from_str(&output.body).ok()?;
-                v.get(self.name())?.as_str().map(str::to_owned)
+                body_fields(output)[self.slot()].take()
             }
         }
     }
@@ -157,9 +143,8 @@ fn location_fields(output: &Output) -> [Option<String>; 2] {
     })
 }
 
-/// Resolves the events of a trace's steps in order, against the outputs of the steps before:
-/// the fast path of [`resolve_event`], with the same results and the same errors. Each
-/// referenced output is read at most once (its body parsed, its `Location` split), however
+/// Resolves the events of a trace's steps in order, against the outputs of the steps before.
+/// Each referenced output is read at most once (its body parsed, its `Location` split), however
 /// many later steps refer to it.
 ///
 /// One resolver serves one sequence of outputs that only grows: the cache is keyed by step
@@ -216,45 +201,30 @@ impl Resolver {
         Self::default()
     }
 
-    /// Resolve `event`, the raw text of a step's event on line `line`, against `outputs`
-    /// (index 0 = step 1) and decode it: the same [`Event`] or error as [`resolve_event`] on
-    /// the parsed text.
+    /// `event`, the event of the step on line `line`, resolved against `outputs` (index 0 =
+    /// step 1). A reference that does not resolve is an error naming the line and the field
+    /// (`event.form[2][1].ref`).
     pub fn resolve(
         &mut self,
-        event: &RawValue,
+        event: EventExpr,
         outputs: &[Output],
         line: usize,
     ) -> Result<Event, TraceError> {
-        if let Some(event) = self.resolve_fast(event, outputs) {
-            return Ok(event);
-        }
-        resolve_text(event.get(), outputs, line)
+        self.resolve_expr(event, outputs)
+            .map_err(|(site, u)| unresolved_error(&site, &u, outputs.len(), line))
     }
 
-    /// `expr` (the generator's own event) resolved against `outputs`, or `None` when it refers
-    /// to a value no output carries.
-    pub(crate) fn resolve_expr(&mut self, expr: EventExpr, outputs: &[Output]) -> Option<Event> {
-        expr.resolve(&mut |step, field| self.lookup(outputs, step, field))
-    }
-
-    /// [`Resolver::resolve`] of the event whose text is `text`, already read into `expr`.
-    pub(super) fn resolve_read(
+    /// [`Resolver::resolve`] without the error's wording: where the first reference that did
+    /// not resolve sits, and what it asked for.
+    pub(crate) fn resolve_expr(
         &mut self,
-        expr: EventExpr,
-        text: &str,
+        event: EventExpr,
         outputs: &[Output],
-        line: usize,
-    ) -> Result<Event, TraceError> {
-        if let Some(event) = expr.resolve(&mut |step, field| self.lookup(outputs, step, field)) {
-            return Ok(event);
-        }
-        resolve_text(text, outputs, line)
-    }
-
-    /// The typed path, or `None` when the general path must decide.
-    pub(super) fn resolve_fast(&mut self, event: &RawValue, outputs: &[Output]) -> Option<Event> {
-        let expr: EventExpr = serde_json::from_str(event.get()).ok()?;
-        expr.resolve(&mut |step, field| self.lookup(outputs, step, field))
+    ) -> Result<Event, (Site, Unresolved)> {
+        event.try_map(|site, s| {
+            s.resolve(&mut |step, field| self.lookup(outputs, step, field))
+                .map_err(|u| (site, u))
+        })
     }
 
     /// The value `field` of step `step`, as [`Field::extract`] gives it, or `None` when the
@@ -282,137 +252,20 @@ impl Resolver {
     }
 }
 
-/// The general path on an event's text.
-fn resolve_text(text: &str, outputs: &[Output], line: usize) -> Result<Event, TraceError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| malformed(line, "event", format!("invalid JSON: {e}")))?;
-    resolve_event(&value, outputs, line)
+/// The error of a reference that did not resolve: `u`, in the string at `site`, on line `line`,
+/// with `steps` steps before it.
+fn unresolved_error(site: &Site, u: &Unresolved, steps: usize, line: usize) -> TraceError {
+    let exists = usize::try_from(u.step).is_ok_and(|s| s >= 1 && s <= steps);
+    let message = if exists {
+        format!("step {} produced no {}", u.step, u.field.name())
+    } else {
+        format!("step {} does not exist before this one", u.step)
+    };
+    malformed(line, format!("event.{site}{}", u.path), message)
 }
 
-/// Resolve one step's raw event against `outputs` with a fresh [`Resolver`]: for callers that
-/// resolve a single event; a loop over a trace keeps one resolver for all its steps.
-pub fn resolve_step_event(
-    event: &RawValue,
-    outputs: &[Output],
-    line: usize,
-) -> Result<Event, TraceError> {
-    Resolver::new().resolve(event, outputs, line)
-}
-
-/// Resolve the value expressions of `event` against `outputs` (index 0 = step 1) and decode it.
-///
-/// The general path, for events built as a [`Value`]; a trace's raw events go through a
-/// [`Resolver`] (or [`resolve_step_event`]), which gives the same results faster.
-pub fn resolve_event(event: &Value, outputs: &[Output], line: usize) -> Result<Event, TraceError> {
-    let resolved = resolve_value(event, outputs, line, "event")?;
-    serde_json::from_value(resolved).map_err(|e| {
-        let field = serde_field(&e, "event");
-        malformed(line, field, e.to_string())
-    })
-}
-
-fn resolve_value(
-    v: &Value,
-    outputs: &[Output],
-    line: usize,
-    path: &str,
-) -> Result<Value, TraceError> {
-    match v {
-        Value::Object(map) if map.contains_key("ref") => {
-            let step = map
-                .get("ref")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| malformed(line, format!("{path}.ref"), "must be a step number"))?;
-            let field: Field = map
-                .get("field")
-                .cloned()
-                .ok_or_else(|| malformed(line, format!("{path}.field"), "missing"))
-                .and_then(|f| {
-                    serde_json::from_value(f)
-                        .map_err(|e| malformed(line, format!("{path}.field"), e.to_string()))
-                })?;
-            let idx = usize::try_from(step)
-                .ok()
-                .filter(|&s| s >= 1 && s <= outputs.len());
-            let out = idx.map(|s| &outputs[s - 1]).ok_or_else(|| {
-                malformed(
-                    line,
-                    format!("{path}.ref"),
-                    format!("step {step} does not exist before this one"),
-                )
-            })?;
-            field.extract(out).map(Value::String).ok_or_else(|| {
-                malformed(
-                    line,
-                    format!("{path}.ref"),
-                    format!("step {step} produced no {}", field.name()),
-                )
-            })
-        }
-        Value::Object(map) if map.contains_key("concat") => {
-            let parts = map
-                .get("concat")
-                .and_then(Value::as_array)
-                .ok_or_else(|| malformed(line, format!("{path}.concat"), "must be a list"))?;
-            let mut s = String::new();
-            for (i, p) in parts.iter().enumerate() {
-                s.push_str(&resolve_string(
-                    p,
-                    outputs,
-                    line,
-                    &format!("{path}.concat[{i}]"),
-                )?);
-            }
-            Ok(Value::String(s))
-        }
-        Value::Object(map) if map.contains_key("basic") => {
-            let parts = map
-                .get("basic")
-                .and_then(Value::as_array)
-                .filter(|a| a.len() == 2)
-                .ok_or_else(|| malformed(line, format!("{path}.basic"), "must be [id, secret]"))?;
-            let id = resolve_string(&parts[0], outputs, line, &format!("{path}.basic[0]"))?;
-            let secret = resolve_string(&parts[1], outputs, line, &format!("{path}.basic[1]"))?;
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-            Ok(Value::String(format!("Basic {encoded}")))
-        }
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, val) in map {
-                out.insert(
-                    k.clone(),
-                    resolve_value(val, outputs, line, &format!("{path}.{k}"))?,
-                );
-            }
-            Ok(Value::Object(out))
-        }
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| resolve_value(item, outputs, line, &format!("{path}[{i}]")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        other @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
-            Ok(other.clone())
-        }
-    }
-}
-
-fn resolve_string(
-    v: &Value,
-    outputs: &[Output],
-    line: usize,
-    path: &str,
-) -> Result<String, TraceError> {
-    match resolve_value(v, outputs, line, path)? {
-        Value::String(s) => Ok(s),
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => {
-            Err(malformed(
-                line,
-                path,
-                "must be a string or a value expression",
-            ))
-        }
-    }
+/// `event`, the event of the step on line `line`, resolved against `outputs` with a fresh
+/// [`Resolver`]: for a single event (a loop over a trace keeps one resolver for all its steps).
+pub fn resolve(event: &EventExpr, outputs: &[Output], line: usize) -> Result<Event, TraceError> {
+    Resolver::new().resolve(event.clone(), outputs, line)
 }

@@ -7,29 +7,22 @@
 //! compared field by field (so a hand-edited trace with other spacing still matches).
 //!
 //! A line written as [`Trace::to_jsonl`] writes it (`{"step":N,"at":T,"event":E,"output":O}`)
-//! is read without `serde_json` finding the end of `E` and `O` first: the event is read straight
-//! into its typed tree, and the output is checked by the comparison itself (text equal to an
-//! output's compact JSON is that output's JSON). Any other line is read with its event and
-//! output as raw values, and what that refuses goes to [`parse_step`], which decides and words
-//! the error.
+//! is read without `serde_json` finding the end of `O` first: the event is read (by the
+//! [`EventExpr`] deserializer every trace line goes through), and the output is checked by the
+//! comparison itself (text equal to an output's compact JSON is that output's JSON). Any other
+//! line, and a line whose output differs, is read whole by [`parse_step`].
 //!
 //! The outcome and the errors are those of [`Trace::read`] then [`replay`]: once the replay has
 //! an answer other than "every output matches" (a mismatch, an unresolvable event, a
 //! configuration the model refuses), the rest of the file is read as `Trace::read` reads it, so
-//! a malformed line anywhere is still reported first. The rare case this order cannot settle
-//! (a line whose text the fast reading took but that only the general path reads, with another
-//! event or time: a duplicated key after the output) and a file that is not UTF-8 are replayed
-//! the two-phase way from the start.
+//! a malformed line anywhere is still reported first. A file that is not UTF-8 is replayed the
+//! two-phase way (`Trace::read` names the line).
 
 use std::io::Read;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use super::compact::write_output;
-use super::expr::EventExpr;
-use super::read::{from_object, parse_header, parse_step, read_step_line};
-use super::{ReplayOutcome, Resolver, Trace, TraceError, malformed, replay};
+use super::read::{parse_header, parse_step, read_step_line};
+use super::{EventExpr, ReplayOutcome, Resolver, StepLine, Trace, TraceError, malformed, replay};
 use crate::output::Output;
 use crate::server::AuthServer;
 use crate::time::UnixMillis;
@@ -46,13 +39,12 @@ pub fn replay_jsonl(mut reader: impl Read) -> Result<ReplayOutcome, TraceError> 
 
 /// [`replay_jsonl`] on a whole trace in memory.
 pub fn replay_bytes(bytes: &[u8]) -> Result<ReplayOutcome, TraceError> {
-    match std::str::from_utf8(bytes).ok().and_then(replay_text) {
-        Some(result) => result,
-        // Not UTF-8 (`Trace::read` reports the line), or a line only the two phases settle.
-        None => Trace::read(bytes).and_then(|t| replay(&t)),
+    match std::str::from_utf8(bytes) {
+        Ok(text) => replay_text(text),
+        // `Trace::read` names the line and the field.
+        Err(_) => Trace::read(bytes).and_then(|t| replay(&t)),
     }
 }
-
 /// The lines of `text` as [`Trace::read`] reads them: split at `\n`, a `\r` before it removed.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
@@ -74,16 +66,13 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The replay of `text`, or `None` when the two phases must decide.
-pub(super) fn replay_text(text: &str) -> Option<Result<ReplayOutcome, TraceError>> {
+/// The replay of `text`.
+pub(super) fn replay_text(text: &str) -> Result<ReplayOutcome, TraceError> {
     let mut lines = lines(text);
     let Some(first) = lines.next() else {
-        return Some(Err(malformed(1, "header", "the trace is empty")));
+        return Err(malformed(1, "header", "the trace is empty"));
     };
-    let header = match parse_header(first) {
-        Ok(header) => header,
-        Err(e) => return Some(Err(e)),
-    };
+    let header = parse_header(first)?;
     let mut replayer = match header.server() {
         Ok(server) => Replayer {
             server,
@@ -91,31 +80,25 @@ pub(super) fn replay_text(text: &str) -> Option<Result<ReplayOutcome, TraceError
             outputs: Vec::new(),
             written: Vec::new(),
         },
-        Err(e) => return Some(read_rest(lines, 1, Err(e))),
+        Err(e) => return read_rest(lines, 1, Err(e)),
     };
     let mut line = 1;
     while let Some(text) = lines.next() {
         line += 1;
         if text.trim().is_empty() {
-            return Some(Err(malformed(line, "step", "blank line")));
+            return Err(malformed(line, "step", "blank line"));
         }
-        match replayer.step(text, line) {
-            Ok(Verdict::Same(out)) => replayer.outputs.push(out),
-            Ok(Verdict::Stop(outcome)) => {
+        match replayer.step(text, line)? {
+            Verdict::Same(out) => replayer.outputs.push(out),
+            Verdict::Stop(outcome) => {
                 // This line too is read again in full, as `Trace::read` read it.
-                return Some(read_rest(
-                    std::iter::once(text).chain(lines),
-                    line - 1,
-                    outcome,
-                ));
+                return read_rest(std::iter::once(text).chain(lines), line - 1, outcome);
             }
-            Ok(Verdict::GiveUp) => return None,
-            Err(e) => return Some(Err(e)),
         }
     }
-    Some(Ok(ReplayOutcome::Match {
+    Ok(ReplayOutcome::Match {
         steps: replayer.outputs.len(),
-    }))
+    })
 }
 
 /// Read the lines after line `line` as [`Trace::read`] does (the first malformed one is the
@@ -136,10 +119,8 @@ fn read_rest<'a>(
 pub(super) struct Written<'a> {
     step: u64,
     at: u64,
-    /// The event, read.
-    expr: EventExpr,
-    /// The event's text.
-    event: &'a str,
+    /// The event.
+    event: EventExpr,
     /// Everything after `"output":`: the output's text and the line's closing `}`.
     output: &'a str,
 }
@@ -155,13 +136,13 @@ pub(super) fn read_written(text: &str) -> Option<Written<'_>> {
         return None;
     }
     let mut events = serde_json::Deserializer::from_str(rest).into_iter::<EventExpr>();
-    let expr = events.next()?.ok()?;
-    let (event, rest) = rest.split_at_checked(events.byte_offset())?;
-    let output = rest.strip_prefix(",\"output\":")?;
+    let event = events.next()?.ok()?;
+    let output = rest
+        .get(events.byte_offset()..)?
+        .strip_prefix(",\"output\":")?;
     Some(Written {
         step,
         at,
-        expr,
         event,
         output,
     })
@@ -177,25 +158,6 @@ fn number(s: &str) -> Option<(u64, &str)> {
     Some((digits.parse().ok()?, rest))
 }
 
-/// A step line with its event and output as they lie in the text. It accepts what a
-/// [`StepLine`](super::StepLine) accepts, except that the output is only checked to be JSON.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStep<'a> {
-    step: usize,
-    at: UnixMillis,
-    #[serde(borrow)]
-    event: &'a RawValue,
-    #[serde(borrow)]
-    output: &'a RawValue,
-}
-
-/// The line raw, or `None` when [`parse_step`] must decide (duplicate keys, which the general
-/// path collapses, make serde fail here).
-fn read_raw(text: &str) -> Option<RawStep<'_>> {
-    from_object(text)
-}
-
 /// What the replay of one step decided, short of a malformed line.
 enum Verdict {
     /// The output matches: the model's answer, for later references.
@@ -203,8 +165,6 @@ enum Verdict {
     /// The replay stops here (a mismatch or an unresolvable event), once the rest of the file
     /// is known to read.
     Stop(Result<ReplayOutcome, TraceError>),
-    /// Only [`Trace::read`] then [`replay`] settle this trace.
-    GiveUp,
 }
 
 /// The replay state carried from step to step.
@@ -221,29 +181,11 @@ impl Replayer {
     /// Replay step line `text` (line `line`, which holds step `line - 1`). `Err` is a
     /// malformed line.
     fn step(&mut self, text: &str, line: usize) -> Result<Verdict, TraceError> {
-        match read_written(text) {
-            Some(written) => self.step_written(written, text, line),
-            None => self.step_raw(text, line),
-        }
-    }
-
-    /// [`Replayer::step`] of a line as [`Trace::to_jsonl`] writes it.
-    fn step_written(
-        &mut self,
-        w: Written<'_>,
-        text: &str,
-        line: usize,
-    ) -> Result<Verdict, TraceError> {
         let n = line - 1;
-        if usize::try_from(w.step).ok() != Some(n) {
-            // The general path words the error (the line may be malformed elsewhere too).
-            parse_step(text, line, n)?;
-            return Ok(Verdict::GiveUp);
-        }
-        let event = match self
-            .resolver
-            .resolve_read(w.expr, w.event, &self.outputs, line)
-        {
+        let Some(w) = read_written(text).filter(|w| usize::try_from(w.step).ok() == Some(n)) else {
+            return Ok(self.step_line(parse_step(text, line, n)?, line));
+        };
+        let event = match self.resolver.resolve(w.event, &self.outputs, line) {
             Ok(event) => event,
             Err(e) => return Ok(Verdict::Stop(Err(e))),
         };
@@ -253,46 +195,19 @@ impl Replayer {
         if w.output.strip_suffix('}').map(str::as_bytes) == Some(self.written.as_slice()) {
             return Ok(Verdict::Same(out));
         }
-        // The rest of the line is read in full to decide.
-        let recorded = match read_raw(text) {
-            // Same step, time and event text as read above.
-            Some(raw) => decode(&raw, text, line)?,
-            None => {
-                // Malformed, or read only by the general path (whose step may differ).
-                parse_step(text, line, n)?;
-                return Ok(Verdict::GiveUp);
-            }
-        };
+        // The whole line decides (the same step, time and event, read again).
+        let recorded = parse_step(text, line, n)?.output;
         Ok(compare(recorded, out, line))
     }
 
-    /// [`Replayer::step`] of any other line.
-    fn step_raw(&mut self, text: &str, line: usize) -> Result<Verdict, TraceError> {
-        let n = line - 1;
-        let Some(raw) = read_raw(text).filter(|raw| raw.step == n) else {
-            let step = parse_step(text, line, n)?;
-            let event = match self.resolver.resolve(&step.event, &self.outputs, line) {
-                Ok(event) => event,
-                Err(e) => return Ok(Verdict::Stop(Err(e))),
-            };
-            let out = self.server.apply(step.at, &event);
-            return Ok(compare(step.output, out, line));
-        };
-        let event = match self.resolver.resolve(raw.event, &self.outputs, line) {
+    /// [`Replayer::step`] of a line read whole.
+    fn step_line(&mut self, step: StepLine, line: usize) -> Verdict {
+        let event = match self.resolver.resolve(step.event, &self.outputs, line) {
             Ok(event) => event,
-            Err(e) => return Ok(Verdict::Stop(Err(e))),
+            Err(e) => return Verdict::Stop(Err(e)),
         };
-        let out = self.server.apply(raw.at, &event);
-        Ok(compare(decode(&raw, text, line)?, out, line))
-    }
-}
-
-/// The recorded output of `raw` (step line `text`, line `line`) decoded; what its text alone
-/// does not decode (a duplicated key) is decided by the general path.
-fn decode(raw: &RawStep<'_>, text: &str, line: usize) -> Result<Output, TraceError> {
-    match serde_json::from_str::<Output>(raw.output.get()) {
-        Ok(recorded) => Ok(recorded),
-        Err(_) => Ok(parse_step(text, line, line - 1)?.output),
+        let out = self.server.apply(step.at, &event);
+        compare(step.output, out, line)
     }
 }
 

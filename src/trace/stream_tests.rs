@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::compact::write_output;
-use super::stream::{read_written, replay_text};
+use super::stream::read_written;
 use super::tests::{GOLDEN, generated};
 use super::{ReplayOutcome, Trace, TraceError, replay, replay_bytes};
 use crate::output::{Output, Reason};
@@ -97,12 +97,10 @@ fn the_compact_writer_writes_serde_json_bytes() {
 fn one_pass_replay_equals_two_phases_on_golden_and_generated_traces() {
     for text in GOLDEN {
         assert!(agree(text).starts_with("ok: Match"));
-        assert!(replay_text(text).is_some(), "the one pass settles it");
     }
     for (profile, seed) in [(Profile::fastmcp(), 7), (Profile::oauth21(), 11)] {
         let text = generated(profile, seed, 2000);
         assert_eq!(agree(&text), matched(2000));
-        assert!(replay_text(&text).is_some(), "the one pass settles it");
         for line in text.lines().skip(1) {
             assert!(read_written(line).is_some(), "read the written way: {line}");
         }
@@ -141,10 +139,6 @@ fn a_respelled_output_still_matches_and_an_edited_one_reports_as_before() {
     }
     let respelled_all = respelled_all.join("\n") + "\n";
     assert_eq!(agree(&respelled_all), matched(120));
-    assert!(
-        replay_text(&respelled_all).is_some(),
-        "respelled outputs are settled by the one pass (decoded, not handed over)"
-    );
 
     // A changed body, status, header or reason is the same mismatch, written either way.
     let victim = 40;

@@ -1,13 +1,9 @@
-//! The fast paths of reading and resolving give exactly what the general paths give: on every
-//! line of the golden traces, on generated traces, and on hand-made lines the fast paths must
-//! hand over to the general ones.
+//! Reading and resolving trace events: the golden and generated traces read and write back byte
+//! for byte and resolve against their outputs; unusual events, step lines and referenced bodies
+//! give the results and errors pinned here.
 #![allow(clippy::unwrap_used)]
 
-use serde_json::Value;
-use serde_json::value::RawValue;
-
-use super::read::{check_step_number, parse_step_general};
-use super::{Resolver, StepLine, Trace, TraceError, parse_step, resolve_event};
+use super::{EventExpr, Field, Resolver, Trace, TraceError, parse_step, resolve};
 use crate::config::Config;
 use crate::generate::Generator;
 use crate::output::Output;
@@ -40,44 +36,25 @@ fn shown<T: std::fmt::Debug>(r: &Result<T, TraceError>) -> String {
     }
 }
 
-/// The general path on `event`'s text, as the old `resolve_event(&step.event, ..)` ran it.
-fn general(event: &str, outputs: &[Output], line: usize) -> Result<crate::Event, TraceError> {
-    let value: Value = serde_json::from_str(event).unwrap();
-    resolve_event(&value, outputs, line)
-}
-
-/// Every step line of `text` read both ways, and every event resolved both ways against the
-/// recorded outputs; the fast resolution must not need the general path.
+/// `text` reads, writes back byte for byte, and every event resolves against the outputs
+/// recorded before it.
 fn check_trace_text(text: &str) {
     let trace = Trace::read(text.as_bytes()).unwrap();
-    for (i, line) in text.lines().skip(1).enumerate() {
-        let fast = parse_step(line, i + 2, i + 1).unwrap();
-        let slow = parse_step_general(line, i + 2).unwrap();
-        assert_eq!(fast, slow, "line {}", i + 2);
-        assert_eq!(fast.event.get(), slow.event.get(), "line {}", i + 2);
-        assert_eq!(fast, trace.steps[i]);
-    }
+    assert_eq!(trace.to_jsonl(), text);
     let outputs: Vec<Output> = trace.steps.iter().map(|s| s.output.clone()).collect();
     let mut resolver = Resolver::new();
     for (i, step) in trace.steps.iter().enumerate() {
-        let line = i + 2;
-        let fast = resolver
-            .resolve_fast(&step.event, &outputs[..i])
-            .unwrap_or_else(|| panic!("line {line}: the fast path gave up on {}", step.event));
-        let slow = general(step.event.get(), &outputs[..i], line).unwrap();
-        assert_eq!(fast, slow, "line {line}");
+        resolver
+            .resolve(step.event.clone(), &outputs[..i], i + 2)
+            .unwrap();
     }
 }
 
 #[test]
-fn fast_paths_equal_general_paths_on_golden_traces() {
+fn golden_and_generated_traces_write_back_byte_for_byte_and_resolve() {
     for text in GOLDEN {
         check_trace_text(text);
     }
-}
-
-#[test]
-fn fast_paths_equal_general_paths_on_generated_traces() {
     for (profile, seed) in [(Profile::fastmcp(), 7), (Profile::oauth21(), 11)] {
         check_trace_text(&generated(profile, seed, 3000));
     }
@@ -174,31 +151,29 @@ const EVENTS: &[&str] = &[
     r#"{"kind":"unrouted","path":"/x"}"#,
 ];
 
-#[test]
-fn fast_resolution_equals_the_general_path_on_unusual_events() {
+/// What each of [`EVENTS`] reads and resolves to against [`outputs`], one line each.
+fn resolved_events() -> Vec<String> {
     let outputs = outputs();
-    for (i, event) in EVENTS.iter().enumerate() {
-        let raw: Box<RawValue> = serde_json::from_str(event).unwrap();
-        let line = i + 2;
-        let fast = Resolver::new().resolve(&raw, &outputs, line);
-        let slow = general(event, &outputs, line);
-        assert_eq!(shown(&fast), shown(&slow), "{event}");
-    }
+    EVENTS
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let line = i + 2;
+            let r = serde_json::from_str::<EventExpr>(text)
+                .map_err(|e| super::malformed(line, "event", e.to_string()))
+                .and_then(|event| resolve(&event, &outputs, line));
+            format!("{text} => {}", shown(&r))
+        })
+        .collect()
 }
 
 #[test]
-fn the_fast_resolution_handles_the_usual_shapes_itself() {
-    let outputs = outputs();
-    for event in [
-        r#"{"kind":"register","body":{"field":"client_secret","ref":1}}"#,
-        r#"{"kind":"token","form":[["code",{"ref":151,"field":"code"}]],"authorization":null}"#,
-        r#"{"kind":"unrouted","method":"GET","path":"/x","body":null}"#,
-    ] {
-        let raw: Box<RawValue> = serde_json::from_str(event).unwrap();
-        assert!(
-            Resolver::new().resolve_fast(&raw, &outputs).is_some(),
-            "{event}"
-        );
+fn unusual_events_read_and_resolve_as_pinned() {
+    let got = resolved_events();
+    let want: Vec<&str> = include_str!("tests_events.txt").lines().collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g, w);
     }
 }
 
@@ -206,144 +181,39 @@ fn the_fast_resolution_handles_the_usual_shapes_itself() {
 const LINES: &[&str] = &[
     r#"{"step":1,"at":5,"event":{"kind":"register","body":"a"},"output":{"status":200,"headers":[],"body":""}}"#,
     r#"{ "step" : 1 , "at" : 5 , "event" : { "kind" : "register" } , "output" : { "status" : 200 , "headers" : [ ] , "body" : "" , "reason" : null } }"#,
-    r#"{"step":1,"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":1,"at":5,"event":{},"event":[],"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"status":201,"headers":[],"body":""}}"#,
+    r#"{"step":1,"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"event":[],"output":{"status":200,"headers":[],"body":""}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"status":201,"headers":[],"body":""}}"#,
     r#"[1,5,{},{"status":200,"headers":[],"body":""}]"#,
-    r#"{"step":1,"at":5,"event":{},"output":[200,[],""]}"#,
-    r#"{"step":1,"at":5,"event":{}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":""},"x":1}"#,
-    r#"{"step":2,"at":5,"event":{},"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":"1","at":5,"event":{},"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":1,"at":-5,"event":{},"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[["a"]],"body":""}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":"","reason":"nope"}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":"","x":1}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":[200,[],""]}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""},"x":1}"#,
+    r#"{"step":2,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}}"#,
+    r#"{"step":"1","at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}}"#,
+    r#"{"step":1,"at":-5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[["a"]],"body":""}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":"","reason":"nope"}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":"","x":1}}"#,
     r#"{"step":1,"at":5,"event":{"a":1.50,"b":1e2},"output":{"status":200,"headers":[],"body":""}}"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":""}} x"#,
-    r#"{"step":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":""}"#,
-    r#"{"st\u0065p":1,"at":5,"event":{},"output":{"status":200,"headers":[],"body":"\u00e9"}}"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}} x"#,
+    r#"{"step":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":""}"#,
+    r#"{"st\u0065p":1,"at":5,"event":{"kind":"authorization_server_metadata"},"output":{"status":200,"headers":[],"body":"\u00e9"}}"#,
     r#"null"#,
     r#"7"#,
 ];
 
 #[test]
-fn fast_reading_equals_the_general_path_on_unusual_lines() {
-    for (i, text) in LINES.iter().enumerate() {
-        let line = i + 2;
-        let fast = parse_step(text, line, 1);
-        let slow = parse_step_general(text, line).and_then(|s| check_step_number(s, line, 1));
-        // Both read it (events equal as values; the fast reader keeps the event's spacing), or
-        // both refuse it with the same words.
-        match (&fast, &slow) {
-            (Ok(f), Ok(s)) => assert_eq!(f, s, "{text}"),
-            _ => assert_eq!(shown(&fast), shown(&slow), "{text}"),
-        }
+fn unusual_step_lines_read_or_name_their_field_as_pinned() {
+    let got: Vec<String> = LINES
+        .iter()
+        .enumerate()
+        .map(|(i, text)| format!("{text} => {}", shown(&parse_step(text, i + 2, 1))))
+        .collect();
+    let want: Vec<&str> = include_str!("tests_lines.txt").lines().collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g, w);
     }
-}
-
-#[test]
-fn step_lines_compare_events_as_values() {
-    let a: StepLine = serde_json::from_str(
-        r#"{"step":1,"at":5,"event":{"kind":"x","n":1},"output":{"status":200,"headers":[],"body":""}}"#,
-    )
-    .unwrap();
-    let mut b = a.clone();
-    b.event = serde_json::from_str(r#"{ "n" : 1, "kind" : "x" }"#).unwrap();
-    assert_eq!(a, b);
-    b.event = serde_json::from_str(r#"{"kind":"x","n":2}"#).unwrap();
-    assert_ne!(a, b);
-}
-
-/// Every variant of `v` that changes one node: a key removed, set to null or duplicated by an
-/// extra expression key, an object's keys reversed, a string replaced by a reference (good or
-/// dangling) or a number, an array grown or shrunk.
-fn one_node_variants(v: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    match v {
-        Value::Object(map) => {
-            for key in map.keys() {
-                let mut m = map.clone();
-                m.shift_remove(key);
-                out.push(Value::Object(m));
-                let mut m = map.clone();
-                m.insert(key.clone(), Value::Null);
-                out.push(Value::Object(m));
-            }
-            let mut m = map.clone();
-            m.insert(
-                "x".into(),
-                serde_json::json!({"ref": 1, "field": "client_id"}),
-            );
-            out.push(Value::Object(m));
-            out.push(Value::Object(
-                map.iter()
-                    .rev()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ));
-            for (key, child) in map {
-                for variant in one_node_variants(child) {
-                    let mut m = map.clone();
-                    m.insert(key.clone(), variant);
-                    out.push(Value::Object(m));
-                }
-            }
-        }
-        Value::Array(items) => {
-            let mut grown = items.clone();
-            grown.push("x".into());
-            out.push(Value::Array(grown));
-            if !items.is_empty() {
-                out.push(Value::Array(items[1..].to_vec()));
-            }
-            for (i, child) in items.iter().enumerate() {
-                for variant in one_node_variants(child) {
-                    let mut a = items.clone();
-                    a[i] = variant;
-                    out.push(Value::Array(a));
-                }
-            }
-        }
-        Value::String(_) => {
-            out.push(serde_json::json!({"ref": 1, "field": "client_id"}));
-            out.push(serde_json::json!({"ref": 151, "field": "state"}));
-            out.push(serde_json::json!({"ref": 9999, "field": "code"}));
-            out.push(serde_json::json!({"concat": ["a", {"ref": 1, "field": "client_secret"}]}));
-            out.push(Value::from(1));
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {
-            out.push(Value::from("s"));
-        }
-    }
-    out
-}
-
-#[test]
-fn fast_resolution_equals_the_general_path_on_mutated_golden_events() {
-    let outputs = outputs();
-    let mut fast_taken = 0;
-    let mut total = 0;
-    for text in GOLDEN {
-        let trace = Trace::read(text.as_bytes()).unwrap();
-        for (i, step) in trace.steps.iter().enumerate().take(60) {
-            for variant in one_node_variants(&step.event_value()) {
-                let raw = super::raw_event(&variant);
-                let line = i + 2;
-                let mut resolver = Resolver::new();
-                fast_taken += usize::from(resolver.resolve_fast(&raw, &outputs).is_some());
-                total += 1;
-                let fast = resolver.resolve(&raw, &outputs, line);
-                let slow = resolve_event(&variant, &outputs, line);
-                assert_eq!(shown(&fast), shown(&slow), "{variant}");
-            }
-        }
-    }
-    // Both paths are exercised: many variants are still events the fast path reads.
-    assert!(
-        fast_taken > total / 10 && fast_taken < total,
-        "{fast_taken} of {total}"
-    );
 }
 
 #[test]
@@ -361,21 +231,45 @@ fn values_referenced_in_unusual_bodies_resolve_as_field_extract_reads_them() {
         "null",
         r#""client_id""#,
     ];
+    let mut got = Vec::new();
     for body in bodies {
         let outputs = [Output::new(200, &[], body.to_owned())];
         for field in [
-            "client_id",
-            "client_secret",
-            "access_token",
-            "refresh_token",
+            Field::ClientId,
+            Field::ClientSecret,
+            Field::AccessToken,
+            Field::RefreshToken,
         ] {
-            let event = format!(r#"{{"kind":"register","body":{{"ref":1,"field":"{field}"}}}}"#);
-            let raw: Box<RawValue> = serde_json::from_str(&event).unwrap();
-            let fast = Resolver::new().resolve(&raw, &outputs, 2);
-            let slow = general(&event, &outputs, 2);
-            assert_eq!(shown(&fast), shown(&slow), "{body} {field}");
+            let event = format!(
+                r#"{{"kind":"register","body":{{"ref":1,"field":"{}"}}}}"#,
+                field.name()
+            );
+            let event: EventExpr = serde_json::from_str(&event).unwrap();
+            let resolved = resolve(&event, &outputs, 2).ok().map(|e| {
+                let crate::Event::Register(r) = e else {
+                    panic!("{e:?}")
+                };
+                r.body
+            });
+            assert_eq!(
+                resolved,
+                field.extract(&outputs[0]),
+                "{body} {}",
+                field.name()
+            );
+            got.push(resolved);
         }
     }
+    // Last value wins; only strings count; anything but a JSON object carries nothing.
+    assert_eq!(
+        got[0..4],
+        [Some("a"), Some("b"), Some("c"), Some("d")].map(|s| s.map(str::to_owned))
+    );
+    assert_eq!(got[4], Some("aA".to_owned()));
+    assert_eq!(got[8], Some("b".to_owned()));
+    assert_eq!(got[12], None);
+    assert_eq!(got[13], Some("b".to_owned()));
+    assert!(got[20..].iter().all(Option::is_none), "{got:?}");
 }
 
 /// A line that is not UTF-8 is an error naming the line, the field holding the bad bytes and
