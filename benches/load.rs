@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use oauth_oracle::compat::pyurl::{parse_qsl, urlencode};
 use oauth_oracle::s256_challenge;
 use serde_json::Value;
 
@@ -161,9 +160,10 @@ impl Conn {
         let authorize = self.http.get(format!("{}/authorize?{query}", self.base));
         let (_, _, location) = self.send("authorize", authorize, 302).await?;
         let location = location?;
-        let code = parse_qsl(location.split_once('?').map_or("", |(_, q)| q), true)
-            .into_iter()
-            .find(|(k, _)| k == "code");
+        let query = location.split_once('?').map_or("", |(_, q)| q);
+        let code = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "code")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()));
         let Some((_, code)) = code else {
             self.tally.problem = Some(format!("authorize: redirected without a code: {location}"));
             return None;
@@ -370,4 +370,11 @@ fn main() {
         );
         std::process::exit(1);
     }
+}
+
+/// `pairs` as an `application/x-www-form-urlencoded` string.
+fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }

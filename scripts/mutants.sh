@@ -31,7 +31,7 @@ cargo mutants --in-place --no-shuffle --timeout 120 --build-timeout 400 \
     --file src/endpoint/token.rs --file src/endpoint/authorize.rs \
     --file src/endpoint/revoke.rs --file src/endpoint/client_auth.rs \
     "$@" \
-    -- --lib --test invariants --test state_machine --test provider_in_process \
+    -- --lib --test invariants --test state_machine \
     --test transcript_main_probe --test transcript_expiry_probe --test trace_replay \
     --test snapshots --test flow_smoke --test profile_knobs --test authorize_errors \
     --test client_secret_expiry --test token_grant_types || true

@@ -251,6 +251,7 @@ impl Faults {
     }
 
     /// How long `serve` should hold the answer of the step last applied, in milliseconds.
+    #[cfg(feature = "serve")]
     pub(crate) fn delay_ms(&self) -> u64 {
         self.delay_ms
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::output::Output;
+#[cfg(feature = "diff")]
 use crate::trace::{Field, Unresolved};
 
 /// Whether `output` refused the request: a status of 400 or more, or a redirect carrying an
@@ -59,6 +60,7 @@ pub fn describe_answer(output: &Output) -> String {
 /// step's answer (`outputs`, index 0 = step 1) does not carry, and how that step's endpoint
 /// (`kinds`, the event kind of each step) answered, e.g. `a code that was never issued
 /// (authorize answered 400 invalid_request)`.
+#[cfg(feature = "diff")]
 pub(crate) fn unresolved_reason(
     missing: &Unresolved,
     outputs: &[Output],

@@ -174,7 +174,7 @@ pub fn fuzz_step(data: &[u8]) {
         let out = server.apply(at, &event);
         let step = outputs.len() + 1;
         let mut violations = checker.observe(step, at, &event, &out);
-        violations.extend(checker.internal(step, server.provider().integrity()));
+        violations.extend(checker.internal(step, server.provider().inconsistency()));
         assert_allowed(&profile, &allowed, &violations, &event, &out);
         flow.learn(&event, &out);
         outputs.push(out);

@@ -9,7 +9,7 @@ use std::fmt;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lower-case hex of `bytes` (`bytes.hex()`).
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     push_hex(&mut s, bytes);
     s
@@ -27,7 +27,7 @@ const DIGIT_PAIRS: [[u8; 2]; 256] = {
 };
 
 /// Append lower-case hex of `bytes` to `out`.
-pub fn push_hex(out: &mut String, bytes: &[u8]) {
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     // Thirty-two input bytes at a time into an ASCII buffer, appended as one `str`.
     for chunk in bytes.chunks(32) {
         let mut buf = [0u8; 64];
@@ -61,14 +61,14 @@ pub(crate) fn nibble(c: u8) -> u8 {
 }
 
 /// Parse exactly `2N` lower-case hex digits.
-pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+pub(crate) fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
     parse_hex_into(s, &mut out).then_some(out)
 }
 
 /// Parse exactly `2 * out.len()` lower-case hex digits into `out`; `false` (and `out`
 /// unspecified) if `s` is anything else.
-pub fn parse_hex_into(s: &str, out: &mut [u8]) -> bool {
+pub(crate) fn parse_hex_into(s: &str, out: &mut [u8]) -> bool {
     let b = s.as_bytes();
     if b.len() != 2 * out.len() {
         return false;
@@ -84,7 +84,7 @@ pub fn parse_hex_into(s: &str, out: &mut [u8]) -> bool {
 
 /// The bytes a stored value's key holds: enough for 96 hex digits or 48 `base64url` characters
 /// ([`crate::ValueFormat`]); a shorter format fills the first bytes and leaves the rest 0.
-pub const KEY_BYTES: usize = 48;
+pub(crate) const KEY_BYTES: usize = 48;
 
 /// A registered client's id ([`crate::Profile::client_id_format`]: FastMCP's uuid4, its 16
 /// bytes).

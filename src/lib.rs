@@ -36,10 +36,11 @@
 //! Around the model: [`trace`] (the versioned JSON Lines trace format and replay) and [`generate`]
 //! (realistic random flows).
 
+mod answer;
 #[cfg(feature = "diff")]
 pub mod audit;
 pub mod check;
-pub mod compat;
+mod compat;
 mod config;
 pub mod control;
 pub mod coverage;
@@ -57,7 +58,7 @@ pub mod generate;
 #[cfg(feature = "http")]
 mod http;
 pub mod invariant;
-pub mod keys;
+mod keys;
 pub mod output;
 pub mod profile;
 pub mod provider;
@@ -67,6 +68,7 @@ mod secret;
 pub mod serve;
 mod server;
 pub mod summary;
+#[cfg(feature = "diff")]
 pub mod target;
 pub mod time;
 pub mod trace;

@@ -36,11 +36,11 @@ enum Command {
     Replay {
         /// The trace file.
         file: PathBuf,
-        /// Replay against this live provider (base URL) in real time, the model in lockstep,
+        /// Replay against this live server (base URL) in real time, the model in lockstep,
         /// and print each step's verdict instead.
         #[arg(long)]
         target: Option<String>,
-        /// The live provider's MCP resource path.
+        /// The live server's MCP resource path.
         #[arg(long, default_value = "/mcp")]
         mcp_path: String,
         /// Login and token probes (with --target).
@@ -56,11 +56,11 @@ enum Command {
     /// replayable session; the clock optionally manual (`/_oracle/clock`).
     #[cfg(feature = "serve")]
     Serve(cli::serve::ServeArgs),
-    /// Run generated flows against a live provider and the model in lockstep; report and shrink
+    /// Run generated flows against a live server and the model in lockstep; report and shrink
     /// every divergence. Exit 0 when all steps agree, 1 on a divergence, 2 if the target is unusable.
     #[cfg(feature = "diff")]
     Diff(Box<cli::diff::DiffArgs>),
-    /// Run the invariant catalogue against a live provider: a conformance report (Markdown, JSON,
+    /// Run the invariant catalogue against a live server: a conformance report (Markdown, JSON,
     /// JUnit XML) with PASS / FAIL / NOT TESTED (with why) per invariant and a minimal trace per FAIL.
     /// Exit 1 when a MUST invariant fails.
     #[cfg(feature = "diff")]

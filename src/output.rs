@@ -193,21 +193,33 @@ impl Output {
         .because(Reason::EndpointDisabled)
     }
 
-    /// The wire error code of a JSON or redirect error answer, if any.
+    /// The OAuth `error` code of an answer, if any: the JSON body's `error` (a string member of
+    /// an object), else the redirect's `error` parameter (the query's, else the fragment's:
+    /// `response_mode=fragment`), else `error="…"` in `WWW-Authenticate`
+    /// ([RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)). Text, not an
+    /// [`ErrorCode`]: a live server may answer any code.
     pub fn error_code(&self) -> Option<String> {
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&self.body)
+            && let Some(serde_json::Value::String(e)) = m.get("error")
+        {
+            return Some(e.clone());
+        }
         if let Some(loc) = self.header("location") {
-            // The query's `error`, else the fragment's (`response_mode=fragment`).
             let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
             let query = before.split_once('?').map_or("", |(_, q)| q);
-            return [query, fragment].into_iter().find_map(|part| {
+            let error = [query, fragment].into_iter().find_map(|part| {
                 crate::compat::pyurl::parse_qsl(part, true)
                     .into_iter()
                     .find(|(k, _)| k == "error")
                     .map(|(_, v)| v)
             });
+            if error.is_some() {
+                return error;
+            }
         }
-        let v: serde_json::Value = serde_json::from_str(&self.body).ok()?;
-        v.get("error")?.as_str().map(str::to_owned)
+        let www = self.header("www-authenticate")?;
+        let rest = &www[www.find("error=\"")? + "error=\"".len()..];
+        rest.split_once('"').map(|(e, _)| e.to_owned())
     }
 }
 

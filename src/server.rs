@@ -59,7 +59,9 @@ impl AuthServer {
         (self, output)
     }
 
-    /// Answer one request in place (what [`AuthServer::step`] does, for callers holding a `&mut`).
+    /// Answer one request in place: [`AuthServer::step`] for callers holding a `&mut` (the
+    /// crate's own runners). Hidden from the documentation: `step` is the transition.
+    #[doc(hidden)]
     pub fn apply(&mut self, at: UnixMillis, event: &Event) -> Output {
         self.provider.sweep(at);
         if let Event::Control(c) = event {
@@ -114,6 +116,7 @@ impl AuthServer {
 
     /// How long the answer of the step last applied is to be held, in milliseconds (a scripted
     /// delay, [`crate::control::Failure::delay_ms`]; `serve` waits, replay does not).
+    #[cfg(feature = "serve")]
     pub(crate) fn delay_ms(&self) -> u64 {
         self.faults.delay_ms()
     }
@@ -128,16 +131,16 @@ impl AuthServer {
         &self.profile
     }
 
-    /// The provider layer (stores and their methods), to inspect.
+    /// The provider layer (stores and their methods), to inspect. To call FastMCP's in-process
+    /// API on it (a load deletes an expired record), clone it: the server changes only by
+    /// [`AuthServer::step`], so that its trace replays.
     pub fn provider(&self) -> &Provider {
         &self.provider
     }
 
-    /// The provider layer to call directly, as FastMCP's in-process API allows (the provider
-    /// fidelity tests do). What such calls change is no step: no trace records it, so a trace
-    /// of this server no longer replays. Hidden from the documentation for that reason.
-    #[doc(hidden)]
-    pub fn provider_mut(&mut self) -> &mut Provider {
+    /// The provider layer, for the crate's own tests of FastMCP's in-process API.
+    #[cfg(test)]
+    pub(crate) fn provider_mut(&mut self) -> &mut Provider {
         &mut self.provider
     }
 }

@@ -171,6 +171,7 @@ impl ValueFormat {
 
     /// The formats `rest` is a value of, most specific first: a lower-case UUID; lower-case hex
     /// of whole bytes; letters and digits; base64url characters.
+    #[cfg(any(feature = "diff", test))]
     pub(crate) fn fits(rest: &str) -> Vec<Self> {
         let Some(len) = u8::try_from(rest.len()).ok().filter(|&l| l > 0) else {
             return Vec::new();

@@ -3,8 +3,12 @@
 //! all the shards of one campaign.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/canned.rs"]
+mod canned;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use canned::{oracle_in_root as oracle, scratch, stderr};
 
 /// A small campaign of a profile with violations (several per case, so failure order matters),
 /// 60 cases unless `extra` says `--cases`, `fastmcp` unless it says `--profile`.
@@ -18,25 +22,6 @@ fn campaign<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     }
     args.extend(extra);
     args
-}
-
-fn oracle(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("oo-par-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// `check --json` of the campaign with `extra` options; exits 1 (fastmcp breaks invariants).

@@ -5,147 +5,21 @@
 //! same rule still is.
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "common/answers.rs"]
-mod answers;
+mod common;
 
-use answers::{has, json_out, out, pairs, random, redirect};
+use common::VERIFIER;
+use common::answers::{has, json_out, out, pairs, random, redirect, tokens};
+use common::checked::{Checked, expectations};
 
-use oauth_oracle::invariant::{Checker, Expectations, Violation};
-use oauth_oracle::{
-    AuthorizeMethod, AuthorizeRequest, Event, IntrospectRequest, Lifetimes, Output, Params,
-    RegisterRequest, RevokeRequest, TokenRequest, UnixMillis, s256_challenge,
-};
+use oauth_oracle::invariant::Expectations;
+use oauth_oracle::{Event, IntrospectRequest, Output, RevokeRequest, TokenRequest, s256_challenge};
 use serde_json::json;
 
 const ISSUER: &str = "https://op.example";
-const START: u64 = 1_800_000_000_000;
-/// A 43-character verifier (RFC 7636 §4.1 syntax).
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-fn expectations(refresh: Option<u64>, known: bool) -> Expectations {
-    Expectations {
-        issuer: ISSUER.to_owned(),
-        lifetimes: Lifetimes {
-            code: 60,
-            access: 3600,
-            refresh,
-        },
-        required_scopes: vec![],
-        refresh_lifetime_known: known,
-        pkce_plain_supported: Some(false),
-        iss_parameter_supported: true,
-    }
-}
-
-/// A checker fed one step at a time, at a clock the test moves.
-struct Run {
-    checker: Checker,
-    step: usize,
-    now: u64,
-}
-
-impl Run {
-    fn new(exp: Expectations) -> Self {
-        Self {
-            checker: Checker::new(exp),
-            step: 0,
-            now: START,
-        }
-    }
-
-    fn send(&mut self, event: Event, output: Output) -> Vec<Violation> {
-        self.step += 1;
-        self.checker
-            .observe(self.step, UnixMillis(self.now), &event, &output)
-    }
-
-    fn checks(&self, id: &str) -> u64 {
-        self.checker.tallies().get(id).map_or(0, |t| t.checks)
-    }
-
-    /// Register a client with `redirect_uris` by `method`; returns its id and secret.
-    fn register(&mut self, id: &str, redirect_uris: &[&str], method: &str) -> Option<String> {
-        let secret = (method != "none").then(|| format!("secret-of-{id}-{}", "s".repeat(40)));
-        let mut body = json!({
-            "client_id": id,
-            "redirect_uris": redirect_uris,
-            "token_endpoint_auth_method": method,
-            "scope": "read",
-        });
-        if let Some(s) = &secret {
-            body["client_secret"] = json!(s);
-            body["client_secret_expires_at"] = json!(0);
-        }
-        let request = json!({"redirect_uris": redirect_uris, "token_endpoint_auth_method": method});
-        let v = self.send(
-            Event::Register(RegisterRequest {
-                body: request.to_string(),
-            }),
-            json_out(201, body),
-        );
-        assert!(v.is_empty(), "{v:?}");
-        secret
-    }
-
-    /// Register public client `id` with `redirect_uri`, answered as node-oidc-provider does:
-    /// `"application_type": "web"`.
-    fn register_web(&mut self, id: &str, redirect_uri: &str) {
-        let request =
-            json!({"redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none"});
-        let answer = json!({"client_id": id, "redirect_uris": [redirect_uri],
-                            "token_endpoint_auth_method": "none", "application_type": "web",
-                            "scope": "read"});
-        let v = self.send(
-            Event::Register(RegisterRequest {
-                body: request.to_string(),
-            }),
-            json_out(201, answer),
-        );
-        assert!(v.is_empty(), "{v:?}");
-    }
-
-    fn authorize(&mut self, params: Params, answer: Output) -> Vec<Violation> {
-        self.send(
-            Event::Authorize(AuthorizeRequest {
-                method: AuthorizeMethod::Get,
-                params,
-            }),
-            answer,
-        )
-    }
-
-    fn token(&mut self, form: &[(&str, &str)], answer: Output) -> Vec<Violation> {
-        self.send(
-            Event::Token(TokenRequest {
-                form: pairs(form),
-                authorization: None,
-            }),
-            answer,
-        )
-    }
-
-    /// An authorization request of public client `client` and the code redirect a real server
-    /// answers (query response mode, `state` and `iss` echoed).
-    fn code(&mut self, client: &str, redirect_uri: Option<&str>, code: &str) -> Vec<Violation> {
-        let challenge = s256_challenge(VERIFIER);
-        let mut p = vec![
-            ("response_type", "code"),
-            ("client_id", client),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("state", "st"),
-        ];
-        if let Some(r) = redirect_uri {
-            p.push(("redirect_uri", r));
-        }
-        let base = redirect_uri.unwrap_or("http://127.0.0.1:8080/cb");
-        let location = format!("{base}?code={code}&state=st&iss=https%3A%2F%2Fop.example");
-        self.authorize(pairs(&p), redirect(&location))
-    }
-
+impl Checked {
     /// Tokens for `code` (public client `client`, no redirect_uri at /token).
-    fn tokens(&mut self, client: &str, code: &str, access: &str, refresh: &str) {
+    fn redeem(&mut self, client: &str, code: &str, access: &str, refresh: &str) {
         let v = self.token(
             &[
                 ("grant_type", "authorization_code"),
@@ -168,7 +42,7 @@ impl Run {
 /// whatever its last `_` is followed by; a short one still falls short.
 #[test]
 fn entropy_is_estimated_from_the_whole_value() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
     // 43 characters, the last `_` three from the end (the old estimate: 3 × 6 = 18 bits).
     let code = "N3kq7XbV0yPz2LmQ4wRt8UaE6sDf1GhJk9_ZcB-o_Xa";
@@ -176,7 +50,7 @@ fn entropy_is_estimated_from_the_whole_value() {
     let v = run.code("c1", None, code);
     assert!(!has(&v, "issued-values-entropy"), "{v:?}");
     let (access, refresh) = (random("at"), random("rt"));
-    run.tokens("c1", code, &access, &refresh);
+    run.redeem("c1", code, &access, &refresh);
     assert!(run.checks("issued-values-entropy") >= 3);
     // 19 characters of base64url: at most 114 bits.
     let v = run.code(
@@ -201,7 +75,7 @@ fn entropy_is_estimated_from_the_whole_value() {
 /// MUST NOT be included more than once") is refused, with no one value to echo.
 #[test]
 fn state_and_iss_are_read_from_the_fragment_and_a_repeated_state_has_nothing_to_echo() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
     let challenge = s256_challenge(VERIFIER);
     let request = |state: &[&str]| {
@@ -258,7 +132,7 @@ fn state_and_iss_are_read_from_the_fragment_and_a_repeated_state_has_nothing_to_
 /// no MUST; refusing another port on 127.0.0.1 or [::1] does.
 #[test]
 fn any_port_is_owed_to_loopback_ip_literals_only() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     let challenge = s256_challenge(VERIFIER);
     let refused = || {
         json_out(
@@ -310,15 +184,8 @@ fn any_port_is_owed_to_loopback_ip_literals_only() {
 /// be identical."
 #[test]
 fn redirect_uri_at_token_is_required_only_when_sent_at_authorize() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
-    let ok = |tag: &str| {
-        json_out(
-            200,
-            json!({"access_token": random(&format!("a{tag}")), "refresh_token": random(&format!("r{tag}")),
-                   "token_type": "Bearer", "expires_in": 3600, "scope": "read"}),
-        )
-    };
     // No redirect_uri at /authorize: none at /token is fine, and so is the registered one.
     let (c1, c2, c3) = (random("k1"), random("k2"), random("k3"));
     run.code("c1", None, &c1);
@@ -334,22 +201,22 @@ fn redirect_uri_at_token_is_required_only_when_sent_at_authorize() {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect::<Vec<_>>()
     };
-    let send = |run: &mut Run, form: Vec<(String, String)>, answer: Output| {
+    let send = |run: &mut Checked, form: Vec<(String, String)>, answer: Output| {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         run.token(&form, answer)
     };
-    let v = send(&mut run, exchange(&c1, None), ok("1"));
+    let v = send(&mut run, exchange(&c1, None), tokens("1"));
     assert!(!has(&v, "redirect-uri-bound-to-code"), "{v:?}");
     run.code("c1", None, &c2);
     let v = send(
         &mut run,
         exchange(&c2, Some("http://127.0.0.1:8080/cb")),
-        ok("2"),
+        tokens("2"),
     );
     assert!(!has(&v, "redirect-uri-bound-to-code"), "{v:?}");
     // Still caught: sent at /authorize, missing at /token.
     run.code("c1", Some("http://127.0.0.1:8080/cb"), &c3);
-    let v = send(&mut run, exchange(&c3, None), ok("3"));
+    let v = send(&mut run, exchange(&c3, None), tokens("3"));
     assert!(has(&v, "redirect-uri-bound-to-code"), "{v:?}");
 }
 
@@ -360,7 +227,7 @@ fn redirect_uri_at_token_is_required_only_when_sent_at_authorize() {
 /// for tokens never issued.
 #[test]
 fn another_clients_token_may_be_refused_at_revoke() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("owner", &["http://127.0.0.1:8080/cb"], "none");
     let post_secret = run
         .register(
@@ -431,7 +298,7 @@ fn another_clients_token_may_be_refused_at_revoke() {
 /// and a malformed code_verifier, or no redirect_uri, is both.
 #[test]
 fn a_malformed_or_missing_parameter_may_be_invalid_request_before_the_redirect_check() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
     let code = random("cd");
     run.code("c1", Some("http://127.0.0.1:8080/cb"), &code);
@@ -448,7 +315,7 @@ fn a_malformed_or_missing_parameter_may_be_invalid_request_before_the_redirect_c
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect::<Vec<(String, String)>>()
     };
-    let send = |run: &mut Run, form: Vec<(String, String)>| {
+    let send = |run: &mut Checked, form: Vec<(String, String)>| {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         run.token(&form, invalid_request())
     };
@@ -467,12 +334,12 @@ fn a_malformed_or_missing_parameter_may_be_invalid_request_before_the_redirect_c
 #[test]
 fn refresh_expires_is_judged_only_with_a_known_lifetime() {
     let refresh_once = |exp: Expectations, stated: bool| {
-        let mut run = Run::new(exp);
+        let mut run = Checked::new(exp);
         run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
         let code = random("cd");
         run.code("c1", None, &code);
         let (access, refresh) = (random("at"), random("rt"));
-        run.tokens("c1", &code, &access, &refresh);
+        run.redeem("c1", &code, &access, &refresh);
         let mut body = json!({"access_token": random("a2"), "refresh_token": random("r2"),
                               "token_type": "Bearer", "expires_in": 3600, "scope": "read"});
         if stated {
@@ -493,11 +360,14 @@ fn refresh_expires_is_judged_only_with_a_known_lifetime() {
     assert_eq!(refresh_once(live.clone(), false), (0, false));
     assert_eq!(refresh_once(live, true), (1, false));
     assert_eq!(
-        refresh_once(expectations(Some(86_400), true), false),
+        refresh_once(expectations(ISSUER, Some(86_400), true), false),
         (1, false)
     );
     // Still caught: a server known to issue refresh tokens that never expire.
-    assert_eq!(refresh_once(expectations(None, true), false), (1, true));
+    assert_eq!(
+        refresh_once(expectations(ISSUER, None, true), false),
+        (1, true)
+    );
 }
 
 /// Authlib 1.9.10 (`CodeChallenge(required=True)`) issues a code without `code_challenge` to a
@@ -509,7 +379,7 @@ fn refresh_expires_is_judged_only_with_a_known_lifetime() {
 fn pkce_is_required_of_public_clients_only() {
     let cb = "http://localhost:9999/cb";
     for (method, flagged) in [("client_secret_post", false), ("none", true)] {
-        let mut run = Run::new(expectations(None, false));
+        let mut run = Checked::new(expectations(ISSUER, None, false));
         run.register("c1", &[cb], method);
         let v = run.authorize(
             pairs(&[
@@ -534,7 +404,7 @@ fn pkce_is_required_of_public_clients_only() {
 /// that a widening. A refresh granting a scope the grant never had is still one.
 #[test]
 fn a_rotated_refresh_token_keeps_the_scope_of_the_one_presented() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     let secret = run
         .register("owner", &["http://127.0.0.1:8080/cb"], "client_secret_post")
         .unwrap();
@@ -596,15 +466,15 @@ fn a_rotated_refresh_token_keeps_the_scope_of_the_one_presented() {
 #[test]
 fn after_a_code_replay_the_clients_other_tokens_may_be_dead_for_that_reason() {
     for replay in [true, false] {
-        let mut run = Run::new(expectations(Some(86_400), true));
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
         run.register("owner", &["http://127.0.0.1:8080/cb"], "none");
         run.register("other", &["http://127.0.0.1:8080/cb"], "none");
         let (c1, c2) = (random("c1"), random("c2"));
         run.code("owner", None, &c1);
-        run.tokens("owner", &c1, &random("a1"), &random("r1"));
+        run.redeem("owner", &c1, &random("a1"), &random("r1"));
         run.code("owner", None, &c2);
         let a2 = random("a2");
-        run.tokens("owner", &c2, &a2, &random("r2"));
+        run.redeem("owner", &c2, &a2, &random("r2"));
         if replay {
             let v = run.token(
                 &[
@@ -628,10 +498,8 @@ fn after_a_code_replay_the_clients_other_tokens_may_be_dead_for_that_reason() {
             out(200, &[], serde_json::Value::Null),
         );
         assert!(!has(&v, "revocation-owner-only"), "{v:?}");
-        let v = run.send(
-            Event::Resource(oauth_oracle::ResourceRequest {
-                authorization: vec![format!("Bearer {a2}")],
-            }),
+        let v = run.resource(
+            &a2,
             out(
                 401,
                 &[("www-authenticate", "Bearer error=\"invalid_token\"")],
@@ -678,8 +546,8 @@ fn iss_is_owed_only_by_a_server_that_advertises_rfc_9207() {
         ),
     ];
     for (metadata, location, flagged) in cases {
-        let exp = expectations(None, false).with_metadata(metadata);
-        let mut run = Run::new(exp);
+        let exp = expectations(ISSUER, None, false).with_metadata(metadata);
+        let mut run = Checked::new(exp);
         run.register("c1", &[cb], "none");
         let challenge = s256_challenge(VERIFIER);
         let v = run.authorize(
@@ -719,7 +587,7 @@ fn an_absent_challenge_method_is_judged_only_with_a_challenge_at_a_server_withou
         (&with_plain, "none", true, false),
     ];
     for (metadata, method, with_challenge, flagged) in cases {
-        let mut run = Run::new(expectations(None, false).with_metadata(metadata));
+        let mut run = Checked::new(expectations(ISSUER, None, false).with_metadata(metadata));
         run.register("c1", &[cb], method);
         let mut p = vec![
             ("response_type", "code"),
@@ -753,7 +621,7 @@ fn an_absent_challenge_method_is_judged_only_with_a_challenge_at_a_server_withou
 /// still flagged, and so is a Basic client's hint-free revocation refused.
 #[test]
 fn a_refused_bogus_hint_is_judged_by_the_hint_rule_alone() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     let secret = run
         .register("c1", &["http://127.0.0.1:8080/cb"], "client_secret_basic")
         .unwrap();
@@ -837,12 +705,12 @@ fn a_refused_bogus_hint_is_judged_by_the_hint_rule_alone() {
 #[test]
 fn revoking_an_access_token_may_leave_its_refresh_token_alive() {
     for revoke_refresh in [false, true] {
-        let mut run = Run::new(expectations(Some(86_400), true));
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
         run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
         let code = random("cd");
         run.code("c1", None, &code);
         let (access, refresh) = (random("at"), random("rt"));
-        run.tokens("c1", &code, &access, &refresh);
+        run.redeem("c1", &code, &access, &refresh);
         let revoked = if revoke_refresh { &refresh } else { &access };
         let v = run.send(
             Event::Revoke(RevokeRequest {
@@ -853,12 +721,7 @@ fn revoking_an_access_token_may_leave_its_refresh_token_alive() {
         );
         assert!(v.is_empty(), "{v:?}");
         let v = if revoke_refresh {
-            run.send(
-                Event::Resource(oauth_oracle::ResourceRequest {
-                    authorization: vec![format!("Bearer {access}")],
-                }),
-                json_out(200, json!({"sub": "alice"})),
-            )
+            run.resource(&access, json_out(200, json!({"sub": "alice"})))
         } else {
             run.token(
                 &[
@@ -892,7 +755,7 @@ fn revoking_an_access_token_may_leave_its_refresh_token_alive() {
 fn only_a_valid_code_replay_owes_revocation() {
     let cb = "http://127.0.0.1:8080/cb";
     for valid in [false, true] {
-        let mut run = Run::new(expectations(Some(86_400), true));
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
         run.register("c1", &[cb], "none");
         let code = random("cd");
         run.code("c1", Some(cb), &code);
@@ -927,12 +790,7 @@ fn only_a_valid_code_replay_owes_revocation() {
         };
         let v = run.token(&form, answer);
         assert!(v.is_empty(), "{v:?}");
-        let v = run.send(
-            Event::Resource(oauth_oracle::ResourceRequest {
-                authorization: vec![format!("Bearer {access}")],
-            }),
-            json_out(200, json!({"active": true})),
-        );
+        let v = run.resource(&access, json_out(200, json!({"active": true})));
         assert_eq!(
             has(&v, "code-replay-revokes-tokens"),
             valid,
@@ -958,12 +816,12 @@ fn only_a_reuse_refused_for_the_token_owes_the_family_revocation() {
             true,
         ),
     ] {
-        let mut run = Run::new(expectations(Some(86_400), true));
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
         run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
         let code = random("cd");
         run.code("c1", None, &code);
         let (rt1, rt2, at2) = (random("r1"), random("r2"), random("a2"));
-        run.tokens("c1", &code, &random("a1"), &rt1);
+        run.redeem("c1", &code, &random("a1"), &rt1);
         let v = run.token(
             &[
                 ("grant_type", "refresh_token"),
@@ -987,12 +845,7 @@ fn only_a_reuse_refused_for_the_token_owes_the_family_revocation() {
             json_out(400, answer.clone()),
         );
         assert!(v.is_empty(), "{v:?}");
-        let v = run.send(
-            Event::Resource(oauth_oracle::ResourceRequest {
-                authorization: vec![format!("Bearer {at2}")],
-            }),
-            json_out(200, json!({"active": true})),
-        );
+        let v = run.resource(&at2, json_out(200, json!({"active": true})));
         assert_eq!(
             has(&v, "refresh-reuse-revokes-family"),
             flagged,
@@ -1009,7 +862,7 @@ fn only_a_reuse_refused_for_the_token_owes_the_family_revocation() {
 /// included more than once") does not say which code was issued.
 #[test]
 fn a_redirect_naming_code_twice_is_a_state_finding_not_an_issued_value() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     run.register("c1", &["http://127.0.0.1:8080/cb"], "none");
     let old = random("cd");
     assert!(run.code("c1", None, &old).is_empty());
@@ -1047,13 +900,13 @@ fn a_redirect_naming_code_twice_is_a_state_finding_not_an_issued_value() {
 /// `BUG=open_introspection` — `"active": true` and the token's claims to the same caller.
 #[test]
 fn introspection_must_not_tell_an_unauthenticated_caller_that_a_token_is_active() {
-    let mut run = Run::new(expectations(Some(86_400), true));
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
     let secret = run
         .register("conf", &["http://127.0.0.1:8080/cb"], "client_secret_post")
         .unwrap();
     run.register("pub", &["http://127.0.0.1:8080/cb"], "none");
     let token = random("at");
-    let introspect = |run: &mut Run, form: &[(&str, &str)], basic: Option<&str>, o: Output| {
+    let introspect = |run: &mut Checked, form: &[(&str, &str)], basic: Option<&str>, o: Output| {
         run.send(
             Event::Introspect(IntrospectRequest {
                 form: pairs(form),

@@ -3,19 +3,13 @@
 //! exit code, never a panic.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/canned.rs"]
+mod canned;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-fn oracle(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use canned::{oracle_in_root as oracle, stderr};
 
 /// `oauth-oracle check | head -1` and `oauth-oracle run | head -c 10` once panicked (rc 101
 /// and a backtrace): the reader went away, and that ends the command quietly with exit 0.

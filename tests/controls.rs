@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{CB, Harness, TestClient, body_str, error_of, location_param};
+use common::{CB, Harness, TestClient, bearer, body_str, error_of, location_param};
 use oauth_oracle::control::{
     DUPLICATE_CODE, Failure, FaultEndpoint, Selection, Switch, WRONG_ISSUER,
 };
@@ -45,10 +45,6 @@ fn pair(h: &mut Harness) -> (TestClient, String, String) {
         body_str(&out, "access_token").unwrap(),
         body_str(&out, "refresh_token").unwrap(),
     )
-}
-
-fn bearer(t: &str) -> String {
-    format!("Bearer {t}")
 }
 
 /// The harness's session as a trace, replayed through a fresh model: every output identical.

@@ -6,14 +6,7 @@
 #[path = "common/canned.rs"]
 mod canned;
 
-use canned::{Answer, Canned, Serve, oracle, scratch, text};
-
-/// Metadata naming FastMCP's paths on the server at `base`.
-fn metadata(base: &str) -> String {
-    format!(
-        r#"{{"issuer":"{base}/","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token","registration_endpoint":"{base}/register","revocation_endpoint":"{base}/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}}"#
-    )
-}
+use canned::{Answer, Canned, Serve, metadata, oracle, scratch, text};
 
 /// `serve` behind a proxy that refuses every authorization request with 400 `invalid_request`:
 /// clients register, but no code is ever issued.

@@ -1,17 +1,16 @@
-//! `fingerprint` against the live providers `scripts/test.sh` starts: FastMCP 4.2.3 (lifetimes
+//! `fingerprint` against the live servers `scripts/test.sh` starts: FastMCP 4.2.3 (lifetimes
 //! 2 s / 2 s / 6 s), its broken variants, the MCP TypeScript SDK demo and node-oidc-provider.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::live::url;
 use oauth_oracle::diff::{RunOptions, run_flow};
 use oauth_oracle::fingerprint::{Confidence, Fingerprint, Options, fingerprint};
 use oauth_oracle::generate::{Generator, Pacing};
 use oauth_oracle::target::HttpTarget;
 use oauth_oracle::trace::{ReplayOutcome, Trace, replay};
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
-
-fn url(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test.sh"))
-}
 
 /// The model configuration of a provider started by scripts/test.sh (`access`: its access
 /// lifetime, as `--access-ttl` would state it).
@@ -59,7 +58,7 @@ fn fastmcp(base: &str) -> Fingerprint {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() {
     let base = url("OAUTH_ORACLE_FASTMCP_URL");
     let found = fastmcp(&base);
@@ -104,7 +103,7 @@ fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() 
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn fingerprint_of_each_broken_fastmcp_shows_its_defect_as_a_knob() {
     let cases = [
         ("CODE_REUSE", "codes_single_use"),
@@ -149,7 +148,7 @@ fn fingerprint_of_each_broken_fastmcp_shows_its_defect_as_a_knob() {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
     let base = url("OAUTH_ORACLE_TS_URL");
     // The demo ignores the lifetimes scripts/test.sh sets: its access tokens live 3600 s.
@@ -202,7 +201,7 @@ fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
 /// random values are 43 base64url characters (secrets 86), each format decided from the values
 /// it issued, and every decided knob has an evidence trace that replays exactly.
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn fingerprint_of_node_oidc_provider_learns_its_value_formats_with_evidence() {
     let base = url("OAUTH_ORACLE_NODE_OIDC_URL");
     let dir = std::env::temp_dir().join(format!("oo-fingerprint-node-{}", std::process::id()));

@@ -10,17 +10,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use canned::{Answer, Canned, Serve, oracle, scratch, text};
+use canned::{Answer, Canned, Serve, metadata, oracle, scratch, text};
 use oauth_oracle::Event;
 use oauth_oracle::target::{HttpTarget, MAX_BODY, Target, body_too_large};
 use oauth_oracle::time::UnixMillis;
-
-/// Metadata that makes discovery succeed, naming FastMCP's paths on the server at `base`.
-fn metadata(base: &str) -> String {
-    format!(
-        r#"{{"issuer":"{base}/","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token","registration_endpoint":"{base}/register","revocation_endpoint":"{base}/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}}"#
-    )
-}
 
 /// The in-test server: the metadata route answers [`metadata`], every other request what `route`
 /// says for its method and path.

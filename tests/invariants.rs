@@ -90,7 +90,7 @@ fn shrunk_traces_replay_and_still_break_their_invariant() {
     let f = report
         .failures
         .iter()
-        .find(|f| f.invariant == "code-replay-revokes-tokens")
+        .find(|f| f.invariant == InvariantId::CodeReplayRevokesTokens.as_str())
         .unwrap();
     let minimal = shrink(&c.case_trace(f.case).unwrap(), f.invariant);
     let text = minimal.to_jsonl();
@@ -103,7 +103,7 @@ fn shrunk_traces_replay_and_still_break_their_invariant() {
     assert!(
         violations
             .iter()
-            .any(|v| v.invariant == "code-replay-revokes-tokens")
+            .any(|v| v.invariant == InvariantId::CodeReplayRevokesTokens.as_str())
     );
     // 1-minimal: without any single step, the trace no longer shows the violation.
     for drop in 0..minimal.steps.len() {
@@ -209,7 +209,7 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         let location = out.header("location").unwrap_or_default().to_owned();
         assert!(location.starts_with(quoted), "{name}: Location {location}");
         let unvalidated = |v: &oauth_oracle::invariant::Violation| {
-            v.invariant == "no-redirect-to-unvalidated-uri"
+            v.invariant == InvariantId::NoRedirectToUnvalidatedUri.as_str()
         };
         assert!(
             !violations.iter().any(unvalidated),
@@ -223,7 +223,7 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         assert!(
             violations
                 .iter()
-                .any(|v| v.invariant == "no-redirect-to-unvalidated-uri"),
+                .any(|v| v.invariant == InvariantId::NoRedirectToUnvalidatedUri.as_str()),
             "{name}: {violations:?}"
         );
     }

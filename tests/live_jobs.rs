@@ -1,4 +1,4 @@
-//! `diff --jobs` and `audit --jobs`: flows in flight at once against a live provider (here
+//! `diff --jobs` and `audit --jobs`: flows in flight at once against a live server (here
 //! `serve`, a real HTTP server on 127.0.0.1), each with its own clients and connections, give
 //! the same report as one at a time: the same verdicts, counts, divergences and FAILs.
 #![allow(clippy::unwrap_used)]

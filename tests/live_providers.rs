@@ -1,10 +1,13 @@
-//! The model against real providers over HTTP: live FastMCP 4.2.3 (lifetimes 2 s / 2 s / 6 s), its
+//! The model against real servers over HTTP: live FastMCP 4.2.3 (lifetimes 2 s / 2 s / 6 s), its
 //! deliberately broken variants, and the MCP TypeScript SDK demo. `scripts/test.sh` starts them
 //! and runs these tests with `--ignored`; plain `cargo test` lists them as ignored.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 
+use common::live::{NEEDS, url};
 use oauth_oracle::audit::{Report, Status, audit_flow};
 use oauth_oracle::diff::{RunOptions, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
@@ -12,12 +15,6 @@ use oauth_oracle::invariant::{CATALOG, Expectations, Tally, Violation};
 use oauth_oracle::target::HttpTarget;
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
-
-const NEEDS: &str = "needs the live providers started by scripts/test.sh";
-
-fn url(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test.sh"))
-}
 
 /// The model configuration matching a provider started by scripts/test.sh.
 fn config(base: &str, seed: u64, case: u64) -> Config {
@@ -44,7 +41,7 @@ fn flow(base: &str, seed: u64, case: u64, steps: usize, jump_percent: u64) -> Tr
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn model_agrees_with_live_fastmcp_including_expiry_paths() {
     let base = url("OAUTH_ORACLE_FASTMCP_URL");
     let mut target = HttpTarget::new(&base, "/mcp");
@@ -99,7 +96,7 @@ const BROKEN: &[(&str, &str)] = &[
 ];
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn diff_catches_every_broken_fastmcp_with_at_most_six_steps() {
     for (bug, _) in BROKEN {
         let base = url(&format!("OAUTH_ORACLE_BROKEN_{bug}_URL"));
@@ -162,7 +159,7 @@ fn audit(base: &str, cases: u64, seed: u64) -> (BTreeSet<&'static str>, Report) 
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_reports_each_broken_fastmcp_as_a_fail_of_its_invariant() {
     // Each variant is its own server: they are audited side by side (the flows spend their time
     // waiting for expiry boundaries), each as it would be alone.
@@ -187,7 +184,7 @@ fn audit_reports_each_broken_fastmcp_as_a_fail_of_its_invariant() {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_of_live_fastmcp_fails_only_documented_deviations() {
     let base = url("OAUTH_ORACLE_FASTMCP_URL");
     let (failed, report) = audit(&base, 40, 41);
@@ -228,7 +225,7 @@ fn audit_of_live_fastmcp_fails_only_documented_deviations() {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_of_the_typescript_demo_reports_its_known_defects() {
     let base = url("OAUTH_ORACLE_TS_URL");
     let mut target = HttpTarget::new(&base, "/mcp");
@@ -299,7 +296,7 @@ fn oracle_cli(name: &str, args: &[&str]) -> (Option<i32>, String, String, std::p
 const LIVE_TTLS: [&str; 6] = ["--code-ttl", "2", "--access-ttl", "2", "--refresh-ttl", "6"];
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn diff_keep_going_semantic_oauth21_against_live_fastmcp_prints_its_classes() {
     let base = url("OAUTH_ORACLE_FASTMCP_URL");
     let mut args = vec![
@@ -357,7 +354,7 @@ fn diff_keep_going_semantic_oauth21_against_live_fastmcp_prints_its_classes() {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_replay_confirms_a_broken_fastmcp_finding_and_clears_it_on_the_healthy_one() {
     let broken = url("OAUTH_ORACLE_BROKEN_CODE_REUSE_URL");
     let healthy = url("OAUTH_ORACLE_FASTMCP_URL");
@@ -408,7 +405,7 @@ const INJECTED: &[(&str, &[&str])] = &[
 ];
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_cli_fails_each_injected_defect_and_nothing_fastmcp_does_not_break() {
     let documented: BTreeSet<&str> = CATALOG
         .iter()

@@ -13,13 +13,11 @@
 //! checker with a regression test in `tests/checker_rules.rs` built from the real answer.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::{Command, Stdio};
 
-const NEEDS: &str = "needs the live providers started by scripts/test.sh";
-
-fn url(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test.sh ({NEEDS})"))
-}
+use common::live::url;
 
 /// Run `audit` of `cases` flows against `base` with `extra` flags; the exit code and stdout +
 /// stderr.
@@ -125,7 +123,7 @@ fn check(name: &str, base: &str, extra: &[&str], untested: &[&str], real: &[(&st
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_of_node_oidc_provider_runs_through_its_interaction() {
     let base = url("OAUTH_ORACLE_NODE_OIDC_URL");
     check(
@@ -151,7 +149,7 @@ fn audit_of_node_oidc_provider_runs_through_its_interaction() {
 }
 
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_of_the_authlib_server_fills_its_login_form() {
     let base = url("OAUTH_ORACLE_AUTHLIB_URL");
     let access = authlib_access(&base);
@@ -234,7 +232,7 @@ fn authlib_access(base: &str) -> Vec<String> {
 /// §2.1, "To prevent token scanning attacks, the endpoint MUST also require some form of
 /// authorization to access this endpoint".
 #[test]
-#[ignore = "needs the live providers started by scripts/test.sh"]
+#[ignore = "needs the live servers started by scripts/test.sh"]
 fn audit_fails_an_introspection_endpoint_that_answers_unauthenticated_callers() {
     let base = url("OAUTH_ORACLE_AUTHLIB_OPEN_INTROSPECTION_URL");
     let access = authlib_access(&base);

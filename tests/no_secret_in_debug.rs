@@ -8,18 +8,12 @@
 
 mod common;
 
-use common::{CB, Harness, TestClient, VERIFIER, location_param};
+use common::{CB, Harness, TestClient, VERIFIER, body_str, location_param};
 use oauth_oracle::invariant::{Checker, Expectations};
 use oauth_oracle::provider::OAuthToken;
 use oauth_oracle::summary::Redactor;
 use oauth_oracle::trace::Resolver;
 use oauth_oracle::{AuthorizeMethod, Output};
-
-/// A field of a JSON body.
-fn body_field(out: &Output, name: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
-    v[name].as_str().unwrap().to_owned()
-}
 
 /// A server after a full flow for a `client_secret_post` and a `client_secret_basic` client,
 /// and every secret value it issued (with the hex part of each prefixed value).
@@ -34,13 +28,13 @@ fn full_flow() -> (Harness, Vec<TestClient>, Vec<String>) {
         secrets.push(code.clone());
         let tokens = h.exchange(&client, &code);
         assert_eq!(tokens.status, 200, "{}", tokens.body);
-        let refresh = body_field(&tokens, "refresh_token");
-        secrets.push(body_field(&tokens, "access_token"));
+        let refresh = body_str(&tokens, "refresh_token").unwrap();
+        secrets.push(body_str(&tokens, "access_token").unwrap());
         secrets.push(refresh.clone());
         let rotated = h.refresh(&client, &refresh, Some("read"));
         assert_eq!(rotated.status, 200, "{}", rotated.body);
-        secrets.push(body_field(&rotated, "access_token"));
-        secrets.push(body_field(&rotated, "refresh_token"));
+        secrets.push(body_str(&rotated, "access_token").unwrap());
+        secrets.push(body_str(&rotated, "refresh_token").unwrap());
         // A code left unredeemed stays in the store.
         let pending = h.authorize(
             AuthorizeMethod::Get,
@@ -110,11 +104,11 @@ fn token_response_debug_shows_no_token() {
         .find(|(_, _, out)| out.body.contains("access_token"))
         .unwrap();
     let token = OAuthToken {
-        access_token: body_field(out, "access_token"),
+        access_token: body_str(out, "access_token").unwrap(),
         token_type: "Bearer",
         expires_in: 3600,
-        scope: body_field(out, "scope"),
-        refresh_token: body_field(out, "refresh_token"),
+        scope: body_str(out, "scope").unwrap(),
+        refresh_token: body_str(out, "refresh_token").unwrap(),
     };
     let text = format!("{token:?}");
     assert_debug_clean("OAuthToken", &token, &secrets);
@@ -180,7 +174,7 @@ fn events_debug_shows_no_credential() {
         .rfind(|(_, _, out)| out.body.contains("access_token"))
         .unwrap()
         .clone();
-    let access = body_field(&tokens, "access_token");
+    let access = body_str(&tokens, "access_token").unwrap();
     let bearer = format!("Bearer {access}");
     assert_eq!(h.resource(&[bearer.as_str()]).status, 200);
     let basic = common::basic_header(&clients[1]).unwrap();

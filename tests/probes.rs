@@ -4,94 +4,27 @@
 //! (code, access token, refresh token, rotated refresh token) from another client.
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "common/answers.rs"]
-mod answers;
+mod common;
 
-use answers::{has, json_out, out, pairs, random};
+use common::VERIFIER;
+use common::answers::{has, json_out, out, pairs, random, tokens};
+use common::checked::{self, Checked, LOOPBACK_CB as CB};
 use std::collections::BTreeMap;
 
 use oauth_oracle::generate::Generator;
-use oauth_oracle::invariant::{Checker, Expectations, Violation};
-use oauth_oracle::{
-    AuthorizeMethod, AuthorizeRequest, Config, Event, Lifetimes, Output, Params, Profile,
-    RegisterRequest, ResourceRequest, RevokeRequest, Seed, TokenRequest, UnixMillis,
-    s256_challenge,
-};
+use oauth_oracle::invariant::Violation;
+use oauth_oracle::{Config, Event, Output, Params, Profile, RevokeRequest, Seed, s256_challenge};
 use serde_json::{Value, json};
 
 const ISSUER: &str = "https://as.example";
-const CB: &str = "http://127.0.0.1:8080/cb";
-/// A 43-character verifier (RFC 7636 §4.1 syntax).
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-fn tokens(tag: &str) -> Output {
-    json_out(
-        200,
-        json!({"access_token": random(&format!("a{tag}")), "refresh_token": random(&format!("r{tag}")),
-               "token_type": "Bearer", "expires_in": 3600, "scope": "read"}),
-    )
+/// A checker at `ISSUER` whose clock moves 100 ms a step.
+fn start() -> Checked {
+    Checked::new(checked::expectations(ISSUER, Some(86_400), true)).ticking(100)
 }
 
-struct Run {
-    checker: Checker,
-    step: usize,
-    secrets: BTreeMap<String, String>,
-}
-
-impl Run {
-    fn new() -> Self {
-        Self {
-            checker: Checker::new(Expectations {
-                issuer: ISSUER.to_owned(),
-                lifetimes: Lifetimes {
-                    code: 60,
-                    access: 3600,
-                    refresh: Some(86_400),
-                },
-                required_scopes: vec![],
-                refresh_lifetime_known: true,
-                pkce_plain_supported: Some(false),
-                iss_parameter_supported: true,
-            }),
-            step: 0,
-            secrets: BTreeMap::new(),
-        }
-    }
-
-    fn send(&mut self, event: Event, output: Output) -> Vec<Violation> {
-        self.step += 1;
-        self.checker.observe(
-            self.step,
-            UnixMillis(1_800_000_000_000 + self.step as u64 * 100),
-            &event,
-            &output,
-        )
-    }
-
-    fn checks(&self, id: &str) -> u64 {
-        self.checker.tallies().get(id).map_or(0, |t| t.checks)
-    }
-
-    fn register(&mut self, id: &str, method: &str) {
-        let mut body = json!({"client_id": id, "redirect_uris": [CB],
-                              "token_endpoint_auth_method": method, "scope": "read"});
-        if method != "none" {
-            let secret = random(&format!("s{id}"));
-            body["client_secret"] = json!(secret);
-            body["client_secret_expires_at"] = json!(0);
-            self.secrets.insert(id.to_owned(), secret);
-        }
-        let request = json!({"redirect_uris": [CB], "token_endpoint_auth_method": method});
-        let v = self.send(
-            Event::Register(RegisterRequest {
-                body: request.to_string(),
-            }),
-            json_out(201, body),
-        );
-        assert!(v.is_empty(), "{v:?}");
-    }
-
+/// The requests of these tests: each client sends its credentials in the form.
+impl Checked {
     /// `client`'s form credentials: its secret (`client_secret_post`), a wrong one, or none.
     fn creds(&self, client: &str, secret: Option<&str>) -> Vec<(String, String)> {
         let mut f = vec![("client_id".to_owned(), client.to_owned())];
@@ -102,10 +35,12 @@ impl Run {
     }
 
     fn right(&self, client: &str) -> Vec<(String, String)> {
-        self.creds(client, self.secrets.get(client).map(String::as_str))
+        self.creds(client, self.secret(client))
     }
 
-    fn authorize(&mut self, client: &str, state: &str, location: &str) -> Vec<Violation> {
+    /// An S256 authorization request of `client` with `state`, answered with a 302 to
+    /// `location`.
+    fn authorize_state(&mut self, client: &str, state: &str, location: &str) -> Vec<Violation> {
         let challenge = s256_challenge(VERIFIER);
         let params = pairs(&[
             ("response_type", "code"),
@@ -115,40 +50,22 @@ impl Run {
             ("code_challenge_method", "S256"),
             ("state", state),
         ]);
-        self.send(
-            Event::Authorize(AuthorizeRequest {
-                method: AuthorizeMethod::Get,
-                params,
-            }),
-            out(302, &[("location", location)], Value::Null),
-        )
+        self.authorize(params, out(302, &[("location", location)], Value::Null))
     }
 
-    fn code(&mut self, client: &str, code: &str) {
-        let loc = format!("{CB}?code={code}&state=st&iss=https%3A%2F%2Fas.example");
-        let v = self.authorize(client, "st", &loc);
-        assert!(v.is_empty(), "{v:?}");
-    }
-
-    fn token(
+    /// A token request with `creds` and `extra` in the form.
+    fn token_as(
         &mut self,
-        mut form: Vec<(String, String)>,
+        creds: Vec<(String, String)>,
         extra: &[(&str, &str)],
         answer: Output,
     ) -> Vec<Violation> {
-        form.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let form = Params::from_pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        self.send(
-            Event::Token(TokenRequest {
-                form,
-                authorization: None,
-            }),
-            answer,
-        )
+        let mut form: Vec<(&str, &str)> = creds
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        form.extend(extra);
+        self.token(&form, answer)
     }
 
     fn exchange(
@@ -163,7 +80,7 @@ impl Run {
             ("redirect_uri", CB),
             ("code_verifier", VERIFIER),
         ];
-        self.token(creds, &extra, answer)
+        self.token_as(creds, &extra, answer)
     }
 
     fn refresh(
@@ -172,7 +89,7 @@ impl Run {
         rt: &str,
         answer: Output,
     ) -> Vec<Violation> {
-        self.token(
+        self.token_as(
             creds,
             &[("grant_type", "refresh_token"), ("refresh_token", rt)],
             answer,
@@ -197,19 +114,11 @@ impl Run {
         )
     }
 
-    fn resource(&mut self, access: &str, answer: Output) -> Vec<Violation> {
-        self.send(
-            Event::Resource(ResourceRequest {
-                authorization: vec![format!("Bearer {access}")],
-            }),
-            answer,
-        )
-    }
-
     /// `client` gets a code and a token pair; returns (access, refresh).
     fn pair(&mut self, client: &str, tag: &str) -> (String, String) {
         let code = random(&format!("c{tag}"));
-        self.code(client, &code);
+        let v = self.code(client, Some(CB), &code);
+        assert!(v.is_empty(), "{v:?}");
         let v = self.exchange(self.right(client), &code, tokens(tag));
         assert!(v.is_empty(), "{v:?}");
         (random(&format!("a{tag}")), random(&format!("r{tag}")))
@@ -244,9 +153,9 @@ fn resource_200() -> Output {
 /// authenticated client". A refresh token, live or rotated out, redeemed by another client.
 #[test]
 fn a_refresh_token_redeemed_by_another_client_is_caught() {
-    let mut run = Run::new();
-    run.register("a", "none");
-    run.register("b", "client_secret_post");
+    let mut run = start();
+    run.register("a", &[CB], "none");
+    run.register("b", &[CB], "client_secret_post");
     let (_, rt) = run.pair("a", "1");
     // Refused: no violation.
     let v = run.refresh(run.right("b"), &rt, invalid_grant());
@@ -268,8 +177,8 @@ fn a_refresh_token_redeemed_by_another_client_is_caught() {
 /// making the revocation request. If this validation fails, the request is refused".
 #[test]
 fn a_confidential_clients_revocation_without_credentials_must_be_refused() {
-    let mut run = Run::new();
-    run.register("p", "client_secret_post");
+    let mut run = start();
+    run.register("p", &[CB], "client_secret_post");
     let (access, refresh) = run.pair("p", "1");
     let wrong = run.creds("p", Some("not-the-secret"));
     let none = run.creds("p", None);
@@ -298,9 +207,9 @@ fn a_confidential_clients_revocation_without_credentials_must_be_refused() {
 /// destruction shows when the owner next uses the token or its partner.
 #[test]
 fn a_foreign_or_anonymous_revocation_that_destroys_the_token_is_caught() {
-    let mut run = Run::new();
-    run.register("a", "none");
-    run.register("b", "client_secret_post");
+    let mut run = start();
+    run.register("a", &[CB], "none");
+    run.register("b", &[CB], "client_secret_post");
     // Another client's request, a no-op: the owner's refresh works, a positive check.
     let (_, rt1) = run.pair("a", "1");
     let v = run.revoke(run.right("b"), &rt1, ok_empty());
@@ -361,8 +270,8 @@ fn encode(s: &str) -> String {
 /// that pastes it raw into the redirect (parameter injection) or decodes it twice is caught.
 #[test]
 fn a_state_with_reserved_characters_must_come_back_exact() {
-    let mut run = Run::new();
-    run.register("a", "none");
+    let mut run = start();
+    run.register("a", &[CB], "none");
     let iss = "iss=https%3A%2F%2Fas.example";
     let states = [
         "a&code=injected",
@@ -373,14 +282,14 @@ fn a_state_with_reserved_characters_must_come_back_exact() {
     for (i, state) in states.iter().enumerate() {
         let code = random(&format!("k{i}"));
         let good = format!("{CB}?code={code}&state={}&{iss}", encode(state));
-        let v = run.authorize("a", state, &good);
+        let v = run.authorize_state("a", state, &good);
         assert!(!has(&v, "state-echoed"), "{state:?}: {v:?}");
         let plus = format!(
             "{CB}?code={}&state={}&{iss}",
             random(&format!("p{i}")),
             encode(state).replace("%20", "+")
         );
-        let v = run.authorize("a", state, &plus);
+        let v = run.authorize_state("a", state, &plus);
         assert!(!has(&v, "state-echoed"), "{state:?}: {v:?}");
     }
     // Pasted raw, or decoded twice, or cut at the newline: caught.
@@ -403,7 +312,7 @@ fn a_state_with_reserved_characters_must_come_back_exact() {
         ),
     ];
     for (state, location) in bad {
-        let v = run.authorize("a", state, &location);
+        let v = run.authorize_state("a", state, &location);
         assert!(has(&v, "state-echoed"), "{state:?}: {v:?}");
     }
 }
@@ -413,14 +322,15 @@ fn a_state_with_reserved_characters_must_come_back_exact() {
 /// code exchange or a refresh with a wrong secret or none.
 #[test]
 fn a_token_endpoint_that_ignores_client_credentials_is_caught() {
-    let mut run = Run::new();
-    run.register("p", "client_secret_post");
+    let mut run = start();
+    run.register("p", &[CB], "client_secret_post");
     for (i, creds) in [run.creds("p", Some("not-the-secret")), run.creds("p", None)]
         .into_iter()
         .enumerate()
     {
         let code = random(&format!("c{i}"));
-        run.code("p", &code);
+        let v = run.code("p", Some(CB), &code);
+        assert!(v.is_empty(), "{v:?}");
         let v = run.exchange(creds.clone(), &code, invalid_client());
         assert!(!has(&v, "client-authentication"), "{v:?}");
         let v = run.exchange(creds.clone(), &code, tokens(&format!("x{i}")));

@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{CB, Harness, TestClient, VERIFIER, body_str, location_param};
+use common::{
+    CB, Harness, TestClient, VERIFIER, bearer, body_str, done, location_param, outcome, refused,
+};
+use oauth_oracle::output::Reason;
 use oauth_oracle::{AuthServer, AuthorizeMethod, Config, Profile, s256_challenge};
 
 /// A server under `profile` and a public client of it.
@@ -15,8 +18,9 @@ fn start(profile: Profile) -> (Harness, TestClient) {
     (h, client)
 }
 
-/// Authorize (S256) and exchange: the code and the `Authorization` value of its access token.
-fn grant(h: &mut Harness, client: &TestClient) -> (String, String) {
+/// Authorize (S256) and exchange: the code, the `Authorization` value of its access token, and
+/// its refresh token.
+fn grant(h: &mut Harness, client: &TestClient) -> (String, String, String) {
     let challenge = s256_challenge(VERIFIER);
     let out = h.authorize(
         AuthorizeMethod::Get,
@@ -31,8 +35,8 @@ fn grant(h: &mut Harness, client: &TestClient) -> (String, String) {
     let code = location_param(&out, "code").unwrap();
     let out = h.exchange(client, &code);
     assert_eq!(out.status, 200, "{}", out.body);
-    let bearer = format!("Bearer {}", body_str(&out, "access_token").unwrap());
-    (code, bearer)
+    let access = bearer(&body_str(&out, "access_token").unwrap());
+    (code, access, body_str(&out, "refresh_token").unwrap())
 }
 
 /// A resource call with `bearer`; the status.
@@ -48,7 +52,7 @@ fn code_replay_revokes_the_grant_without_refresh_reuse_detection() {
     let mut profile = Profile::oauth21();
     profile.refresh_reuse_revokes_family = false;
     let (mut h, client) = start(profile);
-    let (code, bearer) = grant(&mut h, &client);
+    let (code, bearer, _) = grant(&mut h, &client);
     assert_eq!(resource(&mut h, &bearer), 200);
     let replay = h.exchange(&client, &code);
     assert_eq!(replay.status, 400, "{}", replay.body);
@@ -66,8 +70,8 @@ fn code_replay_revokes_only_its_own_grant_without_sweeping() {
     let mut profile = Profile::oauth21();
     profile.sweep_expired = false;
     let (mut h, client) = start(profile);
-    let (first_code, first) = grant(&mut h, &client);
-    let (_, second) = grant(&mut h, &client);
+    let (first_code, first, _) = grant(&mut h, &client);
+    let (_, second, _) = grant(&mut h, &client);
     assert_eq!(resource(&mut h, &first), 200);
     assert_eq!(resource(&mut h, &second), 200);
     let replay = h.exchange(&client, &first_code);
@@ -80,10 +84,104 @@ fn code_replay_revokes_only_its_own_grant_without_sweeping() {
     assert_eq!(resource(&mut h, &second), 200, "the other grant is not");
 }
 
+/// The access lifetime of `profile`'s default configuration, in milliseconds.
+fn access_lifetime_ms(profile: &Profile) -> u64 {
+    Config::for_profile(profile).lifetimes.access * 1000
+}
+
+/// `access_expiry_enforced` changed alone: one second past its lifetime, an access token is
+/// refused at the resource (401 `invalid_token`) while expiry is enforced, and still accepted
+/// when it is not. Before that instant both accept it.
+#[test]
+fn access_expiry_enforced_alone_decides_whether_an_expired_access_token_works() {
+    for enforced in [true, false] {
+        let mut profile = Profile::fastmcp();
+        profile.access_expiry_enforced = enforced;
+        let lifetime = access_lifetime_ms(&profile);
+        let (mut h, client) = start(profile);
+        let (_, access, _) = grant(&mut h, &client);
+        h.advance(lifetime);
+        let out = h.resource(&[&access]);
+        assert_eq!(
+            outcome(&out),
+            done(200),
+            "enforced {enforced}: at the expiry instant"
+        );
+        h.advance(1_000);
+        let out = h.resource(&[&access]);
+        let expected = if enforced {
+            refused(401, "invalid_token", Reason::BearerExpired)
+        } else {
+            done(200)
+        };
+        assert_eq!(outcome(&out), expected, "enforced {enforced}: {}", out.body);
+    }
+}
+
+/// `expired_access_revokes_refresh` changed alone (D-1): once an expired access token is
+/// presented (refused either way), its refresh token is gone (`invalid_grant`, an unknown
+/// refresh token, with FastMCP's 401, D-17) when the knob is on, and still refreshes when it is
+/// off.
+#[test]
+fn expired_access_revokes_refresh_alone_decides_whether_the_refresh_token_survives() {
+    for revokes in [true, false] {
+        let mut profile = Profile::fastmcp();
+        profile.expired_access_revokes_refresh = revokes;
+        let lifetime = access_lifetime_ms(&profile);
+        let (mut h, client) = start(profile);
+        let (_, access, refresh) = grant(&mut h, &client);
+        h.advance(lifetime + 1_000);
+        let out = h.resource(&[&access]);
+        assert_eq!(
+            outcome(&out),
+            refused(401, "invalid_token", Reason::BearerExpired),
+            "revokes {revokes}: {}",
+            out.body
+        );
+        let out = h.refresh(&client, &refresh, None);
+        let expected = if revokes {
+            refused(401, "invalid_grant", Reason::RefreshTokenUnknown)
+        } else {
+            done(200)
+        };
+        assert_eq!(outcome(&out), expected, "revokes {revokes}: {}", out.body);
+    }
+}
+
+/// `default_refresh_lifetime` changed alone (D-5): with a lifetime of 60 s, a refresh token is
+/// refused two minutes later (401 `invalid_grant`, expired); with FastMCP's `never` it still
+/// refreshes. The access token (3600 s) is alive throughout and never presented.
+#[test]
+fn default_refresh_lifetime_alone_decides_whether_an_old_refresh_token_works() {
+    for lifetime in [None, Some(60)] {
+        let mut profile = Profile::fastmcp();
+        profile.default_refresh_lifetime = lifetime;
+        assert_eq!(Config::for_profile(&profile).lifetimes.refresh, lifetime);
+        let (mut h, client) = start(profile);
+        let (_, _, refresh) = grant(&mut h, &client);
+        h.advance(120_000);
+        let out = h.refresh(&client, &refresh, None);
+        let expected = if lifetime.is_some() {
+            refused(401, "invalid_grant", Reason::RefreshTokenExpired)
+        } else {
+            done(200)
+        };
+        assert_eq!(
+            outcome(&out),
+            expected,
+            "lifetime {lifetime:?}: {}",
+            out.body
+        );
+    }
+}
+
 /// Every knob a probe can observe, changed alone from `fastmcp` (to `oauth21`'s value where the two
 /// differ, else to another value), changes what the server answers, and `fingerprint` of the
 /// model under that profile names exactly that knob: each knob works on its own, whatever the
-/// others. The knobs no probe observes without real-time waits are left to the live tests.
+/// others. The knobs no probe observes without real-time waits are `UNPROBED` here (their
+/// fingerprint is left to the live tests); each is shown to work on its own by a test above that
+/// changes it alone: `sweep_expired` by `code_replay_revokes_only_its_own_grant_without_sweeping`,
+/// the other three by the clock-driven `<knob>_alone_decides_…` tests.
 #[test]
 fn each_knob_changed_alone_is_observed_as_that_knob() {
     use oauth_oracle::fingerprint::{Confidence, Options, fingerprint};

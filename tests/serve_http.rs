@@ -133,17 +133,21 @@ static CHALLENGE: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| s256_challenge(VERIFIER));
 
 fn enc(s: &str) -> String {
-    oauth_oracle::compat::pyurl::quote_plus(s)
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
-    oauth_oracle::compat::pyurl::urlencode(pairs.iter().copied())
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 fn location_param(r: &Response, key: &str) -> Option<String> {
     let loc = r.headers().get("location")?.to_str().ok()?;
     let q = loc.split_once('?')?.1;
-    oauth_oracle::compat::pyurl::parse_qsl(q, true)
+    url::form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect::<Vec<_>>()
         .into_iter()
         .rev()
         .find(|(k, _)| k == key)

@@ -4,7 +4,8 @@
 
 mod common;
 use common::*;
-use oauth_oracle::{AuthorizeMethod, Config, Lifetimes, Seed, s256_challenge};
+use oauth_oracle::output::Reason;
+use oauth_oracle::{AuthorizeMethod, Config, Lifetimes, Output, Seed, s256_challenge};
 
 /// Assert `text` against `snapshots/<name>.snap`: the one place the snapshot folder is set.
 fn assert_text(name: &str, text: String) {
@@ -28,6 +29,22 @@ fn tokens(out: &oauth_oracle::Output) -> (String, String) {
 /// The status and `error` of an answer.
 fn verdict(out: &oauth_oracle::Output) -> (u16, Option<String>) {
     (out.status, body_str(out, "error"))
+}
+
+/// Each answer's outcome, case by case, independently of the snapshot.
+fn assert_outcomes(outs: &[Output], expected: &[Outcome]) {
+    assert_eq!(outs.len(), expected.len(), "number of cases");
+    for (i, (out, expected)) in outs.iter().zip(expected).enumerate() {
+        assert_eq!(
+            &outcome(out),
+            expected,
+            "case {} (of {}): {:?} {}",
+            i + 1,
+            outs.len(),
+            out.header("location"),
+            out.body
+        );
+    }
 }
 
 #[test]
@@ -195,6 +212,7 @@ fn pkce_failures() {
     let mut h = Harness::new();
     let c = h.register("none", None);
     let code = h.code_for(&c, None);
+    let mut outs = Vec::new();
     for verifier in [Some("wrong"), None, Some(VERIFIER)] {
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -205,7 +223,7 @@ fn pkce_failures() {
         if let Some(v) = verifier {
             form.push(("code_verifier", v));
         }
-        h.token(&form, None);
+        outs.push(h.token(&form, None));
     }
     let short = s256_challenge("short");
     for challenge in [short.as_str(), ""] {
@@ -218,7 +236,8 @@ fn pkce_failures() {
             ],
         );
         let code = location_param(&out, "code").unwrap();
-        h.token(
+        outs.push(out);
+        outs.push(h.token(
             &[
                 ("grant_type", "authorization_code"),
                 ("client_id", &c.id),
@@ -226,9 +245,9 @@ fn pkce_failures() {
                 ("code_verifier", "short"),
             ],
             None,
-        );
+        ));
     }
-    h.authorize(
+    outs.push(h.authorize(
         AuthorizeMethod::Get,
         &[
             ("response_type", "code"),
@@ -236,10 +255,28 @@ fn pkce_failures() {
             ("code_challenge", &short),
             ("code_challenge_method", "plain"),
         ],
-    );
-    h.authorize(
+    ));
+    outs.push(h.authorize(
         AuthorizeMethod::Get,
         &[("response_type", "code"), ("client_id", &c.id)],
+    ));
+    assert_outcomes(
+        &outs,
+        &[
+            // A wrong verifier, none, the right one (FastMCP: 401 for invalid_grant, D-17).
+            refused(401, "invalid_grant", Reason::PkceVerifierMismatch),
+            refused(400, "invalid_request", Reason::RequestInvalid),
+            done(200),
+            // A challenge of a 5-character verifier: issued and redeemed (no syntax check, D-20).
+            done(302),
+            done(200),
+            // An empty challenge: a code, which no verifier redeems.
+            done(302),
+            refused(401, "invalid_grant", Reason::PkceVerifierMismatch),
+            // `plain`, and no challenge at all: error redirects.
+            refused(302, "invalid_request", Reason::RequestInvalid),
+            refused(302, "invalid_request", Reason::RequestInvalid),
+        ],
     );
     assert_flow("pkce_failures", &h);
 }
@@ -249,6 +286,7 @@ fn every_authorize_error() {
     let mut h = Harness::new();
     let c = h.register("none", Some("read write"));
     let two = h.register_raw(&serde_json::json!({"redirect_uris": [CB, "http://localhost:9999/other"], "token_endpoint_auth_method": "none"}).to_string());
+    assert_eq!(two.status, 201, "{}", two.body);
     let two_id = body_str(&two, "client_id").unwrap();
     let ch = s256_challenge(VERIFIER);
     let base = |extra: &[(&'static str, &'static str)]| -> Vec<(String, String)> {
@@ -319,13 +357,41 @@ fn every_authorize_error() {
         ]
         .concat(),
     ];
+    let mut outs = Vec::new();
     for case in cases {
         let pairs: Vec<(&str, &str)> = case.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        h.authorize(AuthorizeMethod::Get, &pairs);
+        outs.push(h.authorize(AuthorizeMethod::Get, &pairs));
     }
-    h.authorize(
+    outs.push(h.authorize(
         AuthorizeMethod::Post,
         &[("response_type", "token"), ("client_id", &c.id)],
+    ));
+    // A repeated state: the last one wins and a code is issued (D-21).
+    let repeated = &outs[12];
+    assert!(location_param(repeated, "code").is_some(), "{repeated:?}");
+    assert_eq!(location_param(repeated, "state").as_deref(), Some("second"));
+    let invalid_request = |reason| refused(400, "invalid_request", reason);
+    let redirected = |error, reason| refused(302, error, reason);
+    assert_outcomes(
+        &outs,
+        &[
+            // No redirect to trust: 400 with a JSON body.
+            invalid_request(Reason::ClientNotFound),
+            invalid_request(Reason::RedirectUriNotRegistered),
+            invalid_request(Reason::RequestInvalid),
+            invalid_request(Reason::RedirectUriNotRegistered),
+            invalid_request(Reason::RedirectUriAmbiguous),
+            invalid_request(Reason::RequestInvalid),
+            // The redirect is known: the error goes there.
+            redirected("invalid_request", Reason::RequestInvalid),
+            redirected("invalid_request", Reason::RequestInvalid),
+            redirected("unsupported_response_type", Reason::ResponseTypeUnsupported),
+            redirected("invalid_scope", Reason::ScopeNotRegistered),
+            redirected("invalid_scope", Reason::ScopeNotRegistered),
+            redirected("invalid_scope", Reason::ScopeNotRegistered),
+            done(302),
+            redirected("unsupported_response_type", Reason::ResponseTypeUnsupported),
+        ],
     );
     assert_flow("every_authorize_error", &h);
 }
@@ -354,9 +420,32 @@ fn every_register_error() {
         r#"{"redirect_uris":["http://x/cb"]}"#,
         r#"{"redirect_uris":["javascript:alert(1)","http://evil.example/cb#frag"],"scope":"a","token_endpoint_auth_method":"none"}"#,
     ];
-    for b in bodies {
-        h.register_raw(b);
-    }
+    let outs: Vec<Output> = bodies.iter().map(|b| h.register_raw(b)).collect();
+    let metadata = |reason| refused(400, "invalid_client_metadata", reason);
+    assert_outcomes(
+        &outs,
+        &[
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::MetadataInvalid),
+            metadata(Reason::AuthMethodUnsupported),
+            metadata(Reason::ScopeNotValid),
+            metadata(Reason::GrantTypesLackAuthorizationCode),
+            metadata(Reason::GrantTypesIncludeJwtBearer),
+            metadata(Reason::ResponseTypesLackCode),
+            metadata(Reason::MetadataInvalid),
+            // No scope asked: the default scope `b` is not a valid one, and the provider's
+            // ValueError is a plain 500 (D-8).
+            refused_bare(500, Reason::ProviderValueError),
+            // FastMCP takes script and fragment redirect URIs (D-11).
+            done(201),
+        ],
+    );
+    assert_eq!(outs[13].body, "Internal Server Error");
     assert_flow("every_register_error", &h);
 }
 
@@ -385,64 +474,95 @@ fn client_authentication_failures() {
     let right_basic = basic_header(&basic).unwrap();
     let g = ("grant_type", "refresh_token");
     let t = ("refresh_token", "test_refresh_token_x");
-    h.token(&[g, t], None);
-    h.token(
-        &[g, t, ("client_id", "00000000-0000-4000-8000-000000000000")],
-        None,
-    );
-    h.token(&[g, t, ("client_id", &post.id)], None);
-    h.token(
-        &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
-        None,
-    );
-    h.token(
-        &[
-            g,
-            t,
-            ("client_id", &basic.id),
-            ("client_secret", basic.secret.as_deref().unwrap()),
-        ],
-        None,
-    );
-    h.token(&[g, t], Some(&right_basic));
-    h.token(&[g, t, ("client_id", &basic.id)], Some(&bad));
-    h.token(&[g, t, ("client_id", &basic.id)], Some(&wrong_basic));
-    h.token(&[g, t, ("client_id", &basic.id)], Some(&right_basic));
-    h.token(
-        &[
-            g,
-            t,
-            ("client_id", &public.id),
-            ("client_secret", "ignored"),
-        ],
-        None,
-    );
+    let mut outs = vec![
+        h.token(&[g, t], None),
+        h.token(
+            &[g, t, ("client_id", "00000000-0000-4000-8000-000000000000")],
+            None,
+        ),
+        h.token(&[g, t, ("client_id", &post.id)], None),
+        h.token(
+            &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
+            None,
+        ),
+        h.token(
+            &[
+                g,
+                t,
+                ("client_id", &basic.id),
+                ("client_secret", basic.secret.as_deref().unwrap()),
+            ],
+            None,
+        ),
+        h.token(&[g, t], Some(&right_basic)),
+        h.token(&[g, t, ("client_id", &basic.id)], Some(&bad)),
+        h.token(&[g, t, ("client_id", &basic.id)], Some(&wrong_basic)),
+        h.token(&[g, t, ("client_id", &basic.id)], Some(&right_basic)),
+        h.token(
+            &[
+                g,
+                t,
+                ("client_id", &public.id),
+                ("client_secret", "ignored"),
+            ],
+            None,
+        ),
+    ];
     h.advance(101_000);
-    h.token(
-        &[g, t, ("client_id", &post.id), ("client_secret", &secret)],
-        None,
-    );
-    h.token(
-        &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
-        None,
-    );
-    h.revoke(
+    outs.extend([
+        h.token(
+            &[g, t, ("client_id", &post.id), ("client_secret", &secret)],
+            None,
+        ),
+        h.token(
+            &[g, t, ("client_id", &post.id), ("client_secret", "nope")],
+            None,
+        ),
+        h.revoke(
+            &[
+                ("client_id", &post.id),
+                ("client_secret", &secret),
+                ("token", "x"),
+            ],
+            None,
+        ),
+        h.revoke(&[("client_id", &public.id), ("token", "x")], None),
+        h.revoke(
+            &[
+                ("client_id", &public.id),
+                ("client_secret", ""),
+                ("token", "x"),
+                ("token_type_hint", "id_token"),
+            ],
+            None,
+        ),
+    ]);
+    let invalid_client = |reason| refused(401, "invalid_client", reason);
+    assert_outcomes(
+        &outs,
         &[
-            ("client_id", &post.id),
-            ("client_secret", &secret),
-            ("token", "x"),
+            invalid_client(Reason::ClientIdMissing),
+            invalid_client(Reason::ClientNotFound),
+            invalid_client(Reason::SecretMissing),
+            invalid_client(Reason::SecretMismatch),
+            // A Basic client's secret in the form; Basic without a client_id in the form; a
+            // Basic header that does not decode; Basic naming another client.
+            invalid_client(Reason::BasicAuthMissing),
+            invalid_client(Reason::ClientIdMissing),
+            invalid_client(Reason::BasicAuthMalformed),
+            invalid_client(Reason::BasicClientIdMismatch),
+            // Authenticated (a public client's secret ignored): on to the refresh token.
+            refused(401, "invalid_grant", Reason::RefreshTokenUnknown),
+            refused(401, "invalid_grant", Reason::RefreshTokenUnknown),
+            // 101 s later the secrets (100 s) have expired; a wrong one is still just wrong.
+            invalid_client(Reason::SecretExpired),
+            invalid_client(Reason::SecretMismatch),
+            // /revoke: unauthorized_client (D-15), a public client made to send a secret
+            // (D-14), an unknown token_type_hint refused (D-16).
+            refused(401, "unauthorized_client", Reason::SecretExpired),
+            refused(400, "invalid_request", Reason::RequestInvalid),
+            refused(400, "invalid_request", Reason::RequestInvalid),
         ],
-        None,
-    );
-    h.revoke(&[("client_id", &public.id), ("token", "x")], None);
-    h.revoke(
-        &[
-            ("client_id", &public.id),
-            ("client_secret", ""),
-            ("token", "x"),
-            ("token_type_hint", "id_token"),
-        ],
-        None,
     );
     assert_flow("client_authentication_failures", &h);
 }
@@ -458,13 +578,33 @@ fn resource_bearer_checks() {
     let (at, _) = tokens(&h.exchange(&c, &code));
     let code = h.code_for(&c, Some("write"));
     let (at_w, _) = tokens(&h.exchange(&c, &code));
-    h.resource(&[]);
-    h.resource(&["Basic Zm9vOmJhcg=="]);
-    h.resource(&["Bearer garbage"]);
-    h.resource(&[&format!("Bearer  {at}")]);
-    h.resource(&[&format!("Bearer {at}")]);
-    h.resource(&[&format!("bearer {at_w}")]);
-    h.resource(&["Basic Zm9vOmJhcg==", &format!("Bearer {at_w}")]);
+    let outs = [
+        h.resource(&[]),
+        h.resource(&["Basic Zm9vOmJhcg=="]),
+        h.resource(&["Bearer garbage"]),
+        h.resource(&[&format!("Bearer  {at}")]),
+        h.resource(&[&format!("Bearer {at}")]),
+        h.resource(&[&format!("bearer {at_w}")]),
+        h.resource(&["Basic Zm9vOmJhcg==", &format!("Bearer {at_w}")]),
+    ];
+    let invalid_token = || refused(401, "invalid_token", Reason::BearerUnknown);
+    assert_outcomes(
+        &outs,
+        &[
+            // No bearer credentials at all: a bare 401 and its challenge.
+            refused_bare(401, Reason::BearerMissing),
+            refused_bare(401, Reason::BearerMissing),
+            invalid_token(),
+            // Two spaces after `Bearer`: the token read is ` <token>`, unknown.
+            invalid_token(),
+            // A live token without the required scope `write`.
+            refused(403, "insufficient_scope", Reason::InsufficientScope),
+            // The scheme is case-insensitive.
+            done(200),
+            // Several Authorization headers: only the first (Basic) is read.
+            invalid_token(),
+        ],
+    );
     assert_flow("resource_bearer_checks", &h);
 }
 

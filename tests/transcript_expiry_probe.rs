@@ -8,9 +8,9 @@
 mod common;
 
 use common::shapes::normalize;
-use common::{Harness, TestClient, body_str};
-use oauth_oracle::keys::ClientKey;
+use common::{Harness, TestClient, bearer, body_str};
 use oauth_oracle::output::Reason;
+use oauth_oracle::provider::ClientKey;
 use oauth_oracle::{Config, Lifetimes, Output, UnixMillis};
 
 // ---------------------------------------------------------------------------------------------
@@ -88,16 +88,14 @@ fn refresh_of(out: &Output) -> String {
     body_str(out, "refresh_token").unwrap_or_else(|| panic!("no refresh_token in {}", out.body))
 }
 
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
 fn client_key(c: &TestClient) -> ClientKey {
     ClientKey(oauth_oracle::ValueFormat::Uuid4.parse(&c.id).unwrap())
 }
 
-fn provider(h: &mut Harness) -> &mut oauth_oracle::provider::Provider {
-    h.server.as_mut().unwrap().provider_mut()
+/// A copy of the server's provider layer, to call FastMCP's in-process API on without changing
+/// the server (a load deletes an expired record).
+fn provider(h: &Harness) -> oauth_oracle::provider::Provider {
+    h.server.as_ref().unwrap().provider().clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +249,7 @@ fn code_redeemed_at_issued_plus_300_001_s_fails_and_is_deleted() {
     h.advance(SECOND);
     let issued = h.now;
     let code = h.code_for(&c, Some("read"));
-    assert_eq!(provider(&mut h).sizes().1, 1, "one code stored");
+    assert_eq!(provider(&h).sizes().1, 1, "one code stored");
 
     h.now = issued + 300 * SECOND + 1;
     assert_invalid_grant(
@@ -262,16 +260,13 @@ fn code_redeemed_at_issued_plus_300_001_s_fails_and_is_deleted() {
 
     // Deleted, not merely expired: the store is empty and the code is unknown even at a time
     // when it would still have been valid.
-    assert_eq!(
-        provider(&mut h).sizes().1,
-        0,
-        "expired code deleted on load"
-    );
+    assert_eq!(provider(&h).sizes().1, 0, "expired code deleted on load");
     let key = client_key(&c);
     assert_eq!(
-        provider(&mut h)
+        provider(&h)
             .load_authorization_code(key, &code, UnixMillis(issued + SECOND))
-            .unwrap_err(),
+            .unwrap_err()
+            .reason(),
         Reason::CodeUnknown
     );
     h.now = issued + SECOND;
@@ -302,8 +297,8 @@ fn pair_issued_at_1800000600_251() -> (Harness, TestClient, String, String) {
 
 #[test]
 fn access_token_expires_at_is_issue_time_plus_3600_truncated_to_whole_seconds() {
-    let (mut h, c, at, _rt) = pair_issued_at_1800000600_251();
-    let token = provider(&mut h)
+    let (h, c, at, _rt) = pair_issued_at_1800000600_251();
+    let token = provider(&h)
         .load_access_token(&at, UnixMillis(ISSUED_MS))
         .unwrap();
     assert_eq!(token.expires_at, ACCESS_EXPIRES_AT);
@@ -332,7 +327,7 @@ fn access_token_fails_half_a_second_after_expires_at_and_its_refresh_token_is_go
         &h.resource(&[&bearer(&at)]),
         "http://127.0.0.1:8765",
     );
-    let (_, _, access, refresh) = provider(&mut h).sizes();
+    let (_, _, access, refresh) = provider(&h).sizes();
     assert_eq!(
         (access, refresh),
         (0, 0),

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use common::shapes::{is_access, is_code, is_hex, is_refresh, is_uuid4, normalize};
-use common::{CB, Harness, TestClient, VERIFIER, basic_header, body_str, location_param};
+use common::{CB, Harness, TestClient, VERIFIER, basic_header, bearer, body_str, location_param};
 use oauth_oracle::{AuthorizeMethod, Output, s256_challenge};
 
 // ---------------------------------------------------------------------------------------------
@@ -294,10 +294,6 @@ fn token_of(out: &Output, name: &str) -> String {
 
 fn as_refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
     f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
 }
 
 /// Replay rows 1–88 (except the routing rows 2, 3, 5, 87) in the probe's order.

@@ -1,9 +1,9 @@
-//! Secrets a live provider issued, replaced by labels in every report.
+//! Secrets a live server issued, replaced by labels in every report.
 
 use crate::output::Output;
 use crate::trace::Trace;
 
-/// The secrets a live provider issued (client secrets, tokens, codes), each replaced in report
+/// The secrets a live server issued (client secrets, tokens, codes), each replaced in report
 /// text by a label numbered per kind in order of first issue: `<client_secret#1>`,
 /// `<access_token#2>`, `<refresh_token#1>`, `<code#3>`. One set of labels serves a whole report,
 /// so a value reads the same wherever it appears. Also replaced: a value's JSON-escaped and

@@ -1,4 +1,4 @@
-//! The invariant catalogue run against a live provider: a conformance report with, per invariant,
+//! The invariant catalogue run against a live server: a conformance report with, per invariant,
 //! its level, citation, PASS / FAIL / NOT TESTED (with why) and, per FAIL, a minimal replayable
 //! trace; and the endpoints the provider's metadata named, or did not.
 

@@ -56,7 +56,7 @@ pub struct Entry {
     pub detail: Option<String>,
     /// The minimal trace of the first violation, as JSON Lines, every secret the provider issued
     /// replaced by a label ([`SecretLabels`]): events refer to earlier answers, so it still
-    /// replays against a live provider (`replay --target`).
+    /// replays against a live server (`replay --target`).
     pub trace: Option<String>,
 }
 

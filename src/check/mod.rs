@@ -30,7 +30,7 @@ pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceErro
         let event = resolver.resolve(step.event.clone(), &outputs, i + 2)?;
         let out = server.apply(step.at, &event);
         violations.extend(checker.observe(i + 1, step.at, &event, &out));
-        violations.extend(checker.internal(i + 1, server.provider().integrity()));
+        violations.extend(checker.internal(i + 1, server.provider().inconsistency()));
         outputs.push(out);
     }
     Ok((violations, checker))
@@ -105,7 +105,7 @@ fn breaks(trace: &Trace, invariant: &str) -> bool {
 
 /// Minimise `trace` to a subsequence of `keep` whose subtrace still satisfies `still_fails`:
 /// drop chunks of steps, halving the chunk size, until no single step can go, with at most
-/// `budget` evaluations. Shared by `check` (model), `diff` and `audit` (live providers).
+/// `budget` evaluations. Shared by `check` (model), `diff` and `audit` (live servers).
 pub fn minimize<E>(
     trace: &Trace,
     mut keep: Vec<usize>,

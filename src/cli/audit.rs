@@ -1,4 +1,4 @@
-//! `oauth-oracle audit`: the invariant catalogue against a live provider.
+//! `oauth-oracle audit`: the invariant catalogue against a live server.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

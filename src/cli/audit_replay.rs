@@ -1,5 +1,5 @@
 //! `oauth-oracle audit --replay FILE`: re-run a saved minimal trace through the checker against
-//! the live provider, to confirm or clear a finding.
+//! the live server, to confirm or clear a finding.
 
 use std::path::Path;
 use std::process::ExitCode;

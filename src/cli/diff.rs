@@ -1,4 +1,4 @@
-//! `oauth-oracle diff`: the model as a reference oracle for a live provider.
+//! `oauth-oracle diff`: the model as a reference oracle for a live server.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +21,7 @@ use super::live::{
     unusable,
 };
 
-/// What a live provider was configured with, as the command line states it.
+/// What a live server was configured with, as the command line states it.
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct TargetArgs {
     /// Base URL of the provider (its issuer without trailing slash), e.g. http://127.0.0.1:8765.

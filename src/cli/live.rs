@@ -1,4 +1,4 @@
-//! What `diff` and `audit` share when they drive a live provider: option checks, what the run
+//! What `diff` and `audit` share when they drive a live server: option checks, what the run
 //! saw the target do (usable or not), and a progress line for readers without a progress bar.
 
 use std::io::IsTerminal as _;

@@ -84,7 +84,7 @@ pub(crate) fn read_trace(path: &std::path::Path) -> Result<Trace, String> {
         })
 }
 
-/// Replay the trace at `path` against the live provider at `url`, the model in lockstep: print
+/// Replay the trace at `path` against the live server at `url`, the model in lockstep: print
 /// each step's verdict; 0 when no step diverges, 1 otherwise, 2 on a bad file or an unreachable
 /// provider.
 #[cfg(feature = "diff")]

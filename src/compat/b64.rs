@@ -4,7 +4,7 @@
 
 /// Why `b64decode` raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum B64Error {
+pub(crate) enum B64Error {
     /// The `str` argument held a non-ASCII character (`ValueError`).
     NonAscii,
     /// `binascii.Error`: incorrect padding or an impossible length.
@@ -23,7 +23,7 @@ fn sextet(c: u8) -> Option<u8> {
 }
 
 /// Decode like `base64.b64decode(s)` does for a `str` argument.
-pub fn b64decode(s: &str) -> Result<Vec<u8>, B64Error> {
+pub(crate) fn b64decode(s: &str) -> Result<Vec<u8>, B64Error> {
     if !s.is_ascii() {
         return Err(B64Error::NonAscii);
     }

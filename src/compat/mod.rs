@@ -6,7 +6,7 @@
 //! non-strict `base64.b64decode` behind HTTP Basic, and Python's `json.dumps` layout. Each is a
 //! pure function with its own tests.
 
-pub mod b64;
-pub mod pyjson;
-pub mod pyurl;
-pub mod url_model;
+pub(crate) mod b64;
+pub(crate) mod pyjson;
+pub(crate) mod pyurl;
+pub(crate) mod url_model;

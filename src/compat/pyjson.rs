@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 /// A string as `json.dumps` writes it (`ensure_ascii=True`).
-pub fn py_json_str(s: &str) -> String {
+pub(crate) fn py_json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for ch in s.chars() {
@@ -30,7 +30,7 @@ pub fn py_json_str(s: &str) -> String {
 }
 
 /// A flat object of string members as `json.dumps(dict)` writes it.
-pub fn py_json_object(members: &[(&str, &str)]) -> String {
+pub(crate) fn py_json_object(members: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {

@@ -8,7 +8,7 @@ fn is_always_safe(b: u8) -> bool {
 
 /// `urllib.parse.quote(s, safe)`: UTF-8 encode, then `%XX` (upper case) every byte that is neither
 /// always safe nor in `safe`.
-pub fn quote(s: &str, safe: &str) -> String {
+pub(crate) fn quote(s: &str, safe: &str) -> String {
     let mut out = String::with_capacity(s.len());
     quote_into(&mut out, s, safe.as_bytes(), false);
     out
@@ -44,7 +44,7 @@ fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
 }
 
 /// `urllib.parse.quote_plus(s, safe='')`: like [`quote`] but a space becomes `+`.
-pub fn quote_plus(s: &str) -> String {
+pub(crate) fn quote_plus(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     quote_into(&mut out, s, b"", true);
     out
@@ -52,7 +52,7 @@ pub fn quote_plus(s: &str) -> String {
 
 /// `urllib.parse.unquote(s)` with `encoding='utf-8', errors='replace'`: `%XX` runs are decoded as
 /// UTF-8 with U+FFFD for invalid sequences; malformed escapes are kept literally.
-pub fn unquote(s: &str) -> String {
+pub(crate) fn unquote(s: &str) -> String {
     if !s.contains('%') {
         return s.to_owned();
     }
@@ -104,7 +104,7 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// `urllib.parse.parse_qsl(qs, keep_blank_values)` with `&` as the only separator and `+` read
 /// as a space.
-pub fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, String)> {
+pub(crate) fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for piece in qs.split('&') {
         if piece.is_empty() {
@@ -133,7 +133,7 @@ fn unquote_plus(s: &str) -> String {
 }
 
 /// `urllib.parse.urlencode(pairs)` (with `quote_plus`).
-pub fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
     urlencode_into(&mut out, pairs);
     out
@@ -153,7 +153,7 @@ fn urlencode_into<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str
 
 /// The five parts of `urllib.parse.urlsplit`, plus `urlparse`'s `;params` of the last segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitUrl {
+pub(crate) struct SplitUrl {
     /// Lower-cased scheme, or empty.
     pub scheme: String,
     /// The authority after `//`, or empty.
@@ -180,7 +180,7 @@ const USES_PARAMS: &[&str] = &[
 
 /// `urllib.parse.urlparse(url)` (CPython 3.11), for URLs already serialized by a URL parser (no
 /// leading blanks or tabs to strip).
-pub fn urlparse(url: &str) -> SplitUrl {
+pub(crate) fn urlparse(url: &str) -> SplitUrl {
     let mut rest = url;
     let mut scheme = String::new();
     if let Some(i) = rest.find(':')
@@ -229,7 +229,7 @@ pub fn urlparse(url: &str) -> SplitUrl {
 }
 
 /// `urllib.parse.urlunparse` (CPython 3.11).
-pub fn urlunparse(u: &SplitUrl) -> String {
+pub(crate) fn urlunparse(u: &SplitUrl) -> String {
     let mut url = u.path.clone();
     if !u.params.is_empty() {
         url = format!("{url};{}", u.params);
@@ -261,7 +261,7 @@ pub fn urlunparse(u: &SplitUrl) -> String {
 /// The MCP SDK's `construct_redirect_uri(base, **params)` (`provider.py`): keeps the base's
 /// query (blank values dropped, repeated keys grouped at their first position), appends the given
 /// parameters in order, and re-encodes everything with `quote_plus`.
-pub fn construct_redirect_uri(base: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn construct_redirect_uri(base: &str, params: &[(&str, &str)]) -> String {
     if is_plain_base(base) && !params.is_empty() {
         // `urlunparse(urlparse(base))` is `base` itself for such a URI, and its query is empty.
         let mut out = String::with_capacity(base.len() + 128);
@@ -307,7 +307,7 @@ fn is_plain_base(base: &str) -> bool {
 
 /// The `Location` header Starlette's `RedirectResponse` sends for `url`:
 /// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`.
-pub fn starlette_location(url: &str) -> String {
+pub(crate) fn starlette_location(url: &str) -> String {
     quote(url, ":/%#?=@[]!$&'()*+,;")
 }
 

@@ -9,13 +9,13 @@ use url::{Position, Url};
 ///
 /// With `preserve_empty_path` (the registration models) a URL written without a path keeps none;
 /// without it (the `/authorize` and `/token` request models) it gains `/`.
-pub fn any_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
+pub(crate) fn any_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
     let url = parse(input)?;
     Ok(serialize(&url, input, preserve_empty_path))
 }
 
 /// Parse `input` as pydantic's `AnyHttpUrl` (scheme `http` or `https`).
-pub fn any_http_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
+pub(crate) fn any_http_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
     let url = parse(input)?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err("URL scheme should be 'http' or 'https'".to_owned());

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use super::normalize::error_code;
 use super::{FlowRun, RunOptions, StepRun, run_flow};
 use crate::check::minimize;
 use crate::target::{Target, TargetError};
@@ -46,8 +45,8 @@ impl DivergenceClass {
                 .map_or_else(|| "?".to_owned(), |l| l.event.kind().to_owned()),
             model_status: m.status,
             target_status: t.status,
-            model_error: error_code(m),
-            target_error: error_code(t),
+            model_error: m.error_code(),
+            target_error: t.error_code(),
             reason,
         })
     }

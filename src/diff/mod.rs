@@ -233,7 +233,7 @@ pub fn run_flow(
         if opts.real_time {
             wait_until(start, due_after(at0, step.at));
         }
-        // Against a live provider the model's clock is the wall clock itself, so that
+        // Against a live server the model's clock is the wall clock itself, so that
         // whole-second truncations (`int(time.time() + ttl)`) fall on the same boundaries.
         let at = if opts.real_time {
             wall_clock()

@@ -1,4 +1,4 @@
-//! Comparing a live provider's answer with the model's: random values matched by a bijection
+//! Comparing a live server's answer with the model's: random values matched by a bijection
 //! established when they are issued, timestamps by tolerance, everything else exactly
 //! ([`Compare::Exact`]); or only what decides the protocol's outcome ([`Compare::Semantic`]).
 //!
@@ -138,25 +138,6 @@ fn issued(o: &Output) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The OAuth `error` code of an answer: the JSON body's `error`, the redirect's `error`
-/// parameter, or `error="…"` in `WWW-Authenticate`.
-pub(crate) fn error_code(o: &Output) -> Option<String> {
-    if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&o.body)
-        && let Some(Value::String(e)) = m.get("error")
-    {
-        return Some(e.clone());
-    }
-    if let Some(e) = o
-        .header("location")
-        .and_then(|l| location_params(l).into_iter().find(|(k, _)| k == "error"))
-    {
-        return Some(e.1);
-    }
-    let www = o.header("www-authenticate")?;
-    let rest = &www[www.find("error=\"")? + "error=\"".len()..];
-    rest.split_once('"').map(|(e, _)| e.to_owned())
-}
-
 /// One side's output reduced to its outcome ([`Compare::Semantic`]).
 fn semantic(o: &Output) -> Value {
     let status = match o.status {
@@ -169,7 +150,7 @@ fn semantic(o: &Output) -> Value {
     serde_json::json!({
         "status": status,
         "headers": {},
-        "body": {"error": error_code(o), "issued": kinds},
+        "body": {"error": o.error_code(), "issued": kinds},
     })
 }
 
@@ -353,6 +334,11 @@ impl Bijection {
 mod tests {
     use super::*;
 
+    /// [`Output::error_code`] of `o`.
+    fn out_error(o: &Output) -> Option<String> {
+        o.error_code()
+    }
+
     fn out(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> Output {
         Output::new(status, headers, body.to_owned())
     }
@@ -480,11 +466,11 @@ mod tests {
     #[test]
     fn error_codes_come_from_body_redirect_or_www_authenticate() {
         assert_eq!(
-            error_code(&out(400, &[], r#"{"error":"invalid_client"}"#)).as_deref(),
+            out_error(&out(400, &[], r#"{"error":"invalid_client"}"#)).as_deref(),
             Some("invalid_client")
         );
         assert_eq!(
-            error_code(&out(
+            out_error(&out(
                 302,
                 &[("location", "http://c/cb?error=access_denied&state=s")],
                 ""
@@ -493,7 +479,7 @@ mod tests {
             Some("access_denied")
         );
         assert_eq!(
-            error_code(&out(
+            out_error(&out(
                 302,
                 &[("location", "http://c/cb#error=invalid_scope")],
                 ""
@@ -502,7 +488,7 @@ mod tests {
             Some("invalid_scope")
         );
         assert_eq!(
-            error_code(&out(
+            out_error(&out(
                 401,
                 &[(
                     "www-authenticate",
@@ -513,7 +499,7 @@ mod tests {
             .as_deref(),
             Some("invalid_token")
         );
-        assert_eq!(error_code(&out(200, &[], "{}")), None);
+        assert_eq!(out_error(&out(200, &[], "{}")), None);
     }
 
     #[test]

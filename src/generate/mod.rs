@@ -161,7 +161,7 @@ impl Default for Fit {
 }
 
 impl Pacing {
-    /// Pacing for a live provider running in real time: no artificial pauses, and jumps that land
+    /// Pacing for a live server running in real time: no artificial pauses, and jumps that land
     /// well clear of every boundary (±`margin_ms`), so that network delay cannot decide them.
     pub fn live(jump_percent: u64, margin_ms: i64) -> Self {
         Self {
@@ -414,7 +414,7 @@ impl Generator {
         let output = server.apply(self.now, &resolved);
         if let Some((checker, found)) = &mut self.checker {
             found.extend(checker.observe(step, self.now, &resolved, &output));
-            found.extend(checker.internal(step, server.provider().integrity()));
+            found.extend(checker.internal(step, server.provider().inconsistency()));
         }
         self.keep(step, kind, kept, output);
     }

@@ -1,5 +1,5 @@
 //! [`Event`] → HTTP request: what a client puts on the wire to send an event, for drivers of
-//! real providers (the differential runner). The inverse of [`super::decode`].
+//! real servers (the differential runner). The inverse of [`super::decode`].
 
 use super::{HttpRequest, RequestBody};
 use crate::compat::pyurl::{quote, urlencode};

@@ -335,11 +335,13 @@ impl Checker {
 
     /// Record the result of a check of the model's own stores (`store-pairs-consistent`), made
     /// after the step last observed: positive or negative as that step's answer.
-    pub fn internal(&mut self, step: usize, result: Result<(), String>) -> Vec<Violation> {
+    pub fn internal(&mut self, step: usize, inconsistency: Option<String>) -> Vec<Violation> {
         self.step = step;
         self.found.clear();
-        let detail = result.as_ref().err().cloned().unwrap_or_default();
-        self.check(InvariantId::StorePairsConsistent, result.is_ok(), || detail);
+        let ok = inconsistency.is_none();
+        self.check(InvariantId::StorePairsConsistent, ok, || {
+            inconsistency.unwrap_or_default()
+        });
         std::mem::take(&mut self.found)
     }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::InvariantId;
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
+use crate::answer::{NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 use crate::compat::pyurl::{parse_qsl, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -13,7 +14,6 @@ use crate::endpoint::token::s256_challenge;
 use crate::endpoint::validate::{first_repeated, is_pkce_syntax};
 use crate::event::Params;
 use crate::output::Output;
-use crate::target::{ResourceAnswer, resource_answer};
 
 impl Checker {
     /// The `error` member of the JSON answer being judged, as a known code.
@@ -163,8 +163,7 @@ impl Checker {
         let resp = self.body(o);
         // A registration answered by a pre-registered client (`audit --client`) was never sent:
         // the client is learned, the server's registration is not judged.
-        let pre_registered =
-            o.header(crate::target::NOTE_HEADER) == Some(crate::target::PRE_REGISTERED_NOTE);
+        let pre_registered = o.header(NOTE_HEADER) == Some(PRE_REGISTERED_NOTE);
         let uris: Vec<String> = req
             .get("redirect_uris")
             .and_then(Value::as_array)

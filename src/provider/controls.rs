@@ -7,7 +7,7 @@
 
 use super::grants::Expiring;
 use super::store::SlotId;
-use super::{Provider, Reason};
+use super::{Provider, ProviderError, Reason};
 use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::time::UnixMillis;
 
@@ -81,12 +81,12 @@ impl Provider {
 
     /// Expire the selection now: from the next step on, each token or code is expired, exactly
     /// as if its lifetime had run out (the profile decides what an expired token does, e.g. D-1).
-    /// Unknown token text changes nothing (`Err(Reason::BearerUnknown)`).
+    /// Unknown token text changes nothing (absent: [`Reason::BearerUnknown`]).
     pub(crate) fn expire_now(
         &mut self,
         scope: Scope<'_>,
         now: UnixMillis,
-    ) -> Result<Affected, Reason> {
+    ) -> Result<Affected, ProviderError> {
         let past_s = now.whole_seconds().saturating_sub(1);
         let past_ms = UnixMillis(now.0.saturating_sub(1));
         let mut n = Affected::default();
@@ -142,8 +142,12 @@ impl Provider {
     /// Revoke the selection now, as the revocation endpoint would (a token takes its pair, and
     /// its grant family with it); `grant` also revokes every token of the token's grant family
     /// where the profile tracks families. Unknown token text changes nothing
-    /// (`Err(Reason::BearerUnknown)`).
-    pub(crate) fn revoke_now(&mut self, scope: Scope<'_>, grant: bool) -> Result<Affected, Reason> {
+    /// (absent: [`Reason::BearerUnknown`]).
+    pub(crate) fn revoke_now(
+        &mut self,
+        scope: Scope<'_>,
+        grant: bool,
+    ) -> Result<Affected, ProviderError> {
         let mut n = Affected::default();
         let mut family = None;
         let (slots, codes) = match scope {

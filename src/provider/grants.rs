@@ -18,8 +18,9 @@ use super::{OAuthToken, Provider, Scopes};
 use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::time::UnixMillis;
 
-/// A grant family: its live pair and the tombstones that point at it.
-#[derive(Debug, Clone, Default)]
+/// A grant family: its live pair and the tombstones that point at it. `Debug` shows the keys
+/// redacted.
+#[derive(Clone, Default)]
 pub(super) struct Family {
     live: Option<(TokenKey, TokenKey)>,
     code: Option<CodeKey>,
@@ -27,11 +28,42 @@ pub(super) struct Family {
 }
 
 /// What a used code remembers, to recognise a valid replay.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct UsedCode {
     pub(super) client: ClientKey,
     pub(super) code_challenge: String,
     pub(super) family: u64,
+}
+
+// Every field named: a new one does not compile until its `Debug` is decided.
+impl std::fmt::Debug for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            live,
+            code,
+            rotated,
+        } = self;
+        f.debug_struct("Family")
+            .field("live", live)
+            .field("code", code)
+            .field("rotated", rotated)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UsedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            client,
+            code_challenge,
+            family,
+        } = self;
+        f.debug_struct("UsedCode")
+            .field("client", client)
+            .field("code_challenge", code_challenge)
+            .field("family", family)
+            .finish()
+    }
 }
 
 /// What a rotated refresh token remembers, to recognise reuse.
@@ -207,20 +239,21 @@ impl Provider {
         }
     }
 
-    /// Internal invariants of the stores (`docs/fastmcp-behaviour.md` §7.7): the token indexes
-    /// match the pair records, and pairs die together when the profile says so. Returns the
-    /// first broken rule.
-    pub fn integrity(&self) -> Result<(), String> {
-        self.tokens.integrity()?;
+    /// The first internal rule of the stores that does not hold (`docs/fastmcp-behaviour.md`
+    /// §7.7): the token indexes match the pair records, and pairs die together when the profile
+    /// says so. `None` when every rule holds. A finding of the checker, not an error.
+    pub fn inconsistency(&self) -> Option<String> {
+        if let Err(broken) = self.tokens.integrity() {
+            return Some(broken);
+        }
         if !self.profile.expired_access_revokes_refresh || self.profile.sweep_expired {
-            return Ok(());
+            return None;
         }
         let (access, refresh) = self.tokens.len();
-        if access != refresh {
-            return Err(format!(
+        (access != refresh).then(|| {
+            format!(
                 "{access} access tokens but {refresh} refresh tokens: pairs are created and destroyed together"
-            ));
-        }
-        Ok(())
+            )
+        })
     }
 }

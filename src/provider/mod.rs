@@ -20,6 +20,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+/// The stored form of client ids, codes and tokens: their bytes, parsed from and written in the
+/// profile's value formats.
+pub use crate::keys::{ClientKey, CodeKey, TokenKey};
 pub use records::{
     AccessToken, AnyToken, AuthorizationCode, AuthorizationParams, Client, OAuthToken,
     ProviderError, RefreshToken, Scopes,
@@ -31,7 +34,6 @@ use store::TokenStore;
 
 use crate::ErrorCode;
 use crate::config::Lifetimes;
-use crate::keys::{ClientKey, CodeKey, TokenKey};
 use crate::output::Reason;
 use crate::profile::Profile;
 use crate::rng::DrawRng;
@@ -392,5 +394,7 @@ impl Provider {
     }
 }
 
+#[cfg(test)]
+mod in_process_tests;
 #[cfg(test)]
 mod tests;

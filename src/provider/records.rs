@@ -64,8 +64,9 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A stored authorization code (`AuthorizationCode`).
-#[derive(Debug, Clone)]
+/// A stored authorization code (`AuthorizationCode`). `Debug` shows the key redacted, as
+/// [`CodeKey`] shows itself.
+#[derive(Clone)]
 pub struct AuthorizationCode {
     /// The code's random bytes.
     pub key: CodeKey,
@@ -83,8 +84,8 @@ pub struct AuthorizationCode {
     pub redirect_uri_provided_explicitly: bool,
 }
 
-/// A stored access token (`AccessToken`).
-#[derive(Debug, Clone)]
+/// A stored access token (`AccessToken`). `Debug` shows the key redacted.
+#[derive(Clone)]
 pub struct AccessToken {
     /// The token's random bytes.
     pub key: TokenKey,
@@ -96,8 +97,8 @@ pub struct AccessToken {
     pub expires_at: u64,
 }
 
-/// A stored refresh token (`RefreshToken`).
-#[derive(Debug, Clone)]
+/// A stored refresh token (`RefreshToken`). `Debug` shows the key redacted.
+#[derive(Clone)]
 pub struct RefreshToken {
     /// The token's random bytes.
     pub key: TokenKey,
@@ -107,6 +108,70 @@ pub struct RefreshToken {
     pub scopes: Scopes,
     /// `int(time.time() + refresh lifetime)`, or `None` (never expires).
     pub expires_at: Option<u64>,
+}
+
+// `Debug` of the records: every field named, so a new one does not compile until its `Debug`
+// is decided; keys redact themselves.
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            key,
+            client,
+            scopes,
+            expires_at,
+            code_challenge,
+            redirect_uri,
+            redirect_uri_provided_explicitly,
+        } = self;
+        f.debug_struct("AuthorizationCode")
+            .field("key", key)
+            .field("client", client)
+            .field("scopes", scopes)
+            .field("expires_at", expires_at)
+            // A challenge is public (it travels in the authorization request).
+            .field("code_challenge", code_challenge)
+            .field("redirect_uri", redirect_uri)
+            .field(
+                "redirect_uri_provided_explicitly",
+                redirect_uri_provided_explicitly,
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            key,
+            client,
+            scopes,
+            expires_at,
+        } = self;
+        f.debug_struct("AccessToken")
+            .field("key", key)
+            .field("client", client)
+            .field("scopes", scopes)
+            .field("expires_at", expires_at)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            key,
+            client,
+            scopes,
+            expires_at,
+        } = self;
+        f.debug_struct("RefreshToken")
+            .field("key", key)
+            .field("client", client)
+            .field("scopes", scopes)
+            .field("expires_at", expires_at)
+            .finish()
+    }
 }
 
 /// Either kind of token, as `revoke_token` takes it.
@@ -195,13 +260,6 @@ impl ProviderError {
 impl From<Reason> for ProviderError {
     fn from(reason: Reason) -> Self {
         Self::Absent(reason)
-    }
-}
-
-/// A provider error is its reason when the record is absent (`load_*(..) == Err(Reason::..)`).
-impl PartialEq<Reason> for ProviderError {
-    fn eq(&self, other: &Reason) -> bool {
-        matches!(self, Self::Absent(r) if r == other)
     }
 }
 

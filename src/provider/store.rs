@@ -24,8 +24,9 @@ const REFRESH_LIVE: u8 = 2;
 /// Whether `refresh_expires` is meaningful (the refresh token has an expiry).
 const REFRESH_EXPIRES: u8 = 4;
 
-/// One issued pair. No key is repeated elsewhere; the index tables name the slot.
-#[derive(Debug, Clone)]
+/// One issued pair. No key is repeated elsewhere; the index tables name the slot. `Debug`
+/// shows the keys redacted.
+#[derive(Clone)]
 struct Slot {
     access: TokenKey,
     refresh: TokenKey,
@@ -38,8 +39,7 @@ struct Slot {
     flags: u8,
 }
 
-/// What a new pair is made of.
-#[derive(Debug)]
+/// What a new pair is made of. `Debug` shows the keys redacted.
 pub(super) struct NewPair {
     pub(super) access: TokenKey,
     pub(super) refresh: TokenKey,
@@ -48,6 +48,55 @@ pub(super) struct NewPair {
     pub(super) access_expires: u64,
     pub(super) refresh_expires: Option<u64>,
     pub(super) family: u64,
+}
+
+// Every field named: a new one does not compile until its `Debug` is decided.
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            access,
+            refresh,
+            client,
+            access_expires,
+            refresh_expires,
+            family,
+            scopes,
+            flags,
+        } = self;
+        f.debug_struct("Slot")
+            .field("access", access)
+            .field("refresh", refresh)
+            .field("client", client)
+            .field("access_expires", access_expires)
+            .field("refresh_expires", refresh_expires)
+            .field("family", family)
+            .field("scopes", scopes)
+            .field("flags", flags)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            access,
+            refresh,
+            client,
+            scopes,
+            access_expires,
+            refresh_expires,
+            family,
+        } = self;
+        f.debug_struct("NewPair")
+            .field("access", access)
+            .field("refresh", refresh)
+            .field("client", client)
+            .field("scopes", scopes)
+            .field("access_expires", access_expires)
+            .field("refresh_expires", refresh_expires)
+            .field("family", family)
+            .finish()
+    }
 }
 
 /// The clients that own pairs, each numbered once (a client outlives its tokens: the numbers are

@@ -49,7 +49,7 @@ fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
     let new = issue(&mut p, secs(1015)); // the freed slot; access 1025 s, refresh 1035 s
     p.sweep(secs(1021)); // the old pair's entries come due
     assert_eq!(p.sizes(), (0, 0, 1, 1));
-    p.integrity().unwrap();
+    assert_eq!(p.inconsistency(), None);
     let a = p.load_access_token(&new.access_token, secs(1021)).unwrap();
     assert_eq!(p.access_text(&a.key), new.access_token);
     p.load_refresh_token(CLIENT, &new.refresh_token, secs(1021))
@@ -58,7 +58,7 @@ fn stale_expiry_entries_spare_the_pair_in_a_reused_slot() {
     assert_eq!(p.sizes(), (0, 0, 0, 1), "the new access token's own entry");
     p.sweep(secs(1036));
     assert_eq!(p.sizes(), (0, 0, 0, 0));
-    p.integrity().unwrap();
+    assert_eq!(p.inconsistency(), None);
 }
 
 #[test]
@@ -74,7 +74,8 @@ fn a_refresh_token_outlives_its_revoked_access_token() {
     assert_eq!(p.sizes(), (0, 0, 0, 1));
     assert_eq!(
         p.load_access_token(&t.access_token, secs(1000))
-            .unwrap_err(),
+            .unwrap_err()
+            .reason(),
         Reason::BearerUnknown
     );
     let other = issue(&mut p, secs(1000)); // does not take the half-live slot
@@ -84,7 +85,7 @@ fn a_refresh_token_outlives_its_revoked_access_token() {
     assert_eq!(p.refresh_text(&refresh.key), t.refresh_token);
     p.tokens.integrity().unwrap();
     assert!(
-        p.integrity().is_err(),
+        p.inconsistency().is_some(),
         "the check catches this profile's bug"
     );
     // ... and an access token outlives its revoked refresh token.
@@ -108,16 +109,18 @@ fn an_expired_access_token_takes_its_refresh_token_along() {
     let t = issue(&mut p, secs(1000));
     assert_eq!(
         p.load_access_token(&t.access_token, secs(1011))
-            .unwrap_err(),
+            .unwrap_err()
+            .reason(),
         Reason::BearerExpired
     );
     assert_eq!(p.sizes(), (0, 0, 0, 0));
     assert_eq!(
         p.load_refresh_token(CLIENT, &t.refresh_token, secs(1011))
-            .unwrap_err(),
+            .unwrap_err()
+            .reason(),
         Reason::RefreshTokenUnknown
     );
-    p.integrity().unwrap();
+    assert_eq!(p.inconsistency(), None);
 }
 
 #[test]
@@ -147,7 +150,8 @@ fn a_strangers_replay_of_a_rotated_refresh_token_revokes_nothing() {
     assert!(p.detect_refresh_reuse(CLIENT, &first.refresh_token));
     assert_eq!(
         p.load_access_token(&second.access_token, secs(1002))
-            .unwrap_err(),
+            .unwrap_err()
+            .reason(),
         Reason::BearerUnknown,
         "the owner's replay revokes the family's live pair"
     );
@@ -192,7 +196,7 @@ fn codes_expiring_at_the_same_instant_are_all_swept() {
     assert_eq!(p.sizes(), (1, 0, 0, 0), "every expired code is collected");
 }
 
-/// The pair-count rule of `integrity` applies only where pairs die together: once the
+/// The pair-count rule of `inconsistency` applies only where pairs die together: once the
 /// profile sweeps expired records, an access token may leave before its refresh token.
 #[test]
 fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
@@ -202,7 +206,7 @@ fn swept_access_tokens_may_leave_their_refresh_tokens_behind() {
     issue(&mut p, secs(1000)); // access lives 10 s, refresh forever
     p.sweep(secs(1011));
     assert_eq!(p.sizes(), (0, 0, 0, 1));
-    p.integrity().unwrap();
+    assert_eq!(p.inconsistency(), None);
 }
 
 /// A family's tombstones go with the family: once its live pair is revoked, a rotated-away

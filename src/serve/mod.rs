@@ -2,7 +2,7 @@
 //!
 //! Every request becomes one model step, in arrival order: the request is read (body at most
 //! 4 MiB + 1 byte, within a deadline) and decoded (`http::decode`) outside the lock; the
-//! step itself — read the clock, [`crate::AuthServer::apply`], append the trace line, write it to
+//! step itself — read the clock, `AuthServer::apply`, append the trace line, write it to
 //! `--record` and flush — runs under one mutex; the answer is encoded
 //! (`http::respond`) and sent after the lock is released, so a slow client never holds
 //! it.

@@ -1,4 +1,4 @@
-//! The user agent at a live provider's authorization endpoint: what a browser does between the
+//! The user agent at a live server's authorization endpoint: what a browser does between the
 //! client's authorization request and the redirect back to the client.
 //!
 //! Real servers do not answer an authorization request with the client's redirect at once: they

@@ -1,4 +1,4 @@
-//! A live provider's endpoints, as its metadata names them: RFC 8414
+//! A live server's endpoints, as its metadata names them: RFC 8414
 //! (`/.well-known/oauth-authorization-server`) first, then OpenID discovery
 //! (`/.well-known/openid-configuration`); FastMCP's paths only where there is no metadata at all.
 

@@ -1,4 +1,4 @@
-//! A real provider over HTTP: events become requests through the same mapping `serve` decodes
+//! A real server over HTTP: events become requests through the same mapping `serve` decodes
 //! with ([`crate::http::to_request_at`]), each sent to the endpoint the provider's metadata names
 //! ([`HttpTarget::discover`]). The transport follows no redirect (`Location` is read); at the
 //! authorization endpoint the user agent ([`super::agent`]) follows the provider's own, and a
@@ -113,7 +113,7 @@ pub fn parse_ca_certs(path: &str, pem: &[u8]) -> Result<CaCerts, TargetError> {
     Ok(std::sync::Arc::new(certs))
 }
 
-/// A live provider at a base URL.
+/// A live server at a base URL.
 pub struct HttpTarget {
     base_url: String,
     mcp_path: String,

@@ -1,9 +1,9 @@
-//! Targets: what a flow is run against — the in-process model, or a real provider over HTTP.
+//! Targets: what a flow is run against — the in-process model, or a real server over HTTP.
 //!
 //! A target answers one [`Event`] at a time with an [`Output`] (status, the headers that matter,
-//! the body). For the model that is the exact answer; for a live provider it is what came back on
+//! the body). For the model that is the exact answer; for a live server it is what came back on
 //! the wire, whatever it was: a garbage answer is an output to compare, never a crash. `Err` is
-//! only for a provider that cannot be reached at all.
+//! only for a server that cannot be reached at all.
 
 #[cfg(feature = "diff")]
 mod agent;
@@ -89,7 +89,7 @@ pub enum TargetError {
 pub trait Target {
     /// A short name for reports.
     fn name(&self) -> String;
-    /// Answer `event` sent at `at` (the model uses `at`; a live provider uses its own clock).
+    /// Answer `event` sent at `at` (the model uses `at`; a live server uses its own clock).
     fn send(&mut self, at: UnixMillis, event: &Event) -> Result<Output, TargetError>;
     /// Why `event` cannot be sent to this target (an endpoint it needs is missing from the
     /// metadata), if it cannot. Runners skip such steps with this reason instead of sending them.
@@ -101,14 +101,7 @@ pub trait Target {
     fn begin_flow(&mut self) {}
 }
 
-/// The header oauth-oracle adds to a live answer to say what it did to get it (the user agent's
-/// hops at the authorization endpoint, a login hook, an introspection probe), or why there is
-/// none. It is never the provider's, and is not compared with the model's answer.
-pub const NOTE_HEADER: &str = "x-oauth-oracle";
-
-/// The note ([`NOTE_HEADER`]) of a registration answered by a pre-registered client (`audit
-/// --client`) instead of the server: the checker learns the client and judges nothing.
-pub const PRE_REGISTERED_NOTE: &str = "pre-registered client (--client): not sent";
+pub use crate::answer::{NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 
 /// Why a live target gave no answer to a step it was sent (status 0: the user agent stopped at a
 /// login page it cannot fill, a login hook failed, introspection said nothing about the token),
@@ -118,41 +111,6 @@ pub fn unanswered(o: &Output) -> Option<String> {
         o.header(NOTE_HEADER)
             .map_or_else(|| "no answer".to_owned(), str::to_owned)
     })
-}
-
-/// How a protected resource answered a request carrying a bearer token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceAnswer {
-    /// 2xx: the token was accepted.
-    Accepted,
-    /// 401, or 403 with a `Bearer` challenge (RFC 6750 §3.1): the token was rejected.
-    Rejected,
-    /// Anything else (404, 5xx, 400, ...): says nothing about the token. The reason says what.
-    Unusable(String),
-}
-
-/// Classify a resource's answer. Only a real acceptance (2xx) or rejection (401; 403 with a
-/// `Bearer` challenge) says anything about a token: a 404 (no resource there) or a 5xx is never
-/// counted as a rejection.
-pub fn resource_answer(o: &Output) -> ResourceAnswer {
-    let bearer = o
-        .header("www-authenticate")
-        .is_some_and(|c| c.len() >= 6 && c.as_bytes()[..6].eq_ignore_ascii_case(b"bearer"));
-    match o.status {
-        200..=299 => ResourceAnswer::Accepted,
-        401 => ResourceAnswer::Rejected,
-        403 if bearer => ResourceAnswer::Rejected,
-        404 => ResourceAnswer::Unusable(
-            "resource endpoint answered 404: not a protected resource".to_owned(),
-        ),
-        s @ 500..=599 => ResourceAnswer::Unusable(format!(
-            "resource endpoint answered {s}: a server error, neither accepted nor rejected"
-        )),
-        s => ResourceAnswer::Unusable(format!(
-            "resource endpoint answered {s}: neither accepted (2xx) nor rejected (401, or 403 \
-             with a Bearer challenge)"
-        )),
-    }
 }
 
 /// The in-process model as a target.
@@ -172,8 +130,8 @@ impl Target for ModelTarget {
     }
 }
 
-/// The wall clock, as a live provider sees time (the model's clock in live runs).
-#[allow(clippy::disallowed_methods)] // live providers run on the wall clock
+/// The wall clock, as a live server sees time (the model's clock in live runs).
+#[allow(clippy::disallowed_methods)] // live servers run on the wall clock
 pub fn wall_clock() -> UnixMillis {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

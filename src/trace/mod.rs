@@ -62,6 +62,7 @@ pub use read::{parse_header, parse_step};
 pub use record::Recorder;
 pub use resolve::{Field, Resolver, resolve};
 pub use stream::{replay_bytes, replay_jsonl};
+#[cfg(feature = "diff")]
 pub(crate) use value_expr::Unresolved;
 pub use value_expr::{EventExpr, ValueExpr};
 

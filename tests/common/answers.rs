@@ -1,11 +1,11 @@
 //! Answers a real server might give, built by hand, to feed the checker: one copy for the tests
-//! that judge canned answers (`checker_rules.rs`, `probes.rs`).
+//! that judge canned answers (`checker_rules.rs`, `probes.rs`, through `checked.rs`).
 
 use std::borrow::Cow;
 
 use oauth_oracle::invariant::Violation;
 use oauth_oracle::{Output, Params};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// An answer with `status`, `headers` and `body` (`null`: no body).
 pub fn out(status: u16, headers: &[(&'static str, &str)], body: Value) -> Output {
@@ -48,6 +48,11 @@ pub fn pairs(p: &[(&str, &str)]) -> Params {
 
 /// Whether `v` holds a violation of invariant `id`.
 pub fn has(v: &[Violation], id: &str) -> bool {
+    // A misspelt id would never match, and a test asserting its absence would pass.
+    assert!(
+        oauth_oracle::invariant::InvariantId::from_id(id).is_some(),
+        "{id} is not an id of the invariant catalogue"
+    );
     v.iter().any(|v| v.invariant == id)
 }
 
@@ -56,4 +61,14 @@ pub fn random(tag: &str) -> String {
     let mut s = format!("{tag}Qx7vN2pLk9R4sT8wYb3Hc6Dm1Fg5Jz0Ke");
     s.truncate(36);
     format!("{s:Z<36}A_b-C_d")
+}
+
+/// A 200 token answer: access and refresh tokens `random("a{tag}")` and `random("r{tag}")`,
+/// `Bearer`, 3600 s, scope `read`.
+pub fn tokens(tag: &str) -> Output {
+    json_out(
+        200,
+        json!({"access_token": random(&format!("a{tag}")), "refresh_token": random(&format!("r{tag}")),
+               "token_type": "Bearer", "expires_in": 3600, "scope": "read"}),
+    )
 }

@@ -1,7 +1,8 @@
 //! Live-target test helpers: a tiny in-test HTTP/1.1 server on 127.0.0.1 answering what a route
 //! says (canned answers, huge bodies, silence, or the answer of another server it proxies to),
 //! logging every request it saw; `serve` of this crate on a free port; the binary run in a
-//! scratch directory. Included with `#[path = "common/canned.rs"] mod canned;`.
+//! scratch directory or in the package root. Included with
+//! `#[path = "common/canned.rs"] mod canned;`.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -169,12 +170,17 @@ fn respond(
     )
 }
 
+/// Discovery metadata naming FastMCP's paths on the server at `base` (`S256` only, `code`
+/// only): what makes discovery of an in-test server succeed.
+pub fn metadata(base: &str) -> String {
+    format!(
+        r#"{{"issuer":"{base}/","authorization_endpoint":"{base}/authorize","token_endpoint":"{base}/token","registration_endpoint":"{base}/register","revocation_endpoint":"{base}/revoke","response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}}"#
+    )
+}
+
 /// A fresh empty directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "oauth-oracle-hostile-{}-{name}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("oauth-oracle-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -190,8 +196,19 @@ pub fn oracle(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run the binary in the package root (where `cargo test` starts every test) with stdout and
+/// stderr piped.
+pub fn oracle_in_root(args: &[&str]) -> Output {
+    oracle(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// A run's standard error as text.
+pub fn stderr(o: &Output) -> String {
+    text(&o.stderr)
 }
 
 /// `serve` of this crate on a free port; killed on drop.

@@ -1,8 +1,12 @@
 //! Shared helpers for integration tests: a server driven with requests as a client sends them.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod answers;
+pub mod checked;
+pub mod live;
 pub mod shapes;
 
+use oauth_oracle::output::Reason;
 use oauth_oracle::{
     AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
     RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnixMillis, s256_challenge,
@@ -198,11 +202,18 @@ pub fn basic_header(client: &TestClient) -> Option<String> {
     })
 }
 
+/// The `Authorization` value that presents `token` as a bearer token.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
 /// A query parameter of the output's `Location`.
 pub fn location_param(out: &Output, name: &str) -> Option<String> {
     let loc = out.header("location")?;
     let query = loc.split('#').next()?.split_once('?')?.1;
-    oauth_oracle::compat::pyurl::parse_qsl(query, true)
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect::<Vec<_>>()
         .into_iter()
         .rev()
         .find(|(k, _)| k == name)
@@ -221,6 +232,34 @@ pub fn error_of(out: &Output) -> (String, String) {
         body_str(out, "error").unwrap_or_default(),
         body_str(out, "error_description").unwrap_or_default(),
     )
+}
+
+/// What a summary line says of an answer: its status, its `error` code (of the redirect's query
+/// when it redirects, else of the JSON body) and the model's reason.
+pub type Outcome = (u16, Option<String>, Option<Reason>);
+
+pub fn outcome(out: &Output) -> Outcome {
+    let error = if out.header("location").is_some() {
+        location_param(out, "error")
+    } else {
+        body_str(out, "error")
+    };
+    (out.status, error, out.reason)
+}
+
+/// The outcome of a request done as asked.
+pub fn done(status: u16) -> Outcome {
+    (status, None, None)
+}
+
+/// The outcome of a refusal with error code `error`.
+pub fn refused(status: u16, error: &str, reason: Reason) -> Outcome {
+    (status, Some(error.to_owned()), Some(reason))
+}
+
+/// The outcome of a refusal without an error code.
+pub fn refused_bare(status: u16, reason: Reason) -> Outcome {
+    (status, None, Some(reason))
 }
 
 /// The harness's steps as readable, redacted lines.

@@ -9,7 +9,6 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::super::oracle::compat::pyurl::parse_qsl;
 use super::super::oracle::invariant::{CATALOG, Checker, Expectations, Violation};
 use super::super::oracle::{
     AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
@@ -56,7 +55,7 @@ fn basic(id: &str, secret: &str) -> String {
 pub(crate) fn description_of(out: &Output) -> Option<String> {
     if let Some(loc) = out.header("location") {
         let query = loc.split('#').next()?.split_once('?')?.1;
-        return parse_qsl(query, true)
+        return query_pairs(query)
             .into_iter()
             .rev()
             .find(|(k, _)| k == "error_description")
@@ -154,7 +153,7 @@ impl Lockstep {
         let mut violations: Vec<Violation> = self.checker.observe(step, at, &event, &out);
         violations.extend(
             self.checker
-                .internal(step, self.server.provider().integrity()),
+                .internal(step, self.server.provider().inconsistency()),
         );
         if let Some(allowed) = &self.allowed {
             for v in violations
@@ -190,7 +189,7 @@ impl Lockstep {
                 let code = out
                     .header("location")
                     .and_then(|l| l.split('#').next()?.split_once('?').map(|(_, q)| q))
-                    .map(|q| parse_qsl(q, true))
+                    .map(query_pairs)
                     .and_then(|q| q.into_iter().find(|(k, _)| k == "code").map(|(_, v)| v));
                 if let Some(c) = code {
                     self.codes.push(c);
@@ -412,4 +411,12 @@ impl Lockstep {
 
 fn pair(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
+}
+
+/// The pairs of a query or form string, decoded (`+` as a space, percent escapes), blank values
+/// kept: what Python's `parse_qsl(.., keep_blank_values=True)` gives for the model's own redirects.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }

@@ -2,16 +2,17 @@
 //! (`docs/transcripts.md` §2.1 and the script output of §2.2; `docs/fastmcp-behaviour.md`
 //! §4). At this layer the provider trusts its caller: it re-checks only what the Python methods
 //! re-check, so several checks the HTTP layer makes are absent here on purpose.
+
 #![allow(clippy::unwrap_used)]
 
-use oauth_oracle::keys::ClientKey;
-use oauth_oracle::provider::{
+use super::{
     AccessToken, AnyToken, AuthorizationCode, AuthorizationParams, Client, OAuthToken, Provider,
     ProviderError, RefreshToken,
 };
-use oauth_oracle::{AuthServer, Config, ErrorCode, Profile, Reason, UnixMillis};
+use crate::keys::ClientKey;
+use crate::{AuthServer, Config, ErrorCode, Profile, Reason, UnixMillis};
 #[allow(dead_code, unreachable_pub)]
-#[path = "common/shapes.rs"]
+#[path = "../../tests/common/shapes.rs"]
 mod shapes;
 use shapes::{is_access, is_code, is_hex, is_refresh};
 
@@ -137,7 +138,7 @@ fn code_not_found() -> ProviderError {
 
 /// The client id text of `key` (FastMCP's uuid4).
 fn id(key: &ClientKey) -> String {
-    oauth_oracle::ValueFormat::Uuid4.render("", &key.0)
+    crate::ValueFormat::Uuid4.render("", &key.0)
 }
 
 #[test]
@@ -244,10 +245,7 @@ fn exchange_authorization_code_twice_is_invalid_grant_and_first_tokens_stay_vali
     assert!(
         p.load_authorization_code(
             c.key,
-            &format!(
-                "test_auth_code_{}",
-                oauth_oracle::keys::hex(&code.key.0[..16])
-            ),
+            &format!("test_auth_code_{}", crate::keys::hex(&code.key.0[..16])),
             at(NOW)
         )
         .is_err(),
@@ -408,7 +406,7 @@ fn revoking_an_unknown_token_object_is_a_silent_noop() {
     register(p, &c);
     let token = pair(p, &c, &["read"], NOW);
     let mut fake = access(p, &token, NOW).unwrap();
-    fake.key = oauth_oracle::keys::TokenKey([0x5a; oauth_oracle::keys::KEY_BYTES]);
+    fake.key = crate::keys::TokenKey([0x5a; crate::keys::KEY_BYTES]);
     let before = p.sizes();
     p.revoke_token(&AnyToken::Access(fake));
     assert_eq!(p.sizes(), before);
@@ -644,10 +642,7 @@ fn expired_code_object_exchanged_after_its_expired_load_is_invalid_grant() {
     let c = client(1, Some("read"));
     register(p, &c);
     let code = authorize(p, &c, &["read"], NOW);
-    let text = format!(
-        "test_auth_code_{}",
-        oauth_oracle::keys::hex(&code.key.0[..16])
-    );
+    let text = format!("test_auth_code_{}", crate::keys::hex(&code.key.0[..16]));
     assert!(
         p.load_authorization_code(c.key, &text, at(NOW + 300_001))
             .is_err()
