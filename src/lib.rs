@@ -81,8 +81,8 @@ pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
 pub use error_code::ErrorCode;
 pub use event::{
-    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, EventStr, IntrospectRequest, Params,
-    RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnroutedRequest,
+    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, EventStr, FormRequest, IntrospectRequest,
+    Params, RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnroutedRequest,
 };
 pub use output::{Output, Reason};
 pub use profile::Profile;

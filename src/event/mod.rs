@@ -214,108 +214,67 @@ impl<S: EventStr> fmt::Debug for AuthorizeRequest<S> {
     }
 }
 
-/// `Debug` of a form request: the form (its credentials redacted by [`Params`]' own `Debug`) and
-/// the `Authorization` header redacted.
-fn debug_form<S: EventStr>(
-    f: &mut fmt::Formatter<'_>,
-    name: &str,
-    form: &Params<S>,
-    authorization: &Option<S>,
-) -> fmt::Result {
-    f.debug_struct(name)
-        .field("form", form)
-        .field(
-            "authorization",
-            &authorization.as_ref().map(|a| Shown(a, true)),
-        )
-        .finish()
-}
-
-/// A form request's strings through `f`.
-fn try_map_form<S, T, E>(
-    form: Params<S>,
-    authorization: Option<S>,
-    f: &mut impl FnMut(Site, S) -> Result<T, E>,
-) -> Result<(Params<T>, Option<T>), E> {
-    let form = form.try_map("form", f)?;
-    let authorization = match authorization {
-        Some(a) => Some(f(Site::Authorization(None), a)?),
-        None => None,
-    };
-    Ok((form, authorization))
-}
-
-/// `POST /token` ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3), §6).
+/// A form `POST` with its first `Authorization` header: a token, revocation or introspection
+/// request ([`TokenRequest`], [`RevokeRequest`], [`IntrospectRequest`] name it by endpoint).
 ///
 /// `Debug` redacts the `Authorization` header and the credential parameters of the form.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TokenRequest<S = String> {
+pub struct FormRequest<S = String> {
     /// The form body (empty when the body was not `application/x-www-form-urlencoded`).
     pub form: Params<S>,
     /// The first `Authorization` header, if any.
     pub authorization: Option<S>,
 }
 
-impl<S: EventStr> fmt::Debug for TokenRequest<S> {
+impl<S: EventStr> fmt::Debug for FormRequest<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Every field named: a new one does not compile until its `Debug` is decided.
         let Self {
             form,
             authorization,
         } = self;
-        debug_form(f, "TokenRequest", form, authorization)
+        f.debug_struct("FormRequest")
+            .field("form", form)
+            .field(
+                "authorization",
+                &authorization.as_ref().map(|a| Shown(a, true)),
+            )
+            .finish()
     }
 }
+
+impl<S> FormRequest<S> {
+    /// Its strings through `f`.
+    fn try_map<T, E>(
+        self,
+        f: &mut impl FnMut(Site, S) -> Result<T, E>,
+    ) -> Result<FormRequest<T>, E> {
+        let Self {
+            form,
+            authorization,
+        } = self;
+        Ok(FormRequest {
+            form: form.try_map("form", f)?,
+            authorization: match authorization {
+                Some(a) => Some(f(Site::Authorization(None), a)?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// `POST /token` ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3), §6).
+pub type TokenRequest<S = String> = FormRequest<S>;
 
 /// `POST /revoke` ([RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1)).
-///
-/// `Debug` redacts the `Authorization` header and the credential parameters of the form.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeRequest<S = String> {
-    /// The form body.
-    pub form: Params<S>,
-    /// The first `Authorization` header, if any.
-    pub authorization: Option<S>,
-}
-
-impl<S: EventStr> fmt::Debug for RevokeRequest<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Every field named: a new one does not compile until its `Debug` is decided.
-        let Self {
-            form,
-            authorization,
-        } = self;
-        debug_form(f, "RevokeRequest", form, authorization)
-    }
-}
+pub type RevokeRequest<S = String> = FormRequest<S>;
 
 /// `POST` to the introspection endpoint ([RFC 7662 §2.1](https://www.rfc-editor.org/rfc/rfc7662#section-2.1)),
 /// as a caller sends it: with credentials, wrong ones or none. FastMCP's in-memory server has
 /// no such endpoint (the model answers it as an unknown path); a live target sends it to the
 /// `introspection_endpoint` its metadata names.
-///
-/// `Debug` redacts the `Authorization` header and the credential parameters of the form.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntrospectRequest<S = String> {
-    /// The form body (`token`, `token_type_hint`, credentials).
-    pub form: Params<S>,
-    /// The first `Authorization` header, if any.
-    pub authorization: Option<S>,
-}
-
-impl<S: EventStr> fmt::Debug for IntrospectRequest<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Every field named: a new one does not compile until its `Debug` is decided.
-        let Self {
-            form,
-            authorization,
-        } = self;
-        debug_form(f, "IntrospectRequest", form, authorization)
-    }
-}
+pub type IntrospectRequest<S = String> = FormRequest<S>;
 
 /// A request to the protected MCP resource ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)).
 ///
@@ -513,36 +472,9 @@ impl<S> Event<S> {
                     params: params.try_map("params", f)?,
                 })
             }
-            Self::Token(TokenRequest {
-                form,
-                authorization,
-            }) => {
-                let (form, authorization) = try_map_form(form, authorization, f)?;
-                Event::Token(TokenRequest {
-                    form,
-                    authorization,
-                })
-            }
-            Self::Revoke(RevokeRequest {
-                form,
-                authorization,
-            }) => {
-                let (form, authorization) = try_map_form(form, authorization, f)?;
-                Event::Revoke(RevokeRequest {
-                    form,
-                    authorization,
-                })
-            }
-            Self::Introspect(IntrospectRequest {
-                form,
-                authorization,
-            }) => {
-                let (form, authorization) = try_map_form(form, authorization, f)?;
-                Event::Introspect(IntrospectRequest {
-                    form,
-                    authorization,
-                })
-            }
+            Self::Token(r) => Event::Token(r.try_map(f)?),
+            Self::Revoke(r) => Event::Revoke(r.try_map(f)?),
+            Self::Introspect(r) => Event::Introspect(r.try_map(f)?),
             Self::Resource(ResourceRequest { authorization }) => {
                 let mut out = Vec::with_capacity(authorization.len());
                 for (i, a) in authorization.into_iter().enumerate() {

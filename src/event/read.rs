@@ -16,8 +16,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{
-    AuthorizeRequest, Event, EventStr, IntrospectRequest, RegisterRequest, ResourceRequest,
-    RevokeRequest, TokenRequest, UnroutedRequest,
+    AuthorizeRequest, Event, EventStr, FormRequest, RegisterRequest, ResourceRequest,
+    UnroutedRequest,
 };
 use crate::control::Control;
 
@@ -59,9 +59,9 @@ where
         }
         Kind::Register => Event::Register(RegisterRequest::deserialize(d)?),
         Kind::Authorize => Event::Authorize(AuthorizeRequest::deserialize(d)?),
-        Kind::Token => Event::Token(TokenRequest::deserialize(d)?),
-        Kind::Revoke => Event::Revoke(RevokeRequest::deserialize(d)?),
-        Kind::Introspect => Event::Introspect(IntrospectRequest::deserialize(d)?),
+        Kind::Token => Event::Token(FormRequest::deserialize(d)?),
+        Kind::Revoke => Event::Revoke(FormRequest::deserialize(d)?),
+        Kind::Introspect => Event::Introspect(FormRequest::deserialize(d)?),
         Kind::Resource => Event::Resource(ResourceRequest::deserialize(d)?),
         Kind::Unrouted => Event::Unrouted(UnroutedRequest::deserialize(d)?),
         Kind::Control => Event::Control(Control::deserialize(d)?),

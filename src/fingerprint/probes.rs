@@ -235,6 +235,16 @@ impl Script {
     }
 }
 
+/// A client's code exchanged with a wrong `code_verifier` (two probes read its answer).
+fn wrong_verifier(s: &mut Script) -> usize {
+    let c = s.register("client_secret_post", REDIRECT);
+    let code = s.authorize(c);
+    s.exchange_with(c, code, |f| {
+        f.retain(|kv| !is(kv, "code_verifier"));
+        f.push(kv("code_verifier", format!("{VERIFIER}x")));
+    })
+}
+
 /// Every probe, in the order knobs are learned; `expiry_wait_ms` is how long the expiry probes
 /// wait after issuing an access token.
 pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
@@ -366,14 +376,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         "exchange a code with a wrong code_verifier",
         Status,
         StatusAndError,
-        &|s| {
-            let c = s.register("client_secret_post", REDIRECT);
-            let code = s.authorize(c);
-            s.exchange_with(c, code, |f| {
-                f.retain(|kv| !is(kv, "code_verifier"));
-                f.push(kv("code_verifier", format!("{VERIFIER}x")));
-            })
-        },
+        &wrong_verifier,
     );
     add(
         "unknown-code-status",
@@ -437,14 +440,7 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         "exchange a code with a wrong code_verifier",
         Bool,
         Outcome,
-        &|s| {
-            let c = s.register("client_secret_post", REDIRECT);
-            let code = s.authorize(c);
-            s.exchange_with(c, code, |f| {
-                f.retain(|kv| !is(kv, "code_verifier"));
-                f.push(kv("code_verifier", format!("{VERIFIER}x")));
-            })
-        },
+        &wrong_verifier,
     );
     add(
         "token-redirect-mismatch",
