@@ -120,7 +120,7 @@ impl<'a> ByteSource<'a> {
 /// Panic unless every violation is one `profile` may show.
 fn assert_allowed(
     profile: &Profile,
-    allowed: &[&str],
+    allowed: &[crate::invariant::InvariantId],
     violations: &[crate::invariant::Violation],
     event: &crate::Event,
     out: &Output,

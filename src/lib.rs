@@ -43,6 +43,8 @@ pub mod check;
 mod compat;
 mod config;
 pub mod control;
+/// What a live run covered, for the command line's reports (not part of the library's API).
+#[doc(hidden)]
 pub mod coverage;
 #[cfg(feature = "diff")]
 pub mod diff;
@@ -52,7 +54,9 @@ mod error_code;
 mod event;
 #[cfg(feature = "diff")]
 pub mod fingerprint;
+/// The fuzzing oracles behind `fuzz/` (not part of the library's API).
 #[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;
 #[cfg(feature = "http")]
@@ -67,6 +71,8 @@ mod secret;
 #[cfg(feature = "serve")]
 pub mod serve;
 mod server;
+/// Step summaries for the command line (not part of the library's API).
+#[doc(hidden)]
 pub mod summary;
 #[cfg(feature = "diff")]
 pub mod target;

@@ -324,11 +324,11 @@ impl Profile {
 
     /// Deliberately broken variants of `fastmcp`, one bug each, with the invariant that must
     /// catch it: proof that the checks bite.
-    pub fn broken_variants() -> Vec<(&'static str, Self)> {
+    pub fn broken_variants() -> Vec<(InvariantId, Self)> {
         let base = Self::fastmcp();
         vec![
             (
-                InvariantId::CodeSingleUse.as_str(),
+                InvariantId::CodeSingleUse,
                 Self {
                     name: Cow::Borrowed("broken-code-reuse"),
                     codes_single_use: false,
@@ -336,7 +336,7 @@ impl Profile {
                 },
             ),
             (
-                InvariantId::RevocationCascades.as_str(),
+                InvariantId::RevocationCascades,
                 Self {
                     name: Cow::Borrowed("broken-revoke-one"),
                     revocation_kills_pair: false,
@@ -344,7 +344,7 @@ impl Profile {
                 },
             ),
             (
-                InvariantId::RefreshRotatedDead.as_str(),
+                InvariantId::RefreshRotatedDead,
                 Self {
                     name: Cow::Borrowed("broken-no-rotation"),
                     refresh_rotates: false,
@@ -352,7 +352,7 @@ impl Profile {
                 },
             ),
             (
-                InvariantId::PkceVerified.as_str(),
+                InvariantId::PkceVerified,
                 Self {
                     name: Cow::Borrowed("broken-no-pkce"),
                     pkce_checked: false,
@@ -360,7 +360,7 @@ impl Profile {
                 },
             ),
             (
-                InvariantId::CodeClientBinding.as_str(),
+                InvariantId::CodeClientBinding,
                 Self {
                     name: Cow::Borrowed("broken-foreign-code"),
                     code_client_bound: false,
@@ -368,7 +368,7 @@ impl Profile {
                 },
             ),
             (
-                InvariantId::ExpiredAccessRejected.as_str(),
+                InvariantId::ExpiredAccessRejected,
                 Self {
                     name: Cow::Borrowed("broken-access-outlives"),
                     access_expiry_enforced: false,

@@ -361,7 +361,7 @@ fn issued_secrets(record: &Path) -> Vec<String> {
 #[test]
 fn report_outputs_label_the_secrets_of_their_traces() {
     use oauth_oracle::audit::Report;
-    use oauth_oracle::invariant::{Tally, Violation};
+    use oauth_oracle::invariant::{InvariantId, Tally, Violation};
     let profile = oauth_oracle::Profile::fastmcp();
     let config = oauth_oracle::Config::for_profile(&profile);
     let trace = oauth_oracle::generate::Generator::new(profile, config)
@@ -395,7 +395,7 @@ fn report_outputs_label_the_secrets_of_their_traces() {
     );
     let mut tallies = std::collections::BTreeMap::new();
     tallies.insert(
-        "pkce-verified",
+        InvariantId::PkceVerified,
         Tally {
             checks: 3,
             violations: 1,
@@ -404,7 +404,7 @@ fn report_outputs_label_the_secrets_of_their_traces() {
         },
     );
     let violation = Violation {
-        invariant: "pkce-verified",
+        invariant: InvariantId::PkceVerified,
         step: 2,
         detail: format!("tokens issued for verifier {:?}", secrets[0]),
     };

@@ -33,7 +33,7 @@ fn oauth21_upholds_every_invariant_and_exercises_each() {
         .collect();
     assert!(broken.is_empty(), "oauth21 broke: {broken:?}");
     for &id in InvariantId::ALL {
-        let checks = report.tallies.get(id.as_str()).map_or(0, |t| t.checks);
+        let checks = report.tallies.get(&id).map_or(0, |t| t.checks);
         // Live-only: the model has no endpoint to show it (no introspection), so never checked.
         assert_eq!(
             checks > 0,
@@ -49,8 +49,8 @@ fn fastmcp_breaks_exactly_its_documented_deviations() {
     let report = campaign(Profile::fastmcp(), 400)
         .run(std::num::NonZeroUsize::MIN, |_| {})
         .unwrap();
-    let broken: BTreeSet<&str> = report.failures.iter().map(|f| f.invariant).collect();
-    let documented: BTreeSet<&str> = CATALOG
+    let broken: BTreeSet<InvariantId> = report.failures.iter().map(|f| f.invariant).collect();
+    let documented: BTreeSet<InvariantId> = CATALOG
         .iter()
         .filter(|i| i.fastmcp_deviation.is_some())
         .map(|i| i.id)
@@ -90,7 +90,7 @@ fn shrunk_traces_replay_and_still_break_their_invariant() {
     let f = report
         .failures
         .iter()
-        .find(|f| f.invariant == InvariantId::CodeReplayRevokesTokens.as_str())
+        .find(|f| f.invariant == InvariantId::CodeReplayRevokesTokens)
         .unwrap();
     let minimal = shrink(&c.case_trace(f.case).unwrap(), f.invariant);
     let text = minimal.to_jsonl();
@@ -103,7 +103,7 @@ fn shrunk_traces_replay_and_still_break_their_invariant() {
     assert!(
         violations
             .iter()
-            .any(|v| v.invariant == InvariantId::CodeReplayRevokesTokens.as_str())
+            .any(|v| v.invariant == InvariantId::CodeReplayRevokesTokens)
     );
     // 1-minimal: without any single step, the trace no longer shows the violation.
     for drop in 0..minimal.steps.len() {
@@ -209,7 +209,7 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         let location = out.header("location").unwrap_or_default().to_owned();
         assert!(location.starts_with(quoted), "{name}: Location {location}");
         let unvalidated = |v: &oauth_oracle::invariant::Violation| {
-            v.invariant == InvariantId::NoRedirectToUnvalidatedUri.as_str()
+            v.invariant == InvariantId::NoRedirectToUnvalidatedUri
         };
         assert!(
             !violations.iter().any(unvalidated),
@@ -223,7 +223,7 @@ fn a_location_that_quotes_the_registered_redirect_uri_is_validated() {
         assert!(
             violations
                 .iter()
-                .any(|v| v.invariant == InvariantId::NoRedirectToUnvalidatedUri.as_str()),
+                .any(|v| v.invariant == InvariantId::NoRedirectToUnvalidatedUri),
             "{name}: {violations:?}"
         );
     }

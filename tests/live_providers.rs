@@ -11,7 +11,7 @@ use common::live::{NEEDS, url};
 use oauth_oracle::audit::{Report, Status, audit_flow};
 use oauth_oracle::diff::{RunOptions, run_flow, shrink_divergence};
 use oauth_oracle::generate::{Generator, Pacing};
-use oauth_oracle::invariant::{CATALOG, Expectations, Tally, Violation};
+use oauth_oracle::invariant::{CATALOG, Expectations, InvariantId, Tally, Violation};
 use oauth_oracle::target::HttpTarget;
 use oauth_oracle::trace::Trace;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
@@ -131,14 +131,14 @@ fn diff_catches_every_broken_fastmcp_with_at_most_six_steps() {
 fn audit(base: &str, cases: u64, seed: u64) -> (BTreeSet<&'static str>, Report) {
     let mut target = HttpTarget::new(base, "/mcp");
     let exp = Expectations::from_config(&config(base, 0, 0));
-    let mut tallies: std::collections::BTreeMap<&'static str, Tally> =
+    let mut tallies: std::collections::BTreeMap<InvariantId, Tally> =
         std::collections::BTreeMap::new();
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
     for case in 0..cases {
         let trace = flow(base, seed, case, 30, if case % 2 == 0 { 12 } else { 0 });
         let (violations, checker, observed) = audit_flow(&trace, &mut target, &exp).unwrap();
         for (id, t) in checker.tallies() {
-            let e = tallies.entry(id).or_default();
+            let e = tallies.entry(*id).or_default();
             e.checks += t.checks;
             e.violations += t.violations;
         }
@@ -153,7 +153,7 @@ fn audit(base: &str, cases: u64, seed: u64) -> (BTreeSet<&'static str>, Report) 
         .entries
         .iter()
         .filter(|e| e.status == Status::Fail)
-        .map(|e| e.invariant)
+        .map(|e| e.invariant.as_str())
         .collect();
     (failed, report)
 }
@@ -191,7 +191,7 @@ fn audit_of_live_fastmcp_fails_only_documented_deviations() {
     let documented: BTreeSet<&str> = CATALOG
         .iter()
         .filter(|i| i.fastmcp_deviation.is_some())
-        .map(|i| i.id)
+        .map(|i| i.id.as_str())
         .collect();
     let undocumented: Vec<_> = failed.difference(&documented).collect();
     assert!(
@@ -214,7 +214,7 @@ fn audit_of_live_fastmcp_fails_only_documented_deviations() {
         let tally = report
             .entries
             .iter()
-            .find(|e| e.invariant == id)
+            .find(|e| e.invariant.as_str() == id)
             .map(|e| e.tally);
         assert!(failed.contains(id), "{id} not reported: {tally:?}");
     }
@@ -255,7 +255,7 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
             .collect();
         let trace = oauth_oracle::check::subtrace(&trace, &keep).unwrap();
         let (violations, _, _) = audit_flow(&trace, &mut target, &exp).unwrap();
-        failed.extend(violations.iter().map(|v| v.invariant));
+        failed.extend(violations.iter().map(|v| v.invariant.as_str()));
     }
     // 500 server_error for unknown codes; UUID (122-bit) codes and tokens; fragments and
     // plain-http redirect URIs registered. It sends no iss, but does not advertise RFC 9207
@@ -410,7 +410,7 @@ fn audit_cli_fails_each_injected_defect_and_nothing_fastmcp_does_not_break() {
     let documented: BTreeSet<&str> = CATALOG
         .iter()
         .filter(|i| i.fastmcp_deviation.is_some())
-        .map(|i| i.id)
+        .map(|i| i.id.as_str())
         .collect();
     // Each variant is its own server: audited side by side.
     let runs: Vec<_> = std::thread::scope(|s| {

@@ -9,7 +9,7 @@ mod canned;
 
 use canned::{Answer, Canned, Serve, oracle, scratch, text};
 use oauth_oracle::audit::{Report, Status};
-use oauth_oracle::invariant::{Checker, Expectations};
+use oauth_oracle::invariant::{Checker, Expectations, InvariantId};
 use oauth_oracle::target::{EndpointKind, HttpTarget, MetadataSource, Target, TargetError};
 use oauth_oracle::time::UnixMillis;
 use oauth_oracle::{Event, Output, RegisterRequest, ResourceRequest, RevokeRequest};
@@ -290,7 +290,7 @@ fn a_resource_answering_404_or_500_is_never_a_rejection() {
         let v = c.observe(1, UnixMillis(0), &unknown, &o);
         (
             c.tallies()
-                .get("unknown-token-rejected")
+                .get(&InvariantId::UnknownTokenRejected)
                 .map_or(0, |t| t.checks),
             v.len(),
         )

@@ -6,7 +6,7 @@ use crate::check::minimize;
 use crate::coverage::{FlowCoverage, describe_answer, refused, unresolved_reason};
 use crate::diff::due_after;
 use crate::generate::Generator;
-use crate::invariant::{Checker, Expectations, Violation};
+use crate::invariant::{Checker, Expectations, InvariantId, Violation};
 use crate::output::Output;
 use crate::target::{
     NOTE_HEADER, PRE_REGISTERED_NOTE, Target, TargetError, monotonic_now, unanswered, wall_clock,
@@ -197,7 +197,7 @@ pub fn shrink_violation(
     trace: &Trace,
     target: &mut dyn Target,
     exp: &Expectations,
-    invariant: &str,
+    invariant: InvariantId,
     budget: usize,
 ) -> Result<Trace, TargetError> {
     let breaks = |t: &Trace, target: &mut dyn Target| -> Result<bool, TargetError> {

@@ -39,7 +39,7 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     /// Invariant id.
-    pub invariant: &'static str,
+    pub invariant: InvariantId,
     /// RFC 2119 level.
     pub level: Level,
     /// Citation.
@@ -85,7 +85,7 @@ impl Report {
         target: String,
         flows: u64,
         requests: u64,
-        tallies: &std::collections::BTreeMap<&'static str, Tally>,
+        tallies: &std::collections::BTreeMap<InvariantId, Tally>,
         failures: &[(Violation, Trace)],
     ) -> Self {
         Self::with_labels(
@@ -104,7 +104,7 @@ impl Report {
         target: String,
         flows: u64,
         requests: u64,
-        tallies: &std::collections::BTreeMap<&'static str, Tally>,
+        tallies: &std::collections::BTreeMap<InvariantId, Tally>,
         failures: &[(Violation, Trace)],
         mut labels: SecretLabels,
     ) -> Self {
@@ -113,9 +113,9 @@ impl Report {
         }
         let entries = CATALOG
             .iter()
-            .filter(|i| i.id != InvariantId::StorePairsConsistent.as_str())
+            .filter(|i| i.id != InvariantId::StorePairsConsistent)
             .map(|inv| {
-                let tally = tallies.get(inv.id).copied().unwrap_or_default();
+                let tally = tallies.get(&inv.id).copied().unwrap_or_default();
                 let failure = failures.iter().find(|(v, _)| v.invariant == inv.id);
                 let status = match (tally.checks, tally.violations) {
                     (0, _) => Status::NotTested,

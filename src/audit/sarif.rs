@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Report, Status};
-use crate::invariant::{Level, invariant};
+use crate::invariant::{InvariantId, Level};
 
 /// The schema a SARIF 2.1.0 log names (`$schema`).
 pub const SARIF_SCHEMA: &str =
@@ -77,14 +77,16 @@ impl Report {
     /// the message naming the violation, the location `trace_file(invariant)`: the minimal trace
     /// beside the report). NOT TESTED and PASS invariants are not results. Details are the
     /// report's, so they carry labels, never secrets, unless the report was made revealing them.
-    pub fn sarif(&self, trace_file: impl Fn(&str) -> String) -> Value {
+    pub fn sarif(&self, trace_file: impl Fn(InvariantId) -> String) -> Value {
         let rules: Vec<Value> = self
             .entries
             .iter()
             .map(|e| {
                 let links = citation_urls(e.citation);
-                let deviation = invariant(e.invariant)
-                    .and_then(|i| i.fastmcp_deviation)
+                let deviation = e
+                    .invariant
+                    .invariant()
+                    .fastmcp_deviation
                     .map(|d| format!(" FastMCP deviation {d}."))
                     .unwrap_or_default();
                 let mut rule = json!({
@@ -170,7 +172,7 @@ mod tests {
 
     #[test]
     fn every_reported_citation_has_a_link() {
-        let internal = crate::invariant::InvariantId::StorePairsConsistent.as_str();
+        let internal = crate::invariant::InvariantId::StorePairsConsistent;
         for i in crate::invariant::CATALOG
             .iter()
             .filter(|i| i.id != internal)

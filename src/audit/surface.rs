@@ -85,7 +85,7 @@ pub struct Surface {
     /// Invariants whose rule applies only to a server that says it supports something, with
     /// why this one does not (see [`Surface::conditions`]).
     #[serde(skip)]
-    pub conditional: Vec<(&'static str, String)>,
+    pub conditional: Vec<(InvariantId, String)>,
     /// Clients were registered beforehand (`audit --client`): no invariant needs the
     /// registration endpoint.
     #[serde(skip)]
@@ -94,7 +94,7 @@ pub struct Surface {
 
 impl Surface {
     /// Why invariant `id` cannot be tested: an endpoint it needs is missing from the metadata.
-    pub(super) fn missing_for(&self, id: &str) -> Option<String> {
+    pub(super) fn missing_for(&self, id: InvariantId) -> Option<String> {
         let needed = needs(id).0.iter();
         needed
             .filter(|k| !(self.pre_registered && **k == EndpointKind::Registration))
@@ -116,7 +116,7 @@ impl Surface {
     /// advertises it; PKCE's absent-method rule binds one that does not support `plain`.
     /// With `pre_registered` clients (`audit --client`) no registration was sent, so the
     /// registration invariants are not tested either.
-    pub fn conditions(exp: &Expectations, pre_registered: bool) -> Vec<(&'static str, String)> {
+    pub fn conditions(exp: &Expectations, pre_registered: bool) -> Vec<(InvariantId, String)> {
         let mut out = Vec::new();
         if pre_registered {
             for id in [
@@ -126,14 +126,14 @@ impl Surface {
                 InvariantId::SecretExpiryPresent,
             ] {
                 out.push((
-                    id.as_str(),
+                    id,
                     "no registration sent: pre-registered clients (--client)".to_owned(),
                 ));
             }
         }
         if !exp.iss_parameter_supported {
             out.push((
-                InvariantId::IssInAuthorizationResponse.as_str(),
+                InvariantId::IssInAuthorizationResponse,
                 "only a sent iss is checked: the metadata does not advertise \
                  authorization_response_iss_parameter_supported (RFC 9207 §3: omitted means false)"
                     .to_owned(),
@@ -141,7 +141,7 @@ impl Surface {
         }
         if exp.pkce_plain_supported != Some(false) {
             out.push((
-                InvariantId::PkceAbsentMethodIsPlain.as_str(),
+                InvariantId::PkceAbsentMethodIsPlain,
                 "the server may support plain: code_challenge_methods_supported names it or is \
                  missing (RFC 7636 §4.4.1 binds a server without plain)"
                     .to_owned(),
@@ -151,7 +151,7 @@ impl Surface {
     }
 
     /// Why an invariant with no check ran was not tested.
-    pub(super) fn why_untested(&self, id: &str) -> String {
+    pub(super) fn why_untested(&self, id: InvariantId) -> String {
         let (_, resource) = needs(id);
         if let Some((_, why)) = self.conditional.iter().find(|(c, _)| *c == id) {
             return why.clone();
@@ -159,10 +159,7 @@ impl Surface {
         if let Some(why) = self.missing_for(id) {
             return why;
         }
-        if id == InvariantId::IssuerIdentity.as_str()
-            && !self.endpoints.is_empty()
-            && !self.discovered
-        {
+        if id == InvariantId::IssuerIdentity && !self.endpoints.is_empty() && !self.discovered {
             return "no authorization-server metadata to check".to_owned();
         }
         if resource
@@ -179,12 +176,9 @@ impl Surface {
 
 /// What the checks of invariant `id` need: the endpoints (all of them) and whether answers of the
 /// protected resource.
-fn needs(id: &str) -> (&'static [EndpointKind], bool) {
+fn needs(id: InvariantId) -> (&'static [EndpointKind], bool) {
     use EndpointKind::{Authorization, Introspection, Registration, Revocation, Token};
     use InvariantId::*;
-    let Some(id) = InvariantId::from_id(id) else {
-        return (&[Registration, Authorization, Token], false);
-    };
     match id {
         RegistrationRedirectPolicy
         | RegistrationNoStore

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use super::{Failure, Plan, Report};
 use crate::coverage::Coverage;
-use crate::invariant::{Tally, invariant};
+use crate::invariant::{InvariantId, Tally};
 use crate::trace::Trace;
 
 /// Why reports cannot be merged.
@@ -48,9 +48,8 @@ struct FailureFile {
     minimal_trace: Vec<Box<RawValue>>,
 }
 
-fn known(id: &str) -> Result<&'static str, String> {
-    invariant(id)
-        .map(|i| i.id)
+fn known(id: &str) -> Result<InvariantId, String> {
+    InvariantId::from_id(id)
         .ok_or_else(|| format!("unknown invariant `{id}` (a report of another version?)"))
 }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::coverage::Coverage;
-use crate::invariant::{Checker, Expectations, Tally, Violation};
+use crate::invariant::{Checker, Expectations, InvariantId, Tally, Violation};
 use crate::output::Output;
 use crate::trace::{EventExpr, Resolver, StepLine, Trace, TraceError, ValueExpr};
 
@@ -99,7 +99,7 @@ pub fn rerecord(trace: &mut Trace) -> Result<(), TraceError> {
     Ok(())
 }
 
-fn breaks(trace: &Trace, invariant: &str) -> bool {
+fn breaks(trace: &Trace, invariant: InvariantId) -> bool {
     check_trace(trace).is_ok_and(|(v, _)| v.iter().any(|v| v.invariant == invariant))
 }
 
@@ -145,7 +145,7 @@ pub fn minimize<E>(
 }
 
 /// Shrink `trace` to a minimal one that still breaks `invariant` on the model.
-pub fn shrink(trace: &Trace, invariant: &str) -> Trace {
+pub fn shrink(trace: &Trace, invariant: InvariantId) -> Trace {
     let mut keep: Vec<usize> = (0..trace.steps.len()).collect();
     // Nothing after the first violation matters.
     if let Ok((v, _)) = check_trace(trace)
@@ -162,7 +162,7 @@ pub fn shrink(trace: &Trace, invariant: &str) -> Trace {
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     /// The invariant.
-    pub invariant: &'static str,
+    pub invariant: InvariantId,
     /// The case that first broke it.
     pub case: u64,
     /// The violation as first seen.
@@ -276,7 +276,7 @@ pub struct Report {
     /// a generated flow, so only a trace it cannot replay stops early).
     pub coverage: Coverage,
     /// Per invariant: checks (positive and negative) and violations.
-    pub tallies: BTreeMap<&'static str, Tally>,
+    pub tallies: BTreeMap<InvariantId, Tally>,
     /// One failure per broken invariant: the first case to break it, in case order.
     pub failures: Vec<Failure>,
 }

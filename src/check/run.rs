@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::coverage::FlowCoverage;
 use crate::error::ConfigError;
 use crate::generate::Generator;
-use crate::invariant::{Checker, Expectations, Violation};
+use crate::invariant::{Checker, Expectations, InvariantId, Violation};
 use crate::profile::Profile;
 use crate::rng::Seed;
 use crate::trace::Trace;
@@ -57,7 +57,7 @@ pub enum Progress {
 #[derive(Default)]
 struct Seen {
     steps: AtomicU64,
-    broken: Mutex<Vec<&'static str>>,
+    broken: Mutex<Vec<InvariantId>>,
     broken_count: AtomicUsize,
 }
 
@@ -187,7 +187,7 @@ impl Campaign {
             part.cases += 1;
             part.steps += generated;
             for (id, t) in checker.tallies() {
-                part.tallies.entry(id).or_default().add(t);
+                part.tallies.entry(*id).or_default().add(t);
             }
             if !violations.is_empty() {
                 let mut broken = seen.broken.lock().unwrap_or_else(PoisonError::into_inner);

@@ -11,7 +11,7 @@ use oauth_oracle::audit::{
 };
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::generate::{Generator, Pacing};
-use oauth_oracle::invariant::{Expectations, Tally, Violation};
+use oauth_oracle::invariant::{Expectations, InvariantId, Tally, Violation};
 use oauth_oracle::target::EndpointKind;
 use oauth_oracle::trace::Trace;
 
@@ -26,7 +26,7 @@ fn report_files(profile: &str) -> [String; 4] {
 }
 
 /// The minimal trace of a FAIL of `invariant`, beside the reports: `audit-PROFILE-INVARIANT.jsonl`.
-pub(crate) fn trace_file(profile: &str, invariant: &str) -> String {
+pub(crate) fn trace_file(profile: &str, invariant: InvariantId) -> String {
     format!("audit-{profile}-{invariant}.jsonl")
 }
 
@@ -158,7 +158,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         ProgressStyle::with_template("{bar:40} {pos}/{len} flows  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut tallies: std::collections::BTreeMap<&'static str, Tally> =
+    let mut tallies: std::collections::BTreeMap<InvariantId, Tally> =
         std::collections::BTreeMap::new();
     let mut failures: Vec<(Violation, Trace)> = Vec::new();
     let mut labels = if args.reveal_secrets {
@@ -214,7 +214,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         }
         coverage.add(&flow);
         for (id, t) in checker.tallies() {
-            tallies.entry(id).or_default().add(t);
+            tallies.entry(*id).or_default().add(t);
         }
         for v in violations {
             if failures.iter().any(|(f, _)| f.invariant == v.invariant) {

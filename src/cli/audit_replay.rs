@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use oauth_oracle::audit::{AuditRun, SecretLabels, audit_flow_covered};
-use oauth_oracle::invariant::{CATALOG, Expectations};
+use oauth_oracle::invariant::{CATALOG, Expectations, InvariantId};
 use oauth_oracle::{Profile, Seed};
 
 use super::audit::{AuditArgs, trace_file};
@@ -13,12 +13,9 @@ use super::live::connect;
 
 /// The invariant a trace file is about: `--invariant`, else the catalogue id its name ends with
 /// (`audit-PROFILE-INVARIANT.jsonl`, the longest match); `Err` says why none.
-fn invariant_of(path: &Path, given: Option<&str>, profile: &str) -> Result<&'static str, String> {
+fn invariant_of(path: &Path, given: Option<&str>, profile: &str) -> Result<InvariantId, String> {
     if let Some(id) = given {
-        return CATALOG
-            .iter()
-            .find(|i| i.id == id)
-            .map(|i| i.id)
+        return InvariantId::from_id(id)
             .ok_or_else(|| format!("--invariant {id}: not in the catalogue"));
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -26,7 +23,7 @@ fn invariant_of(path: &Path, given: Option<&str>, profile: &str) -> Result<&'sta
         .iter()
         .filter(|i| name == trace_file(profile, i.id))
         .map(|i| i.id)
-        .max_by_key(|id| id.len())
+        .max_by_key(|id| id.as_str().len())
         .ok_or_else(|| {
             format!(
                 "{}: not named audit-{profile}-INVARIANT.jsonl; say which invariant with --invariant ID",
@@ -76,7 +73,7 @@ pub(crate) fn replay(args: &AuditArgs, path: &Path, profile: &str) -> ExitCode {
         SecretLabels::new()
     };
     labels.learn(&observed);
-    let checks = checker.tallies().get(invariant).map_or(0, |t| t.checks);
+    let checks = checker.tallies().get(&invariant).map_or(0, |t| t.checks);
     println!(
         "replayed {} of {} steps of {} against {}",
         coverage.executed,

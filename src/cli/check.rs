@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::check::{Campaign, Progress, Report, Shard};
-use oauth_oracle::invariant::{CATALOG, InvariantId, invariant};
+use oauth_oracle::invariant::{CATALOG, InvariantId};
 use oauth_oracle::summary::Redactor;
 use oauth_oracle::trace::resolve;
 use oauth_oracle::{Config, Output, Profile};
@@ -137,7 +137,10 @@ pub(crate) fn finish(report: &Report, json: bool, out_dir: &Path) -> ExitCode {
     } else {
         print_table(report);
         for f in &report.failures {
-            print_failure(f, &trace_path(out_dir, &report.profile, f.invariant));
+            print_failure(
+                f,
+                &trace_path(out_dir, &report.profile, f.invariant.as_str()),
+            );
         }
         println!("\n{}", verdict(report));
     }
@@ -152,7 +155,7 @@ pub(crate) fn finish(report: &Report, json: bool, out_dir: &Path) -> ExitCode {
 fn verdict(report: &Report) -> String {
     let untested = CATALOG
         .iter()
-        .filter(|i| report.tallies.get(i.id).is_none_or(|t| t.checks == 0))
+        .filter(|i| report.tallies.get(&i.id).is_none_or(|t| t.checks == 0))
         .count();
     let live_only = InvariantId::ALL.iter().filter(|i| i.live_only()).count();
     let coverage = format!(
@@ -169,8 +172,8 @@ fn verdict(report: &Report) -> String {
     let undocumented: Vec<&str> = report
         .failures
         .iter()
-        .filter(|f| invariant(f.invariant).is_none_or(|i| i.fastmcp_deviation.is_none()))
-        .map(|f| f.invariant)
+        .filter(|f| f.invariant.invariant().fastmcp_deviation.is_none())
+        .map(|f| f.invariant.as_str())
         .collect();
     if report.profile == "fastmcp" && undocumented.is_empty() {
         format!(
@@ -205,11 +208,12 @@ fn is_saved_trace(name: &str, current: &str) -> bool {
         return false;
     };
     CATALOG.iter().any(|i| {
-        stem == i.id
+        let id = i.id.as_str();
+        stem == id
             || Profile::names()
                 .into_iter()
                 .chain([current])
-                .any(|p| stem.strip_prefix(p).and_then(|r| r.strip_prefix('-')) == Some(i.id))
+                .any(|p| stem.strip_prefix(p).and_then(|r| r.strip_prefix('-')) == Some(id))
     })
 }
 
@@ -222,7 +226,7 @@ fn save_failures(report: &Report, dir: &std::path::Path) -> std::io::Result<()> 
     }
     std::fs::create_dir_all(dir)?;
     for f in &report.failures {
-        let path = trace_path(dir, &report.profile, f.invariant);
+        let path = trace_path(dir, &report.profile, f.invariant.as_str());
         std::fs::write(path, f.minimal.to_jsonl())?;
     }
     Ok(())
@@ -248,8 +252,8 @@ fn print_table(report: &Report) {
         "invariant", "level", "checks", "positive", "negative", "violations"
     );
     for inv in CATALOG {
-        let t = report.tallies.get(inv.id).copied().unwrap_or_default();
-        let live_only = InvariantId::from_id(inv.id).is_some_and(InvariantId::live_only);
+        let t = report.tallies.get(&inv.id).copied().unwrap_or_default();
+        let live_only = inv.id.live_only();
         let mark = if t.violations > 0 {
             "FAIL"
         } else if t.checks == 0 && live_only {
@@ -274,12 +278,12 @@ fn print_table(report: &Report) {
 }
 
 fn print_failure(f: &oauth_oracle::check::Failure, saved_as: &Path) {
-    let inv = invariant(f.invariant);
+    let inv = f.invariant.invariant();
     println!(
         "\n{} [{}] {} — case {}: {}\n  minimal trace ({} steps), saved as {}:",
         f.invariant,
-        inv.map_or("", |i| i.level.as_str()),
-        inv.map_or("", |i| i.summary),
+        inv.level.as_str(),
+        inv.summary,
         f.case,
         f.detail,
         f.minimal_steps,

@@ -2,6 +2,10 @@
 //! (`docs/invariants.md`, whose table lists this file), with its level, citation, and — where
 //! FastMCP breaks it — the documented deviation (a D-n row of `docs/fastmcp-behaviour.md` §8).
 
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::{Invariant, Level};
 
 /// The catalogue, once: each entry is `Variant("id", Level, "citation", "summary", deviation)`.
@@ -12,8 +16,9 @@ macro_rules! catalog {
         $variant:ident($id:literal, $level:ident, $cite:literal, $summary:literal, $dev:expr $(,)?)
     ),* $(,)?) => {
         /// The identifier of an invariant of [`CATALOG`] (its variants are the catalogue's ids,
-        /// in catalogue order).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        /// in catalogue order). Written, compared and ordered as its text (`as_str`), so that
+        /// reports list ids alphabetically.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum InvariantId {
             $(
                 #[doc = concat!("`", $id, "`: ", $summary)]
@@ -58,7 +63,7 @@ macro_rules! catalog {
         pub const CATALOG: &[Invariant] = &[
             $(
                 Invariant {
-                    id: $id,
+                    id: InvariantId::$variant,
                     level: Level::$level,
                     citation: $cite,
                     summary: $summary,
@@ -449,6 +454,44 @@ catalog! {
     ),
 }
 
+impl fmt::Display for InvariantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`: a width in the format string (`{:<38}`) applies.
+        f.pad(self.as_str())
+    }
+}
+
+impl Ord for InvariantId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for InvariantId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for InvariantId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// An id of the catalogue, read from its text (a report's, a shard's); any other text is an
+/// error naming it.
+impl<'de> Deserialize<'de> for InvariantId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Self::from_id(&text).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "{text:?} is not an invariant of the catalogue"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,9 +500,9 @@ mod tests {
     fn ids_are_the_catalogue_in_order() {
         assert_eq!(InvariantId::ALL.len(), CATALOG.len());
         for (&id, inv) in InvariantId::ALL.iter().zip(CATALOG) {
-            assert_eq!(id.as_str(), inv.id);
+            assert_eq!(id, inv.id);
             assert_eq!(id.invariant(), inv);
-            assert_eq!(InvariantId::from_id(inv.id), Some(id));
+            assert_eq!(InvariantId::from_id(inv.id.as_str()), Some(id));
         }
         assert_eq!(InvariantId::from_id("no-such-invariant"), None);
     }

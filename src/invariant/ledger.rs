@@ -159,7 +159,7 @@ pub struct Checker {
     pub(super) advertised_auth_methods: Option<Vec<String>>,
     /// A token response stated a refresh-token lifetime (`refresh_token_expires_in`).
     pub(super) refresh_lifetime_stated: bool,
-    pub(super) tallies: BTreeMap<&'static str, Tally>,
+    pub(super) tallies: BTreeMap<InvariantId, Tally>,
     pub(super) found: Vec<Violation>,
     pub(super) step: usize,
     pub(super) now: u64,
@@ -346,14 +346,13 @@ impl Checker {
     }
 
     /// Checks run and violations found so far, per invariant id.
-    pub fn tallies(&self) -> &BTreeMap<&'static str, Tally> {
+    pub fn tallies(&self) -> &BTreeMap<InvariantId, Tally> {
         &self.tallies
     }
 
     /// Count one evaluation of `id` (a negative probe when the answer judged refused the request,
     /// a positive check otherwise); record a violation when `ok` is false.
     pub(super) fn check(&mut self, id: InvariantId, ok: bool, detail: impl FnOnce() -> String) {
-        let id = id.as_str();
         let t = self.tallies.entry(id).or_default();
         t.checks += 1;
         if self.refused {

@@ -43,7 +43,7 @@ impl Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Invariant {
     /// Stable identifier.
-    pub id: &'static str,
+    pub id: InvariantId,
     /// Requirement level.
     pub level: Level,
     /// Where the requirement is written.
@@ -54,16 +54,16 @@ pub struct Invariant {
     pub fastmcp_deviation: Option<&'static str>,
 }
 
-/// The catalogue entry with identifier `id`.
+/// The catalogue entry with identifier `id` (its text).
 pub fn invariant(id: &str) -> Option<&'static Invariant> {
-    CATALOG.iter().find(|i| i.id == id)
+    InvariantId::from_id(id).map(InvariantId::invariant)
 }
 
 /// A step that broke an invariant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// The invariant's identifier.
-    pub invariant: &'static str,
+    pub invariant: InvariantId,
     /// The 1-based step number.
     pub step: usize,
     /// What happened.

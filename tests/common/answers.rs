@@ -48,11 +48,7 @@ pub fn pairs(p: &[(&str, &str)]) -> Params {
 
 /// Whether `v` holds a violation of invariant `id`.
 pub fn has(v: &[Violation], id: &str) -> bool {
-    // A misspelt id would never match, and a test asserting its absence would pass.
-    assert!(
-        oauth_oracle::invariant::InvariantId::from_id(id).is_some(),
-        "{id} is not an id of the invariant catalogue"
-    );
+    let id = catalogue_id(id);
     v.iter().any(|v| v.invariant == id)
 }
 
@@ -71,4 +67,11 @@ pub fn tokens(tag: &str) -> Output {
         json!({"access_token": random(&format!("a{tag}")), "refresh_token": random(&format!("r{tag}")),
                "token_type": "Bearer", "expires_in": 3600, "scope": "read"}),
     )
+}
+
+/// The catalogue id spelled `id`: a misspelt id panics (it would never match, and a test
+/// asserting its absence would pass).
+pub fn catalogue_id(id: &str) -> oauth_oracle::invariant::InvariantId {
+    oauth_oracle::invariant::InvariantId::from_id(id)
+        .unwrap_or_else(|| panic!("{id} is not an id of the invariant catalogue"))
 }

@@ -80,7 +80,10 @@ impl Checked {
 
     /// How many times invariant `id` was checked.
     pub fn checks(&self, id: &str) -> u64 {
-        self.checker.tallies().get(id).map_or(0, |t| t.checks)
+        self.checker
+            .tallies()
+            .get(&super::answers::catalogue_id(id))
+            .map_or(0, |t| t.checks)
     }
 
     /// Register client `id` with `redirect_uris` by `method`, answered 201 with scope `read`

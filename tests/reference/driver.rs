@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::super::oracle::invariant::{CATALOG, Checker, Expectations, Violation};
+use super::super::oracle::invariant::{CATALOG, Checker, Expectations, InvariantId, Violation};
 use super::super::oracle::{
     AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
     RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnixMillis,
@@ -21,7 +21,7 @@ use super::{
 
 /// The invariants a profile may break: none under `oauth21`, exactly the documented deviations
 /// under `fastmcp`; `None` (not asserted) for any other profile.
-pub(crate) fn allowed_violations(profile: &Profile) -> Option<Vec<&'static str>> {
+pub(crate) fn allowed_violations(profile: &Profile) -> Option<Vec<InvariantId>> {
     if *profile == Profile::oauth21() {
         Some(Vec::new())
     } else if *profile == Profile::fastmcp() {
@@ -82,7 +82,7 @@ struct RealClient {
 pub(crate) struct Lockstep {
     server: AuthServer,
     checker: Checker,
-    allowed: Option<Vec<&'static str>>,
+    allowed: Option<Vec<InvariantId>>,
     steps: usize,
     clients: Vec<RealClient>,
     codes: Vec<String>,
