@@ -44,6 +44,7 @@ fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
 }
 
 /// `urllib.parse.quote_plus(s, safe='')`: like [`quote`] but a space becomes `+`.
+#[cfg(any(feature = "diff", test))]
 pub(crate) fn quote_plus(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     quote_into(&mut out, s, b"", true);
