@@ -32,9 +32,7 @@ fn redirect_error(output: &Output) -> Option<String> {
         return None;
     }
     rest.split('#')
-        .flat_map(|part| crate::compat::pyurl::parse_qsl(part, true))
-        .find(|(k, _)| k == "error")
-        .map(|(_, v)| v)
+        .find_map(|part| crate::compat::pyurl::qsl_value(part, "error", false))
 }
 
 /// How an answer refused (or did not give) what a later step needed, in a few words:

@@ -106,21 +106,44 @@ fn hex_val(b: u8) -> Option<u8> {
 /// `urllib.parse.parse_qsl(qs, keep_blank_values)` with `&` as the only separator and `+` read
 /// as a space.
 pub(crate) fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for piece in qs.split('&') {
+    raw_pairs(qs, keep_blank_values)
+        .map(|(name, value)| (unquote_plus(name), unquote_plus(value)))
+        .collect()
+}
+
+/// The value of the parameter `name` in `qs`, as [`parse_qsl`] with blank values kept reads it:
+/// the last one sent when `last`, else the first. Only the names are decoded until one matches
+/// (a query's values are long codes, states and URLs; the callers want one of them).
+pub(crate) fn qsl_value(qs: &str, name: &str, last: bool) -> Option<String> {
+    let is_name = |raw: &&str| {
+        if raw.contains(['+', '%']) {
+            unquote_plus(raw) == name
+        } else {
+            *raw == name
+        }
+    };
+    let mut pairs = raw_pairs(qs, true);
+    let found = if last {
+        pairs.rfind(|(n, _)| is_name(n))
+    } else {
+        pairs.find(|(n, _)| is_name(n))
+    };
+    found.map(|(_, value)| unquote_plus(value))
+}
+
+/// The `(name, value)` pieces of `qs`, undecoded, as `parse_qsl` splits them.
+fn raw_pairs(qs: &str, keep_blank_values: bool) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+    qs.split('&').filter_map(move |piece| {
         if piece.is_empty() {
-            continue;
+            return None;
         }
         let (name, value) = match piece.split_once('=') {
             Some((n, v)) => (n, v),
             None if keep_blank_values => (piece, ""),
-            None => continue,
+            None => return None,
         };
-        if !value.is_empty() || keep_blank_values {
-            out.push((unquote_plus(name), unquote_plus(value)));
-        }
-    }
-    out
+        (!value.is_empty() || keep_blank_values).then_some((name, value))
+    })
 }
 
 /// `urllib.parse.unquote_plus`: `+` is a space, then [`unquote`]. A part with neither `+` nor
@@ -413,5 +436,25 @@ mod tests {
             "http://h/c%20b?x=%7By%7D"
         );
         assert_eq!(starlette_location("http://h/é"), "http://h/%C3%A9");
+    }
+
+    proptest! {
+        /// [`qsl_value`], which decodes only names until one matches, is the first or last
+        /// value [`parse_qsl`] reads for that name, on queries of names that are `error`
+        /// spelled plainly, with `%` escapes or `+`, and of broken escapes.
+        #[test]
+        fn qsl_value_is_parse_qsls_first_or_last_value(
+            pieces in proptest::collection::vec(
+                "(error|%65rror|err%6Fr|e\\+rror|err|error%|x)(=[a-z%+0-9]{0,4})?",
+                0..6,
+            ),
+            last in proptest::bool::ANY,
+        ) {
+            let qs = pieces.join("&");
+            let pairs = parse_qsl(&qs, true);
+            let mut named = pairs.iter().filter(|(k, _)| k == "error").map(|(_, v)| v.clone());
+            let expected = if last { named.next_back() } else { named.next() };
+            prop_assert_eq!(qsl_value(&qs, "error", last), expected, "{}", qs);
+        }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::value_expr::{EventExpr, Unresolved};
 use super::{TraceError, malformed};
-use crate::compat::pyurl::parse_qsl;
+use crate::compat::pyurl::qsl_value;
 use crate::event::{Event, Site};
 use crate::output::Output;
 use crate::secret::MaybeSecret;
@@ -73,22 +73,6 @@ const BODY_FIELDS: [Field; 4] = [
 /// The fields read from a redirect's `Location`, in slot order.
 const LOCATION_FIELDS: [Field; 2] = [Field::Code, Field::State];
 
-/// The response parameters of `output`'s `Location`, if it has a query or a fragment: the
-/// fragment's, then the query's, so that a field read from the end (the last value wins) is the
-/// query's when the query has it, else the fragment's (`response_mode=fragment`, OAuth 2.0
-/// Multiple Response Type Encoding Practices §2.1).
-fn location_pairs(output: &Output) -> Option<Vec<(String, String)>> {
-    let loc = output.header("location")?;
-    let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
-    let query = before.split_once('?').map(|(_, q)| q);
-    if query.is_none() && fragment.is_empty() {
-        return None;
-    }
-    let mut pairs = parse_qsl(fragment, true);
-    pairs.extend(parse_qsl(query.unwrap_or(""), true));
-    Some(pairs)
-}
-
 /// [`Field::extract`] of every body field, parsing the body once.
 fn body_fields(output: &Output) -> [Option<String>; 4] {
     if let Some(fields) = body_fields_typed(&output.body) {
@@ -129,18 +113,17 @@ fn body_fields_typed(body: &str) -> Option<[Option<String>; 4]> {
     ])
 }
 
-/// [`Field::extract`] of every `Location` field, splitting the query once.
+/// [`Field::extract`] of every `Location` field: the query's value (the last one sent), else the
+/// fragment's (`response_mode=fragment`, OAuth 2.0 Multiple Response Type Encoding Practices
+/// §2.1). Only the parameter names are decoded until one matches.
 fn location_fields(output: &Output) -> [Option<String>; 2] {
-    let Some(pairs) = location_pairs(output) else {
+    let Some(loc) = output.header("location") else {
         return Default::default();
     };
-    LOCATION_FIELDS.map(|f| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == f.name())
-            .map(|(_, v)| v.clone())
-    })
+    let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
+    let query = before.split_once('?').map_or("", |(_, q)| q);
+    LOCATION_FIELDS
+        .map(|f| qsl_value(query, f.name(), true).or_else(|| qsl_value(fragment, f.name(), true)))
 }
 
 /// Resolves the events of a trace's steps in order, against the outputs of the steps before.
