@@ -124,13 +124,18 @@ fn knob_error(knobs: &Value, e: &serde_json::Error) -> TraceError {
 pub fn parse_step(text: &str, line: usize, expected_step: usize) -> Result<StepLine, TraceError> {
     if first_byte(text) != Some(b'{') {
         // serde's derived structs also read an array.
-        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Err(e) => malformed(line, "step", format!("invalid JSON: {e}")),
-            Ok(_) => malformed(line, "step", "a step is a JSON object"),
-        });
+        return Err(invalid_json(text, line)
+            .unwrap_or_else(|| malformed(line, "step", "a step is a JSON object")));
     }
     let step = serde_json::from_str::<StepLine>(text).map_err(|e| step_error(text, line, &e))?;
     check_step_number(step, line, expected_step)
+}
+
+/// The error for line `line` if `text` is not JSON at all.
+fn invalid_json(text: &str, line: usize) -> Option<TraceError> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .err()
+        .map(|e| malformed(line, "step", format!("invalid JSON: {e}")))
 }
 
 /// The first byte of `text` that is not JSON whitespace.
@@ -144,11 +149,8 @@ fn first_byte(text: &str) -> Option<u8> {
 /// it. A key that is missing, unknown or given twice is named in the path (`at: missing`).
 fn step_error(text: &str, line: usize, e: &serde_json::Error) -> TraceError {
     // Not JSON at all: said so, wherever serde stopped reading the step.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return malformed(line, "step", format!("invalid JSON: {e}"));
-    }
-    if e.is_syntax() || e.is_eof() {
-        return malformed(line, "step", format!("invalid JSON: {e}"));
+    if let Some(invalid) = invalid_json(text, line) {
+        return invalid;
     }
     let de = &mut serde_json::Deserializer::from_str(text);
     let Err(e) = serde_path_to_error::deserialize::<_, StepLine>(de) else {

@@ -234,17 +234,12 @@ pub fn error_of(out: &Output) -> (String, String) {
     )
 }
 
-/// What a summary line says of an answer: its status, its `error` code (of the redirect's query
-/// when it redirects, else of the JSON body) and the model's reason.
+/// What a summary line says of an answer: its status, its `error` code
+/// ([`Output::error_code`]) and the model's reason.
 pub type Outcome = (u16, Option<String>, Option<Reason>);
 
 pub fn outcome(out: &Output) -> Outcome {
-    let error = if out.header("location").is_some() {
-        location_param(out, "error")
-    } else {
-        body_str(out, "error")
-    };
-    (out.status, error, out.reason)
+    (out.status, out.error_code(), out.reason)
 }
 
 /// The outcome of a request done as asked.
