@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc: `check` allocates a step's strings, and glibc's malloc made that a quarter of its
+/// instructions (BENCHMARKS.md, "Profiling `check`").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -199,10 +199,8 @@ impl Output {
     /// ([RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)). Text, not an
     /// [`ErrorCode`]: a live server may answer any code.
     pub fn error_code(&self) -> Option<String> {
-        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&self.body)
-            && let Some(serde_json::Value::String(e)) = m.get("error")
-        {
-            return Some(e.clone());
+        if let Some(e) = crate::answer::AnswerJson::parse(&self.body).error {
+            return Some(e);
         }
         if let Some(loc) = self.header("location") {
             let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));

@@ -9,8 +9,8 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use serde_json::Value;
 
+use crate::answer::AnswerJson;
 use crate::config::Config;
 use crate::endpoint::token::s256_challenge;
 use crate::error::ConfigError;
@@ -433,27 +433,23 @@ impl Generator {
     fn record(&mut self, step: usize, kind: &str, output: &Output) {
         match (kind, output.status) {
             ("register", 201) => {
-                let body: Value = serde_json::from_str(&output.body).unwrap_or(Value::Null);
-                let method = match body
-                    .get("token_endpoint_auth_method")
-                    .and_then(Value::as_str)
-                {
+                let body = AnswerJson::parse(&output.body);
+                let method = match body.token_endpoint_auth_method.as_deref() {
                     Some("none") => "none",
                     Some("client_secret_basic") => "client_secret_basic",
                     _ => "client_secret_post",
                 };
-                let scope = match body.get("scope").and_then(Value::as_str) {
+                let scope = match body.scope.as_deref() {
                     Some(s) => ["read", "write"]
                         .into_iter()
                         .filter(|x| s.split(' ').any(|p| p == *x))
                         .collect(),
                     None => Vec::new(),
                 };
-                let redirect = body
-                    .get("redirect_uris")
-                    .and_then(Value::as_array)
-                    .filter(|u| u.len() == 1)
-                    .and_then(|u| [REDIRECT, REDIRECT_IP].into_iter().find(|r| u[0] == *r));
+                let redirect = match body.redirect_uris.as_deref() {
+                    Some([Some(only)]) => [REDIRECT, REDIRECT_IP].into_iter().find(|r| only == r),
+                    _ => None,
+                };
                 if let Some(redirect) = redirect {
                     self.clients.push(ClientInfo {
                         step,
@@ -474,11 +470,8 @@ impl Generator {
                 }
             }
             ("token", 200) => {
-                let body: Value = serde_json::from_str(&output.body).unwrap_or(Value::Null);
-                let scopes = body
-                    .get("scope")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let body = AnswerJson::parse(&output.body);
+                let scopes = body.scope.as_deref().unwrap_or_default();
                 if let Some(i) = self.pending_refresh_of
                     && let Some(p) = self.pairs.get_mut(i)
                 {

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::{InvariantId, Tally, Violation};
+use crate::answer::{AnswerJson, Name};
 use crate::config::{Config, Lifetimes};
 use crate::event::Event;
 use crate::output::Output;
@@ -170,7 +171,7 @@ pub struct Checker {
     pub(super) blind: bool,
     /// The JSON body of the answer being judged, parsed once for all its rules
     /// ([`Checker::body`]).
-    pub(super) body: Option<std::sync::Arc<serde_json::Value>>,
+    pub(super) body: Option<std::sync::Arc<AnswerJson>>,
 }
 
 impl fmt::Debug for ClientFacts {
@@ -289,13 +290,11 @@ impl Checker {
         }
     }
 
-    /// The JSON body of `output`, the answer being judged (`Null` when it is not JSON), parsed
-    /// on first use for the step.
-    pub(super) fn body(&mut self, output: &Output) -> std::sync::Arc<serde_json::Value> {
+    /// The members of `output`'s JSON body (the answer being judged; all absent when it is not
+    /// a JSON object), read on first use for the step.
+    pub(super) fn body(&mut self, output: &Output) -> std::sync::Arc<AnswerJson> {
         self.body
-            .get_or_insert_with(|| {
-                std::sync::Arc::new(serde_json::from_str(&output.body).unwrap_or_default())
-            })
+            .get_or_insert_with(|| std::sync::Arc::new(AnswerJson::parse(&output.body)))
             .clone()
     }
 
@@ -468,8 +467,8 @@ impl Checker {
     pub(super) fn record_pair(&mut self, client: &str, grant: usize, output: &Output) {
         let body = self.body(output);
         let scopes: Vec<String> = body
-            .get("scope")
-            .and_then(|s| s.as_str())
+            .scope
+            .as_deref()
             .map(|s| {
                 s.split(' ')
                     .filter(|x| !x.is_empty())
@@ -477,18 +476,12 @@ impl Checker {
                     .collect()
             })
             .unwrap_or_default();
-        let expires_in = body.get("expires_in").and_then(serde_json::Value::as_u64);
+        let expires_in = body.expires_in;
         if rt_lifetime_stated(&body) {
             self.refresh_lifetime_stated = true;
         }
-        let at = body
-            .get("access_token")
-            .and_then(|s| s.as_str())
-            .map(str::to_owned);
-        let rt = body
-            .get("refresh_token")
-            .and_then(|s| s.as_str())
-            .map(str::to_owned);
+        let at = body.access_token.clone();
+        let rt = body.refresh_token.clone();
         let facts = |partner: Option<String>| TokenFacts {
             client: client.to_owned(),
             grant,
@@ -530,12 +523,8 @@ impl Checker {
 
 /// Whether a token response states a finite refresh-token lifetime (`refresh_token_expires_in`,
 /// a common extension; e.g. Microsoft's and Salesforce's token responses carry it).
-pub(super) fn rt_lifetime_stated(body: &serde_json::Value) -> bool {
-    body.get("refresh_token").is_some()
-        && body
-            .get("refresh_token_expires_in")
-            .and_then(serde_json::Value::as_u64)
-            .is_some()
+pub(super) fn rt_lifetime_stated(body: &AnswerJson) -> bool {
+    body.has(Name::RefreshToken) && body.refresh_token_expires_in.is_some()
 }
 
 /// An estimate of the random bits in an issued value, from the whole value's alphabet and length:

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::InvariantId;
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
-use crate::answer::{NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
+use crate::answer::{Name, NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 use crate::compat::pyurl::{parse_qsl, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -18,18 +18,12 @@ use crate::output::Output;
 impl Checker {
     /// The `error` member of the JSON answer being judged, as a known code.
     fn error_code(&mut self, o: &Output) -> Option<ErrorCode> {
-        self.body(o)
-            .get("error")
-            .and_then(Value::as_str)
-            .and_then(ErrorCode::from_wire)
+        self.body(o).error.as_deref().and_then(ErrorCode::from_wire)
     }
 
     /// The `error` member of the JSON answer being judged.
     fn error_of(&mut self, o: &Output) -> Option<String> {
-        self.body(o)
-            .get("error")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        self.body(o).error.clone()
     }
 }
 
@@ -132,24 +126,13 @@ impl Checker {
             return;
         }
         let body = self.body(o);
-        let issuer = body
-            .get("issuer")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let issuer = body.issuer.clone().unwrap_or_default();
         let expected = self.exp.issuer.clone();
         self.check(InvariantId::IssuerIdentity, issuer == expected, || {
             format!("issuer {issuer:?}, expected {expected:?}")
         });
-        let methods = match body
-            .get("token_endpoint_auth_methods_supported")
-            .and_then(Value::as_array)
-        {
-            Some(m) => m
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+        let methods = match &body.token_endpoint_auth_methods_supported {
+            Some(m) => m.iter().flatten().cloned().collect(),
             None => vec!["client_secret_basic".to_owned()],
         };
         self.advertised_auth_methods = Some(methods);
@@ -174,26 +157,22 @@ impl Checker {
                     .collect()
             })
             .unwrap_or_default();
-        let secret = resp
-            .get("client_secret")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let method = resp
-            .get("token_endpoint_auth_method")
-            .or_else(|| req.get("token_endpoint_auth_method"))
-            .and_then(Value::as_str)
-            .unwrap_or("client_secret_basic")
-            .to_owned();
-        let id = resp
-            .get("client_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let secret = resp.client_secret.clone();
+        // The answer's method, when it has the member at all; else the request's.
+        let method = if resp.has(Name::AuthMethod) {
+            resp.token_endpoint_auth_method.clone()
+        } else {
+            req.get("token_endpoint_auth_method")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }
+        .unwrap_or_else(|| "client_secret_basic".to_owned());
+        let id = resp.client_id.clone();
         let scope = resp
-            .get("scope")
-            .and_then(Value::as_str)
+            .scope
+            .as_deref()
             .map(|s| s.split(' ').map(str::to_owned).collect());
-        let native =
-            method == "none" && resp.get("application_type").and_then(Value::as_str) != Some("web");
+        let native = method == "none" && resp.application_type.as_deref() != Some("web");
         if pre_registered {
             if let Some(id) = id {
                 let facts = ClientFacts {
@@ -223,7 +202,7 @@ impl Checker {
             self.check(InvariantId::RegistrationNoStore, no_store, || {
                 "201 with a client_secret and no Cache-Control: no-store".into()
             });
-            let states_expiry = resp.get("client_secret_expires_at").is_some();
+            let states_expiry = resp.has(Name::ClientSecretExpiresAt);
             self.check(InvariantId::SecretExpiryPresent, states_expiry, || {
                 "client_secret without client_secret_expires_at".into()
             });
@@ -714,8 +693,8 @@ impl Checker {
         }
         let granted: Vec<String> = self
             .body(o)
-            .get("scope")
-            .and_then(Value::as_str)
+            .scope
+            .as_deref()
             .unwrap_or_default()
             .split(' ')
             .filter(|s| !s.is_empty())
@@ -734,7 +713,7 @@ impl Checker {
         // response's `scope` is the new access token's (narrowed when the request asked for
         // less); the new refresh token keeps the presented one's. node-oidc-provider does so,
         // and a later refresh without `scope` rightly gets the whole original scope back.
-        if let Some(new) = self.body(o).get("refresh_token").and_then(Value::as_str)
+        if let Some(new) = &self.body(o).refresh_token
             && let Some(f) = self.refresh.get_mut(new)
         {
             f.scopes = rt.scopes.clone();
@@ -953,7 +932,7 @@ impl Checker {
         let Some(caller) = self.unauthenticated_introspection(form, authorization) else {
             return;
         };
-        let active = self.body(o).get("active").and_then(Value::as_bool);
+        let active = self.body(o).active;
         let answered = (200..300).contains(&o.status) && active.is_some();
         if !answered && !matches!(o.status, 400 | 401 | 403) {
             return;

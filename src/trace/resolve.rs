@@ -2,12 +2,12 @@
 //! each output carries ([`Field`]), and the [`Resolver`] that reads each referenced output once.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::value_expr::{EventExpr, Unresolved};
 use super::{TraceError, malformed};
 use crate::compat::pyurl::qsl_value;
 use crate::event::{Event, Site};
+use crate::answer::AnswerJson;
 use crate::output::Output;
 use crate::secret::MaybeSecret;
 
@@ -73,44 +73,10 @@ const BODY_FIELDS: [Field; 4] = [
 /// The fields read from a redirect's `Location`, in slot order.
 const LOCATION_FIELDS: [Field; 2] = [Field::Code, Field::State];
 
-/// [`Field::extract`] of every body field, parsing the body once.
+/// [`Field::extract`] of every body field, reading the body once.
 fn body_fields(output: &Output) -> [Option<String>; 4] {
-    if let Some(fields) = body_fields_typed(&output.body) {
-        return fields;
-    }
-    let Ok(v) = serde_json::from_str::<Value>(&output.body) else {
-        return Default::default();
-    };
-    BODY_FIELDS.map(|f| v.get(f.name()).and_then(Value::as_str).map(str::to_owned))
-}
-
-/// The body fields of a JSON object body, read without a [`Value`] tree (no map, no hashing).
-#[derive(Deserialize)]
-struct BodyFields {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-}
-
-/// [`body_fields`] for the usual body, or `None` when the [`Value`] path must decide: only an
-/// object qualifies (a derived struct also reads an array), and serde refuses a field that is
-/// neither a string nor null (which `Value::as_str` reads as absent) and a duplicated field
-/// (which a `Value` map resolves to its last value).
-fn body_fields_typed(body: &str) -> Option<[Option<String>; 4]> {
-    let first = body
-        .bytes()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(b'{') {
-        return None;
-    }
-    let f: BodyFields = serde_json::from_str(body).ok()?;
-    Some([
-        f.client_id,
-        f.client_secret,
-        f.access_token,
-        f.refresh_token,
-    ])
+    let m = AnswerJson::parse(&output.body);
+    [m.client_id, m.client_secret, m.access_token, m.refresh_token]
 }
 
 /// [`Field::extract`] of every `Location` field: the query's value (the last one sent), else the

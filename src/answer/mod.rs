@@ -7,6 +7,10 @@
 
 use crate::output::Output;
 
+mod members;
+
+pub(crate) use members::{AnswerJson, Name};
+
 /// The header oauth-oracle adds to a live answer to say what it did to get it (the user agent's
 /// hops at the authorization endpoint, a login hook, an introspection probe), or why there is
 /// none. It is never the provider's, and is not compared with the model's answer.
