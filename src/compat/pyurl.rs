@@ -115,20 +115,28 @@ pub(crate) fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, Strin
 /// the last one sent when `last`, else the first. Only the names are decoded until one matches
 /// (a query's values are long codes, states and URLs; the callers want one of them).
 pub(crate) fn qsl_value(qs: &str, name: &str, last: bool) -> Option<String> {
-    let is_name = |raw: &&str| {
-        if raw.contains(['+', '%']) {
-            unquote_plus(raw) == name
-        } else {
-            *raw == name
-        }
-    };
     let mut pairs = raw_pairs(qs, true);
     let found = if last {
-        pairs.rfind(|(n, _)| is_name(n))
+        pairs.rfind(|(n, _)| names(n, name))
     } else {
-        pairs.find(|(n, _)| is_name(n))
+        pairs.find(|(n, _)| names(n, name))
     };
     found.map(|(_, value)| unquote_plus(value))
+}
+
+/// How many parameters named `name` `qs` has, as [`parse_qsl`] with blank values kept reads it.
+/// Only the names are decoded.
+pub(crate) fn qsl_count(qs: &str, name: &str) -> usize {
+    raw_pairs(qs, true).filter(|(n, _)| names(n, name)).count()
+}
+
+/// Whether the undecoded parameter name `raw` decodes to `name`.
+fn names(raw: &str, name: &str) -> bool {
+    if raw.contains(['+', '%']) {
+        unquote_plus(raw) == name
+    } else {
+        raw == name
+    }
 }
 
 /// The `(name, value)` pieces of `qs`, undecoded, as `parse_qsl` splits them.
@@ -440,10 +448,10 @@ mod tests {
 
     proptest! {
         /// [`qsl_value`], which decodes only names until one matches, is the first or last
-        /// value [`parse_qsl`] reads for that name, on queries of names that are `error`
+        /// value [`parse_qsl`] reads for that name, and [`qsl_count`] the number of its values, on queries of names that are `error`
         /// spelled plainly, with `%` escapes or `+`, and of broken escapes.
         #[test]
-        fn qsl_value_is_parse_qsls_first_or_last_value(
+        fn qsl_value_and_count_read_as_parse_qsl(
             pieces in proptest::collection::vec(
                 "(error|%65rror|err%6Fr|e\\+rror|err|error%|x)(=[a-z%+0-9]{0,4})?",
                 0..6,
@@ -455,6 +463,8 @@ mod tests {
             let mut named = pairs.iter().filter(|(k, _)| k == "error").map(|(_, v)| v.clone());
             let expected = if last { named.next_back() } else { named.next() };
             prop_assert_eq!(qsl_value(&qs, "error", last), expected, "{}", qs);
+            let count = pairs.iter().filter(|(k, _)| k == "error").count();
+            prop_assert_eq!(qsl_count(&qs, "error"), count, "{}", qs);
         }
     }
 }

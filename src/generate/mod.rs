@@ -7,6 +7,8 @@
 //! provider. Its own choices come from a ChaCha20 stream (stream 1 of the seed), apart from the
 //! server's.
 
+use std::sync::Arc;
+
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -366,7 +368,7 @@ impl Generator {
             misses = 0;
             let (at, output) = answer(step, self.now, &resolved)?;
             self.now = self.now.max(at);
-            self.keep(step, kind, Some(kept), output);
+            self.keep(step, kind, Some(kept), output, None);
         }
         Ok(self.finish())
     }
@@ -412,17 +414,27 @@ impl Generator {
             return;
         };
         let output = server.apply(self.now, &resolved);
+        let mut json = None;
         if let Some((checker, found)) = &mut self.checker {
             found.extend(checker.observe(step, self.now, &resolved, &output));
             found.extend(checker.internal(step, server.provider().inconsistency()));
+            json = checker.answer_json();
         }
-        self.keep(step, kind, kept, output);
+        self.keep(step, kind, kept, output, json);
     }
 
     /// Record step `step` (its event's kind, its event as written when a trace is kept, and
     /// its answer) in the trace and in what later steps may refer to.
-    fn keep(&mut self, step: usize, kind: &str, event: Option<EventExpr>, output: Output) {
-        self.record(step, kind, &output);
+    /// Keep a step's answer (`json`: its body's members, when the checker read them).
+    fn keep(
+        &mut self,
+        step: usize,
+        kind: &str,
+        event: Option<EventExpr>,
+        output: Output,
+        json: Option<Arc<AnswerJson>>,
+    ) {
+        self.record(step, kind, &output, json);
         if let (Some(lines), Some(event)) = (&mut self.lines, event) {
             lines.push((self.now, event));
         }
@@ -430,10 +442,11 @@ impl Generator {
     }
 
     /// Remember what a successful step produced.
-    fn record(&mut self, step: usize, kind: &str, output: &Output) {
+    fn record(&mut self, step: usize, kind: &str, output: &Output, json: Option<Arc<AnswerJson>>) {
+        let members = || json.unwrap_or_else(|| Arc::new(AnswerJson::parse(&output.body)));
         match (kind, output.status) {
             ("register", 201) => {
-                let body = AnswerJson::parse(&output.body);
+                let body = members();
                 let method = match body.token_endpoint_auth_method.as_deref() {
                     Some("none") => "none",
                     Some("client_secret_basic") => "client_secret_basic",
@@ -470,7 +483,7 @@ impl Generator {
                 }
             }
             ("token", 200) => {
-                let body = AnswerJson::parse(&output.body);
+                let body = members();
                 let scopes = body.scope.as_deref().unwrap_or_default();
                 if let Some(i) = self.pending_refresh_of
                     && let Some(p) = self.pairs.get_mut(i)

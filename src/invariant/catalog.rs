@@ -461,9 +461,28 @@ impl fmt::Display for InvariantId {
     }
 }
 
+impl InvariantId {
+    /// Its place in the alphabetical order of the ids' texts: a comparison of two ids is a
+    /// comparison of two numbers (the tallies are a map ordered by id, updated at every check).
+    fn text_rank(self) -> u8 {
+        static RANKS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let ranks = RANKS.get_or_init(|| {
+            let mut by_text = Self::ALL.to_vec();
+            by_text.sort_unstable_by_key(|id| id.as_str());
+            let mut ranks = vec![0; Self::ALL.len()];
+            for (rank, id) in by_text.into_iter().enumerate() {
+                ranks[id as usize] = u8::try_from(rank).unwrap_or(u8::MAX);
+            }
+            ranks
+        });
+        ranks[self as usize]
+    }
+}
+
 impl Ord for InvariantId {
+    /// As their texts compare ([`InvariantId::as_str`]).
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.text_rank().cmp(&other.text_rank())
     }
 }
 
@@ -505,5 +524,14 @@ mod tests {
             assert_eq!(InvariantId::from_id(inv.id.as_str()), Some(id));
         }
         assert_eq!(InvariantId::from_id("no-such-invariant"), None);
+    }
+
+    #[test]
+    fn ids_order_as_their_texts() {
+        for a in InvariantId::ALL {
+            for b in InvariantId::ALL {
+                assert_eq!(a.cmp(b), a.as_str().cmp(b.as_str()), "{a} against {b}");
+            }
+        }
     }
 }

@@ -151,8 +151,10 @@ pub(super) struct TokenFacts {
 #[derive(Clone)]
 pub struct Checker {
     pub(super) exp: Expectations,
-    pub(super) clients: BTreeMap<String, ClientFacts>,
-    pub(super) codes: BTreeMap<String, CodeFacts>,
+    /// Shared, so that a rule reads a client's facts while it updates the ledger.
+    pub(super) clients: BTreeMap<String, std::sync::Arc<ClientFacts>>,
+    /// Shared, as the clients are.
+    pub(super) codes: BTreeMap<String, std::sync::Arc<CodeFacts>>,
     pub(super) access: BTreeMap<String, TokenFacts>,
     pub(super) refresh: BTreeMap<String, TokenFacts>,
     pub(super) grants: Vec<Option<Cause>>,
@@ -298,6 +300,11 @@ impl Checker {
             .clone()
     }
 
+    /// The members of the JSON body of the answer last observed, when a rule read them.
+    pub(crate) fn answer_json(&self) -> Option<std::sync::Arc<AnswerJson>> {
+        self.body.clone()
+    }
+
     /// Check one step (`step` is 1-based); returns the violations it found.
     pub fn observe(
         &mut self,
@@ -308,12 +315,12 @@ impl Checker {
     ) -> Vec<Violation> {
         self.step = step;
         self.now = at.0;
+        self.body = None;
         if self.blind {
             return Vec::new();
         }
         self.refused = crate::coverage::refused(output);
         self.found.clear();
-        self.body = None;
         match event {
             Event::AuthorizationServerMetadata => self.on_as_metadata(output),
             Event::ProtectedResourceMetadata | Event::Unrouted(_) => {}

@@ -1,5 +1,7 @@
 //! The rules, per endpoint: what each observed step must satisfy given the ledger.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -7,7 +9,7 @@ use super::InvariantId;
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
 use crate::answer::{Name, NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
-use crate::compat::pyurl::{parse_qsl, unquote};
+use crate::compat::pyurl::{qsl_count, qsl_value, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
 use crate::endpoint::token::s256_challenge;
@@ -27,21 +29,43 @@ impl Checker {
     }
 }
 
-/// The redirect target of an authorization response (its query and fragment split off) and the
-/// response parameters: the query's, then the fragment's, so that [`get`] prefers the fragment.
+/// An authorization response's redirect: its target (the `Location` with its query and fragment
+/// split off) and its response parameters, the query's and the fragment's. A parameter is read
+/// by name when asked for, the fragment's before the query's.
 ///
 /// With `response_mode=fragment` (OAuth 2.0 Multiple Response Type Encoding Practices §2.1) the
 /// response parameters are in the fragment of the redirect URI, `state` and `iss` included:
 /// [RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2), "In authorization responses
 /// to the client, including error responses, an authorization server supporting this
 /// specification MUST indicate its identity by including the iss parameter in the response."
-fn location_query(o: &Output) -> Option<(String, Vec<(String, String)>)> {
-    let loc = o.header("location")?;
-    let (no_frag, fragment) = loc.split_once('#').unwrap_or((loc, ""));
-    let (base, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
-    let mut params = parse_qsl(query, true);
-    params.extend(parse_qsl(fragment, true));
-    Some((base.to_owned(), params))
+struct Redirect<'a> {
+    base: &'a str,
+    query: &'a str,
+    fragment: &'a str,
+}
+
+impl<'a> Redirect<'a> {
+    /// The redirect of `o`, if it has a `Location`.
+    fn of(o: &'a Output) -> Option<Self> {
+        let loc = o.header("location")?;
+        let (no_frag, fragment) = loc.split_once('#').unwrap_or((loc, ""));
+        let (base, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
+        Some(Self {
+            base,
+            query,
+            fragment,
+        })
+    }
+
+    /// The parameter `name`: the fragment's last, else the query's last.
+    fn get(&self, name: &str) -> Option<String> {
+        qsl_value(self.fragment, name, true).or_else(|| qsl_value(self.query, name, true))
+    }
+
+    /// How many times the parameter `name` is sent, in the query and the fragment together.
+    fn count(&self, name: &str) -> usize {
+        qsl_count(self.query, name) + qsl_count(self.fragment, name)
+    }
 }
 
 /// Whether `requested` differs from `registered` only by its port and names a loopback IP
@@ -86,13 +110,6 @@ fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
         .and_then(|s| s.split_once(':').map(|(i, p)| (unquote(i), unquote(p))))
-}
-
-fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    q.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Whether a redirect `Location` (its query and fragment split off) names a registered redirect
@@ -182,7 +199,7 @@ impl Checker {
                     scope,
                     native,
                 };
-                self.clients.insert(id, facts);
+                self.clients.insert(id, Arc::new(facts));
             }
             return;
         }
@@ -223,13 +240,13 @@ impl Checker {
         }
         self.clients.insert(
             id,
-            ClientFacts {
+            Arc::new(ClientFacts {
                 method,
                 secret,
                 redirect_uris: uris,
                 scope,
                 native,
-            },
+            }),
         );
     }
 
@@ -246,12 +263,13 @@ impl Checker {
             return;
         }
         if !matches!(o.status, 302 | 303) {
-            self.loopback_refusal(params, client.as_ref());
+            self.loopback_refusal(params, client.as_deref());
             return;
         }
-        let Some((base, query)) = location_query(o) else {
+        let Some(redirect_to) = Redirect::of(o) else {
             return;
         };
+        let base = redirect_to.base;
         let registered = client
             .as_ref()
             .map(|c| c.redirect_uris.clone())
@@ -266,12 +284,12 @@ impl Checker {
         // NOT be included more than once"), and is refused.
         let state_repeated = params.0.iter().filter(|(k, _)| k == "state").count() > 1;
         if !state_repeated {
-            let echoed = get(&query, "state").map(str::to_owned);
+            let echoed = redirect_to.get("state");
             self.check(InvariantId::StateEchoed, echoed == state, || {
                 format!("state {echoed:?} for request state {state:?}")
             });
         }
-        let iss = get(&query, "iss").map(str::to_owned);
+        let iss = redirect_to.get("iss");
         let issuer = self.exp.issuer.clone();
         // RFC 9207 §2: "an authorization server supporting this specification MUST indicate its
         // identity by including the iss parameter in the response"; one that does not advertise
@@ -287,10 +305,10 @@ impl Checker {
         // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
         // A redirect naming `code` twice (a `state` pasted in unencoded: `state-echoed` judges
         // that) does not say which code was issued, so none is taken for issued.
-        if query.iter().filter(|(k, _)| k == "code").count() > 1 {
+        if redirect_to.count("code") > 1 {
             return;
         }
-        let Some(code) = get(&query, "code").map(str::to_owned) else {
+        let Some(code) = redirect_to.get("code") else {
             return;
         };
         let repeated = first_repeated(params).map(str::to_owned);
@@ -358,7 +376,7 @@ impl Checker {
             issued_at: self.now,
             grant: None,
         };
-        self.codes.insert(code, facts);
+        self.codes.insert(code, Arc::new(facts));
     }
 
     /// `loopback-any-port`: a valid request whose redirect URI differs from a registered loopback
@@ -604,7 +622,7 @@ impl Checker {
         }
         let grant = self.new_grant();
         if let Some(c) = self.codes.get_mut(code) {
-            c.grant = Some(grant);
+            Arc::make_mut(c).grant = Some(grant);
         }
         self.record_pair(client_id, grant, o);
     }
