@@ -114,18 +114,20 @@ impl<'de> Deserialize<'de> for Name {
 
 /// A member's value as a string, if it is one.
 fn string(v: Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s),
-        _ => None,
+    if let Value::String(s) = v {
+        Some(s)
+    } else {
+        None
     }
 }
 
 /// A member's value as the strings of an array (an element of another type as `None`), if it is
 /// an array.
 fn strings(v: Value) -> Option<Vec<Option<String>>> {
-    match v {
-        Value::Array(items) => Some(items.into_iter().map(string).collect()),
-        _ => None,
+    if let Value::Array(items) = v {
+        Some(items.into_iter().map(string).collect())
+    } else {
+        None
     }
 }
 
@@ -188,15 +190,21 @@ mod tests {
         let v: Value = serde_json::from_str(body).unwrap_or_default();
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let strings = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>())
+            v.get(k).and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
         };
         format!(
             "{:?}",
             (
                 [s("error"), s("issuer"), s("client_id"), s("client_secret")],
-                [s("token_endpoint_auth_method"), s("application_type"), s("scope")],
+                [
+                    s("token_endpoint_auth_method"),
+                    s("application_type"),
+                    s("scope")
+                ],
                 [s("access_token"), s("refresh_token")],
                 strings("token_endpoint_auth_methods_supported"),
                 strings("redirect_uris"),

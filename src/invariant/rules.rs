@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::InvariantId;
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
-use crate::answer::{Name, NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
+use crate::answer::{NOTE_HEADER, Name, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 use crate::compat::pyurl::{qsl_count, qsl_value, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
@@ -274,7 +274,7 @@ impl Checker {
             .as_ref()
             .map(|c| c.redirect_uris.clone())
             .unwrap_or_default();
-        let validated = registered.iter().any(|r| same_uri(r, &base));
+        let validated = registered.iter().any(|r| same_uri(r, base));
         self.check(InvariantId::NoRedirectToUnvalidatedUri, validated, || {
             format!("redirected to {base:?}, not registered for {client_id:?}")
         });

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::value_expr::{EventExpr, Unresolved};
 use super::{TraceError, malformed};
+use crate::answer::AnswerJson;
 use crate::compat::pyurl::qsl_value;
 use crate::event::{Event, Site};
-use crate::answer::AnswerJson;
 use crate::output::Output;
 use crate::secret::MaybeSecret;
 
@@ -76,7 +76,12 @@ const LOCATION_FIELDS: [Field; 2] = [Field::Code, Field::State];
 /// [`Field::extract`] of every body field, reading the body once.
 fn body_fields(output: &Output) -> [Option<String>; 4] {
     let m = AnswerJson::parse(&output.body);
-    [m.client_id, m.client_secret, m.access_token, m.refresh_token]
+    [
+        m.client_id,
+        m.client_secret,
+        m.access_token,
+        m.refresh_token,
+    ]
 }
 
 /// [`Field::extract`] of every `Location` field: the query's value (the last one sent), else the
