@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README): starts the reference providers on 127.0.0.1 — FastMCP 4.2.3 from a
 # pinned venv (with short lifetimes, so expiry paths run in seconds), its ten deliberately broken
-# variants, the MCP TypeScript SDK 1.32.2 demo provider, node-oidc-provider 9 and an Authlib
-# server with a deliberately broken variant (scripts/providers/node-oidc, scripts/providers/authlib) — runs `cargo test`, then the
+# variants, the MCP TypeScript SDK 1.32.2 demo provider, node-oidc-provider 9, an Authlib
+# server with a deliberately broken variant (scripts/providers/node-oidc, scripts/providers/authlib)
+# and Cloudflare's workers-oauth-provider 1.2.3 in Miniflare (scripts/providers/cloudflare;
+# its own lifetimes, at least 60 s) — runs `cargo test`, then the
 # live-provider tests, and stops every provider by PID whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,7 @@ start fastmcp 18765 "${TTLS[@]}"            # installs the venv on first use
 start ts-demo 18770                          # npm ci on first use
 start node-oidc 18780 "${TTLS[@]}"           # node-oidc-provider 9; npm ci on first use
 start authlib 18790 "${TTLS[@]}"             # Authlib + Flask; a venv on first use
+start cloudflare 18820                       # workers-oauth-provider in Miniflare; npm ci
 for pid in "${pids[@]}"; do wait "$pid"; done   # a failed start fails the script (set -e)
 pids=()
 start authlib 18791 BUG=open_introspection "${TTLS[@]}"   # its introspection answers anyone
@@ -49,6 +52,7 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 export OAUTH_ORACLE_AUTHLIB_OPEN_INTROSPECTION_URL=http://127.0.0.1:18791
 export OAUTH_ORACLE_FASTMCP_URL=http://127.0.0.1:18765 OAUTH_ORACLE_TS_URL=http://127.0.0.1:18770
 export OAUTH_ORACLE_NODE_OIDC_URL=http://127.0.0.1:18780 OAUTH_ORACLE_AUTHLIB_URL=http://127.0.0.1:18790
+export OAUTH_ORACLE_CLOUDFLARE_URL=http://127.0.0.1:18820
 echo "providers ready in $(( $(date +%s) - t0 )) s"
 
 echo "== cargo test"

@@ -1,8 +1,9 @@
 //! `audit` against real authorization servers that are not FastMCP-shaped, with no proxy or
 //! shim: node-oidc-provider 9 (303 redirects through its interaction, cookies, introspection as
-//! the token probe) and an Authlib server (a login form filled with `--login-field`, `/api/me` as
-//! the protected resource). `scripts/test.sh` starts them (lifetimes 2 s / 2 s / 6 s) and runs
-//! these tests with `--ignored`.
+//! the token probe), an Authlib server (a login form filled with `--login-field`, `/api/me` as
+//! the protected resource) and Cloudflare's workers-oauth-provider 1.2.3 (revocation at the token
+//! endpoint, tokens bound to their resource). `scripts/test.sh` starts them (lifetimes 2 s / 2 s /
+//! 6 s; Cloudflare's own defaults, its minimum being 60 s) and runs these tests with `--ignored`.
 //!
 //! Each audit runs 100 flows. `audit` draws every step from the target's own answers, so no step
 //! refers to a value the server never issued: each test asserts that at least 90 % of the
@@ -10,7 +11,8 @@
 //! that every FAIL is one triaged as a real violation, named below with the server's behaviour
 //! and the RFC sentence that makes it one. A FAIL not in the list fails the test: check it
 //! against the RFC text first (a false positive is the worst bug) and, if it is one, fix the
-//! checker with a regression test in `tests/checker_rules.rs` built from the real answer.
+//! checker with a regression test built from the real answer (`tests/checker_rules.rs`,
+//! `tests/checker_cloudflare.rs`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -19,9 +21,13 @@ use std::process::{Command, Stdio};
 
 use common::live::url;
 
-/// Run `audit` of `cases` flows against `base` with `extra` flags; the exit code and stdout +
-/// stderr.
-fn audit(name: &str, base: &str, cases: &str, extra: &[&str]) -> (i32, String) {
+/// The lifetimes (code, access, refresh; seconds) `scripts/test.sh` starts node-oidc-provider and
+/// Authlib with.
+const SHORT: [&str; 3] = ["2", "2", "6"];
+
+/// Run `audit` of `cases` flows against `base`, whose lifetimes are `ttls` (code, access,
+/// refresh), with `extra` flags; the exit code and stdout + stderr.
+fn audit(name: &str, base: &str, cases: &str, ttls: [&str; 3], extra: &[&str]) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,11 +36,11 @@ fn audit(name: &str, base: &str, cases: &str, extra: &[&str]) -> (i32, String) {
         "--target",
         base,
         "--code-ttl",
-        "2",
+        ttls[0],
         "--access-ttl",
-        "2",
+        ttls[1],
         "--refresh-ttl",
-        "6",
+        ttls[2],
         "--cases",
         cases,
         "--steps",
@@ -80,8 +86,15 @@ fn with_status(report: &str, status: &str) -> Vec<String> {
 
 /// Audit `name` and hold it to the triage: exit 0 or 1 (never "unusable"), at least 90 % of the
 /// generated steps executed, NOT TESTED only for `untested`, FAIL only for `real`.
-fn check(name: &str, base: &str, extra: &[&str], untested: &[&str], real: &[(&str, &str)]) {
-    let (code, report) = audit(name, base, "100", extra);
+fn check(
+    name: &str,
+    base: &str,
+    ttls: [&str; 3],
+    extra: &[&str],
+    untested: &[&str],
+    real: &[(&str, &str)],
+) {
+    let (code, report) = audit(name, base, "100", ttls, extra);
     println!("{report}");
     assert!(
         code == 0 || code == 1,
@@ -129,6 +142,7 @@ fn audit_of_node_oidc_provider_runs_through_its_interaction() {
     check(
         "node-oidc",
         &base,
+        SHORT,
         &["--introspection", "oauth-oracle-rs:oauth-oracle-rs-secret"],
         &[
             // It registers no loopback IP redirect URI for these clients (application_type web).
@@ -157,6 +171,7 @@ fn audit_of_the_authlib_server_fills_its_login_form() {
     check(
         "authlib",
         &base,
+        SHORT,
         &extra,
         &[
             // Its metadata does not advertise RFC 9207, so only a sent iss is checked; it sends
@@ -210,6 +225,75 @@ fn audit_of_the_authlib_server_fills_its_login_form() {
     );
 }
 
+/// Cloudflare's workers-oauth-provider 1.2.3 in Miniflare (`scripts/providers/cloudflare`), as
+/// remote MCP servers on Workers run it: its lifetimes are the library's defaults (codes 600 s,
+/// access tokens 3600 s, grants 30 days), its `iss` is on every redirect, its token endpoint also
+/// revokes. The triage is docs/cloudflare-behaviour.md §7.
+#[test]
+#[ignore = "needs the live servers started by scripts/test.sh"]
+fn audit_of_cloudflares_workers_oauth_provider() {
+    let base = url("OAUTH_ORACLE_CLOUDFLARE_URL");
+    check(
+        "cloudflare",
+        &base,
+        ["600", "3600", "2592000"],
+        &[],
+        &[
+            // Every Basic request also names the client in the form, which the library refuses
+            // first as invalid_request (two authentication methods): no 401 invalid_client.
+            "invalid-client-challenge",
+            // Needs real-time waits past an access token's expiry (an hour here).
+            "expired-access-keeps-refresh",
+            // It has no introspection endpoint.
+            "introspection-requires-authentication",
+        ],
+        &[
+            (
+                "redirect-exact-match",
+                // HTTP://LOCALHOST:9999/cb gets a code for the registered
+                // http://localhost:9999/cb (compared after URL normalisation).
+                "RFC 9700 §2.1: \"When comparing client redirection URIs against pre-registered \
+                 URIs, authorization servers MUST utilize exact string matching except for port \
+                 numbers in localhost redirection URIs of native apps\"",
+            ),
+            (
+                "pkce-challenge-syntax",
+                // A code for the challenge "abc": the challenge's syntax is not checked.
+                "RFC 7636 §4.2 / OAuth 2.1 §4.1.1: code_challenge is 43 to 128 unreserved \
+                 characters",
+            ),
+            (
+                "pkce-verifier-syntax",
+                // Tokens for the verifier "short", whose S256 challenge the code was issued for.
+                "RFC 7636 §4.1: code_verifier has \"a minimum length of 43 characters and a \
+                 maximum length of 128 characters\"",
+            ),
+            (
+                "repeated-parameters-refused",
+                // SHOULD: a code for a request with state repeated (the first one echoed).
+                "RFC 6749 §3.1: \"Request and response parameters MUST NOT be included more than \
+                 once\" (the server side: §4.1.2.1 invalid_request)",
+            ),
+            (
+                "redirect-uri-bound-to-code",
+                // With PKCE, tokens for a code whose authorization request named redirect_uri,
+                // exchanged without one (OAuth 2.1's reading; OAuth 2.0 as written forbids it).
+                "RFC 6749 §4.1.3: redirect_uri is \"REQUIRED, if the \"redirect_uri\" parameter was \
+                 included in the authorization request as described in Section 4.1.1, and their \
+                 values MUST be identical.\"",
+            ),
+            (
+                "refresh-rotated-dead",
+                // By design: the refresh token last presented keeps working until the newer one
+                // is used (a grace of one rotation).
+                "RFC 9700 §4.14.2: with rotation \"the authorization server issues a new refresh \
+                 token with every access token refresh response. The previous refresh token is \
+                 invalidated\"",
+            ),
+        ],
+    );
+}
+
 /// The Authlib server's flags: its login form, its protected resource.
 fn authlib_access(base: &str) -> Vec<String> {
     [
@@ -237,7 +321,7 @@ fn audit_fails_an_introspection_endpoint_that_answers_unauthenticated_callers() 
     let base = url("OAUTH_ORACLE_AUTHLIB_OPEN_INTROSPECTION_URL");
     let access = authlib_access(&base);
     let extra: Vec<&str> = access.iter().map(String::as_str).collect();
-    let (code, report) = audit("authlib-open-introspection", &base, "40", &extra);
+    let (code, report) = audit("authlib-open-introspection", &base, "40", SHORT, &extra);
     assert_eq!(code, 1, "{report}");
     assert!(
         with_status(&report, "FAIL").contains(&"introspection-requires-authentication".to_owned()),

@@ -65,7 +65,7 @@ fn list_fields_refuse_non_arrays_with_the_json_mode_text() {
 /// which posts each body to the live server and to `oauth-oracle serve --profile fastmcp` (0 of
 /// 538 differed); a 201's issued values are masked (`client_id` and `client_secret` "X", the
 /// times 0).
-const FIELD_TYPES: &str = include_str!("regressions/register-field-types-fastmcp.jsonl");
+const FIELD_TYPES: &str = include_str!("live-answers/register-field-types-fastmcp.jsonl");
 
 /// A registration answer with its issued values masked as in [`FIELD_TYPES`].
 fn masked(body: &str) -> String {

@@ -68,6 +68,18 @@ impl<'a> Redirect<'a> {
     }
 }
 
+/// Whether a token request names its client both in an `Authorization` header and in the form
+/// (`client_id` or `client_secret`). RFC 6749 §5.2 lets the server refuse it as
+/// `invalid_request`, "The request is missing a required parameter, includes an unsupported
+/// parameter value (other than grant type), repeats a parameter, includes multiple credentials,
+/// utilizes more than one mechanism for authenticating the client, or is otherwise malformed",
+/// before it looks at anything else: Cloudflare's workers-oauth-provider 1.2.3 answers a form
+/// `client_id` beside `Basic` so ("Client must not use multiple authentication methods"),
+/// where FastMCP requires that `client_id`.
+fn credentials_twice(form: &Params, authorization: Option<&str>) -> bool {
+    authorization.is_some() && (form.contains("client_id") || form.contains("client_secret"))
+}
+
 /// Whether `requested` differs from `registered` only by its port and names a loopback IP
 /// literal (`127.0.0.1` or `[::1]`): the only redirect URIs whose port must be free.
 ///
@@ -311,6 +323,12 @@ impl Checker {
         let Some(code) = redirect_to.get("code") else {
             return;
         };
+        // A new authorization of the same client may end its earlier grants: no RFC forbids a
+        // server to revoke them, and Cloudflare's workers-oauth-provider 1.2.3 revokes every
+        // earlier grant of the same user and client, with its tokens, when it issues the code
+        // (docs/cloudflare-behaviour.md §4.4). Whether the client's earlier tokens live is then
+        // unknowable.
+        self.may_have_revoked(&client_id);
         let repeated = first_repeated(params).map(str::to_owned);
         self.check(
             InvariantId::RepeatedParametersRefused,
@@ -468,7 +486,9 @@ impl Checker {
             self.token_error_rules(form, authorization, o, &grant_type);
         }
         match grant_type.as_str() {
-            "authorization_code" => self.code_grant(form, o, &client_id, auth_ok),
+            "authorization_code" => {
+                self.code_grant(form, authorization, o, &client_id, auth_ok);
+            }
             "refresh_token" => self.refresh_grant(form, o, &client_id, auth_ok),
             _ => {}
         }
@@ -503,10 +523,13 @@ impl Checker {
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:jwt-bearer",
         ];
+        // A request that also carries its client's credentials twice may be refused for that
+        // first (RFC 6749 §5.2, below).
         if form.get("grant_type").is_some()
             && first_repeated(form).is_none()
             && !known.contains(&grant_type)
             && code != Some(ErrorCode::InvalidClient)
+            && !(code == Some(ErrorCode::InvalidRequest) && credentials_twice(form, authorization))
         {
             self.check(
                 InvariantId::UnsupportedGrantTypeError,
@@ -516,7 +539,14 @@ impl Checker {
         }
     }
 
-    fn code_grant(&mut self, form: &Params, o: &Output, client_id: &str, auth_ok: bool) {
+    fn code_grant(
+        &mut self,
+        form: &Params,
+        authorization: Option<&str>,
+        o: &Output,
+        client_id: &str,
+        auth_ok: bool,
+    ) {
         let code = form.get("code").unwrap_or_default();
         let Some(facts) = self.codes.get(code).cloned() else {
             return;
@@ -546,8 +576,9 @@ impl Checker {
             // "does not match the redirection URI used in the authorization request". A request
             // missing its redirect_uri or code_verifier, or whose code_verifier is not RFC 7636
             // §4.1 syntax, is both, and a server may check either first.
-            let malformed =
-                redirect.is_none() || !form.get("code_verifier").is_some_and(is_pkce_syntax);
+            let malformed = redirect.is_none()
+                || !form.get("code_verifier").is_some_and(is_pkce_syntax)
+                || credentials_twice(form, authorization);
             if live
                 && well_formed
                 && facts.client == client_id
@@ -906,8 +937,10 @@ impl Checker {
     /// asks the server to revoke "all tokens previously issued based on that authorization
     /// code" (RFC 9700 §4.14.2 the active refresh token), and nothing stops it revoking more.
     /// node-oidc-provider revokes its whole grant, which spans every code the same user
-    /// authorized for the same client. Whether the client's other tokens still live is then
-    /// unknowable, so the rules that read a token's death as someone's doing skip them.
+    /// authorized for the same client. After a new code for `client` too: Cloudflare's
+    /// workers-oauth-provider revokes the client's earlier grants then. Whether the client's
+    /// other tokens still live is then unknowable, so the rules that read a token's death as
+    /// someone's doing skip them.
     fn may_have_revoked(&mut self, client: &str) {
         for f in self.access.values_mut().chain(self.refresh.values_mut()) {
             if f.client == client && f.dead.is_none() {

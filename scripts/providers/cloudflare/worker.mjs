@@ -121,10 +121,18 @@ function buildOptions(env) {
 let provider;
 
 export default {
-    fetch(request, env, ctx) {
+    async fetch(request, env, ctx) {
         // Built on first use: the resource URL needs BASE_URL from env. The constructor
         // throws a TypeError for an invalid TTL (below 60 s), which surfaces on the first request.
         provider ??= new OAuthProvider(buildOptions(env));
+        // workerd resets a keep-alive connection whose last request body was never read, and
+        // the library answers some requests without reading theirs (a 401 at /mcp for a bad
+        // token): the client's next request on that connection is lost. Every body is read
+        // here, the library gets the same request; Cloudflare's edge does not show the reset.
+        if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') {
+            const body = await request.arrayBuffer();
+            request = new Request(request, { body });
+        }
         return provider.fetch(request, env, ctx);
     },
 };

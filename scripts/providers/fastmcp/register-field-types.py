@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Registration bodies of every field type, posted to live FastMCP and to the model.
 
-Usage: register-field-types.py LIVE_URL MODEL_URL > tests/regressions/register-field-types-fastmcp.jsonl
+Usage: register-field-types.py LIVE_URL MODEL_URL > tests/live-answers/register-field-types-fastmcp.jsonl
 
 LIVE_URL is FastMCP 4.2.3 (scripts/providers/fastmcp/start.sh), MODEL_URL is
 `oauth-oracle serve --profile fastmcp`. Every field of the SDK's registration model

@@ -1,0 +1,168 @@
+//! False positives of the invariant checker seen against Cloudflare's workers-oauth-provider
+//! 1.2.3 (`audit` of `scripts/providers/cloudflare`, 2026-12-02), each with the sentence that
+//! settles it. Every test feeds the checker the requests and the answers the library sent —
+//! built by hand, as they came over HTTP — and shows both that the conforming answer is no longer
+//! flagged and that a real violation of the same rule still is.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use base64::Engine as _;
+use common::VERIFIER;
+use common::answers::{has, json_out, out, pairs, random};
+use common::checked::{Checked, expectations};
+
+use oauth_oracle::{Event, Output, RevokeRequest, TokenRequest};
+use serde_json::json;
+
+const ISSUER: &str = "http://127.0.0.1:28800";
+const CB: &str = "http://localhost:9999/cb";
+
+/// Cloudflare's answer to a token request that names its client in `Basic` and in the form.
+fn two_methods() -> Output {
+    json_out(
+        400,
+        json!({"error": "invalid_request",
+               "error_description": "Client must not use multiple authentication methods"}),
+    )
+}
+
+impl Checked {
+    /// A token request with `form` and `Basic client:secret`, answered with `answer`.
+    fn token_basic(&mut self, form: &[(&str, &str)], client: &str, answer: Output) -> Vec<String> {
+        let secret = self.secret(client).unwrap().to_owned();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client}:{secret}"));
+        let v = self.send(
+            Event::Token(TokenRequest {
+                form: pairs(form),
+                authorization: Some(format!("Basic {basic}")),
+            }),
+            answer,
+        );
+        v.iter().map(|x| x.invariant.to_string()).collect()
+    }
+}
+
+/// RFC 6749 §5.2: `invalid_request` is for a request that "is missing a required parameter,
+/// includes an unsupported parameter value (other than grant type), repeats a parameter,
+/// includes multiple credentials, utilizes more than one mechanism for authenticating the
+/// client, or is otherwise malformed". A `grant_type=password` request naming its client in
+/// `Basic` and in the form may be refused for the second before its grant type is looked at.
+/// Without the `Authorization` header, `invalid_request` for an unknown grant type is still a
+/// FAIL.
+#[test]
+fn an_unknown_grant_with_credentials_twice_may_be_invalid_request() {
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+    run.register("c1", &[CB], "client_secret_basic");
+    let v = run.token_basic(
+        &[("grant_type", "password"), ("client_id", "c1")],
+        "c1",
+        two_methods(),
+    );
+    assert!(
+        !v.iter().any(|x| x.contains("unsupported-grant-type-error")),
+        "{v:?}"
+    );
+    let secret = run.secret("c1").unwrap().to_owned();
+    let v = run.token(
+        &[
+            ("grant_type", "password"),
+            ("client_id", "c1"),
+            ("client_secret", &secret),
+        ],
+        json_out(400, json!({"error": "invalid_request"})),
+    );
+    assert!(has(&v, "unsupported-grant-type-error"), "{v:?}");
+}
+
+/// The same sentence for a code exchange whose `redirect_uri` does not match: with the client
+/// named in `Basic` and in the form, `invalid_request` is allowed; named in the form alone, it is
+/// still `invalid_grant` that RFC 6749 §5.2 asks for ("does not match the redirection URI used
+/// in the authorization request").
+#[test]
+fn a_redirect_mismatch_with_credentials_twice_may_be_invalid_request() {
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+    run.register("c1", &[CB], "client_secret_basic");
+    let code = random("cd");
+    run.code("c1", Some(CB), &code);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", "c1"),
+        ("redirect_uri", "http://localhost:9999/cb/"),
+        ("code_verifier", VERIFIER),
+    ];
+    let v = run.token_basic(&form, "c1", two_methods());
+    assert!(
+        !v.iter()
+            .any(|x| x.contains("redirect-mismatch-is-invalid-grant")),
+        "{v:?}"
+    );
+    let v = run.token(&form, json_out(400, json!({"error": "invalid_request"})));
+    assert!(has(&v, "redirect-mismatch-is-invalid-grant"), "{v:?}");
+}
+
+/// A second authorization of the same client may end its earlier grant: Cloudflare's library
+/// "revokes every earlier grant of the same user and client" when it issues the new code
+/// (docs/cloudflare-behaviour.md §4.4), and no RFC forbids it. A refresh token that dies after
+/// that, and after another client's refused revocation request, died for the first reason as
+/// far as anyone can tell. Without the second authorization, its death is still blamed on the
+/// other client's request (RFC 7009 §2.1).
+#[test]
+fn a_new_authorization_may_end_the_clients_earlier_grant() {
+    for reauthorize in [true, false] {
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+        run.register("owner", &[CB], "none");
+        run.register("other", &[CB], "client_secret_basic");
+        let code = random("c1");
+        run.code("owner", Some(CB), &code);
+        let refresh = random("r1");
+        let v = run.token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "owner"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+            ],
+            json_out(
+                200,
+                json!({"access_token": random("a1"), "token_type": "bearer", "expires_in": 3600,
+                       "scope": "", "refresh_token": refresh}),
+            ),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        if reauthorize {
+            let v = run.code("owner", Some(CB), &random("c2"));
+            assert!(v.is_empty(), "{v:?}");
+        }
+        let v = run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(&[("client_id", "other"), ("token", &refresh)]),
+                authorization: None,
+            }),
+            out(
+                401,
+                &[],
+                json!({"error": "invalid_client", "error_description": "Client authentication failed"}),
+            ),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = run.token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "owner"),
+                ("refresh_token", &refresh),
+            ],
+            json_out(
+                400,
+                json!({"error": "invalid_grant", "error_description": "Grant not found"}),
+            ),
+        );
+        assert_eq!(
+            has(&v, "revocation-owner-only"),
+            !reauthorize,
+            "reauthorize {reauthorize}: {v:?}"
+        );
+    }
+}
