@@ -166,3 +166,34 @@ fn a_new_authorization_may_end_the_clients_earlier_grant() {
         );
     }
 }
+
+/// The same sentence at the revocation endpoint (RFC 7009 §2.1 authenticates the client as
+/// RFC 6749 §2.3 does, and §2.2.1 uses RFC 6749 §5.2's errors): a Basic client that also names
+/// itself in the form may be refused as `invalid_request`. Any other refusal of a Basic client's
+/// well-formed revocation still breaks `revocation-public-and-basic-clients`.
+#[test]
+fn a_revocation_with_credentials_twice_may_be_invalid_request() {
+    let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+    run.register("c1", &[CB], "client_secret_basic");
+    let secret = run.secret("c1").unwrap().to_owned();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("c1:{secret}"));
+    let mut revoke = |answer: Output| {
+        run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(&[
+                    ("client_id", "c1"),
+                    ("token", "never-issued-0123456789abcdef0123456789abcdef"),
+                ]),
+                authorization: Some(format!("Basic {basic}")),
+            }),
+            answer,
+        )
+    };
+    let v = revoke(two_methods());
+    assert!(!has(&v, "revocation-public-and-basic-clients"), "{v:?}");
+    let v = revoke(json_out(
+        401,
+        json!({"error": "unauthorized_client", "error_description": "no"}),
+    ));
+    assert!(has(&v, "revocation-public-and-basic-clients"), "{v:?}");
+}

@@ -861,7 +861,16 @@ impl Checker {
             .as_deref()
             .and_then(issuer_of)
             .is_some_and(|owner| owner != client_id);
-        let well_formed = auth_ok && token.is_some() && first_repeated(form).is_none() && !foreign;
+        // A client named in `Basic` and in the form may be refused as invalid_request for that
+        // first (RFC 6749 §5.2, [`credentials_twice`]): such an answer says nothing of the rules
+        // below.
+        let refused_as_twice = credentials_twice(form, authorization)
+            && ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidRequest);
+        let well_formed = auth_ok
+            && token.is_some()
+            && first_repeated(form).is_none()
+            && !foreign
+            && !refused_as_twice;
         let unknown = token.as_deref().is_some_and(|t| issuer_of(t).is_none());
         // A request with an unknown token_type_hint is judged by the hint rule (RFC 7009 §2.2:
         // "An invalid token type hint value is ignored by the authorization server and does not
