@@ -245,6 +245,7 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
         refresh_lifetime_known: false,
         pkce_plain_supported: None,
         iss_parameter_supported: false,
+        reauthorization_may_revoke: true,
     }
     .with_metadata(&metadata);
     let mut failed = BTreeSet::new();

@@ -36,6 +36,13 @@ pub struct Expectations {
     /// ([RFC 9207 §2](https://www.rfc-editor.org/rfc/rfc9207#section-2); §3: omitted means
     /// false). Without it, an `iss` that is present is still compared with the issuer.
     pub iss_parameter_supported: bool,
+    /// Whether a new authorization of a client may end the client's earlier grants. No RFC
+    /// forbids it, and Cloudflare's workers-oauth-provider revokes every earlier grant of the same
+    /// user and client when it issues a new code: for such a server the tokens a client got
+    /// before its latest authorization are not known to be live, and the rules that read a
+    /// token's death as someone's doing skip them. A model server ([`Expectations::from_config`])
+    /// never does; a live one ([`Expectations::for_live`]) may.
+    pub reauthorization_may_revoke: bool,
 }
 
 impl Expectations {
@@ -49,6 +56,7 @@ impl Expectations {
             refresh_lifetime_known: true,
             pkce_plain_supported: Some(false),
             iss_parameter_supported: true,
+            reauthorization_may_revoke: false,
         }
     }
 
@@ -78,6 +86,7 @@ impl Expectations {
             refresh_lifetime_known: config.lifetimes.refresh.is_some(),
             pkce_plain_supported: None,
             iss_parameter_supported: false,
+            reauthorization_may_revoke: true,
             ..Self::from_config(config)
         }
     }

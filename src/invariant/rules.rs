@@ -326,9 +326,11 @@ impl Checker {
         // A new authorization of the same client may end its earlier grants: no RFC forbids a
         // server to revoke them, and Cloudflare's workers-oauth-provider 1.2.3 revokes every
         // earlier grant of the same user and client, with its tokens, when it issues the code
-        // (docs/cloudflare-behaviour.md §4.4). Whether the client's earlier tokens live is then
-        // unknowable.
-        self.may_have_revoked(&client_id);
+        // (docs/cloudflare-behaviour.md §4.4). At such a server, whether the client's earlier
+        // tokens live is then unknowable.
+        if self.exp.reauthorization_may_revoke {
+            self.may_have_revoked(&client_id);
+        }
         let repeated = first_repeated(params).map(str::to_owned);
         self.check(
             InvariantId::RepeatedParametersRefused,

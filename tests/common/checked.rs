@@ -22,7 +22,8 @@ pub const LOOPBACK_CB: &str = "http://127.0.0.1:8080/cb";
 
 /// What the checker expects of a server at `issuer`: codes live 60 s, access tokens 3600 s,
 /// refresh tokens `refresh` (`known`: whether that lifetime is known at all), `plain` PKCE not
-/// supported, `iss` in authorization responses.
+/// supported, `iss` in authorization responses, a new authorization possibly ending a client's
+/// earlier grants (a live server's policy, not known).
 pub fn expectations(issuer: &str, refresh: Option<u64>, known: bool) -> Expectations {
     Expectations {
         issuer: issuer.to_owned(),
@@ -35,6 +36,7 @@ pub fn expectations(issuer: &str, refresh: Option<u64>, known: bool) -> Expectat
         refresh_lifetime_known: known,
         pkce_plain_supported: Some(false),
         iss_parameter_supported: true,
+        reauthorization_may_revoke: true,
     }
 }
 
