@@ -223,6 +223,11 @@ mod tests {
     /// The same, read by [`AnswerJson`].
     fn by_members(body: &str) -> String {
         let m = AnswerJson::parse(body);
+        let present = [
+            m.has(Name::RefreshToken),
+            m.has(Name::AuthMethod),
+            m.has(Name::ClientSecretExpiresAt),
+        ];
         format!(
             "{:?}",
             (
@@ -234,11 +239,7 @@ mod tests {
                 m.expires_in,
                 m.refresh_token_expires_in,
                 m.active,
-                [
-                    m.present & (1 << Name::RefreshToken as u16) != 0,
-                    m.present & (1 << Name::AuthMethod as u16) != 0,
-                    m.present & (1 << Name::ClientSecretExpiresAt as u16) != 0,
-                ],
+                present,
             )
         )
     }

@@ -68,8 +68,8 @@ impl<'a> Redirect<'a> {
     }
 }
 
-/// Whether a token request names its client both in an `Authorization` header and in the form
-/// (`client_id` or `client_secret`). RFC 6749 §5.2 lets the server refuse it as
+/// Whether a request to the token or revocation endpoint names its client both in an
+/// `Authorization` header and in the form (`client_id` or `client_secret`). RFC 6749 §5.2 lets the server refuse it as
 /// `invalid_request`, "The request is missing a required parameter, includes an unsupported
 /// parameter value (other than grant type), repeats a parameter, includes multiple credentials,
 /// utilizes more than one mechanism for authenticating the client, or is otherwise malformed",
