@@ -89,6 +89,9 @@ error_codes! {
     /// The request needs more privileges than the access token carries
     /// ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
     InsufficientScope = "insufficient_scope",
+    /// The requested resource is invalid, missing, unknown or malformed
+    /// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
+    InvalidTarget = "invalid_target",
 }
 
 impl fmt::Display for ErrorCode {

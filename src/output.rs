@@ -100,6 +100,9 @@ pub enum Reason {
     RefreshTokenExpired,
     /// A refresh asked for a scope its refresh token does not carry ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)).
     ScopeNotInRefreshToken,
+    /// A `resource` parameter names no protected resource of this server, or another one than
+    /// the grant's ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
+    ResourceInvalid,
     /// No bearer credentials at the resource.
     BearerMissing,
     /// The bearer token is unknown.

@@ -215,6 +215,13 @@ profile_knobs! {
     /// (FastMCP: never expires, D-5; [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     #[serde(serialize_with = "lifetime_out", deserialize_with = "lifetime")]
     pub default_refresh_lifetime: Option<u64>,
+    /// Whether resource indicators are honoured: every `resource` sent to `/authorize` or
+    /// `/token` (either grant) must name this server's protected resource, else `invalid_target`,
+    /// so a grant and its tokens are bound to it ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2));
+    /// FastMCP ignores `resource` (D-24). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub resource_indicators: bool,
 }
 
 impl Profile {
@@ -257,6 +264,7 @@ impl Profile {
             code_client_bound: true,
             access_expiry_enforced: true,
             default_refresh_lifetime: None,
+            resource_indicators: false,
         }
     }
 
@@ -300,6 +308,7 @@ impl Profile {
             code_client_bound: true,
             access_expiry_enforced: true,
             default_refresh_lifetime: Some(86_400),
+            resource_indicators: true,
         }
     }
 

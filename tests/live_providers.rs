@@ -246,6 +246,7 @@ fn audit_of_the_typescript_demo_reports_its_known_defects() {
         pkce_plain_supported: None,
         iss_parameter_supported: false,
         reauthorization_may_revoke: true,
+        resource: None,
     }
     .with_metadata(&metadata);
     let mut failed = BTreeSet::new();

@@ -343,15 +343,16 @@ fn a_token_endpoint_that_ignores_client_credentials_is_caught() {
     }
 }
 
-/// The generator's probes: over 100 flows of the strict profile, another client presents each
+/// The generator's probes: over 200 flows of the strict profile, another client presents each
 /// kind of value where a client-binding rule judges it — a code at /token, an access token at
 /// /revoke, a live and a rotated-out refresh token at /token and at /revoke — and a confidential
-/// client revokes without credentials, a request names no client at all, and a state holds
-/// reserved characters.
+/// client revokes without credentials, a request names no client at all, a state holds
+/// reserved characters, and the authorization, the code exchange and the refresh each name
+/// another server's resource (RFC 8707).
 #[test]
 fn the_generator_probes_every_client_binding_with_every_kind_of_value() {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for case in 0..100u8 {
+    for case in 0..200u8 {
         let config = Config {
             seed: Seed([case; 32]),
             ..Config::default()
@@ -401,6 +402,23 @@ fn the_generator_probes_every_client_binding_with_every_kind_of_value() {
                 }
                 _ => None,
             };
+            let params = e
+                .get("params")
+                .or_else(|| e.get("form"))
+                .and_then(Value::as_array);
+            if params.is_some_and(|l| {
+                l.iter()
+                    .any(|p| p[0] == "resource" && p[1] == "https://other.example/mcp")
+            }) {
+                let grant = field("grant_type");
+                let label = match (kind, grant.as_ref().and_then(Value::as_str)) {
+                    ("authorize", _) => "foreign resource at /authorize",
+                    ("token", Some("authorization_code")) => "foreign resource at code exchange",
+                    ("token", Some("refresh_token")) => "foreign resource at refresh",
+                    _ => "foreign resource elsewhere",
+                };
+                *seen.entry(label).or_default() += 1;
+            }
             if kind == "revoke" && me.is_none() {
                 *seen.entry("revoke naming no client").or_default() += 1;
             }
@@ -434,6 +452,9 @@ fn the_generator_probes_every_client_binding_with_every_kind_of_value() {
         "rotated refresh token at /revoke",
         "revoke naming no client",
         "reserved state",
+        "foreign resource at /authorize",
+        "foreign resource at code exchange",
+        "foreign resource at refresh",
     ] {
         assert!(
             seen.get(label).is_some_and(|&n| n >= 3),

@@ -139,6 +139,16 @@ impl Surface {
                     .to_owned(),
             ));
         }
+        if exp.resource.is_none() {
+            for id in [InvariantId::TokenAudience, InvariantId::ResourceFixed] {
+                out.push((
+                    id,
+                    "tokens are shown to an introspection endpoint, not to a protected resource \
+                     whose audience they name (RFC 8707 §2)"
+                        .to_owned(),
+                ));
+            }
+        }
         if exp.pkce_plain_supported != Some(false) {
             out.push((
                 InvariantId::PkceAbsentMethodIsPlain,
@@ -206,7 +216,7 @@ fn needs(id: InvariantId) -> (&'static [EndpointKind], bool) {
             (&[Registration, Authorization, Token, Introspection], false)
         }
         UnknownTokenRejected | BearerChallenge => (&[], true),
-        ExpiredAccessRejected | InsufficientScope403 => {
+        ExpiredAccessRejected | InsufficientScope403 | TokenAudience | ResourceFixed => {
             (&[Registration, Authorization, Token], true)
         }
         RepeatedParametersRefused

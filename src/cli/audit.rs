@@ -152,7 +152,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
     // What the metadata says the server supports decides which rules apply (RFC 9207 `iss`,
     // PKCE `plain`).
     let exp = Expectations::for_live(&args.target.config(&profile, Seed::from_u64(0)))
-        .with_metadata(target.metadata());
+        .with_metadata(target.metadata())
+        .with_resource(target.protected_resource().map(str::to_owned));
     let bar = ProgressBar::new(args.cases);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} flows  {msg}")
@@ -187,6 +188,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         let generator = generator
             .with_pacing(Pacing::live(args.jump_percent, 1500))
             .with_fit(fit);
+        let generator = match &exp.resource {
+            Some(url) => generator.with_resource(url),
+            None => generator,
+        };
         let before = fork.requests;
         let run = audit_flow_live(generator, args.steps, fork, &exp).map_err(|e| e.to_string());
         bar.inc(1);

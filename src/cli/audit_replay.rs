@@ -52,7 +52,8 @@ pub(crate) fn replay(args: &AuditArgs, path: &Path, profile: &str) -> ExitCode {
         return ExitCode::from(2);
     };
     let exp = Expectations::for_live(&args.target.config(&Profile::fastmcp(), Seed::from_u64(0)))
-        .with_metadata(target.metadata());
+        .with_metadata(target.metadata())
+        .with_resource(target.protected_resource().map(str::to_owned));
     // Events refer to earlier answers (`{"ref":N,...}`), never to the recorded run's secrets: the
     // replay registers its own clients and obtains its own codes and tokens.
     let AuditRun {

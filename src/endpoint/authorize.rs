@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::Ctx;
 use super::redirect::exact_match;
-use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax};
+use super::validate::{Errors, PKCE_SYNTAX, first_repeated, foreign_resource, is_pkce_syntax};
 use crate::ErrorCode;
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
 use crate::compat::url_model::UrlMemo;
@@ -298,6 +298,21 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
             );
         }
     };
+    if ctx.profile.resource_indicators
+        && let Some(resource) = foreign_resource(params, &ctx.fixed.resource)
+    {
+        let description =
+            format!("resource '{resource}' is not a protected resource of this server");
+        return error_response(
+            ctx,
+            params,
+            known,
+            ErrorCode::InvalidTarget,
+            &description,
+            true,
+            Reason::ResourceInvalid,
+        );
+    }
     let auth = AuthorizationParams {
         state: request.state.map(str::to_owned),
         scopes,

@@ -26,6 +26,9 @@ use crate::time::UnixMillis;
 pub(crate) struct Fixed {
     /// The issuer as the profile announces it (`iss` of RFC 9207, metadata `issuer`).
     pub(crate) issuer: String,
+    /// The protected resource's URL, the one `resource` value the server accepts
+    /// ([`Config::resource_url`]).
+    pub(crate) resource: String,
     /// The authorization server metadata body ([`Fixed::as_metadata`]).
     as_metadata: std::sync::OnceLock<String>,
     /// The protected resource metadata body ([`Fixed::pr_metadata`]).
@@ -43,6 +46,7 @@ impl Fixed {
     pub(crate) fn new(config: &Config, profile: &Profile) -> Self {
         Self {
             issuer: config.issuer_for(profile),
+            resource: config.resource_url(),
             as_metadata: std::sync::OnceLock::new(),
             pr_metadata: std::sync::OnceLock::new(),
             bearer_missing: resource::bearer_missing_challenge(config),

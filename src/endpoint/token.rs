@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::Ctx;
 use super::client_auth::authenticate;
-use super::validate::{Errors, PKCE_SYNTAX, first_repeated, is_pkce_syntax, py_repr_list};
+use super::validate::{
+    Errors, PKCE_SYNTAX, first_repeated, foreign_resource, is_pkce_syntax, py_repr_list,
+};
 use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
 use crate::event::TokenRequest;
@@ -287,7 +289,11 @@ fn authorization_code(
             Reason::PkceVerifierMismatch,
         );
     }
-    // 4. Exchange.
+    // 4. The resource, where the profile honours it: every grant is bound to the server's one.
+    if let Some(out) = resource_refused(ctx, req) {
+        return out;
+    }
+    // 5. Exchange.
     match ctx
         .provider
         .exchange_authorization_code(client, &code, ctx.now)
@@ -340,6 +346,9 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             Reason::ScopeNotInRefreshToken,
         );
     }
+    if let Some(out) = resource_refused(ctx, req) {
+        return out;
+    }
     match ctx
         .provider
         .exchange_refresh_token(client, &token, scopes, ctx.now)
@@ -347,6 +356,26 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
         Ok(t) => token_success(&t),
         Err(e) => provider_error(ctx, &e),
     }
+}
+
+/// `invalid_target` for a `resource` other than the server's, where the profile honours resource
+/// indicators: the grant being used is bound to the server's one resource, and RFC 8707 §2.2
+/// lets the server "limit the acceptable resources to those that were originally granted by the
+/// resource owner" ([RFC 8707 §2.2](https://www.rfc-editor.org/rfc/rfc8707#section-2.2)). Nothing
+/// is consumed.
+fn resource_refused(ctx: &Ctx<'_>, req: &TokenRequest) -> Option<Output> {
+    if !ctx.profile.resource_indicators {
+        return None;
+    }
+    let resource = foreign_resource(&req.form, &ctx.fixed.resource)?;
+    let description = format!("resource '{resource}' is not the resource of this grant");
+    Some(token_error(
+        ctx,
+        400,
+        ErrorCode::InvalidTarget,
+        &description,
+        Reason::ResourceInvalid,
+    ))
 }
 
 /// A replay of a used code by its owner with the right verifier (an invalid replay must not

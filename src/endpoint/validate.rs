@@ -57,13 +57,27 @@ pub(crate) fn py_repr_list(items: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
-/// The first parameter name sent more than once ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+/// The first parameter name sent more than once ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)),
+/// `resource` aside: "Multiple resource parameters MAY be used to indicate that the requested
+/// token is intended to be used at multiple resources"
+/// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
 pub(crate) fn first_repeated(params: &crate::event::Params) -> Option<&str> {
     let p = &params.0;
     p.iter()
         .enumerate()
-        .find(|(i, (k, _))| p[..*i].iter().any(|(k2, _)| k2 == k))
+        .find(|(i, (k, _))| k != "resource" && p[..*i].iter().any(|(k2, _)| k2 == k))
         .map(|(_, (k, _))| k.as_str())
+}
+
+/// The first `resource` parameter that does not name `own`, the server's one protected
+/// resource, character for character ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2):
+/// `invalid_target` when "the requested resource is invalid, missing, unknown, or malformed").
+pub(crate) fn foreign_resource<'a>(params: &'a crate::event::Params, own: &str) -> Option<&'a str> {
+    params
+        .0
+        .iter()
+        .find(|(k, v)| k == "resource" && v != own)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Whether `s` is 43–128 characters of `[A-Za-z0-9-._~]`, the syntax of PKCE verifiers and S256

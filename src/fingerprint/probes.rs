@@ -371,6 +371,19 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
+        "foreign-resource",
+        "resource_indicators",
+        "authorize with resource=https://other.example/mcp, another server's resource",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            s.authorize_with(c, REDIRECT, |p| {
+                p.push(kv("resource", "https://other.example/mcp"));
+            })
+        },
+    );
+    add(
         "wrong-verifier-status",
         "invalid_grant_status",
         "exchange a code with a wrong code_verifier",

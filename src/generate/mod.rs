@@ -30,6 +30,9 @@ pub const START: UnixMillis = UnixMillis(1_800_000_000_000);
 const REDIRECT: &str = "http://localhost:9999/cb";
 /// A loopback IP literal redirect URI: the ones whose port must be free (RFC 8252 §7.3).
 const REDIRECT_IP: &str = "http://127.0.0.1:9999/cb";
+/// A protected resource of another server: a `resource` no server under test serves
+/// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
+const FOREIGN_RESOURCE: &str = "https://other.example/mcp";
 
 #[derive(Debug, Clone)]
 struct ClientInfo {
@@ -47,6 +50,9 @@ struct CodeInfo {
     client: usize,
     verifier: String,
     redirect: Option<String>,
+    /// The `resource` sent at `/authorize` ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)),
+    /// sent again at `/token`.
+    resource: Option<String>,
     issued: UnixMillis,
 }
 
@@ -58,6 +64,7 @@ impl std::fmt::Debug for CodeInfo {
             client,
             verifier,
             redirect,
+            resource,
             issued,
         } = self;
         f.debug_struct("CodeInfo")
@@ -65,6 +72,7 @@ impl std::fmt::Debug for CodeInfo {
             .field("client", client)
             .field("verifier", &crate::secret::Redacted(verifier))
             .field("redirect", redirect)
+            .field("resource", resource)
             .field("issued", issued)
             .finish()
     }
@@ -180,6 +188,9 @@ pub struct Generator {
     rng: ChaCha20Rng,
     pacing: Pacing,
     fit: Fit,
+    /// The protected resource the flows' tokens are for, sent as `resource`
+    /// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
+    resource: String,
     server: Option<AuthServer>,
     now: UnixMillis,
     /// The trace's header; its steps are `lines` and `outputs`, joined by [`Generator::finish`].
@@ -220,11 +231,13 @@ impl Generator {
         let mut rng = ChaCha20Rng::from_seed(config.seed.0);
         rng.set_stream(1);
         let header = Header::new(&profile, &config);
+        let resource = config.resource_url();
         let server = AuthServer::new(config, profile)?;
         Ok(Self {
             rng,
             pacing: Pacing::default(),
             fit: Fit::default(),
+            resource,
             server: Some(server),
             now: START,
             trace: Trace {
@@ -248,6 +261,13 @@ impl Generator {
     /// Use `pacing` instead of the default.
     pub fn with_pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = pacing;
+        self
+    }
+
+    /// Ask for tokens for the protected resource at `url` (a live target's, when it is not the
+    /// MCP endpoint below the target: `audit --resource`) instead of the configured one.
+    pub fn with_resource(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.resource);
         self
     }
 

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{CodeInfo, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge};
+use super::{
+    CodeInfo, FOREIGN_RESOURCE, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge,
+};
 use crate::AuthorizeMethod;
 use crate::event::{
     AuthorizeRequest, IntrospectRequest, Params, RegisterRequest, ResourceRequest, RevokeRequest,
@@ -151,6 +153,7 @@ impl Generator {
         let mut response_type = "code";
         let mut issues_code = true;
         let mut challenge_override = None;
+        let mut resource = None;
         match self.below(24) {
             // Wrong moves that never yield a code.
             0 => challenge_override = Some(None),
@@ -180,6 +183,9 @@ impl Generator {
                 state = Some("second".to_owned());
             }
             12 => state = Some(RESERVED_STATES[self.below(RESERVED_STATES.len())].to_owned()),
+            // Resource indicators (RFC 8707 §2): this server's resource, another server's.
+            13 => resource = Some(self.own_resource()),
+            14 => resource = Some(FOREIGN_RESOURCE.to_owned()),
             _ => {}
         }
         if matches!(challenge_override, Some(None))
@@ -209,12 +215,16 @@ impl Generator {
         if let Some(st) = state {
             params.push(p("state", st));
         }
+        if let Some(res) = &resource {
+            params.push(p("resource", res.as_str()));
+        }
         if issues_code {
             self.pending_code = Some(CodeInfo {
                 step: 0,
                 client: c,
                 verifier,
                 redirect,
+                resource,
                 issued: self.now,
             });
         }
@@ -246,6 +256,7 @@ impl Generator {
         form.push(p("code", r(code.step, Field::Code)));
         let mut verifier = code.verifier.clone();
         let mut redirect = code.redirect.clone();
+        let mut resource = code.resource.clone();
         let registered = self.clients[code.client].redirect;
         match self.below(16) {
             0 => verifier.push('x'),
@@ -260,10 +271,16 @@ impl Generator {
             3 => redirect = Some(format!("{registered}/")),
             4 => redirect = redirect.map(|_| registered.to_owned()),
             5 => form[0] = p("grant_type", "password"),
+            // Another resource than the authorization's, or none (RFC 8707 §2.2).
+            6 => resource = Some(FOREIGN_RESOURCE.to_owned()),
+            7 => resource = None,
             _ => {}
         }
         if let Some(r) = redirect {
             form.push(p("redirect_uri", r));
+        }
+        if let Some(res) = resource {
+            form.push(p("resource", res));
         }
         if !self.chance(3) {
             form.push(p("code_verifier", verifier));
@@ -299,6 +316,9 @@ impl Generator {
             0 if !pair.scopes.is_empty() => form.push(p("scope", pair.scopes[0].as_str())),
             1 => form.push(p("scope", "read write")),
             2 => form.push(p("scope", "admin")),
+            // Resource indicators on refresh (RFC 8707 §2.2): this server's, another server's.
+            3 => form.push(p("resource", self.own_resource())),
+            4 => form.push(p("resource", FOREIGN_RESOURCE)),
             _ => {}
         }
         self.pending_client = Some(c);
@@ -507,6 +527,11 @@ impl Generator {
             form: Params(form),
             authorization,
         })
+    }
+
+    /// The protected resource of the server under test: the `resource` its tokens are for.
+    fn own_resource(&self) -> String {
+        self.resource.clone()
     }
 
     fn rng_u64(&mut self) -> u64 {

@@ -400,6 +400,29 @@ catalog! {
         "A 401 from the resource carries a Bearer WWW-Authenticate challenge.",
         None
     ),
+    // "MCP servers MUST validate that access tokens were issued specifically for them as the
+    // intended audience, according to RFC 8707 Section 2." (MCP authorization 2025-11-25, Token
+    // Handling). Judged only for a token every resource indication of which named other
+    // resources: one requested for none may carry a default audience (RFC 8707 §2.1).
+    TokenAudience(
+        "token-audience",
+        Must,
+        "MCP authorization 2025-11-25 §Token Handling; RFC 8707 §2",
+        "An access token requested only for other resources is not accepted.",
+        Some("D-24")
+    ),
+    // RFC 8707 §2: "The authorization server SHOULD audience-restrict issued access tokens to
+    // the resource(s) indicated by the "resource" parameter." A token requested for another
+    // resource than its grant's, accepted by the grant's: either it was restricted as asked and
+    // the resource did not check its audience (the MUST above), or it was not restricted to the
+    // resource indicated (this SHOULD). §2.2 lets the server refuse the change instead.
+    ResourceFixed(
+        "resource-fixed",
+        Should,
+        "RFC 8707 §2, §2.2",
+        "A token requested for another resource than its grant's is not accepted by the grant's resource.",
+        Some("D-24")
+    ),
     // F. Registration
     RegistrationRedirectPolicy(
         "registration-redirect-policy",

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use super::{InvariantId, Tally, Violation};
 use crate::answer::{AnswerJson, Name};
@@ -43,6 +44,10 @@ pub struct Expectations {
     /// token's death as someone's doing skip them. A model server ([`Expectations::from_config`])
     /// never does; a live one ([`Expectations::for_live`]) may.
     pub reauthorization_may_revoke: bool,
+    /// The protected resource the checked tokens are shown to (the MCP endpoint's URL), whose
+    /// audience `token-audience` and `resource-fixed` judge; `None` when tokens are shown to an
+    /// introspection endpoint instead, which judges no audience.
+    pub resource: Option<String>,
 }
 
 impl Expectations {
@@ -57,7 +62,15 @@ impl Expectations {
             pkce_plain_supported: Some(false),
             iss_parameter_supported: true,
             reauthorization_may_revoke: false,
+            resource: Some(config.resource_url()),
         }
+    }
+
+    /// Tokens are shown to `resource` (a protected resource's URL), or to no protected
+    /// resource at all (`None`: an introspection endpoint).
+    pub fn with_resource(mut self, resource: Option<String>) -> Self {
+        self.resource = resource;
+        self
     }
 
     /// What a metadata document (RFC 8414) says the server supports, where a rule depends on
@@ -128,6 +141,8 @@ pub(super) struct CodeFacts {
     pub(super) method: Option<String>,
     pub(super) issued_at: u64,
     pub(super) grant: Option<usize>,
+    /// The `resource` values of the authorization request ([RFC 8707 §2.1](https://www.rfc-editor.org/rfc/rfc8707#section-2.1)).
+    pub(super) resources: Arc<[String]>,
 }
 
 /// `Debug` redacts the partner token.
@@ -151,6 +166,76 @@ pub(super) struct TokenFacts {
     /// `/revoke` to revoke it or its partner: if it dies while the ledger believes it live, that
     /// request destroyed it (`revocation-owner-only`).
     pub(super) foreign_revoke: bool,
+    /// The resource indicators behind the token ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
+    pub(super) audience: Audience,
+}
+
+/// The `resource` values a token was requested for: its grant's, named at `/authorize`
+/// ([RFC 8707 §2.1](https://www.rfc-editor.org/rfc/rfc8707#section-2.1)), and those of the
+/// token request that issued it (§2.2). A refresh token is "bound to the full original grant"
+/// (§2.2): the refresh it serves starts from the grant's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Audience {
+    pub(super) grant: Arc<[String]>,
+    pub(super) request: Vec<String>,
+}
+
+/// What an access token's resource indicators say of a protected resource (`own`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AudienceVerdict {
+    /// No `resource` was named: the server may use a default (RFC 8707 §2.1); nothing to judge.
+    Unnamed,
+    /// The token was requested for `own` (or a resource `own` lies under).
+    Own,
+    /// Requested only for other resources, from a grant that never named `own`.
+    Foreign,
+    /// Requested only for other resources by its token request, from a grant that named `own`:
+    /// the resource changed on the way.
+    Changed,
+}
+
+impl Audience {
+    /// The verdict for a protected resource at `own`.
+    pub(super) fn verdict(&self, own: &str) -> AudienceVerdict {
+        let requested: &[String] = if self.request.is_empty() {
+            &self.grant
+        } else {
+            &self.request
+        };
+        if requested.is_empty() {
+            AudienceVerdict::Unnamed
+        } else if requested.iter().any(|r| covers(r, own)) {
+            AudienceVerdict::Own
+        } else if self.grant.iter().any(|r| covers(r, own)) {
+            AudienceVerdict::Changed
+        } else {
+            AudienceVerdict::Foreign
+        }
+    }
+}
+
+/// Whether a token requested for `resource` may be used at `own`: same scheme, host and port
+/// (as a URL parser normalises them: case, default port), and `own`'s path is `resource`'s or
+/// lies under it. RFC 8707 §2: the client "SHOULD use the base URI of the API as the resource
+/// parameter value", and the server "may use the exact "resource" value as the audience or it
+/// may map from that value to a more general URI": a query or fragment does not make `resource`
+/// another one here. A `resource` that is no absolute URL covers nothing.
+pub(super) fn covers(resource: &str, own: &str) -> bool {
+    let (Ok(r), Ok(o)) = (url::Url::parse(resource), url::Url::parse(own)) else {
+        return false;
+    };
+    if r.scheme() != o.scheme()
+        || r.host_str() != o.host_str()
+        || r.port_or_known_default() != o.port_or_known_default()
+    {
+        return false;
+    }
+    let (rp, op) = (r.path(), o.path());
+    rp == op
+        || rp.ends_with('/') && op.starts_with(rp)
+        || op
+            .strip_prefix(rp)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Observes steps and checks every invariant that applies to each.
@@ -218,6 +303,7 @@ impl fmt::Debug for TokenFacts {
             partner_presented_expired,
             uncertain,
             foreign_revoke,
+            audience,
         } = self;
         f.debug_struct("TokenFacts")
             .field("client", client)
@@ -230,6 +316,7 @@ impl fmt::Debug for TokenFacts {
             .field("partner_presented_expired", partner_presented_expired)
             .field("uncertain", uncertain)
             .field("foreign_revoke", foreign_revoke)
+            .field("audience", audience)
             .finish()
     }
 }
@@ -479,8 +566,14 @@ impl Checker {
         }
     }
 
-    /// Record a new pair issued to `client` in `grant`.
-    pub(super) fn record_pair(&mut self, client: &str, grant: usize, output: &Output) {
+    /// Record a new pair issued to `client` in `grant`, for the resources `audience` names.
+    pub(super) fn record_pair(
+        &mut self,
+        client: &str,
+        grant: usize,
+        audience: Audience,
+        output: &Output,
+    ) {
         let body = self.body(output);
         let scopes: Vec<String> = body
             .scope
@@ -509,6 +602,7 @@ impl Checker {
             partner_presented_expired: None,
             uncertain: false,
             foreign_revoke: false,
+            audience: audience.clone(),
         };
         let a_facts = facts(rt.clone());
         let r_facts = facts(at.clone());

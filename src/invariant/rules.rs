@@ -6,7 +6,9 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::InvariantId;
-use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
+use super::ledger::{
+    Audience, AudienceVerdict, Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated,
+};
 use crate::ErrorCode;
 use crate::answer::{NOTE_HEADER, Name, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 use crate::compat::pyurl::{qsl_count, qsl_value, unquote};
@@ -27,6 +29,29 @@ impl Checker {
     fn error_of(&mut self, o: &Output) -> Option<String> {
         self.body(o).error.clone()
     }
+
+    /// A request for tokens of `audience` refused as `invalid_target` (RFC 8707 §2): a negative
+    /// probe of the rule that would have judged the tokens at the protected resource.
+    fn resource_refused(&mut self, audience: &Audience) {
+        let Some(own) = &self.exp.resource else {
+            return;
+        };
+        match audience.verdict(own) {
+            AudienceVerdict::Foreign => self.check(InvariantId::TokenAudience, true, String::new),
+            AudienceVerdict::Changed => self.check(InvariantId::ResourceFixed, true, String::new),
+            AudienceVerdict::Own | AudienceVerdict::Unnamed => {}
+        }
+    }
+}
+
+/// The `resource` values of a request ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)), in order.
+fn resources(params: &Params) -> Vec<String> {
+    params
+        .0
+        .iter()
+        .filter(|(k, _)| k == "resource")
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 /// An authorization response's redirect: its target (the `Location` with its query and fragment
@@ -314,6 +339,13 @@ impl Checker {
                 || format!("iss {iss:?}, expected {issuer:?}"),
             );
         }
+        if redirect_to.get("error").as_deref() == Some(ErrorCode::InvalidTarget.as_str()) {
+            let audience = Audience {
+                grant: resources(params).into(),
+                request: Vec::new(),
+            };
+            self.resource_refused(&audience);
+        }
         // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
         // A redirect naming `code` twice (a `state` pasted in unencoded: `state-echoed` judges
         // that) does not say which code was issued, so none is taken for issued.
@@ -395,6 +427,7 @@ impl Checker {
             method,
             issued_at: self.now,
             grant: None,
+            resources: resources(params).into(),
         };
         self.codes.insert(code, Arc::new(facts));
     }
@@ -564,9 +597,16 @@ impl Checker {
         // included in the authorization request as described in Section 4.1.1, and their values
         // MUST be identical." Without one at /authorize, nothing binds the code to a redirect URI.
         let redirect_mismatch = facts.redirect.is_some() && redirect != facts.redirect;
+        let audience = Audience {
+            grant: facts.resources.clone(),
+            request: resources(form),
+        };
         if o.status != 200 {
             let error = self.error_of(o).unwrap_or_default();
             let code = ErrorCode::from_wire(&error);
+            if code == Some(ErrorCode::InvalidTarget) {
+                self.resource_refused(&audience);
+            }
             let live = facts.grant.is_none() && self.code_live(&facts);
             let well_formed = first_repeated(form).is_none()
                 && redirect
@@ -657,7 +697,7 @@ impl Checker {
         if let Some(c) = self.codes.get_mut(code) {
             Arc::make_mut(c).grant = Some(grant);
         }
-        self.record_pair(client_id, grant, o);
+        self.record_pair(client_id, grant, audience, o);
     }
 
     fn refresh_grant(&mut self, form: &Params, o: &Output, client_id: &str, auth_ok: bool) {
@@ -665,8 +705,16 @@ impl Checker {
         let Some(rt) = self.refresh.get(&presented).cloned() else {
             return;
         };
+        // A refresh token is "bound to the full original grant" (RFC 8707 §2.2).
+        let audience = Audience {
+            grant: rt.audience.grant.clone(),
+            request: resources(form),
+        };
         if o.status != 200 {
             let code = self.error_code(o);
+            if code == Some(ErrorCode::InvalidTarget) {
+                self.resource_refused(&audience);
+            }
             let scope_ok = form
                 .get("scope")
                 .filter(|s| !s.is_empty())
@@ -758,7 +806,7 @@ impl Checker {
             || format!("refresh granted scope {widened:?} beyond {:?}", rt.scopes),
         );
         self.kill_pair(rt.partner.clone(), Some(presented), Cause::Rotated);
-        self.record_pair(client_id, rt.grant, o);
+        self.record_pair(client_id, rt.grant, audience, o);
         // RFC 6749 §6: "If a new refresh token is issued, the refresh token scope MUST be
         // identical to that of the refresh token included by the client in the request." The
         // response's `scope` is the new access token's (narrowed when the request asked for
@@ -1098,6 +1146,9 @@ impl Checker {
         // MUST NOT use more than one method to transmit the token in each request"; the `step`
         // fuzz target found this false FAIL, fuzz/regressions/step).
         let single = authorization.len() == 1;
+        if single && let Some(own) = self.exp.resource.clone() {
+            self.audience_rules(&f.audience, &own, accepted);
+        }
         if f.foreign_revoke && believed_live && single && (accepted || o.status == 401) {
             self.check(InvariantId::RevocationOwnerOnly, accepted, || {
                 "the access token died after a revocation request by someone other than its owner"
@@ -1120,6 +1171,42 @@ impl Checker {
         self.check(InvariantId::InsufficientScope403, missing.is_none(), || {
             format!("accepted without required scope {missing:?}")
         });
+    }
+}
+
+impl Checker {
+    /// `token-audience` and `resource-fixed` for a token carrying `audience`, shown alone to the
+    /// protected resource at `own` and `accepted` or not.
+    fn audience_rules(&mut self, audience: &Audience, own: &str, accepted: bool) {
+        let requested = || {
+            let r = if audience.request.is_empty() {
+                &audience.grant[..]
+            } else {
+                &audience.request[..]
+            };
+            format!("{r:?}")
+        };
+        match audience.verdict(own) {
+            AudienceVerdict::Unnamed => {}
+            AudienceVerdict::Own => {
+                if accepted {
+                    self.check(InvariantId::TokenAudience, true, String::new);
+                }
+            }
+            AudienceVerdict::Foreign => self.check(InvariantId::TokenAudience, !accepted, || {
+                format!(
+                    "{own} accepted an access token requested for {}",
+                    requested()
+                )
+            }),
+            AudienceVerdict::Changed => self.check(InvariantId::ResourceFixed, !accepted, || {
+                format!(
+                    "{own} accepted an access token requested for {} from a grant for {:?}",
+                    requested(),
+                    audience.grant
+                )
+            }),
+        }
     }
 }
 

@@ -286,6 +286,15 @@ impl HttpTarget {
         Ok(self)
     }
 
+    /// The protected resource tokens are shown to (the MCP endpoint, or `--resource URL`), or
+    /// `None` when they are shown to the introspection endpoint.
+    pub fn protected_resource(&self) -> Option<&str> {
+        match &self.probe {
+            ResourceProbe::Mcp | ResourceProbe::Url(_) => Some(&self.routes.resource),
+            ResourceProbe::Introspection { .. } => None,
+        }
+    }
+
     /// Where the token probe shows tokens, for reports: the protected resource's URL, or
     /// `introspection at URL`.
     pub fn resource_url(&self) -> String {

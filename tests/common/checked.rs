@@ -37,6 +37,7 @@ pub fn expectations(issuer: &str, refresh: Option<u64>, known: bool) -> Expectat
         pkce_plain_supported: Some(false),
         iss_parameter_supported: true,
         reauthorization_may_revoke: true,
+        resource: None,
     }
 }
 
