@@ -196,7 +196,7 @@ pub(super) enum AudienceVerdict {
 
 impl Audience {
     /// The verdict for a protected resource at `own`.
-    pub(super) fn verdict(&self, own: &str) -> AudienceVerdict {
+    pub(super) fn verdict(&self, own: &url::Url) -> AudienceVerdict {
         let requested: &[String] = if self.request.is_empty() {
             &self.grant
         } else {
@@ -220,8 +220,8 @@ impl Audience {
 /// parameter value", and the server "may use the exact "resource" value as the audience or it
 /// may map from that value to a more general URI": a query or fragment does not make `resource`
 /// another one here. A `resource` that is no absolute URL covers nothing.
-pub(super) fn covers(resource: &str, own: &str) -> bool {
-    let (Ok(r), Ok(o)) = (url::Url::parse(resource), url::Url::parse(own)) else {
+pub(super) fn covers(resource: &str, o: &url::Url) -> bool {
+    let Ok(r) = url::Url::parse(resource) else {
         return false;
     };
     if r.scheme() != o.scheme()
@@ -245,6 +245,8 @@ pub(super) fn covers(resource: &str, own: &str) -> bool {
 #[derive(Clone)]
 pub struct Checker {
     pub(super) exp: Expectations,
+    /// `exp.resource` parsed once (`None` too when it is no URL: no audience is judged).
+    pub(super) own_resource: Option<Arc<url::Url>>,
     /// Shared, so that a rule reads a client's facts while it updates the ledger.
     pub(super) clients: BTreeMap<String, std::sync::Arc<ClientFacts>>,
     /// Shared, as the clients are.
@@ -325,6 +327,7 @@ impl fmt::Debug for Checker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self {
             exp,
+            own_resource: _,
             clients,
             codes,
             access,
@@ -369,6 +372,11 @@ impl Checker {
     /// A checker with an empty ledger.
     pub fn new(exp: Expectations) -> Self {
         Self {
+            own_resource: exp
+                .resource
+                .as_deref()
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(Arc::new),
             exp,
             clients: BTreeMap::new(),
             codes: BTreeMap::new(),

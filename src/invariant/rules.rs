@@ -33,7 +33,7 @@ impl Checker {
     /// A request for tokens of `audience` refused as `invalid_target` (RFC 8707 §2): a negative
     /// probe of the rule that would have judged the tokens at the protected resource.
     fn resource_refused(&mut self, audience: &Audience) {
-        let Some(own) = &self.exp.resource else {
+        let Some(own) = &self.own_resource else {
             return;
         };
         match audience.verdict(own) {
@@ -1146,7 +1146,7 @@ impl Checker {
         // MUST NOT use more than one method to transmit the token in each request"; the `step`
         // fuzz target found this false FAIL, fuzz/regressions/step).
         let single = authorization.len() == 1;
-        if single && let Some(own) = self.exp.resource.clone() {
+        if single && let Some(own) = self.own_resource.clone() {
             self.audience_rules(&f.audience, &own, accepted);
         }
         if f.foreign_revoke && believed_live && single && (accepted || o.status == 401) {
@@ -1177,7 +1177,7 @@ impl Checker {
 impl Checker {
     /// `token-audience` and `resource-fixed` for a token carrying `audience`, shown alone to the
     /// protected resource at `own` and `accepted` or not.
-    fn audience_rules(&mut self, audience: &Audience, own: &str, accepted: bool) {
+    fn audience_rules(&mut self, audience: &Audience, own: &url::Url, accepted: bool) {
         let requested = || {
             let r = if audience.request.is_empty() {
                 &audience.grant[..]
