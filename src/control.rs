@@ -148,7 +148,10 @@ impl FaultEndpoint {
             Event::Token(_) => Self::Token,
             Event::Revoke(_) => Self::Revoke,
             Event::Resource(_) => Self::Resource,
-            Event::Introspect(_) | Event::Unrouted(_) | Event::Control(_) => return None,
+            Event::Introspect(_)
+            | Event::Unrouted(_)
+            | Event::Control(_)
+            | Event::ClientDocument(_) => return None,
         })
     }
 }
@@ -378,7 +381,8 @@ impl Faults {
             | Event::Introspect(_)
             | Event::Resource(_)
             | Event::Unrouted(_)
-            | Event::Control(_) => output,
+            | Event::Control(_)
+            | Event::ClientDocument(_) => output,
         }
     }
 

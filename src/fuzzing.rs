@@ -239,8 +239,9 @@ fn carriable(event: &crate::Event) -> bool {
         Event::Unrouted(u) => {
             u.path.starts_with('/') && u.headers.0.iter().all(|(_, v)| carriable_header(v))
         }
-        // Controls arrive through serve's control routes, not the decoder.
-        Event::Control(_) => false,
+        // Controls arrive through serve's control routes, not the decoder; documents are no
+        // requests at all.
+        Event::Control(_) | Event::ClientDocument(_) => false,
     }
 }
 

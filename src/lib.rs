@@ -87,8 +87,9 @@ pub use endpoint::token::s256_challenge;
 pub use error::ConfigError;
 pub use error_code::ErrorCode;
 pub use event::{
-    AuthorizeMethod, AuthorizeRequest, BodyFault, Event, EventStr, FormRequest, IntrospectRequest,
-    Params, RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnroutedRequest,
+    AuthorizeMethod, AuthorizeRequest, BodyFault, ClientDocument, Event, EventStr, FormRequest,
+    IntrospectRequest, Params, RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest,
+    UnroutedRequest,
 };
 pub use output::{Output, Reason};
 pub use profile::Profile;

@@ -103,6 +103,10 @@ pub enum Reason {
     /// A `resource` parameter names no protected resource of this server, or another one than
     /// the grant's ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
     ResourceInvalid,
+    /// A client ID metadata document is refused: not fetched, malformed, or naming another
+    /// `client_id` than its URL (the MCP authorization specification, "Client ID Metadata
+    /// Documents").
+    ClientDocumentInvalid,
     /// No bearer credentials at the resource.
     BearerMissing,
     /// The bearer token is unknown.

@@ -222,6 +222,15 @@ profile_knobs! {
     /// existed: FastMCP's.
     #[serde(default)]
     pub resource_indicators: bool,
+    /// Whether `https` client ids name client ID metadata documents, validated and cached as the
+    /// caller fetched them (`client_document` events) and advertised as
+    /// `client_id_metadata_document_supported` (the MCP authorization specification 2025-11-25:
+    /// servers SHOULD support them, and MUST validate that "the fetched document's `client_id`
+    /// matches the URL exactly"; [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2)
+    /// for the metadata; FastMCP has none, no deviation). Absent from files and headers written
+    /// before it existed: FastMCP's.
+    #[serde(default)]
+    pub client_id_metadata_documents: bool,
 }
 
 impl Profile {
@@ -265,6 +274,7 @@ impl Profile {
             access_expiry_enforced: true,
             default_refresh_lifetime: None,
             resource_indicators: false,
+            client_id_metadata_documents: false,
         }
     }
 
@@ -309,6 +319,7 @@ impl Profile {
             access_expiry_enforced: true,
             default_refresh_lifetime: Some(86_400),
             resource_indicators: true,
+            client_id_metadata_documents: true,
         }
     }
 

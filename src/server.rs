@@ -4,7 +4,7 @@ use crate::compat::url_model::UrlMemo;
 use crate::config::Config;
 use crate::control::Faults;
 use crate::endpoint::{
-    Ctx, Fixed, authorize, metadata, register, resource, revoke, routing, token,
+    Ctx, Fixed, authorize, client_document, metadata, register, resource, revoke, routing, token,
 };
 use crate::error::ConfigError;
 use crate::event::{AuthorizeRequest, Event};
@@ -110,6 +110,7 @@ impl AuthServer {
                     body: None,
                 },
             ),
+            Event::ClientDocument(d) => client_document::handle_client_document(&mut ctx, d),
             Event::Control(_) => unreachable!("controls are applied before the endpoints"),
         }
     }

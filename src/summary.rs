@@ -202,6 +202,9 @@ impl Redactor {
                 format!("POST /mcp [{}]", auth.join(", "))
             }
             Event::Unrouted(u) => format!("{} {} (unrouted)", u.method, u.path),
+            Event::ClientDocument(d) => {
+                format!("(fetched) {} => {} {}", d.url, d.status, d.body)
+            }
             Event::Control(c) => {
                 let mut body = c.body();
                 if let Some(t) = body.get_mut("token") {

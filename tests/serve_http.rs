@@ -1048,9 +1048,63 @@ fn the_control_index_lists_every_control_route() {
         "POST /_oracle/fail",
         "POST /_oracle/deny-consent",
         "POST /_oracle/adversary",
+        "POST /_oracle/client-document",
     ] {
         assert!(v["routes"].get(route).is_some(), "{route} not listed: {v}");
     }
+}
+
+/// `POST /_oracle/client-document` hands the model the document a fetch of its URL would return:
+/// under `oauth21` the URL is then a public client's id that gets a code and tokens, a malformed
+/// control body is a 400 naming the route, and the session (the document a step of its own)
+/// replays.
+#[test]
+fn a_client_document_handed_over_names_a_client() {
+    let s = Server::start(&["--profile", "oauth21"]);
+    let url = "https://client.example/oauth/metadata.json";
+    let doc = serde_json::json!({"client_id": url, "client_name": "d", "redirect_uris": ["http://localhost:9999/cb"],
+                     "token_endpoint_auth_method": "none"});
+    let post = |body: String| {
+        s.http
+            .post(s.url("/_oracle/client-document"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let r =
+        post(serde_json::json!({"url": url, "status": 200, "body": doc.to_string()}).to_string());
+    assert_eq!(r.status(), 204);
+    let r = post(r#"{"url": 1}"#.to_owned());
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("/_oracle/client-document"));
+    let verifier = "v".repeat(43);
+    let challenge = oauth_oracle::s256_challenge(&verifier);
+    let r = s.get(&format!(
+        "/authorize?{}",
+        query(&[
+            ("response_type", "code"),
+            ("client_id", url),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("redirect_uri", "http://localhost:9999/cb"),
+        ])
+    ));
+    assert_eq!(r.status(), 302);
+    let code = location_param(&r, "code").unwrap();
+    let r = s.form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", url),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:9999/cb"),
+            ("code_verifier", &verifier),
+        ],
+        None,
+    );
+    assert_eq!(r.status(), 200);
+    assert!(assert_replays(&s) >= 3);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,9 +11,26 @@ pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The URL of one cited section: `RFC 9700 §4.1.3` → rfc-editor.org, `OAuth 2.1 §4.1.1` → the
-/// draft on datatracker; `None` for a citation of another shape.
+/// draft on datatracker, `MCP authorization 2025-11-25 §Token Handling` → the MCP
+/// specification's page and the heading's anchor; `None` for a citation of another shape.
 pub fn citation_url(cite: &str) -> Option<String> {
     let cite = cite.trim();
+    if let Some(rest) = cite.strip_prefix("MCP authorization ") {
+        let (version, heading) = rest.split_once('§')?;
+        let version = version.trim();
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+            return None;
+        }
+        let anchor: String = heading
+            .trim()
+            .to_ascii_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-");
+        return Some(format!(
+            "https://modelcontextprotocol.io/specification/{version}/basic/authorization#{anchor}"
+        ));
+    }
     let (doc, section) = cite.split_once('§').map_or((cite, None), |(d, s)| {
         let s = s
             .trim()
@@ -168,6 +185,12 @@ mod tests {
             Some("https://www.rfc-editor.org/rfc/rfc7009")
         );
         assert_eq!(citation_url("FastMCP source"), None);
+        assert_eq!(
+            citation_url("MCP authorization 2025-11-25 §Client ID Metadata Documents").as_deref(),
+            Some(
+                "https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#client-id-metadata-documents"
+            )
+        );
     }
 
     #[test]

@@ -139,6 +139,11 @@ impl Surface {
                     .to_owned(),
             ));
         }
+        out.push((
+            InvariantId::ClientDocumentIdIsUrl,
+            "a live server fetches its own client ID metadata documents, and audit hosts none"
+                .to_owned(),
+        ));
         if exp.resource.is_none() {
             for id in [InvariantId::TokenAudience, InvariantId::ResourceFixed] {
                 out.push((
@@ -194,6 +199,7 @@ fn needs(id: InvariantId) -> (&'static [EndpointKind], bool) {
         | RegistrationNoStore
         | PublicClientsGetNoSecret
         | SecretExpiryPresent => (&[Registration], false),
+        ClientDocumentIdIsUrl => (&[Authorization], false),
         IssuerIdentity => (&[], false),
         RedirectExactMatch
         | LoopbackAnyPort

@@ -31,7 +31,11 @@ fn issued_code(out: &Output) -> bool {
 /// Anything the probes cannot decide (registration refused, no code even for the plainest
 /// request) keeps [`Fit::default`], and the run itself reports why it tested little.
 pub(crate) fn probe(target: &mut HttpTarget, scope: &str) -> (Fit, Vec<String>) {
-    let mut fit = Fit::default();
+    // A live server fetches its own client ID metadata documents: it is never handed one.
+    let mut fit = Fit {
+        client_documents: false,
+        ..Fit::default()
+    };
     let mut notes = Vec::new();
     target.begin_flow();
     let body = serde_json::json!({

@@ -248,7 +248,11 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     };
     known.state = request.state.map(str::to_owned);
     let Some(client) = ctx.provider.get_client(request.client_id) else {
-        let description = format!("Client ID '{}' not found", request.client_id);
+        // A client metadata document refused (not cached) says why; else FastMCP's words.
+        let description = match ctx.provider.document_refusal(request.client_id) {
+            Some(why) => why.to_owned(),
+            None => format!("Client ID '{}' not found", request.client_id),
+        };
         return error_response(
             ctx,
             params,

@@ -85,6 +85,12 @@ pub(crate) fn as_metadata_body(c: &Config, profile: &Profile) -> String {
             Value::Bool(true),
         );
     }
+    if profile.client_id_metadata_documents {
+        m.insert(
+            "client_id_metadata_document_supported".into(),
+            Value::Bool(true),
+        );
+    }
     Value::Object(m).to_string()
 }
 

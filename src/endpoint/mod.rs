@@ -4,6 +4,7 @@
 
 pub(crate) mod authorize;
 pub(crate) mod client_auth;
+pub(crate) mod client_document;
 pub(crate) mod metadata;
 pub(crate) mod redirect;
 pub(crate) mod register;

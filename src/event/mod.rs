@@ -301,6 +301,35 @@ impl<S: EventStr> fmt::Debug for ResourceRequest<S> {
     }
 }
 
+/// What the server's fetch of a client ID metadata document returned (the MCP authorization
+/// specification's CIMD; [draft-ietf-oauth-client-id-metadata-document-00](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-00)):
+/// a `client_id` that is an `https` URL names a JSON document of client metadata, which the
+/// server fetches. The model fetches nothing: its caller fetched `url` (or plays the client
+/// that hosts it) and hands over the answer, which the model validates and caches. A trace
+/// carries it, so a replay needs no network. Its strings are always literal.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDocument {
+    /// The document's URL: the client id it describes.
+    pub url: String,
+    /// The HTTP status of the fetch (0: no answer).
+    pub status: u16,
+    /// The body fetched, as text.
+    pub body: String,
+}
+
+impl fmt::Debug for ClientDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { url, status, body } = self;
+        // Public client metadata: no secret (a document client authenticates with none).
+        f.debug_struct("ClientDocument")
+            .field("url", url)
+            .field("status", status)
+            .field("body", body)
+            .finish()
+    }
+}
+
 /// Why a request's body was not read whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -401,6 +430,9 @@ pub enum Event<S = String> {
     /// stepped and recorded like one so that a session with faults replays. Its strings are
     /// always literal.
     Control(crate::control::Control),
+    /// A client ID metadata document as the server's fetch of it returned it: no request of the
+    /// client's, but an input of the server's all the same.
+    ClientDocument(ClientDocument),
 }
 
 impl<S: EventStr> fmt::Debug for Event<S> {
@@ -416,6 +448,7 @@ impl<S: EventStr> fmt::Debug for Event<S> {
             Self::Resource(r) => f.debug_tuple("Resource").field(r).finish(),
             Self::Unrouted(r) => f.debug_tuple("Unrouted").field(r).finish(),
             Self::Control(c) => f.debug_tuple("Control").field(c).finish(),
+            Self::ClientDocument(d) => f.debug_tuple("ClientDocument").field(d).finish(),
         }
     }
 }
@@ -434,6 +467,7 @@ impl<S> Event<S> {
             Self::Resource(_) => "resource",
             Self::Unrouted(_) => "unrouted",
             Self::Control(_) => "control",
+            Self::ClientDocument(_) => "client_document",
         }
     }
 
@@ -450,6 +484,7 @@ impl<S> Event<S> {
             Self::Resource(_) => "resource",
             Self::Unrouted(_) => "unrouted",
             Self::Control(_) => "control",
+            Self::ClientDocument(_) => "client_document",
         }
     }
 
@@ -496,6 +531,7 @@ impl<S> Event<S> {
                 body,
             }),
             Self::Control(c) => Event::Control(c),
+            Self::ClientDocument(d) => Event::ClientDocument(d),
         })
     }
 

@@ -16,8 +16,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{
-    AuthorizeRequest, Event, EventStr, FormRequest, RegisterRequest, ResourceRequest,
-    UnroutedRequest,
+    AuthorizeRequest, ClientDocument, Event, EventStr, FormRequest, RegisterRequest,
+    ResourceRequest, UnroutedRequest,
 };
 use crate::control::Control;
 
@@ -35,6 +35,7 @@ enum Kind {
     Resource,
     Unrouted,
     Control,
+    ClientDocument,
 }
 
 /// The fields of an event kind that has none.
@@ -65,6 +66,7 @@ where
         Kind::Resource => Event::Resource(ResourceRequest::deserialize(d)?),
         Kind::Unrouted => Event::Unrouted(UnroutedRequest::deserialize(d)?),
         Kind::Control => Event::Control(Control::deserialize(d)?),
+        Kind::ClientDocument => Event::ClientDocument(ClientDocument::deserialize(d)?),
     })
 }
 

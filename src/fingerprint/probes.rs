@@ -384,6 +384,36 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
+        "client-document",
+        "client_id_metadata_documents",
+        "hand over a client ID metadata document, then authorize its URL (the model only: a live \
+         server fetches its own documents)",
+        Bool,
+        Outcome,
+        &|s| {
+            let url = "https://client.example/oauth/metadata.json";
+            let body = json!({"client_id": url, "client_name": "fingerprint",
+                "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+            s.push(
+                0,
+                EventExpr::ClientDocument(crate::event::ClientDocument {
+                    url: url.to_owned(),
+                    status: 200,
+                    body: body.to_string(),
+                }),
+            );
+            let c = s.register("none", REDIRECT);
+            s.authorize_with(c, REDIRECT, |p| {
+                for kv in p.iter_mut() {
+                    if is(kv, "client_id") {
+                        kv.1 = url.into();
+                    }
+                }
+                p.retain(|kv| !is(kv, "scope"));
+            })
+        },
+    );
+    add(
         "wrong-verifier-status",
         "invalid_grant_status",
         "exchange a code with a wrong code_verifier",

@@ -198,7 +198,8 @@ impl Flow {
             | Event::Introspect(_)
             | Event::Resource(_)
             | Event::Unrouted(_)
-            | Event::Control(_) => {}
+            | Event::Control(_)
+            | Event::ClientDocument(_) => {}
         }
     }
 

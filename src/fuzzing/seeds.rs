@@ -142,7 +142,8 @@ pub fn reference_seeds(golden: &[&str]) -> Vec<Vec<u8>> {
                     | Event::ProtectedResourceMetadata
                     | Event::Introspect(_)
                     | Event::Unrouted(_)
-                    | Event::Control(_) => continue,
+                    | Event::Control(_)
+                    | Event::ClientDocument(_) => continue,
                 };
                 seed.push(op);
                 seed.extend_from_slice(&[0u8; PARAMS]);

@@ -30,6 +30,13 @@ pub const START: UnixMillis = UnixMillis(1_800_000_000_000);
 const REDIRECT: &str = "http://localhost:9999/cb";
 /// A loopback IP literal redirect URI: the ones whose port must be free (RFC 8252 §7.3).
 const REDIRECT_IP: &str = "http://127.0.0.1:9999/cb";
+/// Client ID metadata document URLs: one whose document names it, one whose document names
+/// another `client_id` (the MCP authorization specification: the server "MUST validate that the
+/// fetched document's `client_id` matches the URL exactly").
+const DOCUMENT_URLS: [&str; 2] = [
+    "https://client.example/oauth/metadata.json",
+    "https://client.example/oauth/mismatched.json",
+];
 /// A protected resource of another server: a `resource` no server under test serves
 /// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
 const FOREIGN_RESOURCE: &str = "https://other.example/mcp";
@@ -37,6 +44,9 @@ const FOREIGN_RESOURCE: &str = "https://other.example/mcp";
 #[derive(Debug, Clone)]
 struct ClientInfo {
     step: usize,
+    /// The client id, when it is a literal (a client ID metadata document's URL) rather than
+    /// the `client_id` of the registration answer at `step`.
+    id: Option<&'static str>,
     method: &'static str,
     scope: Vec<&'static str>,
     /// Its one registered redirect URI: [`REDIRECT`] or [`REDIRECT_IP`].
@@ -154,6 +164,10 @@ pub struct Fit {
     /// `http://localhost:9999/cb`: every registration asks for exactly that (with the auth
     /// method drawn as always), so that the model's client is the pre-registered one's twin.
     pub pre_registered: bool,
+    /// Client ID metadata documents can be handed to the target: it is the model, which
+    /// fetches nothing itself (a live server fetches its own, and is never sent one). Else the
+    /// moves that would hand one over register a client instead.
+    pub client_documents: bool,
 }
 
 impl Default for Fit {
@@ -166,6 +180,7 @@ impl Default for Fit {
             grant_types_named: false,
             introspection: false,
             pre_registered: false,
+            client_documents: true,
         }
     }
 }
@@ -207,6 +222,8 @@ pub struct Generator {
     codes: Vec<CodeInfo>,
     pairs: Vec<PairInfo>,
     pending_code: Option<CodeInfo>,
+    /// The URL of the client ID metadata document being handed over.
+    pending_document: Option<&'static str>,
     pending_client: Option<usize>,
     /// The index in `pairs` of the pair whose refresh token the pending request presents.
     pending_refresh_of: Option<usize>,
@@ -252,6 +269,7 @@ impl Generator {
             codes: Vec::new(),
             pairs: Vec::new(),
             pending_code: None,
+            pending_document: None,
             pending_client: None,
             pending_refresh_of: None,
             plan: None,
@@ -395,6 +413,7 @@ impl Generator {
 
     fn forget_pending(&mut self) {
         self.pending_code = None;
+        self.pending_document = None;
         self.pending_client = None;
         self.pending_refresh_of = None;
         self.plan = None;
@@ -486,9 +505,22 @@ impl Generator {
                 if let Some(redirect) = redirect {
                     self.clients.push(ClientInfo {
                         step,
+                        id: None,
                         method,
                         scope,
                         redirect,
+                    });
+                }
+            }
+            // Whatever the server made of it: a refused document's client is probed too.
+            ("client_document", _) => {
+                if let Some(url) = self.pending_document.take() {
+                    self.clients.push(ClientInfo {
+                        step,
+                        id: Some(url),
+                        method: "none",
+                        scope: Vec::new(),
+                        redirect: REDIRECT,
                     });
                 }
             }
@@ -529,5 +561,6 @@ impl Generator {
         self.pending_code = None;
         self.pending_client = None;
         self.pending_refresh_of = None;
+        self.pending_document = None;
     }
 }

@@ -3,12 +3,13 @@
 use serde_json::{Value, json};
 
 use super::{
-    CodeInfo, FOREIGN_RESOURCE, Generator, Planned, REDIRECT, REDIRECT_IP, r, s256_challenge,
+    CodeInfo, DOCUMENT_URLS, FOREIGN_RESOURCE, Generator, Planned, REDIRECT, REDIRECT_IP, r,
+    s256_challenge,
 };
 use crate::AuthorizeMethod;
 use crate::event::{
-    AuthorizeRequest, IntrospectRequest, Params, RegisterRequest, ResourceRequest, RevokeRequest,
-    TokenRequest,
+    AuthorizeRequest, ClientDocument, IntrospectRequest, Params, RegisterRequest, ResourceRequest,
+    RevokeRequest, TokenRequest,
 };
 use crate::trace::{EventExpr, Field, ValueExpr};
 
@@ -18,6 +19,14 @@ type Pairs = Vec<(ValueExpr, ValueExpr)>;
 /// A parameter `(name, value)`.
 fn p(name: &str, value: impl Into<ValueExpr>) -> (ValueExpr, ValueExpr) {
     (ValueExpr::from(name), value.into())
+}
+
+/// The id a client presents: its registration answer's `client_id`, or its document's URL.
+fn client_id(info: &super::ClientInfo) -> ValueExpr {
+    match info.id {
+        Some(url) => ValueExpr::from(url),
+        None => r(info.step, Field::ClientId),
+    }
 }
 
 /// Whether parameter `pair` is named `name`.
@@ -86,6 +95,11 @@ impl Generator {
             4 => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method}).to_string(),
             5 => json!({"redirect_uris": ["javascript:alert(1)"], "token_endpoint_auth_method": "none"}).to_string(),
             6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
+            // A client ID metadata document instead of a registration, where the target takes
+            // one: the one its URL names, or one naming another client_id.
+            n @ (7 | 8) if self.fit.client_documents && !self.fit.pre_registered => {
+                return self.client_document(DOCUMENT_URLS[n - 7], n == 8);
+            }
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
             _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
         };
@@ -97,6 +111,21 @@ impl Generator {
             (false, false) => body,
         };
         EventExpr::Register(RegisterRequest { body: body.into() })
+    }
+
+    /// The document at `url` as the server's fetch returns it (MCP authorization 2025-11-25,
+    /// "Client ID Metadata Documents"): its own `client_id`, or, `mismatched`, the other URL's.
+    fn client_document(&mut self, url: &'static str, mismatched: bool) -> EventExpr {
+        let named = if mismatched { DOCUMENT_URLS[0] } else { url };
+        let body = json!({"client_id": named, "client_name": "oauth-oracle document client",
+            "redirect_uris": [REDIRECT], "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none"});
+        self.pending_document = Some(url);
+        EventExpr::ClientDocument(ClientDocument {
+            url: url.to_owned(),
+            status: 200,
+            body: body.to_string(),
+        })
     }
 
     /// Credentials with one draw: `wrong` percent a wrong secret, `absent` percent none.
@@ -111,7 +140,7 @@ impl Generator {
     /// Client authentication for client `c`: `(form pairs, authorization)`.
     fn auth(&mut self, c: usize, cred: Cred) -> (Pairs, Option<ValueExpr>) {
         let info = self.clients[c].clone();
-        let id = r(info.step, Field::ClientId);
+        let id = client_id(&info);
         let secret = if cred == Cred::Wrong {
             ValueExpr::from("not-the-secret")
         } else {
@@ -149,7 +178,7 @@ impl Generator {
         }
         let mut state = self.chance(70).then(|| format!("st{}", self.below(1000)));
         let mut extra: Pairs = Vec::new();
-        let mut client_id = r(info.step, Field::ClientId);
+        let mut client_id = client_id(&info);
         let mut response_type = "code";
         let mut issues_code = true;
         let mut challenge_override = None;

@@ -147,6 +147,17 @@ pub(crate) fn to_request_at(event: &Event, routes: &Routes) -> HttpRequest {
                 MCP_INITIALIZE_REQUEST.as_bytes().to_vec(),
             )
         }
+        // No request of the client's: a live server fetches its own documents, so a target
+        // never gets it sent (`HttpTarget` refuses it); were it sent, to the control routes.
+        Event::ClientDocument(d) => {
+            header("content-type", "application/json");
+            let body = serde_json::json!({"url": d.url, "status": d.status, "body": d.body});
+            (
+                "POST",
+                format!("{base}/_oracle/client-document"),
+                body.to_string().into_bytes(),
+            )
+        }
         Event::Control(c) => {
             header("content-type", "application/json");
             (

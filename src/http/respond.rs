@@ -21,7 +21,8 @@ fn is_cors_wrapped(event: &Event) -> bool {
         | Event::Introspect(_)
         | Event::Resource(_)
         | Event::Unrouted(_)
-        | Event::Control(_) => false,
+        | Event::Control(_)
+        | Event::ClientDocument(_) => false,
     }
 }
 

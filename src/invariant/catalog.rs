@@ -452,6 +452,17 @@ catalog! {
         "A registration response with a secret states client_secret_expires_at.",
         None
     ),
+    // The MCP authorization specification 2025-11-25, "Client ID Metadata Documents": "For
+    // Authorization Servers: ... MUST validate that the fetched document's `client_id` matches
+    // the URL exactly"; the draft it defers to: the `client_id` "MUST match the URL of the
+    // document using simple string comparison".
+    ClientDocumentIdIsUrl(
+        "client-document-id-is-url",
+        Must,
+        "MCP authorization 2025-11-25 §Client ID Metadata Documents",
+        "A code is issued to a client ID metadata document's URL only if the document's client_id is that URL.",
+        None
+    ),
     // G. Metadata
     IssuerIdentity(
         "issuer-identity",

@@ -256,6 +256,9 @@ pub struct Checker {
     pub(super) grants: Vec<Option<Cause>>,
     pub(super) issued: BTreeSet<String>,
     pub(super) advertised_auth_methods: Option<Vec<String>>,
+    /// Client ID metadata document URLs → whether the document last fetched names its URL as
+    /// its `client_id`.
+    pub(super) documents: BTreeMap<String, bool>,
     /// A token response stated a refresh-token lifetime (`refresh_token_expires_in`).
     pub(super) refresh_lifetime_stated: bool,
     pub(super) tallies: BTreeMap<InvariantId, Tally>,
@@ -335,6 +338,7 @@ impl fmt::Debug for Checker {
             grants,
             issued,
             advertised_auth_methods,
+            documents,
             refresh_lifetime_stated,
             blind,
             tallies,
@@ -357,6 +361,7 @@ impl fmt::Debug for Checker {
             .field("grants", grants)
             .field("issued", &RedactedList(&issued))
             .field("advertised_auth_methods", advertised_auth_methods)
+            .field("documents", documents)
             .field("refresh_lifetime_stated", refresh_lifetime_stated)
             .field("tallies", tallies)
             .field("found", found)
@@ -385,6 +390,7 @@ impl Checker {
             grants: Vec::new(),
             issued: BTreeSet::new(),
             advertised_auth_methods: None,
+            documents: BTreeMap::new(),
             refresh_lifetime_stated: false,
             tallies: BTreeMap::new(),
             found: Vec::new(),
@@ -431,6 +437,9 @@ impl Checker {
             // A test control changes the server's state behind the protocol's back (a token
             // expires early, a failure is scripted): what follows is not judged.
             Event::Control(_) => self.blind = true,
+            Event::ClientDocument(d) => {
+                self.on_client_document(&d.url, d.status, &d.body, output);
+            }
             Event::Register(r) => self.on_register(&r.body, output),
             Event::Authorize(a) => self.on_authorize(&a.params, output),
             Event::Token(t) => self.on_token(&t.form, t.authorization.as_deref(), output),

@@ -192,6 +192,48 @@ impl Checker {
         self.advertised_auth_methods = Some(methods);
     }
 
+    /// A client ID metadata document as the server's fetch returned it: the registration of the
+    /// client its URL names (public, its redirect URIs), whose `client_id` must be that URL.
+    /// The client is known only if the server took the document (a `2xx` answer: the model's
+    /// verdict on what it was handed), whatever the document names.
+    pub(super) fn on_client_document(&mut self, url: &str, status: u16, body: &str, o: &Output) {
+        let doc: Option<serde_json::Map<String, Value>> = (status == 200)
+            .then(|| serde_json::from_str(body).ok())
+            .flatten();
+        let Some(doc) = doc else {
+            self.documents.remove(url);
+            self.clients.remove(url);
+            return;
+        };
+        let named = doc.get("client_id").and_then(Value::as_str) == Some(url);
+        self.documents.insert(url.to_owned(), named);
+        if !(200..300).contains(&o.status) {
+            self.clients.remove(url);
+            return;
+        }
+        let strings = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let facts = ClientFacts {
+            method: "none".to_owned(),
+            secret: None,
+            redirect_uris: strings(doc.get("redirect_uris")),
+            scope: doc
+                .get("scope")
+                .and_then(Value::as_str)
+                .map(|s| s.split(' ').map(str::to_owned).collect()),
+            native: true,
+        };
+        self.clients.insert(url.to_owned(), Arc::new(facts));
+    }
+
     pub(super) fn on_register(&mut self, body: &str, o: &Output) {
         if o.status != 201 {
             return;
@@ -299,7 +341,11 @@ impl Checker {
             // No answer (a live user agent stopped at a login page): nothing to check.
             return;
         }
+        let document_named = self.documents.get(&client_id).copied();
         if !matches!(o.status, 302 | 303) {
+            if document_named == Some(false) {
+                self.check(InvariantId::ClientDocumentIdIsUrl, true, String::new);
+            }
             self.loopback_refusal(params, client.as_deref());
             return;
         }
@@ -353,8 +399,18 @@ impl Checker {
             return;
         }
         let Some(code) = redirect_to.get("code") else {
+            if document_named == Some(false) {
+                self.check(InvariantId::ClientDocumentIdIsUrl, true, String::new);
+            }
             return;
         };
+        if let Some(named) = document_named {
+            self.check(InvariantId::ClientDocumentIdIsUrl, named, || {
+                format!(
+                    "code issued to {client_id:?}, whose metadata document names another client_id"
+                )
+            });
+        }
         // A new authorization of the same client may end its earlier grants: no RFC forbids a
         // server to revoke them, and Cloudflare's workers-oauth-provider 1.2.3 revokes every
         // earlier grant of the same user and client, with its tokens, when it issues the code

@@ -11,6 +11,7 @@
 //! with two slot indexes (`store.rs`, `index.rs`). The maps are never iterated.
 
 mod controls;
+mod documents;
 mod grants;
 mod index;
 mod records;
@@ -29,6 +30,7 @@ pub use records::{
 };
 
 pub(crate) use controls::{Affected, Scope};
+pub(crate) use documents::document_key;
 use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
 use store::TokenStore;
 
@@ -43,6 +45,10 @@ use crate::time::UnixMillis;
 #[derive(Debug, Clone)]
 pub struct Provider {
     clients: FxHashMap<ClientKey, Arc<Client>>,
+    /// Client ID metadata document URLs → their clients' keys (`documents.rs`).
+    documents: std::collections::BTreeMap<String, ClientKey>,
+    /// Client ID metadata document URLs → why their last document was refused.
+    document_refusals: std::collections::BTreeMap<String, String>,
     codes: FxHashMap<CodeKey, AuthorizationCode>,
     tokens: TokenStore,
     families: FxHashMap<u64, Family>,
@@ -60,6 +66,8 @@ impl Provider {
     pub fn new(rng: DrawRng, lifetimes: Lifetimes, profile: Profile) -> Self {
         Self {
             clients: FxHashMap::default(),
+            documents: std::collections::BTreeMap::new(),
+            document_refusals: std::collections::BTreeMap::new(),
             codes: FxHashMap::default(),
             tokens: TokenStore::default(),
             families: FxHashMap::default(),
@@ -105,6 +113,12 @@ impl Provider {
 
     /// `get_client(client_id)` (L70): a plain lookup.
     pub fn get_client(&self, client_id: &str) -> Option<Arc<Client>> {
+        if !self.documents.is_empty()
+            && client_id.starts_with("https://")
+            && let Some(client) = self.document_client(client_id)
+        {
+            return Some(client);
+        }
         let key = ClientKey(self.profile.client_id_format.parse(client_id)?);
         self.clients.get(&key).cloned()
     }

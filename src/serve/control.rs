@@ -29,6 +29,7 @@ pub(crate) fn handle(shared: &Shared, req: &HttpRequest) -> Option<Answer> {
         "/_oracle/clock" => Some(clock(shared, req)),
         "/_oracle/trace" => Some(trace(shared, req)),
         "/_oracle" | "/_oracle/" => Some(index(req)),
+        "/_oracle/client-document" => Some(client_document(shared, req)),
         _ => {
             let route = path.strip_prefix("/_oracle/")?;
             CONTROLS
@@ -63,6 +64,24 @@ const CONTROLS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What `POST /_oracle/client-document` does.
+const CLIENT_DOCUMENT: &str = "{\"url\": URL, \"status\": S, \"body\": TEXT}: the client ID metadata document at URL is what a fetch returns (the server fetches none itself); a step of its own";
+
+/// `POST /_oracle/client-document`: hand the model a client ID metadata document, as its fetch
+/// of `url` would return it (a `client_document` step, recorded).
+fn client_document(shared: &Shared, req: &HttpRequest) -> Answer {
+    if req.method != "POST" {
+        return not_allowed("POST");
+    }
+    let RequestBody::Bytes(body) = &req.body else {
+        return error(400, "the body is too large or incomplete");
+    };
+    match serde_json::from_slice::<crate::ClientDocument>(body) {
+        Ok(doc) => step(shared, req, &crate::Event::ClientDocument(doc)),
+        Err(e) => error(400, &format!("/_oracle/client-document: {e}")),
+    }
+}
+
 /// `GET /_oracle/`: the control routes.
 fn index(req: &HttpRequest) -> Answer {
     if req.method != "GET" {
@@ -84,6 +103,10 @@ fn index(req: &HttpRequest) -> Answer {
     for (route, what) in CONTROLS {
         routes.insert(format!("POST /_oracle/{route}"), json!(what));
     }
+    routes.insert(
+        "POST /_oracle/client-document".to_owned(),
+        json!(CLIENT_DOCUMENT),
+    );
     control_answer(200, &json!({ "routes": routes }), &[])
 }
 

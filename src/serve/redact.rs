@@ -92,7 +92,7 @@ pub(crate) fn redacted(event: &Event) -> Event {
         Event::Control(crate::control::Control::Expire(s) | crate::control::Control::Revoke(s)) => {
             s.token = s.token.as_ref().map(|_| label("token"));
         }
-        Event::Control(_) => {}
+        Event::Control(_) | Event::ClientDocument(_) => {}
         Event::Unrouted(u) => {
             u.query = query(&u.query);
             u.headers = Params(

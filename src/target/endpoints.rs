@@ -76,7 +76,8 @@ impl EndpointKind {
             | Event::ProtectedResourceMetadata
             | Event::Resource(_)
             | Event::Unrouted(_)
-            | Event::Control(_) => None,
+            | Event::Control(_)
+            | Event::ClientDocument(_) => None,
         }
     }
 }

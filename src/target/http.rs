@@ -19,6 +19,10 @@ use crate::http::{HttpRequest, RequestBody, Routes, to_request_at};
 use crate::output::Output;
 use crate::time::UnixMillis;
 
+/// Why a client ID metadata document is never sent to a live target: it is what the server
+/// fetches, not a request of the client's, and a live server fetches its own.
+const CLIENT_DOCUMENT_NOT_SENT: &str = "a client ID metadata document is the server's own fetch, not a request: a live target is not sent it";
+
 /// The headers compared with the model's (the rest — date, server, content-length — are the
 /// transport's).
 const KEPT: &[&str] = &[
@@ -618,6 +622,9 @@ impl Target for HttpTarget {
                 self.authorize(req, redirect.as_deref())
             }
             Event::Resource(r) => self.resource(event, &r.authorization),
+            Event::ClientDocument(_) => Err(TargetError::NotSent {
+                reason: CLIENT_DOCUMENT_NOT_SENT.to_owned(),
+            }),
             Event::Register(_)
             | Event::Token(_)
             | Event::Revoke(_)
@@ -633,6 +640,9 @@ impl Target for HttpTarget {
     }
 
     fn unsendable(&self, event: &Event) -> Option<String> {
+        if matches!(event, Event::ClientDocument(_)) {
+            return Some(CLIENT_DOCUMENT_NOT_SENT.to_owned());
+        }
         if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
             if !usable_registration(event) {
                 return Some(
