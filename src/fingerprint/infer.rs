@@ -115,6 +115,12 @@ pub(crate) fn read(view: View, event: &EventExpr, out: &Output) -> String {
                 .and_then(Value::as_array)
                 .is_some_and(|m| m.iter().any(|v| v.as_str() == Some("none"))),
         ),
+        View::DocumentsAdvertised => yes_no(
+            metadata(out)
+                .get("client_id_metadata_document_supported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
     }
 }
 

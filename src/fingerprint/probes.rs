@@ -41,6 +41,8 @@ pub(crate) enum View {
     IssuerSlash,
     /// Whether the metadata lists `none` in `token_endpoint_auth_methods_supported`.
     NoneAuthMethod,
+    /// Whether the metadata says `client_id_metadata_document_supported: true`.
+    DocumentsAdvertised,
 }
 
 /// The values a knob may take in a probe.
@@ -384,34 +386,13 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
-        "client-document",
+        "metadata-documents",
         "client_id_metadata_documents",
-        "hand over a client ID metadata document, then authorize its URL (the model only: a live \
-         server fetches its own documents)",
+        "read the metadata's client_id_metadata_document_supported (a live server fetches its \
+         own documents: whether it honours them is not probed)",
         Bool,
-        Outcome,
-        &|s| {
-            let url = "https://client.example/oauth/metadata.json";
-            let body = json!({"client_id": url, "client_name": "fingerprint",
-                "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
-            s.push(
-                0,
-                EventExpr::ClientDocument(crate::event::ClientDocument {
-                    url: url.to_owned(),
-                    status: 200,
-                    body: body.to_string(),
-                }),
-            );
-            let c = s.register("none", REDIRECT);
-            s.authorize_with(c, REDIRECT, |p| {
-                for kv in p.iter_mut() {
-                    if is(kv, "client_id") {
-                        kv.1 = url.into();
-                    }
-                }
-                p.retain(|kv| !is(kv, "scope"));
-            })
-        },
+        DocumentsAdvertised,
+        &metadata,
     );
     add(
         "wrong-verifier-status",

@@ -203,6 +203,9 @@ pub struct Generator {
     rng: ChaCha20Rng,
     pacing: Pacing,
     fit: Fit,
+    /// The profile takes client ID metadata documents: the moves that hand one over are made
+    /// (where the fit allows); else they register a client, as they did before documents.
+    documents: bool,
     /// The protected resource the flows' tokens are for, sent as `resource`
     /// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
     resource: String,
@@ -249,11 +252,13 @@ impl Generator {
         rng.set_stream(1);
         let header = Header::new(&profile, &config);
         let resource = config.resource_url();
+        let documents = profile.client_id_metadata_documents;
         let server = AuthServer::new(config, profile)?;
         Ok(Self {
             rng,
             pacing: Pacing::default(),
             fit: Fit::default(),
+            documents,
             resource,
             server: Some(server),
             now: START,

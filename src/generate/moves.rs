@@ -97,7 +97,9 @@ impl Generator {
             6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
             // A client ID metadata document instead of a registration, where the target takes
             // one: the one its URL names, or one naming another client_id.
-            n @ (7 | 8) if self.fit.client_documents && !self.fit.pre_registered => {
+            n @ (7 | 8)
+                if self.documents && self.fit.client_documents && !self.fit.pre_registered =>
+            {
                 return self.client_document(DOCUMENT_URLS[n - 7], n == 8);
             }
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),

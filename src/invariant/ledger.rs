@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use super::audience::Audience;
 use super::{InvariantId, Tally, Violation};
 use crate::answer::{AnswerJson, Name};
 use crate::config::{Config, Lifetimes};
@@ -168,74 +169,6 @@ pub(super) struct TokenFacts {
     pub(super) foreign_revoke: bool,
     /// The resource indicators behind the token ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
     pub(super) audience: Audience,
-}
-
-/// The `resource` values a token was requested for: its grant's, named at `/authorize`
-/// ([RFC 8707 §2.1](https://www.rfc-editor.org/rfc/rfc8707#section-2.1)), and those of the
-/// token request that issued it (§2.2). A refresh token is "bound to the full original grant"
-/// (§2.2): the refresh it serves starts from the grant's.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Audience {
-    pub(super) grant: Arc<[String]>,
-    pub(super) request: Vec<String>,
-}
-
-/// What an access token's resource indicators say of a protected resource (`own`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum AudienceVerdict {
-    /// No `resource` was named: the server may use a default (RFC 8707 §2.1); nothing to judge.
-    Unnamed,
-    /// The token was requested for `own` (or a resource `own` lies under).
-    Own,
-    /// Requested only for other resources, from a grant that never named `own`.
-    Foreign,
-    /// Requested only for other resources by its token request, from a grant that named `own`:
-    /// the resource changed on the way.
-    Changed,
-}
-
-impl Audience {
-    /// The verdict for a protected resource at `own`.
-    pub(super) fn verdict(&self, own: &url::Url) -> AudienceVerdict {
-        let requested: &[String] = if self.request.is_empty() {
-            &self.grant
-        } else {
-            &self.request
-        };
-        if requested.is_empty() {
-            AudienceVerdict::Unnamed
-        } else if requested.iter().any(|r| covers(r, own)) {
-            AudienceVerdict::Own
-        } else if self.grant.iter().any(|r| covers(r, own)) {
-            AudienceVerdict::Changed
-        } else {
-            AudienceVerdict::Foreign
-        }
-    }
-}
-
-/// Whether a token requested for `resource` may be used at `own`: same scheme, host and port
-/// (as a URL parser normalises them: case, default port), and `own`'s path is `resource`'s or
-/// lies under it. RFC 8707 §2: the client "SHOULD use the base URI of the API as the resource
-/// parameter value", and the server "may use the exact "resource" value as the audience or it
-/// may map from that value to a more general URI": a query or fragment does not make `resource`
-/// another one here. A `resource` that is no absolute URL covers nothing.
-pub(super) fn covers(resource: &str, o: &url::Url) -> bool {
-    let Ok(r) = url::Url::parse(resource) else {
-        return false;
-    };
-    if r.scheme() != o.scheme()
-        || r.host_str() != o.host_str()
-        || r.port_or_known_default() != o.port_or_known_default()
-    {
-        return false;
-    }
-    let (rp, op) = (r.path(), o.path());
-    rp == op
-        || rp.ends_with('/') && op.starts_with(rp)
-        || op
-            .strip_prefix(rp)
-            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Observes steps and checks every invariant that applies to each.

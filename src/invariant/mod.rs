@@ -5,7 +5,9 @@
 //! step is checked against the ledger, so the same checker judges the in-process model, a live
 //! provider over HTTP, a proptest state machine and a fuzz target.
 
+mod audience;
 mod catalog;
+mod documents;
 mod ledger;
 mod rules;
 

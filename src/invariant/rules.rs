@@ -6,9 +6,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::InvariantId;
-use super::ledger::{
-    Audience, AudienceVerdict, Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated,
-};
+use super::audience::{Audience, resources};
+use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
 use crate::answer::{NOTE_HEADER, Name, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
 use crate::compat::pyurl::{qsl_count, qsl_value, unquote};
@@ -29,29 +28,6 @@ impl Checker {
     fn error_of(&mut self, o: &Output) -> Option<String> {
         self.body(o).error.clone()
     }
-
-    /// A request for tokens of `audience` refused as `invalid_target` (RFC 8707 §2): a negative
-    /// probe of the rule that would have judged the tokens at the protected resource.
-    fn resource_refused(&mut self, audience: &Audience) {
-        let Some(own) = &self.own_resource else {
-            return;
-        };
-        match audience.verdict(own) {
-            AudienceVerdict::Foreign => self.check(InvariantId::TokenAudience, true, String::new),
-            AudienceVerdict::Changed => self.check(InvariantId::ResourceFixed, true, String::new),
-            AudienceVerdict::Own | AudienceVerdict::Unnamed => {}
-        }
-    }
-}
-
-/// The `resource` values of a request ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)), in order.
-fn resources(params: &Params) -> Vec<String> {
-    params
-        .0
-        .iter()
-        .filter(|(k, _)| k == "resource")
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 /// An authorization response's redirect: its target (the `Location` with its query and fragment
@@ -190,48 +166,6 @@ impl Checker {
             None => vec!["client_secret_basic".to_owned()],
         };
         self.advertised_auth_methods = Some(methods);
-    }
-
-    /// A client ID metadata document as the server's fetch returned it: the registration of the
-    /// client its URL names (public, its redirect URIs), whose `client_id` must be that URL.
-    /// The client is known only if the server took the document (a `2xx` answer: the model's
-    /// verdict on what it was handed), whatever the document names.
-    pub(super) fn on_client_document(&mut self, url: &str, status: u16, body: &str, o: &Output) {
-        let doc: Option<serde_json::Map<String, Value>> = (status == 200)
-            .then(|| serde_json::from_str(body).ok())
-            .flatten();
-        let Some(doc) = doc else {
-            self.documents.remove(url);
-            self.clients.remove(url);
-            return;
-        };
-        let named = doc.get("client_id").and_then(Value::as_str) == Some(url);
-        self.documents.insert(url.to_owned(), named);
-        if !(200..300).contains(&o.status) {
-            self.clients.remove(url);
-            return;
-        }
-        let strings = |v: Option<&Value>| -> Vec<String> {
-            v.and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let facts = ClientFacts {
-            method: "none".to_owned(),
-            secret: None,
-            redirect_uris: strings(doc.get("redirect_uris")),
-            scope: doc
-                .get("scope")
-                .and_then(Value::as_str)
-                .map(|s| s.split(' ').map(str::to_owned).collect()),
-            native: true,
-        };
-        self.clients.insert(url.to_owned(), Arc::new(facts));
     }
 
     pub(super) fn on_register(&mut self, body: &str, o: &Output) {
@@ -1227,42 +1161,6 @@ impl Checker {
         self.check(InvariantId::InsufficientScope403, missing.is_none(), || {
             format!("accepted without required scope {missing:?}")
         });
-    }
-}
-
-impl Checker {
-    /// `token-audience` and `resource-fixed` for a token carrying `audience`, shown alone to the
-    /// protected resource at `own` and `accepted` or not.
-    fn audience_rules(&mut self, audience: &Audience, own: &url::Url, accepted: bool) {
-        let requested = || {
-            let r = if audience.request.is_empty() {
-                &audience.grant[..]
-            } else {
-                &audience.request[..]
-            };
-            format!("{r:?}")
-        };
-        match audience.verdict(own) {
-            AudienceVerdict::Unnamed => {}
-            AudienceVerdict::Own => {
-                if accepted {
-                    self.check(InvariantId::TokenAudience, true, String::new);
-                }
-            }
-            AudienceVerdict::Foreign => self.check(InvariantId::TokenAudience, !accepted, || {
-                format!(
-                    "{own} accepted an access token requested for {}",
-                    requested()
-                )
-            }),
-            AudienceVerdict::Changed => self.check(InvariantId::ResourceFixed, !accepted, || {
-                format!(
-                    "{own} accepted an access token requested for {} from a grant for {:?}",
-                    requested(),
-                    audience.grant
-                )
-            }),
-        }
     }
 }
 
