@@ -18,7 +18,7 @@ use crate::provider::{Client, document_key};
 
 /// The most bytes of a document the server reads (workers-oauth-provider's limit; the draft
 /// leaves it to the server).
-pub(crate) const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
 
 /// Handle the answer to the fetch of the document at `doc.url`.
 pub(crate) fn handle_client_document(ctx: &mut Ctx<'_>, doc: &ClientDocument) -> Output {
@@ -47,7 +47,7 @@ pub(crate) fn handle_client_document(ctx: &mut Ctx<'_>, doc: &ClientDocument) ->
 /// MUST contain a path component, MUST NOT contain single-dot or double-dot path segments, MUST
 /// NOT contain a fragment component and MUST NOT contain a username or password" (the draft,
 /// "Client Identifier"). Checked on the text: a URL parser would resolve the dot segments away.
-pub(crate) fn is_document_url(url: &str) -> bool {
+fn is_document_url(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("https://") else {
         return false;
     };
