@@ -200,3 +200,45 @@ fn a_code_for_a_mismatched_document_is_a_violation() {
     let v = authorize(&mut run, code("c2"));
     assert!(has(&v, "client-document-id-is-url"), "{v:?}");
 }
+
+/// `audit --client-document URL=FILE`: a malformed flag, a URL that is no https one, a file
+/// that cannot be read and one over 64 KiB are each refused before anything is sent (exit 2),
+/// naming what is wrong.
+#[test]
+fn a_bad_client_document_flag_names_what_is_wrong() {
+    let dir =
+        std::env::temp_dir().join(format!("oauth-oracle-test-{}-docflag", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.json");
+    std::fs::write(&big, " ".repeat(64 * 1024 + 1)).unwrap();
+    let missing = dir.join("missing.json");
+    for (flag, said) in [
+        ("no-equals-sign".to_owned(), "expected URL=FILE".to_owned()),
+        (
+            format!("http://client.example/c.json={}", big.display()),
+            "is https".to_owned(),
+        ),
+        (
+            format!("https://client.example/c.json={}", missing.display()),
+            missing.display().to_string(),
+        ),
+        (
+            format!("https://client.example/c.json={}", big.display()),
+            "larger than 65536 bytes".to_owned(),
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+            .args([
+                "audit",
+                "--target",
+                "http://127.0.0.1:9",
+                "--client-document",
+                &flag,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(&said), "{flag}: {stderr}");
+    }
+}

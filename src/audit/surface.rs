@@ -115,8 +115,13 @@ impl Surface {
     /// it), and why each does not apply to this one: RFC 9207's `iss` binds a server that
     /// advertises it; PKCE's absent-method rule binds one that does not support `plain`.
     /// With `pre_registered` clients (`audit --client`) no registration was sent, so the
-    /// registration invariants are not tested either.
-    pub fn conditions(exp: &Expectations, pre_registered: bool) -> Vec<(InvariantId, String)> {
+    /// registration invariants are not tested either; without `documents` the target fetches
+    /// (`audit --client-document`) no client ID metadata document was used.
+    pub fn conditions(
+        exp: &Expectations,
+        pre_registered: bool,
+        documents: bool,
+    ) -> Vec<(InvariantId, String)> {
         let mut out = Vec::new();
         if pre_registered {
             for id in [
@@ -139,11 +144,14 @@ impl Surface {
                     .to_owned(),
             ));
         }
-        out.push((
-            InvariantId::ClientDocumentIdIsUrl,
-            "a live server fetches its own client ID metadata documents, and audit hosts none"
-                .to_owned(),
-        ));
+        if !documents {
+            out.push((
+                InvariantId::ClientDocumentIdIsUrl,
+                "a live server fetches its own client ID metadata documents: none was named \
+                 (--client-document URL=FILE)"
+                    .to_owned(),
+            ));
+        }
         if exp.resource.is_none() {
             for id in [InvariantId::TokenAudience, InvariantId::ResourceFixed] {
                 out.push((

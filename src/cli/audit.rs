@@ -53,6 +53,30 @@ fn is_legacy_report(path: &std::path::Path) -> bool {
         || head.starts_with("{\n  \"target\": ")
 }
 
+/// The most bytes of a `--client-document` file.
+const MAX_DOCUMENT_FILE: u64 = 64 * 1024;
+
+/// `URL=FILE`: the URL and the document FILE holds (an error names the file).
+fn client_document(arg: &str) -> Result<(String, String), String> {
+    use std::io::Read as _;
+    let (url, file) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("{arg:?}: expected URL=FILE"))?;
+    if !url.starts_with("https://") {
+        return Err(format!(
+            "{url:?}: a client ID metadata document URL is https"
+        ));
+    }
+    let mut body = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_DOCUMENT_FILE + 1).read_to_string(&mut body))
+        .map_err(|e| format!("{file}: {e}"))?;
+    if body.len() as u64 > MAX_DOCUMENT_FILE {
+        return Err(format!("{file}: larger than {MAX_DOCUMENT_FILE} bytes"));
+    }
+    Ok((url.to_owned(), body))
+}
+
 /// Options of `audit`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct AuditArgs {
@@ -95,6 +119,12 @@ pub(crate) struct AuditArgs {
     /// serve concurrently); the report is the same whatever the number.
     #[arg(long, default_value_t = 1, value_parser = positive_usize)]
     pub(crate) jobs: usize,
+    /// A client ID metadata document the target fetches itself, as URL=FILE (repeatable; FILE
+    /// holds the JSON the target gets at URL, at most 64 KiB): flows use URL as a client id, and
+    /// `client-document-id-is-url` judges the codes issued to it. Give valid documents, and ones
+    /// whose client_id is not their URL, which the target must refuse.
+    #[arg(long = "client-document", value_name = "URL=FILE", value_parser = client_document)]
+    pub(crate) client_documents: Vec<(String, String)>,
     /// Pre-registered clients.
     #[command(flatten)]
     pub(crate) client: super::access::ClientArgs,
@@ -127,6 +157,10 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let (mut fit, mut notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
+    if !args.client_documents.is_empty() {
+        fit.client_documents = true;
+        target = target.with_client_documents(&args.client_documents);
+    }
     if let Some(url) = target.endpoints().url(EndpointKind::Introspection) {
         fit.introspection = true;
         notes.push(format!(
@@ -191,7 +225,8 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         let generator = match &exp.resource {
             Some(url) => generator.with_resource(url),
             None => generator,
-        };
+        }
+        .with_client_documents(&args.client_documents);
         let before = fork.requests;
         let run = audit_flow_live(generator, args.steps, fork, &exp).map_err(|e| e.to_string());
         bar.inc(1);
@@ -276,7 +311,11 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         discovered: target.endpoints().discovered(),
         endpoints: target.endpoints().endpoints.clone(),
         resource: Some(resource),
-        conditional: Surface::conditions(&exp, !args.client.clients.is_empty()),
+        conditional: Surface::conditions(
+            &exp,
+            !args.client.clients.is_empty(),
+            !args.client_documents.is_empty(),
+        ),
         pre_registered: !args.client.clients.is_empty(),
     });
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();

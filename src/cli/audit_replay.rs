@@ -48,9 +48,10 @@ pub(crate) fn replay(args: &AuditArgs, path: &Path, profile: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(mut target) = connect("audit --replay", &args.target, 0, &args.client.clients) else {
+    let Some(target) = connect("audit --replay", &args.target, 0, &args.client.clients) else {
         return ExitCode::from(2);
     };
+    let mut target = target.with_client_documents(&args.client_documents);
     let exp = Expectations::for_live(&args.target.config(&Profile::fastmcp(), Seed::from_u64(0)))
         .with_metadata(target.metadata())
         .with_resource(target.protected_resource().map(str::to_owned));

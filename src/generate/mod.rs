@@ -46,7 +46,7 @@ struct ClientInfo {
     step: usize,
     /// The client id, when it is a literal (a client ID metadata document's URL) rather than
     /// the `client_id` of the registration answer at `step`.
-    id: Option<&'static str>,
+    id: Option<Arc<str>>,
     method: &'static str,
     scope: Vec<&'static str>,
     /// Its one registered redirect URI: [`REDIRECT`] or [`REDIRECT_IP`].
@@ -206,6 +206,9 @@ pub struct Generator {
     /// The profile takes client ID metadata documents: the moves that hand one over are made
     /// (where the fit allows); else they register a client, as they did before documents.
     documents: bool,
+    /// The documents a live target fetches itself, `(URL, body)` (`audit --client-document`):
+    /// handed over instead of the generator's own.
+    hosted: Vec<(Arc<str>, String)>,
     /// The protected resource the flows' tokens are for, sent as `resource`
     /// ([RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707#section-2)).
     resource: String,
@@ -226,7 +229,7 @@ pub struct Generator {
     pairs: Vec<PairInfo>,
     pending_code: Option<CodeInfo>,
     /// The URL of the client ID metadata document being handed over.
-    pending_document: Option<&'static str>,
+    pending_document: Option<Arc<str>>,
     pending_client: Option<usize>,
     /// The index in `pairs` of the pair whose refresh token the pending request presents.
     pending_refresh_of: Option<usize>,
@@ -259,6 +262,7 @@ impl Generator {
             pacing: Pacing::default(),
             fit: Fit::default(),
             documents,
+            hosted: Vec::new(),
             resource,
             server: Some(server),
             now: START,
@@ -291,6 +295,17 @@ impl Generator {
     /// MCP endpoint below the target: `audit --resource`) instead of the configured one.
     pub fn with_resource(mut self, url: &str) -> Self {
         url.clone_into(&mut self.resource);
+        self
+    }
+
+    /// Hand over these client ID metadata documents, `(URL, body)`, instead of the generator's
+    /// own: the ones a live target fetches itself (`audit --client-document`), where the fit
+    /// allows documents at all ([`Fit::client_documents`]).
+    pub fn with_client_documents(mut self, documents: &[(String, String)]) -> Self {
+        self.hosted = documents
+            .iter()
+            .map(|(url, body)| (Arc::from(url.as_str()), body.clone()))
+            .collect();
         self
     }
 

@@ -1,5 +1,7 @@
 //! The moves a generated client makes: mostly valid flows, with targeted wrong moves.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::{
@@ -23,8 +25,8 @@ fn p(name: &str, value: impl Into<ValueExpr>) -> (ValueExpr, ValueExpr) {
 
 /// The id a client presents: its registration answer's `client_id`, or its document's URL.
 fn client_id(info: &super::ClientInfo) -> ValueExpr {
-    match info.id {
-        Some(url) => ValueExpr::from(url),
+    match &info.id {
+        Some(url) => ValueExpr::from(&**url),
         None => r(info.step, Field::ClientId),
     }
 }
@@ -98,9 +100,14 @@ impl Generator {
             // A client ID metadata document instead of a registration, where the target takes
             // one: the one its URL names, or one naming another client_id.
             n @ (7 | 8)
-                if self.documents && self.fit.client_documents && !self.fit.pre_registered =>
+                if self.fit.client_documents
+                    && !self.fit.pre_registered
+                    && (self.documents || !self.hosted.is_empty()) =>
             {
-                return self.client_document(DOCUMENT_URLS[n - 7], n == 8);
+                return match self.hosted_document(n - 7) {
+                    Some(event) => event,
+                    None => self.client_document(DOCUMENT_URLS[n - 7], n == 8),
+                };
             }
             _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
             _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
@@ -115,6 +122,18 @@ impl Generator {
         EventExpr::Register(RegisterRequest { body: body.into() })
     }
 
+    /// The `i`-th (cyclically) of the documents the target fetches itself, if it was given any.
+    fn hosted_document(&mut self, i: usize) -> Option<EventExpr> {
+        let (url, body) = self.hosted.get(i % self.hosted.len().max(1))?.clone();
+        let event = EventExpr::ClientDocument(ClientDocument {
+            url: url.to_string(),
+            status: 200,
+            body,
+        });
+        self.pending_document = Some(url);
+        Some(event)
+    }
+
     /// The document at `url` as the server's fetch returns it (MCP authorization 2025-11-25,
     /// "Client ID Metadata Documents"): its own `client_id`, or, `mismatched`, the other URL's.
     fn client_document(&mut self, url: &'static str, mismatched: bool) -> EventExpr {
@@ -122,7 +141,7 @@ impl Generator {
         let body = json!({"client_id": named, "client_name": "oauth-oracle document client",
             "redirect_uris": [REDIRECT], "grant_types": ["authorization_code", "refresh_token"],
             "token_endpoint_auth_method": "none"});
-        self.pending_document = Some(url);
+        self.pending_document = Some(Arc::from(url));
         EventExpr::ClientDocument(ClientDocument {
             url: url.to_owned(),
             status: 200,

@@ -13,7 +13,9 @@ impl Checker {
     /// A client ID metadata document as the server's fetch returned it: the registration of the
     /// client its URL names (public, its redirect URIs), whose `client_id` must be that URL.
     /// The client is known only if the server took the document (a `2xx` answer: the model's
-    /// verdict on what it was handed), whatever the document names.
+    /// verdict on what it was handed; for a live target, which fetches its own, the document
+    /// is taken for what it says) and the document names its URL: a server that uses another
+    /// one breaks `client-document-id-is-url`, and its client is no registered one.
     pub(super) fn on_client_document(&mut self, url: &str, status: u16, body: &str, o: &Output) {
         let doc: Option<serde_json::Map<String, Value>> = (status == 200)
             .then(|| serde_json::from_str(body).ok())
@@ -25,7 +27,7 @@ impl Checker {
         };
         let named = doc.get("client_id").and_then(Value::as_str) == Some(url);
         self.documents.insert(url.to_owned(), named);
-        if !(200..300).contains(&o.status) {
+        if !(200..300).contains(&o.status) || !named {
             self.clients.remove(url);
             return;
         }

@@ -143,6 +143,9 @@ pub struct HttpTarget {
     given: Vec<bool>,
     /// The private CA `https` certificates must chain to (`--ca-cert`), if any.
     ca: Option<CaCerts>,
+    /// The client ID metadata documents the target fetches itself, URL → body
+    /// (`--client-document`): handing one of these over sends nothing.
+    documents: std::collections::BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for HttpTarget {
@@ -185,6 +188,7 @@ impl HttpTarget {
             match_methods: false,
             given: Vec::new(),
             ca: None,
+            documents: std::collections::BTreeMap::new(),
         }
     }
 
@@ -207,7 +211,21 @@ impl HttpTarget {
             match_methods: self.match_methods,
             given: Vec::new(),
             ca: self.ca.clone(),
+            documents: self.documents.clone(),
         }
+    }
+
+    /// The client ID metadata documents the target fetches itself, `(URL, body)`
+    /// (`--client-document`): a `client_document` step naming one of them is answered here,
+    /// with nothing sent (`204` and a note); any other is not sent.
+    pub fn with_client_documents(mut self, documents: &[(String, String)]) -> Self {
+        self.documents = documents.iter().cloned().collect();
+        self
+    }
+
+    /// Whether the target fetches `url` itself and gets `body`.
+    fn hosts(&self, url: &str, body: &str) -> bool {
+        self.documents.get(url).is_some_and(|b| b == body)
     }
 
     /// Trust `ca` (and only it) for `https` (`--ca-cert`).
@@ -622,6 +640,12 @@ impl Target for HttpTarget {
                 self.authorize(req, redirect.as_deref())
             }
             Event::Resource(r) => self.resource(event, &r.authorization),
+            Event::ClientDocument(d) if self.hosts(&d.url, &d.body) => {
+                Ok(Output::new(204, &[], String::new()).with_header(
+                    NOTE_HEADER,
+                    "the target fetches this document itself (--client-document): nothing sent",
+                ))
+            }
             Event::ClientDocument(_) => Err(TargetError::NotSent {
                 reason: CLIENT_DOCUMENT_NOT_SENT.to_owned(),
             }),
@@ -640,8 +664,8 @@ impl Target for HttpTarget {
     }
 
     fn unsendable(&self, event: &Event) -> Option<String> {
-        if matches!(event, Event::ClientDocument(_)) {
-            return Some(CLIENT_DOCUMENT_NOT_SENT.to_owned());
+        if let Event::ClientDocument(d) = event {
+            return (!self.hosts(&d.url, &d.body)).then(|| CLIENT_DOCUMENT_NOT_SENT.to_owned());
         }
         if !self.clients.is_empty() && matches!(event, Event::Register(_)) {
             if !usable_registration(event) {
