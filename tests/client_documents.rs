@@ -7,7 +7,7 @@
 mod common;
 
 use common::VERIFIER;
-use common::answers::{has, json_out, pairs, random, redirect};
+use common::answers::{has, json_out, pairs, random};
 use common::checked::{Checked, expectations};
 use oauth_oracle::invariant::Violation;
 use oauth_oracle::{
@@ -177,17 +177,11 @@ fn a_code_for_a_mismatched_document_is_a_violation() {
         let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
         run.authorize(pairs(&p), answer)
     };
-    let code = |tag: &str| {
-        redirect(&format!(
-            "{CB}?code={}&state=st&iss=http%3A%2F%2F127.0.0.1%3A28800",
-            random(tag)
-        ))
-    };
     assert!(
         run.send(fetched(200, &document(URL)), json_out(204, json!({})))
             .is_empty()
     );
-    assert!(authorize(&mut run, code("c1")).is_empty());
+    assert!(run.code(URL, Some(CB), &random("c1")).is_empty());
     assert_eq!(run.checks("client-document-id-is-url"), 1);
     let other = document("https://client.example/other.json");
     assert!(
@@ -197,7 +191,7 @@ fn a_code_for_a_mismatched_document_is_a_violation() {
     let v = authorize(&mut run, json_out(400, json!({"error": "invalid_request"})));
     assert!(v.is_empty(), "{v:?}");
     assert_eq!(run.checks("client-document-id-is-url"), 2);
-    let v = authorize(&mut run, code("c2"));
+    let v = run.code(URL, Some(CB), &random("c2"));
     assert!(has(&v, "client-document-id-is-url"), "{v:?}");
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::VERIFIER;
-use common::answers::{has, json_out, pairs, random, redirect, tokens};
+use common::answers::{has, json_out, random, tokens};
 use common::checked::{Checked, expectations};
 use oauth_oracle::invariant::Violation;
 use oauth_oracle::{
@@ -30,22 +30,17 @@ fn checked() -> Checked {
 /// An authorization of public client `c1` naming `resources`, answered with the code
 /// `random(code)`.
 fn authorize(run: &mut Checked, resources: &[&str], code: &str) -> Vec<Violation> {
-    let code = random(code);
-    let challenge = s256_challenge(VERIFIER);
-    let mut p = vec![
-        ("response_type", "code"),
-        ("client_id", "c1"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-        ("redirect_uri", CB),
-        ("state", "st"),
-    ];
-    p.extend(resources.iter().map(|r| ("resource", *r)));
-    let iss = ISSUER.replace(':', "%3A").replace('/', "%2F");
-    run.authorize(
-        pairs(&p),
-        redirect(&format!("{CB}?code={code}&state=st&iss={iss}")),
-    )
+    let extra: Vec<(&str, &str)> = resources.iter().map(|r| ("resource", *r)).collect();
+    run.code_with("c1", Some(CB), &random(code), &extra)
+}
+
+/// A code and tokens (tagged `tag`) requested for `resource` at both steps; the violations of
+/// showing the access token to the protected resource, which accepts it.
+fn shown_when_issued_for(run: &mut Checked, resource: &str, tag: &str) -> Vec<Violation> {
+    let code = format!("code{tag}");
+    assert!(authorize(run, &[resource], &code).is_empty());
+    assert!(exchange(run, &code, &[resource], tokens(tag)).is_empty());
+    run.resource(&access(tag), accepted())
 }
 
 /// The exchange of the code `random(code)` naming `resources`, answered with `answer`.
@@ -131,10 +126,7 @@ fn a_token_for_this_resource_or_for_none_is_no_violation() {
     .into_iter()
     .enumerate()
     {
-        let (code, tag) = (format!("code{i}x"), format!("{i}x"));
-        assert!(authorize(&mut run, &[resource], &code).is_empty());
-        assert!(exchange(&mut run, &code, &[resource], tokens(&tag)).is_empty());
-        let v = run.resource(&access(&tag), accepted());
+        let v = shown_when_issued_for(&mut run, resource, &format!("{i}x"));
         assert!(v.is_empty(), "{resource}: {v:?}");
     }
     assert_eq!(run.checks("token-audience"), 5);
@@ -149,10 +141,7 @@ fn a_token_for_this_resource_or_for_none_is_no_violation() {
     .into_iter()
     .enumerate()
     {
-        let (code, tag) = (format!("code{i}y"), format!("{i}y"));
-        assert!(authorize(&mut run, &[resource], &code).is_empty());
-        assert!(exchange(&mut run, &code, &[resource], tokens(&tag)).is_empty());
-        let v = run.resource(&access(&tag), accepted());
+        let v = shown_when_issued_for(&mut run, resource, &format!("{i}y"));
         assert!(has(&v, "token-audience"), "{resource}: {v:?}");
     }
 }

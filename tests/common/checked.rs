@@ -153,6 +153,17 @@ impl Checked {
     /// the code redirect a real server answers (query response mode, `state` and `iss` echoed,
     /// to `redirect_uri` or else [`LOOPBACK_CB`]).
     pub fn code(&mut self, client: &str, redirect_uri: Option<&str>, code: &str) -> Vec<Violation> {
+        self.code_with(client, redirect_uri, code, &[])
+    }
+
+    /// [`Checked::code`] for a request that also carries the parameters `extra`.
+    pub fn code_with(
+        &mut self,
+        client: &str,
+        redirect_uri: Option<&str>,
+        code: &str,
+        extra: &[(&str, &str)],
+    ) -> Vec<Violation> {
         let challenge = s256_challenge(VERIFIER);
         let mut p = vec![
             ("response_type", "code"),
@@ -164,6 +175,7 @@ impl Checked {
         if let Some(r) = redirect_uri {
             p.push(("redirect_uri", r));
         }
+        p.extend_from_slice(extra);
         let base = redirect_uri.unwrap_or(LOOPBACK_CB);
         let iss = self.issuer.replace(':', "%3A").replace('/', "%2F");
         let location = format!("{base}?code={code}&state=st&iss={iss}");
