@@ -144,6 +144,14 @@ profile_knobs! {
     /// Whether a valid replay of a used code revokes the tokens issued from it (D-3;
     /// [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2) SHOULD).
     pub code_replay_revokes_grant: bool,
+    /// Whether a replay of a used code by its own client revokes the grant whatever the
+    /// `code_verifier` it carries (Cloudflare; [RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2)
+    /// asks to revoke the tokens issued from a code used more than once; the strict profile
+    /// revokes only on a replay with the right verifier, which a guesser cannot send; FastMCP
+    /// never revokes, D-3). Only read when `code_replay_revokes_grant` is set. Absent from files
+    /// and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub code_replay_revokes_unverified: bool,
     /// Whether presenting a rotated refresh token revokes its family's live pair (D-4;
     /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
     pub refresh_reuse_revokes_family: bool,
@@ -231,6 +239,130 @@ profile_knobs! {
     /// before it existed: FastMCP's.
     #[serde(default)]
     pub client_id_metadata_documents: bool,
+    /// Whether a new authorization code for a client revokes that client's earlier grants: its
+    /// unused codes and every token issued from its earlier codes (Cloudflare's
+    /// `completeAuthorization`; no RFC asks for it; FastMCP keeps every grant, no deviation).
+    /// Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub reauthorization_revokes_grants: bool,
+    /// Whether two loopback redirect URIs (`localhost`, `127.0.0.0/8`, `[::1]`, any scheme) are
+    /// compared as parsed URLs ([WHATWG URL](https://url.spec.whatwg.org/): scheme and host
+    /// case-insensitive, path and query as parsed), any port, rather than as strings
+    /// (Cloudflare's `isValidRedirectUri`; [RFC 9700 §2.1](https://www.rfc-editor.org/rfc/rfc9700#section-2.1):
+    /// "exact string matching except for port numbers in localhost redirection URIs";
+    /// FastMCP, D-12). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub redirect_loopback_parsed: bool,
+    /// Whether a refresh leaves the presented refresh token usable until the newly issued one is
+    /// used: two refresh tokens per grant, the last one presented and the newest one (Cloudflare;
+    /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2) rotation
+    /// invalidates the previous one; FastMCP does, no deviation). Absent from files and headers
+    /// written before it existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_grace: bool,
+    /// Whether a refresh leaves the access tokens issued earlier in the grant alive (Cloudflare;
+    /// [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6) allows either; FastMCP
+    /// retires the old pair, no deviation). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_keeps_access: bool,
+    /// Whether a refresh's `scope` narrows the new access token only: the requested scopes the
+    /// grant has are granted (in request order), `invalid_scope` only when none is, and the grant
+    /// keeps its whole scope for later refreshes (Cloudflare's `downscope`;
+    /// [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6): the scope "MUST NOT
+    /// include any scope not originally granted", and omitted it is "treated as equal to the
+    /// scope originally granted"; FastMCP refuses any scope outside the refresh token's and
+    /// narrows the new refresh token too, no deviation). The narrowed scope is the response's;
+    /// the stored pair keeps the grant's. Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_downscopes: bool,
+    /// Whether revoking a refresh token revokes its whole grant, every access token and refresh
+    /// token issued in it ([RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1):
+    /// the server SHOULD revoke the access tokens of the same grant; FastMCP revokes the pair,
+    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_revocation_revokes_grant: bool,
+    /// Whether revocation is served by the token endpoint: a form without `grant_type` and with
+    /// a non-empty `token` is a revocation request, and metadata names the token endpoint as
+    /// `revocation_endpoint` (Cloudflare; [RFC 7009 §2](https://www.rfc-editor.org/rfc/rfc7009#section-2)
+    /// leaves the location to the server; FastMCP mounts `/revoke`, no deviation). Absent from
+    /// files and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub revocation_at_token_endpoint: bool,
+    /// Whether a token or revocation request that names its client both in `Authorization:
+    /// Basic` and in the form is refused first, `invalid_request`
+    /// ([RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3): "The client MUST
+    /// NOT use more than one authentication method in each request"; FastMCP reads the header
+    /// and ignores the form's id, no deviation). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub multiple_auth_methods_refused: bool,
+    /// Whether a client registered for `authorization_code` may use `refresh_token` without
+    /// registering it (Cloudflare; [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2)
+    /// names the grant types a client will restrict itself to; FastMCP requires it,
+    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_grant_implied: bool,
+    /// Error code for a grant type the client did not register: FastMCP
+    /// `unsupported_grant_type`; [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)
+    /// `unauthorized_client` ("not authorized to use this authorization grant type"; FastMCP's
+    /// answer is no deviation in `docs/fastmcp-behaviour.md`). Absent from files and headers
+    /// written before it existed: FastMCP's.
+    #[serde(default = "unsupported_grant_type")]
+    pub unregistered_grant_error: ErrorCode,
+    /// Whether a confidential client may leave PKCE out: no `code_challenge` at `/authorize`, and
+    /// then no `code_verifier` at `/token` (Cloudflare; [RFC 9700 §2.1.1](https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1)
+    /// requires PKCE of public clients, RECOMMENDS it of confidential ones; FastMCP requires
+    /// it of every client, no deviation). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub pkce_optional_for_confidential: bool,
+    /// Whether a code issued with PKCE may be exchanged without `redirect_uri` even when
+    /// `/authorize` named one (Cloudflare; [RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)
+    /// requires it; FastMCP requires it, no deviation). Absent from files and headers written
+    /// before it existed: FastMCP's.
+    #[serde(default)]
+    pub redirect_uri_optional_with_pkce: bool,
+    /// Whether `/authorize` refuses a scope the client did not register, `invalid_scope`
+    /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1); FastMCP
+    /// does, no deviation; Cloudflare leaves scopes to the application, which grants what is
+    /// asked). Absent from files and headers written before it existed: FastMCP's (`true`).
+    #[serde(default = "yes")]
+    pub authorize_checks_scope: bool,
+    /// Whether an authorization error that cannot be redirected is a JSON body with `error`
+    /// (FastMCP's `400`), rather than a plain-text page (Cloudflare's worker;
+    /// [RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1) only says the
+    /// server informs the resource owner; no deviation). Absent from files and headers written
+    /// before it existed: FastMCP's (`true`).
+    #[serde(default = "yes")]
+    pub authorize_errors_json: bool,
+    /// Whether `/authorize` takes the first value of a repeated parameter (Cloudflare's
+    /// `URLSearchParams.get`), whatever `reject_repeated_params` says there
+    /// ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1): parameters "MUST NOT
+    /// be included more than once"; FastMCP takes the last, D-21). Absent from files and headers
+    /// written before it existed: FastMCP's.
+    #[serde(default)]
+    pub authorize_first_value_wins: bool,
+    /// Error code of a refused redirect URI at registration: `invalid_redirect_uri`
+    /// ([RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2); FastMCP's,
+    /// no deviation) or Cloudflare's `invalid_client_metadata`. Only read when
+    /// `registration_strict_redirects` is set. Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default = "invalid_redirect_uri")]
+    pub registration_redirect_error: ErrorCode,
+    /// Whether registration refuses a `scope` outside the server's valid scopes,
+    /// `invalid_client_metadata` (FastMCP; [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2)
+    /// lets the server ignore or refuse it, no deviation; Cloudflare ignores `scope`). Absent
+    /// from files and headers written before it existed: FastMCP's (`true`).
+    #[serde(default = "yes")]
+    pub registration_checks_scope: bool,
+    /// Error code of a registration body that is not JSON: FastMCP `invalid_client_metadata`,
+    /// Cloudflare `invalid_request` ([RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2)
+    /// allows either; no deviation). Absent from files and headers written before it existed:
+    /// FastMCP's.
+    #[serde(default = "invalid_client_metadata")]
+    pub registration_bad_json_error: ErrorCode,
 }
 
 impl Profile {
@@ -251,6 +383,7 @@ impl Profile {
             revocation_requires_secret_field: true,
             revocation_auth_error: ErrorCode::UnauthorizedClient,
             code_replay_revokes_grant: false,
+            code_replay_revokes_unverified: false,
             refresh_reuse_revokes_family: false,
             absent_challenge_method_is_s256: true,
             pkce_syntax_checked: false,
@@ -275,6 +408,24 @@ impl Profile {
             default_refresh_lifetime: None,
             resource_indicators: false,
             client_id_metadata_documents: false,
+            reauthorization_revokes_grants: false,
+            redirect_loopback_parsed: false,
+            refresh_grace: false,
+            refresh_keeps_access: false,
+            refresh_downscopes: false,
+            refresh_revocation_revokes_grant: false,
+            revocation_at_token_endpoint: false,
+            multiple_auth_methods_refused: false,
+            refresh_grant_implied: false,
+            unregistered_grant_error: ErrorCode::UnsupportedGrantType,
+            pkce_optional_for_confidential: false,
+            redirect_uri_optional_with_pkce: false,
+            authorize_checks_scope: true,
+            authorize_errors_json: true,
+            authorize_first_value_wins: false,
+            registration_redirect_error: ErrorCode::InvalidRedirectUri,
+            registration_checks_scope: true,
+            registration_bad_json_error: ErrorCode::InvalidClientMetadata,
         }
     }
 
@@ -296,6 +447,7 @@ impl Profile {
             revocation_requires_secret_field: false,
             revocation_auth_error: ErrorCode::InvalidClient,
             code_replay_revokes_grant: true,
+            code_replay_revokes_unverified: false,
             refresh_reuse_revokes_family: true,
             absent_challenge_method_is_s256: false,
             pkce_syntax_checked: true,
@@ -320,12 +472,89 @@ impl Profile {
             default_refresh_lifetime: Some(86_400),
             resource_indicators: true,
             client_id_metadata_documents: true,
+            reauthorization_revokes_grants: false,
+            redirect_loopback_parsed: false,
+            refresh_grace: false,
+            refresh_keeps_access: false,
+            refresh_downscopes: false,
+            refresh_revocation_revokes_grant: true,
+            revocation_at_token_endpoint: false,
+            multiple_auth_methods_refused: false,
+            refresh_grant_implied: false,
+            unregistered_grant_error: ErrorCode::UnsupportedGrantType,
+            pkce_optional_for_confidential: false,
+            redirect_uri_optional_with_pkce: false,
+            authorize_checks_scope: true,
+            authorize_errors_json: true,
+            authorize_first_value_wins: false,
+            registration_redirect_error: ErrorCode::InvalidRedirectUri,
+            registration_checks_scope: true,
+            registration_bad_json_error: ErrorCode::InvalidClientMetadata,
+        }
+    }
+
+    /// Cloudflare's `@cloudflare/workers-oauth-provider` 1.2.3, as an MCP server on Workers runs
+    /// it (`docs/cloudflare-behaviour.md`): grants that a new authorization replaces, refresh
+    /// with a grace of one token, revocation at the token endpoint, resource binding and client
+    /// ID metadata documents. Exact in outcome (status, `error` code, which secrets are issued
+    /// and which tokens work: `diff --compare semantic`) and in its client ids and secrets;
+    /// texts, body shapes and the `userId:grantId:secret` form of codes and tokens are still
+    /// FastMCP's.
+    pub fn cloudflare() -> Self {
+        Self {
+            name: Cow::Borrowed("cloudflare"),
+            // `generateRandomString`: characters of A-Z a-z 0-9 - _, 16 for a client id, 32 for
+            // a secret (the codes' and tokens' `userId:grantId:secret` has no value format yet).
+            client_id_format: ValueFormat::Base64Url(16),
+            client_secret_format: ValueFormat::Base64Url(32),
+            invalid_grant_status: 400,
+            expired_access_revokes_refresh: false,
+            revocation_requires_secret_field: false,
+            revocation_auth_error: ErrorCode::InvalidClient,
+            code_replay_revokes_grant: true,
+            code_replay_revokes_unverified: true,
+            refresh_reuse_revokes_family: false,
+            absent_challenge_method_is_s256: false,
+            pkce_syntax_checked: false,
+            redirect_exact_match: true,
+            registration_strict_redirects: true,
+            registration_no_store: true,
+            invalid_client_challenge: true,
+            revocation_ignores_unknown_hint: true,
+            authorization_response_iss: true,
+            sweep_expired: true,
+            reject_repeated_params: true,
+            unknown_grant_is_unsupported: true,
+            redirect_mismatch_error: ErrorCode::InvalidGrant,
+            issuer_trailing_slash: false,
+            advertise_none_auth_method: true,
+            revocation_kills_pair: false,
+            default_refresh_lifetime: Some(2_592_000),
+            reauthorization_revokes_grants: true,
+            redirect_loopback_parsed: true,
+            refresh_grace: true,
+            refresh_keeps_access: true,
+            refresh_downscopes: true,
+            refresh_revocation_revokes_grant: true,
+            revocation_at_token_endpoint: true,
+            multiple_auth_methods_refused: true,
+            refresh_grant_implied: true,
+            unregistered_grant_error: ErrorCode::UnauthorizedClient,
+            pkce_optional_for_confidential: true,
+            redirect_uri_optional_with_pkce: true,
+            authorize_checks_scope: false,
+            authorize_errors_json: false,
+            authorize_first_value_wins: true,
+            registration_redirect_error: ErrorCode::InvalidClientMetadata,
+            registration_checks_scope: false,
+            registration_bad_json_error: ErrorCode::InvalidRequest,
+            ..Self::oauth21()
         }
     }
 
     /// Every built-in profile, the deliberately broken variants last.
     pub fn all() -> Vec<Self> {
-        let mut all = vec![Self::fastmcp(), Self::oauth21()];
+        let mut all = vec![Self::fastmcp(), Self::oauth21(), Self::cloudflare()];
         all.extend(Self::broken_variants().into_iter().map(|(_, p)| p));
         all
     }
@@ -566,6 +795,22 @@ fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error> 
         )));
     }
     Ok(Cow::Owned(s))
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn unsupported_grant_type() -> ErrorCode {
+    ErrorCode::UnsupportedGrantType
+}
+
+fn invalid_redirect_uri() -> ErrorCode {
+    ErrorCode::InvalidRedirectUri
+}
+
+fn invalid_client_metadata() -> ErrorCode {
+    ErrorCode::InvalidClientMetadata
 }
 
 fn code_format_default() -> ValueFormat {

@@ -17,7 +17,7 @@ fn checking_while_generating_finds_what_replaying_finds() {
                 seed: Seed([seed; 32]),
                 ..Config::for_profile(&profile)
             };
-            let checker = Checker::new(Expectations::from_config(&config));
+            let checker = Checker::new(Expectations::for_model(&config, &profile));
             let (steps, found, checker) = Generator::new(profile.clone(), config.clone())
                 .unwrap()
                 .run_checked(60, checker);

@@ -90,6 +90,24 @@ fn invariant_table_is_the_catalogue() {
     assert_eq!(rows, CATALOG.len(), "rows in docs/invariants.md");
 }
 
+/// The introduction of `docs/invariants.md` names exactly the invariants the `cloudflare`
+/// profile is documented to break.
+#[test]
+fn cloudflare_deviations_are_the_documented_ones() {
+    let doc = read("docs/invariants.md");
+    let intro = doc.split("**Levels**").next().unwrap();
+    let named: BTreeSet<String> = CATALOG
+        .iter()
+        .map(|i| i.id.as_str().to_owned())
+        .filter(|id| intro.contains(&format!("`{id}`")))
+        .collect();
+    let listed: BTreeSet<String> = oauth_oracle::invariant::CLOUDFLARE_DEVIATIONS
+        .iter()
+        .map(|(id, _)| id.as_str().to_owned())
+        .collect();
+    assert_eq!(named, listed);
+}
+
 #[test]
 fn every_cited_deviation_has_a_row() {
     let rows = deviation_rows();

@@ -16,6 +16,19 @@ const UNPROBED: &[&str] = &[
     "expired_access_revokes_refresh",
 ];
 
+/// Whether a probe can observe `key` under `profile`: some knobs show only when another one
+/// lets them (a replay revokes at all; registration refuses a URI at all; ...).
+fn observable(profile: &Profile, key: &str) -> bool {
+    match key {
+        "code_replay_revokes_unverified" => profile.code_replay_revokes_grant,
+        "registration_redirect_error" => profile.registration_strict_redirects,
+        "refresh_revocation_revokes_grant" => profile.refresh_keeps_access || profile.refresh_grace,
+        "unregistered_grant_error" => !profile.refresh_grant_implied,
+        "refresh_grace" => profile.refresh_rotates,
+        _ => !UNPROBED.contains(&key),
+    }
+}
+
 fn learn(profile: &Profile) -> Fingerprint {
     let config = Config::for_profile(profile);
     let mut target = ModelTarget {
@@ -53,15 +66,19 @@ fn assert_reproduces(found: &Fingerprint, expected: &Profile) {
 }
 
 #[test]
-fn fingerprint_of_the_model_reproduces_fastmcp_and_oauth21() {
-    for profile in [Profile::fastmcp(), Profile::oauth21()] {
+fn fingerprint_of_the_model_reproduces_fastmcp_oauth21_and_cloudflare() {
+    for profile in [
+        Profile::fastmcp(),
+        Profile::oauth21(),
+        Profile::cloudflare(),
+    ] {
         let found = learn(&profile);
         assert_reproduces(&found, &profile);
         // Against a base with the opposite values, every probed knob is decided.
         for k in &found.knobs {
             assert_eq!(
                 k.confidence == Confidence::Decided,
-                !UNPROBED.contains(&k.key),
+                observable(&profile, k.key),
                 "{} under {}: {:?} ({})",
                 k.key,
                 profile.name,

@@ -24,7 +24,11 @@ fn flow(seed: u8, fit: Option<Fit>) -> Vec<Value> {
 }
 
 fn param<'a>(event: &'a Value, name: &str) -> Option<&'a Value> {
-    event["params"]
+    param_of(&event["params"], name)
+}
+
+fn param_of<'a>(pairs: &'a Value, name: &str) -> Option<&'a Value> {
+    pairs
         .as_array()?
         .iter()
         .find(|p| p[0] == name)
@@ -49,8 +53,9 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         introspection: false,
         pre_registered: false,
         client_documents: false,
+        basic_alone: true,
     };
-    let (mut authorizations, mut registrations) = (0, 0);
+    let (mut authorizations, mut registrations, mut basic_alone) = (0, 0, 0);
     for seed in 0..8 {
         for e in flow(seed, Some(strict)) {
             match e["kind"].as_str() {
@@ -64,6 +69,11 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
                     {
                         assert!(param(&e, "redirect_uri").is_some(), "{e}");
                     }
+                }
+                // `client_secret_basic` clients name themselves in the header alone.
+                Some("token" | "revoke") if e["authorization"].get("basic").is_some() => {
+                    basic_alone += 1;
+                    assert!(param_of(&e["form"], "client_id").is_none(), "{e}");
                 }
                 // A live server fetches its own client ID metadata documents.
                 Some("client_document") => panic!("a document for a live target: {e}"),
@@ -90,8 +100,8 @@ fn a_strict_fit_sends_only_what_the_target_accepts() {
         }
     }
     assert!(
-        authorizations > 50 && registrations > 10,
-        "{authorizations} {registrations}"
+        authorizations > 50 && registrations > 10 && basic_alone > 10,
+        "{authorizations} {registrations} {basic_alone}"
     );
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use oauth_oracle::check::{Campaign, shrink};
-use oauth_oracle::invariant::{CATALOG, InvariantId};
+use oauth_oracle::invariant::{CATALOG, InvariantId, documented_deviations};
 use oauth_oracle::{Config, Profile};
 
 fn campaign(profile: Profile, cases: u64) -> Campaign {
@@ -54,6 +54,19 @@ fn fastmcp_breaks_exactly_its_documented_deviations() {
         .iter()
         .filter(|i| i.fastmcp_deviation.is_some())
         .map(|i| i.id)
+        .collect();
+    assert_eq!(broken, documented);
+}
+
+#[test]
+fn cloudflare_breaks_exactly_its_documented_deviations() {
+    let report = campaign(Profile::cloudflare(), 400)
+        .run(std::num::NonZeroUsize::MIN, |_| {})
+        .unwrap();
+    let broken: BTreeSet<InvariantId> = report.failures.iter().map(|f| f.invariant).collect();
+    let documented: BTreeSet<InvariantId> = documented_deviations("cloudflare")
+        .unwrap()
+        .into_iter()
         .collect();
     assert_eq!(broken, documented);
 }

@@ -337,6 +337,76 @@ fn audit_of_cloudflares_workers_oauth_provider() {
     );
 }
 
+/// `diff --profile cloudflare --compare semantic` against the library: every step of 300 flows
+/// agrees with the model in outcome (status, `error` code, which secrets were issued, and so
+/// which tokens work when later steps present them), with nothing skipped. The flows reach
+/// every endpoint, second authorizations, code replays, the refresh grace, revocation at the
+/// token endpoint and resource binding (`docs/cloudflare-behaviour.md` §9).
+#[test]
+#[ignore = "needs the live servers started by scripts/test.sh"]
+fn diff_of_the_cloudflare_profile_against_the_library_agrees_in_outcome() {
+    let base = url("OAUTH_ORACLE_CLOUDFLARE_URL");
+    let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-cfdiff", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .args([
+            "diff",
+            "--target",
+            &base,
+            "--profile",
+            "cloudflare",
+            "--compare",
+            "semantic",
+            "--code-ttl",
+            "600",
+            "--access-ttl",
+            "3600",
+            "--refresh-ttl",
+            "2592000",
+            "--cases",
+            "300",
+            "--steps",
+            "25",
+            "--json",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["steps_agree"], 300 * 25, "{stdout}");
+    assert_eq!(report["divergent_flows"], 0);
+    assert!(
+        stderr.contains(
+            "fitted: client_secret_basic clients send their id in the Authorization header alone"
+        ),
+        "{stderr}"
+    );
+    // The paths the agreement covers: successes and refusals at every endpoint, replays,
+    // revocations of known and unknown tokens, resource binding both ways.
+    for path in [
+        "register ok",
+        "authorize ok",
+        "authorize resource_invalid",
+        "token ok",
+        "token code_replayed",
+        "token refresh_token_unknown",
+        "token resource_invalid",
+        "token scope_not_in_refresh_token",
+        "revoke ok",
+        "revoke revoke_noop",
+        "resource ok",
+        "resource bearer_unknown",
+    ] {
+        let n = report["agreed"][path].as_u64().unwrap_or(0);
+        assert!(n > 0, "no agreeing step on {path}: {}", report["agreed"]);
+    }
+}
+
 /// `--client-document` flags for two of the documents the library's outbound fetches get
 /// (`scripts/providers/cloudflare/cimd-documents.mjs`): a valid public client, and one whose
 /// `client_id` is another URL, which the library must refuse (the MCP authorization

@@ -176,12 +176,13 @@ fn default_refresh_lifetime_alone_decides_whether_an_old_refresh_token_works() {
 }
 
 /// Every knob a probe can observe, changed alone from `fastmcp` (to `oauth21`'s value where the two
-/// differ, else to another value), changes what the server answers, and `fingerprint` of the
+/// differ, else to `cloudflare`'s, else to another value), changes what the server answers, and `fingerprint` of the
 /// model under that profile names exactly that knob: each knob works on its own, whatever the
 /// others. The knobs no probe observes without real-time waits are `UNPROBED` here (their
 /// fingerprint is left to the live tests); each is shown to work on its own by a test above that
 /// changes it alone: `sweep_expired` by `code_replay_revokes_only_its_own_grant_without_sweeping`,
-/// the other three by the clock-driven `<knob>_alone_decides_…` tests.
+/// the other three by the clock-driven `<knob>_alone_decides_…` tests. A knob that shows only
+/// when another one lets it (`NEEDS`) is changed together with that one.
 #[test]
 fn each_knob_changed_alone_is_observed_as_that_knob() {
     use oauth_oracle::fingerprint::{Confidence, Options, fingerprint};
@@ -196,13 +197,34 @@ fn each_knob_changed_alone_is_observed_as_that_knob() {
         "access_expiry_enforced",
         "expired_access_revokes_refresh",
     ];
+    // (knob, the knob that must be set for a probe to see it, its value there).
+    const NEEDS: &[(&str, &str, bool)] = &[
+        (
+            "code_replay_revokes_unverified",
+            "code_replay_revokes_grant",
+            true,
+        ),
+        (
+            "registration_redirect_error",
+            "registration_strict_redirects",
+            true,
+        ),
+        (
+            "refresh_revocation_revokes_grant",
+            "refresh_keeps_access",
+            true,
+        ),
+    ];
     let fastmcp = serde_json::to_value(Profile::fastmcp()).unwrap();
     let oauth21 = serde_json::to_value(Profile::oauth21()).unwrap();
+    let cloudflare = serde_json::to_value(Profile::cloudflare()).unwrap();
     let mut tried = 0;
     for knob in KNOBS.iter().filter(|k| !UNPROBED.contains(&k.key)) {
         let key = knob.key;
         let other = if oauth21[key] != fastmcp[key] {
             oauth21[key].clone()
+        } else if cloudflare[key] != fastmcp[key] {
+            cloudflare[key].clone()
         } else {
             match (&fastmcp[key], key) {
                 (Value::Bool(b), _) => Value::Bool(!b),
@@ -212,9 +234,13 @@ fn each_knob_changed_alone_is_observed_as_that_knob() {
                 (v, k) => panic!("{k} = {v}: no other value to try"),
             }
         };
+        // A knob that only shows when another lets it is changed with that one.
         let mut changed = fastmcp.clone();
+        if let Some((_, needs, value)) = NEEDS.iter().find(|(k, _, _)| *k == key) {
+            changed[*needs] = Value::Bool(*value);
+        }
         changed[key] = other.clone();
-        let profile: Profile = serde_json::from_value(changed).unwrap();
+        let profile: Profile = serde_json::from_value(changed.clone()).unwrap();
         let mut target = ModelTarget {
             server: AuthServer::new(Config::for_profile(&profile), profile.clone()).unwrap(),
         };
@@ -235,7 +261,7 @@ fn each_knob_changed_alone_is_observed_as_that_knob() {
         // No other knob is taken for it.
         for k in found.knobs.iter().filter(|k| k.key != key) {
             assert_eq!(
-                k.value, fastmcp[k.key],
+                k.value, changed[k.key],
                 "{key} changed alone, {} learned",
                 k.key
             );

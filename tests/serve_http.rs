@@ -1313,3 +1313,52 @@ fn slow_connections_beyond_the_cap_do_not_block_a_request_past_the_header_timeou
     }
     assert_eq!(r.unwrap().status(), 200);
 }
+
+/// `serve --profile cloudflare`: metadata names the token endpoint for revocation, and a form
+/// with `token=` and no `grant_type` posted there revokes (an access token alone; its refresh
+/// token lives on), as Cloudflare's workers-oauth-provider does (`docs/cloudflare-behaviour.md`
+/// §4.8); the session replays.
+#[test]
+fn cloudflare_revokes_at_the_token_endpoint_over_http() {
+    let s = Server::start(&["--profile", "cloudflare"]);
+    let meta = json(s.get("/.well-known/oauth-authorization-server"));
+    assert_eq!(meta["revocation_endpoint"], s.url("/token"));
+    let r = s.register(PUBLIC);
+    assert_eq!(r.status(), 201);
+    let id = json(r)["client_id"].as_str().unwrap().to_owned();
+    let code = s.code(&id, &[]);
+    let tokens = json(s.form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &id),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+        None,
+    ));
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let bearer = format!("Bearer {access}");
+    assert_eq!(s.mcp(&[&bearer]).status(), 200);
+    let r = s.form("/token", &[("client_id", &id), ("token", access)], None);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "");
+    assert_eq!(s.mcp(&[&bearer]).status(), 401);
+    let r = s.form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &id),
+            ("refresh_token", refresh),
+        ],
+        None,
+    );
+    assert_eq!(
+        r.status(),
+        200,
+        "the refresh token outlives its access token"
+    );
+    assert_replays(&s);
+}

@@ -22,7 +22,10 @@ pub use run::{Campaign, Progress};
 /// (the trace's recorded outputs are ignored). Returns the violations and the checker.
 pub fn check_trace(trace: &Trace) -> Result<(Vec<Violation>, Checker), TraceError> {
     let mut server = trace.server()?;
-    let mut checker = Checker::new(Expectations::from_config(&trace.header.config));
+    let mut checker = Checker::new(Expectations::for_model(
+        &trace.header.config,
+        &trace.header.profile,
+    ));
     let mut outputs: Vec<Output> = Vec::with_capacity(trace.steps.len());
     let mut violations = Vec::new();
     let mut resolver = Resolver::new();

@@ -88,7 +88,7 @@ impl Campaign {
             seed: self.case_seed(case),
             ..self.config.clone()
         };
-        let checker = Checker::new(Expectations::from_config(&config));
+        let checker = Checker::new(Expectations::for_model(&config, &self.profile));
         Ok(Generator::new(self.profile.clone(), config)?.run_checked(self.steps, checker))
     }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::check::{Campaign, Progress, Report, Shard};
-use oauth_oracle::invariant::{CATALOG, InvariantId};
+use oauth_oracle::invariant::{CATALOG, InvariantId, documented_deviations};
 use oauth_oracle::summary::Redactor;
 use oauth_oracle::trace::resolve;
 use oauth_oracle::{Config, Output, Profile};
@@ -169,10 +169,17 @@ fn verdict(report: &Report) -> String {
             report.steps
         );
     }
+    // Judged against the profile's own deviations where it is Cloudflare's, else FastMCP's.
+    let documented = documented_deviations(if report.profile == "cloudflare" {
+        "cloudflare"
+    } else {
+        "fastmcp"
+    })
+    .unwrap_or_default();
     let undocumented: Vec<&str> = report
         .failures
         .iter()
-        .filter(|f| f.invariant.invariant().fastmcp_deviation.is_none())
+        .filter(|f| !documented.contains(&f.invariant))
         .map(|f| f.invariant.as_str())
         .collect();
     if report.profile == "fastmcp" && undocumented.is_empty() {
@@ -181,6 +188,20 @@ fn verdict(report: &Report) -> String {
              deviations from the RFCs (the D-n in docs/fastmcp-behaviour.md), which the fastmcp \
              profile reproduces on purpose; `--profile oauth21` is the strict server ({coverage}).",
             report.failures.len()
+        )
+    } else if report.profile == "cloudflare" && undocumented.is_empty() {
+        format!(
+            "verdict: as expected. All {} broken invariants are Cloudflare workers-oauth-provider \
+             1.2.3's documented deviations from the RFCs (docs/cloudflare-behaviour.md §7), which \
+             the cloudflare profile reproduces on purpose; `--profile oauth21` is the strict \
+             server ({coverage}).",
+            report.failures.len()
+        )
+    } else if report.profile == "cloudflare" {
+        format!(
+            "verdict: {} invariants broken ({coverage}); not documented deviations of Cloudflare: {}.",
+            report.failures.len(),
+            undocumented.join(", ")
         )
     } else {
         format!(

@@ -159,6 +159,9 @@ struct DiffReport {
     /// not sent and why.
     coverage: Coverage,
     steps_agree: u64,
+    /// The agreeing steps by request kind and the model's rule (`ok` when it did what was
+    /// asked): which paths the agreement covers.
+    agreed: std::collections::BTreeMap<String, u64>,
     steps_skip: u64,
     /// Why steps were skipped (a timing window, an endpoint missing from the metadata, a resource
     /// answer that neither accepts nor rejects), and how often.
@@ -288,7 +291,16 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
                 usability.observe(kind, out);
             }
             match &s.verdict {
-                Verdict::Agree => report.steps_agree += 1,
+                Verdict::Agree => {
+                    report.steps_agree += 1;
+                    let kind = trace.steps.get(s.step - 1).map_or("?", |l| l.event.kind());
+                    let rule = s
+                        .model
+                        .as_ref()
+                        .and_then(|o| o.reason)
+                        .map_or("ok".to_owned(), reason_name);
+                    *report.agreed.entry(format!("{kind} {rule}")).or_default() += 1;
+                }
                 Verdict::Skip(why) => {
                     report.steps_skip += 1;
                     let why = if why.starts_with("expiry boundary within") {
@@ -398,6 +410,17 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         for (why, n) in &report.skip_reasons {
             println!("  skipped {n}: {why}");
         }
+        let agreed: Vec<String> = report
+            .agreed
+            .iter()
+            .map(|(path, n)| format!("{path} {n}"))
+            .collect();
+        if !agreed.is_empty() {
+            println!(
+                "agreed steps by request and the model's rule: {}",
+                agreed.join(", ")
+            );
+        }
         for line in report.coverage.lines() {
             println!("{line}");
         }
@@ -425,4 +448,12 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The snake-case name of a [`Reason`], as traces write it.
+fn reason_name(r: oauth_oracle::output::Reason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

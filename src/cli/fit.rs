@@ -142,5 +142,69 @@ pub(crate) fn probe(target: &mut HttpTarget, scope: &str) -> (Fit, Vec<String>) 
             describe_answer(&bare)
         ));
     }
+    if let Some(note) = probe_basic_alone(target, scope) {
+        fit.basic_alone = true;
+        notes.push(note);
+    }
     (fit, notes)
+}
+
+/// Whether a `client_secret_basic` client must leave its id out of the form: a token request
+/// naming it in both the header and the form is refused with `invalid_request` while the same
+/// request with the header alone gets past client authentication (`invalid_grant` for the
+/// probe's made-up code). The finding, when it is so.
+fn probe_basic_alone(target: &mut HttpTarget, scope: &str) -> Option<String> {
+    let body = serde_json::json!({
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "scope": scope,
+    });
+    let reg = target
+        .send(
+            wall_clock(),
+            &Event::Register(RegisterRequest {
+                body: body.to_string(),
+            }),
+        )
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_str(&reg.body).ok()?;
+    let (id, secret) = (
+        v.get("client_id")?.as_str()?,
+        v.get("client_secret")?.as_str()?,
+    );
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{id}:{secret}")
+        )
+    );
+    let mut token = |with_id: bool| -> Option<Output> {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", "oauth-oracle-fit-probe-code"),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ];
+        if with_id {
+            form.insert(1, ("client_id", id));
+        }
+        let event = Event::Token(oauth_oracle::TokenRequest {
+            form: Params::from_pairs(form),
+            authorization: Some(basic.clone()),
+        });
+        target.send(wall_clock(), &event).ok()
+    };
+    let both = token(true)?;
+    let alone = token(false)?;
+    (both.error_code().as_deref() == Some("invalid_request")
+        && alone.error_code().as_deref() != Some("invalid_request")
+        && alone.status != 401)
+        .then(|| {
+            format!(
+                "fitted: client_secret_basic clients send their id in the Authorization header alone (with the id in the form too, a token request {}; RFC 6749 §2.3: one authentication method per request)",
+                describe_answer(&both)
+            )
+        })
 }

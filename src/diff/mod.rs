@@ -305,7 +305,7 @@ pub fn run_flow(
             _ => None,
         };
         let answered = unusable.is_none();
-        let mut verdict = match (unusable, bij.clone().compare(&m_out, &t_out)) {
+        let mut verdict = match (unusable, bij.clone().compare_step(te, &m_out, &t_out)) {
             (Some(why), _) => Verdict::Skip(why),
             (None, None) => Verdict::Agree,
             (None, Some(d)) => Verdict::Diverge(d),
@@ -319,7 +319,7 @@ pub fn run_flow(
             ] {
                 let mut alt = before.clone();
                 let alt_out = alt.apply(UnixMillis(shifted), me);
-                if bij.clone().compare(&alt_out, &t_out).is_none() {
+                if bij.clone().compare_step(te, &alt_out, &t_out).is_none() {
                     verdict = Verdict::Skip(format!(
                         "expiry boundary within {} ms of the request",
                         tol.as_millis()
@@ -336,7 +336,7 @@ pub fn run_flow(
             if matches!(verdict, Verdict::Diverge(_)) {
                 bij.learn_divergent(&m_out, &t_out);
             } else {
-                let _ = bij.compare(&m_out, &t_out);
+                let _ = bij.compare_step(te, &m_out, &t_out);
             }
         }
         let stop = matches!(verdict, Verdict::Diverge(_)) && !opts.keep_going;

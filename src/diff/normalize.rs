@@ -138,6 +138,17 @@ fn issued(o: &Output) -> Vec<(&'static str, String)> {
     out
 }
 
+/// A protected resource's answer reduced to its outcome ([`Compare::Semantic`]): status and
+/// `error`. Its body is the application's, not issued values (an MCP server may well echo the
+/// token's `client_id`).
+fn semantic_resource(o: &Output) -> Value {
+    serde_json::json!({
+        "status": o.status,
+        "headers": {},
+        "body": {"error": o.error_code()},
+    })
+}
+
 /// One side's output reduced to its outcome ([`Compare::Semantic`]).
 fn semantic(o: &Output) -> Value {
     let status = match o.status {
@@ -308,26 +319,45 @@ impl Bijection {
         matches!((self.model.known(m), self.target.known(t)), (Some(a), Some(b)) if a == b)
     }
 
+    /// [`Bijection::compare`] for the answers to `event`: under [`Compare::Semantic`] a
+    /// protected resource's answers agree on status and `error` alone.
+    pub fn compare_step(
+        &mut self,
+        event: &crate::event::Event,
+        model: &Output,
+        target: &Output,
+    ) -> Option<String> {
+        if self.mode == Compare::Semantic && matches!(event, crate::event::Event::Resource(_)) {
+            return differ(&semantic_resource(model), &semantic_resource(target));
+        }
+        self.compare(model, target)
+    }
+
     /// Compare one step's outputs: `None` when they agree, else what differs.
     pub fn compare(&mut self, model: &Output, target: &Output) -> Option<String> {
         let m = normalize(model, &mut self.model, self.mode);
         let t = normalize(target, &mut self.target, self.mode);
-        if m == t {
-            return None;
-        }
-        let field = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
-        for k in ["status", "headers", "body"] {
-            let (a, b) = (field(&m, k), field(&t, k));
-            if a != b {
-                return Some(format!(
-                    "{k}: model {}, target {}",
-                    super::abbreviate(&a.to_string()),
-                    super::abbreviate(&b.to_string())
-                ));
-            }
-        }
-        Some("outputs differ".to_owned())
+        differ(&m, &t)
     }
+}
+
+/// `None` when two normalized answers are equal, else the first part that differs.
+fn differ(m: &Value, t: &Value) -> Option<String> {
+    if m == t {
+        return None;
+    }
+    let field = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+    for k in ["status", "headers", "body"] {
+        let (a, b) = (field(m, k), field(t, k));
+        if a != b {
+            return Some(format!(
+                "{k}: model {}, target {}",
+                super::abbreviate(&a.to_string()),
+                super::abbreviate(&b.to_string())
+            ));
+        }
+    }
+    Some("outputs differ".to_owned())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::Ctx;
-use super::redirect::exact_match;
+use super::redirect::{exact_match, loopback_parsed_match};
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, foreign_resource, is_pkce_syntax};
 use crate::ErrorCode;
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
@@ -35,6 +35,7 @@ fn validate<'a>(
     params: &'a Params,
     profile: &Profile,
     urls: &UrlMemo,
+    challenge_optional: bool,
 ) -> Result<Request<'a>, (ErrorCode, String)> {
     let mut errors = Errors::default();
     let mut unsupported_response_type = false;
@@ -63,6 +64,7 @@ fn validate<'a>(
     }
     let code_challenge = params.get("code_challenge");
     match code_challenge {
+        None if challenge_optional => {}
         None => errors.add("code_challenge", "Field required"),
         Some(c) if profile.pkce_syntax_checked && !is_pkce_syntax(c) => {
             errors.add("code_challenge", PKCE_SYNTAX)
@@ -70,6 +72,7 @@ fn validate<'a>(
         Some(_) => {}
     }
     match params.get("code_challenge_method") {
+        None if challenge_optional => {}
         Some("S256") => {}
         None if profile.absent_challenge_method_is_s256 => {}
         None => errors.add(
@@ -99,9 +102,17 @@ fn validate<'a>(
 fn validate_redirect_uri(
     client: &Client,
     uri: Option<&str>,
-    exact: bool,
+    profile: &Profile,
 ) -> Result<String, String> {
-    let matches = |r: &String, uri: &str| if exact { exact_match(r, uri) } else { r == uri };
+    let matches = |r: &String, uri: &str| {
+        if profile.redirect_loopback_parsed && loopback_parsed_match(r, uri) {
+            true
+        } else if profile.redirect_exact_match {
+            exact_match(r, uri)
+        } else {
+            r == uri
+        }
+    };
     match (uri, client.redirect_uris.as_deref()) {
         (Some(uri), Some(registered)) if registered.iter().any(|r| matches(r, uri)) => {
             Ok(uri.to_owned())
@@ -172,9 +183,7 @@ fn error_response(
             Some(None)
         };
         if let Some(raw) = raw {
-            known.redirect_uri =
-                validate_redirect_uri(client, raw.as_deref(), ctx.profile.redirect_exact_match)
-                    .ok();
+            known.redirect_uri = validate_redirect_uri(client, raw.as_deref(), ctx.profile).ok();
         }
     }
     if known.state.is_none() {
@@ -194,6 +203,12 @@ fn error_response(
             }
             redirect(&construct_redirect_uri(uri, &q)).because(reason)
         }
+        _ if !ctx.profile.authorize_errors_json => Output::new(
+            400,
+            &[("content-type", "text/plain; charset=utf-8")],
+            description.to_owned(),
+        )
+        .because(reason),
         _ => {
             let mut body = Map::new();
             body.insert("error".into(), Value::from(error.as_str()));
@@ -215,12 +230,28 @@ fn redirect(url: &str) -> Output {
 
 /// Handle `/authorize` with the given parameters.
 pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
+    if ctx.profile.authorize_first_value_wins && first_repeated(params).is_some() {
+        // `URLSearchParams.get`: the first value of each parameter (every `resource` is kept).
+        let mut firsts: Vec<(String, String)> = Vec::with_capacity(params.0.len());
+        for (k, v) in &params.0 {
+            if k == "resource" || !firsts.iter().any(|(seen, _)| seen == k) {
+                firsts.push((k.clone(), v.clone()));
+            }
+        }
+        return authorize(ctx, &Params(firsts));
+    }
+    authorize(ctx, params)
+}
+
+/// [`handle_authorize`] once repeated parameters are settled.
+fn authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     let mut known = Known {
         client: None,
         redirect_uri: None,
         state: params.get("state").map(str::to_owned),
     };
     if ctx.profile.reject_repeated_params
+        && !ctx.profile.authorize_first_value_wins
         && let Some(name) = first_repeated(params)
     {
         let description = format!("parameter '{name}' must not be repeated");
@@ -235,7 +266,17 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
             Reason::ParameterRepeated,
         );
     }
-    let request = match validate(params, ctx.profile, ctx.urls) {
+    let confidential = |ctx: &Ctx<'_>| {
+        ctx.profile.pkce_optional_for_confidential
+            && params
+                .get("client_id")
+                .and_then(|id| ctx.provider.get_client(id))
+                .is_some_and(|c| c.secret.is_some())
+    };
+    let challenge_optional = !params.contains("code_challenge")
+        && !params.contains("code_challenge_method")
+        && confidential(ctx);
+    let request = match validate(params, ctx.profile, ctx.urls, challenge_optional) {
         Ok(r) => r,
         Err((error, description)) => {
             let reason = if error == ErrorCode::UnsupportedResponseType {
@@ -264,31 +305,39 @@ pub(crate) fn handle_authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
         );
     };
     known.client = Some(client.clone());
-    let redirect_uri = match validate_redirect_uri(
-        &client,
-        request.redirect_uri.as_deref(),
-        ctx.profile.redirect_exact_match,
-    ) {
-        Ok(u) => u,
-        Err(description) => {
-            let reason = if request.redirect_uri.is_some() {
-                Reason::RedirectUriNotRegistered
-            } else {
-                Reason::RedirectUriAmbiguous
-            };
-            return error_response(
-                ctx,
-                params,
-                known,
-                ErrorCode::InvalidRequest,
-                &description,
-                true,
-                reason,
-            );
-        }
-    };
+    let redirect_uri =
+        match validate_redirect_uri(&client, request.redirect_uri.as_deref(), ctx.profile) {
+            Ok(u) => u,
+            Err(description) => {
+                let reason = if request.redirect_uri.is_some() {
+                    Reason::RedirectUriNotRegistered
+                } else {
+                    Reason::RedirectUriAmbiguous
+                };
+                return error_response(
+                    ctx,
+                    params,
+                    known,
+                    ErrorCode::InvalidRequest,
+                    &description,
+                    true,
+                    reason,
+                );
+            }
+        };
     known.redirect_uri = Some(redirect_uri.clone());
-    let scopes = match validate_scope(&client, request.scope) {
+    let checked = if ctx.profile.authorize_checks_scope {
+        validate_scope(&client, request.scope)
+    } else {
+        // Granted as asked: the space-separated parts, empties dropped.
+        Ok(request.scope.map(|s| {
+            s.split(' ')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }))
+    };
+    let scopes = match checked {
         Ok(s) => s,
         Err(description) => {
             return error_response(

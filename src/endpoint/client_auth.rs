@@ -14,13 +14,40 @@ use crate::time::UnixMillis;
 /// A failed authentication: the `error_description` and the rule broken.
 pub(crate) type AuthFailure = (&'static str, Reason);
 
-/// Authenticate the client of a form request, in the SDK's order of checks.
+/// Whether a request names its client in `Authorization: Basic` and in the form too (a
+/// non-empty `client_id` or `client_secret`): two authentication methods, which
+/// [RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3) forbids ("The client
+/// MUST NOT use more than one authentication method in each request").
+pub(crate) fn multiple_methods(form: &Params, authorization: Option<&str>) -> bool {
+    authorization.is_some_and(|h| h.starts_with("Basic "))
+        && ["client_id", "client_secret"]
+            .iter()
+            .any(|k| form.get(k).is_some_and(|v| !v.is_empty()))
+}
+
+/// Authenticate the client of a form request, in the SDK's order of checks; with
+/// `basic_names_client` (the profile's `multiple_auth_methods_refused`) an `Authorization:
+/// Basic` header names the client itself, as [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)
+/// has it, and only a `client_secret_basic` client may use it.
 pub(crate) fn authenticate(
     provider: &Provider,
     form: &Params,
     authorization: Option<&str>,
     now: UnixMillis,
+    basic_names_client: bool,
 ) -> Result<Arc<Client>, AuthFailure> {
+    if basic_names_client
+        && let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic "))
+    {
+        let (id, secret) = decode_basic(encoded)?;
+        let client = provider
+            .get_client(&id)
+            .ok_or(("Invalid client_id", Reason::ClientNotFound))?;
+        if client.auth_method.as_deref() != Some("client_secret_basic") {
+            return Err(("Unsupported auth method", Reason::AuthMethodUnknown));
+        }
+        return check_secret(client, Some(Cow::Owned(secret)), now);
+    }
     // 1. client_id from the form; missing or empty fails (even with HTTP Basic, D-18).
     let client_id = form
         .get("client_id")
@@ -38,6 +65,15 @@ pub(crate) fn authenticate(
         Some("none") => None,
         _ => return Err(("Unsupported auth method", Reason::AuthMethodUnknown)),
     };
+    check_secret(client, presented, now)
+}
+
+/// Steps 4 and 5: the stored secret against the one presented.
+fn check_secret(
+    client: Arc<Client>,
+    presented: Option<Cow<'_, str>>,
+    now: UnixMillis,
+) -> Result<Arc<Client>, AuthFailure> {
     // 4. A secret-based method needs a stored secret.
     if client.auth_method.as_deref() != Some("none") && client.secret.is_none() {
         return Err((
@@ -71,6 +107,18 @@ fn basic_secret(authorization: Option<&str>, client_id: &str) -> Result<String, 
             "Missing or invalid Basic authentication in Authorization header",
             Reason::BasicAuthMissing,
         ))?;
+    let (id, secret) = decode_basic(encoded)?;
+    if id != client_id {
+        return Err((
+            "Client ID mismatch in Basic auth",
+            Reason::BasicClientIdMismatch,
+        ));
+    }
+    Ok(secret)
+}
+
+/// The client id and secret of a `Basic` header's credentials, each percent-decoded.
+fn decode_basic(encoded: &str) -> Result<(String, String), AuthFailure> {
     let malformed = (
         "Invalid Basic authentication header",
         Reason::BasicAuthMalformed,
@@ -78,11 +126,5 @@ fn basic_secret(authorization: Option<&str>, client_id: &str) -> Result<String, 
     let bytes = b64decode(encoded).map_err(|_| malformed)?;
     let decoded = String::from_utf8(bytes).map_err(|_| malformed)?;
     let (id, secret) = decoded.split_once(':').ok_or(malformed)?;
-    if unquote(id) != client_id {
-        return Err((
-            "Client ID mismatch in Basic auth",
-            Reason::BasicClientIdMismatch,
-        ));
-    }
-    Ok(unquote(secret))
+    Ok((unquote(id), unquote(secret)))
 }

@@ -65,7 +65,12 @@ pub(crate) fn as_metadata_body(c: &Config, profile: &Profile) -> String {
         "token_endpoint_auth_methods_supported".into(),
         Value::from(methods.clone()),
     );
-    if c.revocation_enabled {
+    if c.revocation_enabled && profile.revocation_at_token_endpoint {
+        m.insert(
+            "revocation_endpoint".into(),
+            Value::from(format!("{base}/token")),
+        );
+    } else if c.revocation_enabled {
         m.insert(
             "revocation_endpoint".into(),
             Value::from(format!("{base}/revoke")),

@@ -47,6 +47,23 @@ pub(crate) fn exact_match(registered: &str, requested: &str) -> bool {
     }
 }
 
+/// Cloudflare's loopback rule: both URIs parse as URLs ([WHATWG URL](https://url.spec.whatwg.org/))
+/// with a loopback host, and their schemes, hosts, paths and queries are equal (the port is
+/// free).
+pub(crate) fn loopback_parsed_match(registered: &str, requested: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| u.host_str().is_some_and(is_loopback_host);
+    let query = |u: &url::Url| u.query().filter(|q| !q.is_empty()).map(str::to_owned);
+    loopback(&a)
+        && loopback(&b)
+        && a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.path() == b.path()
+        && query(&a) == query(&b)
+}
+
 /// Why a redirect URI may not be registered under the strict policy, if it may not.
 pub(crate) fn refused_at_registration(uri: &str) -> Option<&'static str> {
     // URL parsing drops tabs and newlines silently: the string registered would not be the one
@@ -100,6 +117,22 @@ mod tests {
         assert!(!exact_match(
             "http://localhost:9999/cb",
             "HTTP://localhost:9999/cb"
+        ));
+    }
+
+    #[test]
+    fn parsed_loopback_match_ignores_port_and_case_of_scheme_and_host_only() {
+        let reg = "http://localhost:9999/cb";
+        assert!(loopback_parsed_match(reg, "HTTP://LOCALHOST:1234/cb"));
+        assert!(loopback_parsed_match(reg, "http://localhost/cb"));
+        assert!(!loopback_parsed_match(reg, "http://localhost:9999/CB"));
+        assert!(!loopback_parsed_match(reg, "http://localhost:9999/cb/"));
+        assert!(!loopback_parsed_match(reg, "http://127.0.0.1:9999/cb"));
+        assert!(!loopback_parsed_match(reg, "https://localhost:9999/cb"));
+        assert!(!loopback_parsed_match(reg, "http://localhost:9999/cb?x=1"));
+        assert!(!loopback_parsed_match(
+            "https://app.example/cb",
+            "HTTPS://APP.EXAMPLE/cb"
         ));
     }
 

@@ -292,6 +292,17 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
     if !ctx.config.registration_enabled {
         return Output::not_found();
     }
+    if ctx.profile.registration_bad_json_error != ErrorCode::InvalidClientMetadata
+        && serde_json::from_str::<serde::de::IgnoredAny>(body).is_err()
+    {
+        let error = ctx.profile.registration_bad_json_error;
+        return Output::new(
+            400,
+            &[JSON, NO_STORE, NO_CACHE],
+            error_json(error, "Invalid JSON payload"),
+        )
+        .because(Reason::MetadataInvalid);
+    }
     let mut meta = match validate(body, ctx.profile.redirect_exact_match, ctx.urls) {
         Ok(m) => m,
         Err(description) => return metadata_error(&description, Reason::MetadataInvalid),
@@ -303,7 +314,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
                 return Output::new(
                     400,
                     &[JSON, NO_STORE],
-                    error_json(ErrorCode::InvalidRedirectUri, &description),
+                    error_json(ctx.profile.registration_redirect_error, &description),
                 )
                 .because(Reason::RedirectUriRefused);
             }
@@ -331,7 +342,11 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         if let Some(defaults) = &ctx.config.default_scopes {
             meta.scope = Some(defaults.join(" "));
         }
-    } else if let (Some(scope), Some(valid)) = (&meta.scope, &ctx.config.valid_scopes) {
+    } else if let (Some(scope), Some(valid), true) = (
+        &meta.scope,
+        &ctx.config.valid_scopes,
+        ctx.profile.registration_checks_scope,
+    ) {
         let mut invalid: Vec<&str> = Vec::new();
         for s in scope.split_whitespace() {
             if !valid.iter().any(|v| v == s) && !invalid.contains(&s) {
@@ -416,10 +431,12 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         redirect_uris: meta.redirect_uris,
         record_json: record_json.clone(),
     };
-    match ctx
-        .provider
-        .register_client(client, ctx.config.valid_scopes.as_deref())
-    {
+    let valid_scopes = ctx
+        .config
+        .valid_scopes
+        .as_deref()
+        .filter(|_| ctx.profile.registration_checks_scope);
+    match ctx.provider.register_client(client, valid_scopes) {
         Ok(()) if ctx.profile.registration_no_store => {
             Output::new(201, &[JSON, NO_STORE, NO_CACHE], record_json)
         }

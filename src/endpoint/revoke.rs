@@ -7,7 +7,7 @@
 
 use super::Ctx;
 use super::client_auth::authenticate;
-use super::token::challenge_basic;
+use super::token::{challenge_basic, multiple_methods_refused};
 use super::validate::{Errors, first_repeated};
 use crate::ErrorCode;
 use crate::event::RevokeRequest;
@@ -19,11 +19,15 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
     if !ctx.config.revocation_enabled {
         return Output::not_found();
     }
+    if let Some(out) = multiple_methods_refused(ctx, &req.form, req.authorization.as_deref()) {
+        return out;
+    }
     let client = match authenticate(
         ctx.provider,
         &req.form,
         req.authorization.as_deref(),
         ctx.now,
+        ctx.profile.multiple_auth_methods_refused,
     ) {
         Ok(c) => c,
         Err((description, reason)) => {

@@ -16,7 +16,7 @@ use super::validate::{
 };
 use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
-use crate::event::TokenRequest;
+use crate::event::{RevokeRequest, TokenRequest};
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::{OAuthToken, ProviderError};
 
@@ -88,14 +88,29 @@ fn s256_matches(verifier: &str, challenge: &str) -> bool {
     s256_text(verifier) == challenge.as_bytes()
 }
 
-/// Handle `POST /token`.
+/// Handle `POST /token`: a token request, or a revocation request where the profile serves
+/// revocation here (`revocation_at_token_endpoint`: no `grant_type` and a non-empty `token`).
 pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
+    if ctx.profile.revocation_at_token_endpoint
+        && req.form.get("grant_type").is_none()
+        && req.form.get("token").is_some_and(|t| !t.is_empty())
+    {
+        let revocation = RevokeRequest {
+            form: req.form.clone(),
+            authorization: req.authorization.clone(),
+        };
+        return super::revoke::handle_revoke(ctx, &revocation);
+    }
+    if let Some(out) = multiple_methods_refused(ctx, &req.form, req.authorization.as_deref()) {
+        return out;
+    }
     // A. Client authentication: any failure is 401 invalid_client.
     let client = match authenticate(
         ctx.provider,
         &req.form,
         req.authorization.as_deref(),
         ctx.now,
+        ctx.profile.multiple_auth_methods_refused,
     ) {
         Ok(c) => c,
         Err((description, reason)) => {
@@ -165,7 +180,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
                     Err(msg) => errors.add("authorization_code.redirect_uri", &msg),
                 }
             }
-            if form.get("code_verifier").is_none() {
+            if form.get("code_verifier").is_none() && !ctx.profile.pkce_optional_for_confidential {
                 errors.add("authorization_code.code_verifier", "Field required");
             }
         }
@@ -189,8 +204,12 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
             Reason::RequestInvalid,
         );
     }
-    // C. The grant must be registered for the client.
-    if !client.grant_types.iter().any(|g| g == grant_type) {
+    // C. The grant must be registered for the client (a refresh may be implied by the code
+    //    grant).
+    let implied = ctx.profile.refresh_grant_implied
+        && grant_type == "refresh_token"
+        && client.grant_types.iter().any(|g| g == "authorization_code");
+    if !implied && !client.grant_types.iter().any(|g| g == grant_type) {
         let description = format!(
             "Unsupported grant type (supported grant types are {})",
             py_repr_list(&client.grant_types)
@@ -198,10 +217,17 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         return token_error(
             ctx,
             400,
-            ErrorCode::UnsupportedGrantType,
+            ctx.profile.unregistered_grant_error,
             &description,
             Reason::GrantTypeNotRegistered,
         );
+    }
+    // D. The resource, where the profile honours it, before the code or refresh token is
+    //    looked at: every grant is bound to the server's one, and nothing is consumed.
+    if grant_type != JWT_BEARER
+        && let Some(out) = resource_refused(ctx, req)
+    {
+        return out;
     }
     match grant_type {
         "authorization_code" => authorization_code(ctx, client.key, req, redirect_uri),
@@ -216,7 +242,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
     }
 }
 
-/// D. `grant_type=authorization_code`.
+/// E. `grant_type=authorization_code`.
 fn authorization_code(
     ctx: &mut Ctx<'_>,
     client: crate::keys::ClientKey,
@@ -260,7 +286,18 @@ fn authorization_code(
     } else {
         redirect_uri.as_deref()
     };
-    if given != expected {
+    let pkce = !code.code_challenge.is_empty();
+    let optional = pkce && ctx.profile.redirect_uri_optional_with_pkce;
+    if given.is_none() && !pkce && ctx.profile.pkce_optional_for_confidential {
+        return token_error(
+            ctx,
+            400,
+            ErrorCode::InvalidRequest,
+            "redirect_uri is required when not using PKCE",
+            Reason::RequestInvalid,
+        );
+    }
+    if given != expected && !(optional && given.is_none()) {
         return token_error(
             ctx,
             400,
@@ -269,7 +306,28 @@ fn authorization_code(
             Reason::RedirectUriMismatch,
         );
     }
-    // 3. PKCE S256 (with the verifier's syntax where the profile checks it).
+    // 3. PKCE S256 (with the verifier's syntax where the profile checks it); a code issued
+    //    without a challenge takes no verifier, one issued with one needs it.
+    if ctx.profile.pkce_optional_for_confidential {
+        let sent = form.get("code_verifier").is_some();
+        let refused = match (pkce, sent) {
+            (false, true) => Some("code_verifier provided for a flow that did not use PKCE"),
+            (true, false) => Some("code_verifier is required for PKCE"),
+            _ => None,
+        };
+        if let Some(description) = refused {
+            return token_error(
+                ctx,
+                400,
+                ErrorCode::InvalidRequest,
+                description,
+                Reason::RequestInvalid,
+            );
+        }
+        if !pkce {
+            return exchange(ctx, client, &code);
+        }
+    }
     if ctx.profile.pkce_syntax_checked && !is_pkce_syntax(verifier) {
         let description = format!("code_verifier {PKCE_SYNTAX}");
         return token_error(
@@ -289,21 +347,25 @@ fn authorization_code(
             Reason::PkceVerifierMismatch,
         );
     }
-    // 4. The resource, where the profile honours it: every grant is bound to the server's one.
-    if let Some(out) = resource_refused(ctx, req) {
-        return out;
-    }
-    // 5. Exchange.
+    exchange(ctx, client, &code)
+}
+
+/// 4. The exchange itself.
+fn exchange(
+    ctx: &mut Ctx<'_>,
+    client: crate::keys::ClientKey,
+    code: &crate::provider::AuthorizationCode,
+) -> Output {
     match ctx
         .provider
-        .exchange_authorization_code(client, &code, ctx.now)
+        .exchange_authorization_code(client, code, ctx.now)
     {
         Ok(token) => token_success(&token),
         Err(e) => provider_error(ctx, &e),
     }
 }
 
-/// E. `grant_type=refresh_token`.
+/// F. `grant_type=refresh_token`.
 fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest) -> Output {
     let form = &req.form;
     let token_text = form.get("refresh_token").unwrap_or_default();
@@ -332,10 +394,23 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             );
         }
     };
-    let scopes: Vec<String> = match form.get("scope").filter(|s| !s.is_empty()) {
+    let mut scopes: Vec<String> = match form.get("scope").filter(|s| !s.is_empty()) {
         Some(s) => s.split(' ').map(str::to_owned).collect(),
         None => token.scopes.to_vec(),
     };
+    if ctx.profile.refresh_downscopes {
+        let asked = !scopes.is_empty();
+        scopes.retain(|s| token.scopes.contains(s));
+        if asked && scopes.is_empty() {
+            return token_error(
+                ctx,
+                400,
+                ErrorCode::InvalidScope,
+                "None of the requested scopes were granted",
+                Reason::ScopeNotInRefreshToken,
+            );
+        }
+    }
     if let Some(bad) = scopes.iter().find(|s| !token.scopes.contains(s)) {
         let description = format!("cannot request scope `{bad}` not provided by refresh token");
         return token_error(
@@ -345,9 +420,6 @@ fn refresh(ctx: &mut Ctx<'_>, client: crate::keys::ClientKey, req: &TokenRequest
             &description,
             Reason::ScopeNotInRefreshToken,
         );
-    }
-    if let Some(out) = resource_refused(ctx, req) {
-        return out;
     }
     match ctx
         .provider
@@ -390,7 +462,33 @@ fn is_valid_replay(
         && ctx
             .provider
             .used_code(code)
-            .is_some_and(|(owner, challenge)| owner == client && s256_matches(verifier, challenge))
+            .is_some_and(|(owner, challenge)| {
+                owner == client
+                    && (ctx.profile.code_replay_revokes_unverified
+                        || s256_matches(verifier, challenge))
+            })
+}
+
+/// `invalid_request` for a request naming its client in `Authorization: Basic` and in the form,
+/// where the profile refuses two authentication methods in one request
+/// ([RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3)). Checked first, at the
+/// token endpoint and at revocation.
+pub(crate) fn multiple_methods_refused(
+    ctx: &Ctx<'_>,
+    form: &crate::event::Params,
+    authorization: Option<&str>,
+) -> Option<Output> {
+    (ctx.profile.multiple_auth_methods_refused
+        && super::client_auth::multiple_methods(form, authorization))
+    .then(|| {
+        token_error(
+            ctx,
+            400,
+            ErrorCode::InvalidRequest,
+            "Client must not use multiple authentication methods",
+            Reason::RequestInvalid,
+        )
+    })
 }
 
 /// Add `WWW-Authenticate: Basic` to a 401 `invalid_client` answered to a client that used the

@@ -131,7 +131,7 @@ const EXPIRY_MARGIN_MS: u64 = 1500;
 /// How many times the knobs are judged, each time against the profile the previous pass
 /// learned (a probe of one knob depends on others: a code replay says nothing when codes are
 /// reusable); passes stop early when nothing changes.
-const PASSES: usize = 3;
+const PASSES: usize = 6;
 
 /// Why the expiry probes are not run, if they are not; else how long they wait (ms).
 fn expiry_wait(opts: &Options, stated: Option<u64>) -> Result<u64, String> {
@@ -401,10 +401,20 @@ fn decide(
         }
         (None, _, _) => (
             Confidence::NotObservable,
-            if unobservable.is_empty() {
-                "no probe tells the values apart".to_owned()
-            } else {
-                unobservable.join("; ")
+            {
+                // A knob no probe sees now (another knob learned since hides it, as no rotation
+                // hides the refresh grace) keeps the base's value, not one an earlier pass took.
+                if single.is_none()
+                    && let Some(p) =
+                        infer::with_knob(next, key, &infer::knob_value(&opts.base, key))
+                {
+                    *next = p;
+                }
+                if unobservable.is_empty() {
+                    "no probe tells the values apart".to_owned()
+                } else {
+                    unobservable.join("; ")
+                }
             },
             None,
         ),

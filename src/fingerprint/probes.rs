@@ -14,6 +14,8 @@ use crate::event::{
 };
 use crate::trace::{EventExpr, Field, ValueExpr};
 
+mod policies;
+
 /// The redirect URI probes register (a `localhost` loopback URI, as MCP clients use).
 pub(crate) const REDIRECT: &str = "http://localhost:9999/cb";
 /// A loopback IP literal redirect URI: the one whose port RFC 8252 §7.3 lets vary.
@@ -226,6 +228,19 @@ impl Script {
         )
     }
 
+    /// Revoke the refresh token of step `pair`.
+    fn revoke_refresh(&mut self, c: Client, pair: usize) -> usize {
+        let (mut form, authorization) = Self::auth(c, None);
+        form.push(kv("token", r(pair, Field::RefreshToken)));
+        self.push(
+            0,
+            EventExpr::Revoke(RevokeRequest {
+                form: Params(form),
+                authorization,
+            }),
+        )
+    }
+
     fn resource(&mut self, pause_ms: u64, pair: usize) -> usize {
         let bearer = ValueExpr::Concat(vec!["Bearer ".into(), r(pair, Field::AccessToken)]);
         self.push(
@@ -373,6 +388,17 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
+        "redirect-case-https",
+        "redirect_exact_match",
+        "register https://app.example/cb, authorize with HTTPS://APP.EXAMPLE/cb",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", "https://app.example/cb");
+            s.authorize_with(c, "HTTPS://APP.EXAMPLE/cb", |_| {})
+        },
+    );
+    add(
         "foreign-resource",
         "resource_indicators",
         "authorize with resource=https://other.example/mcp, another server's resource",
@@ -506,6 +532,18 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
+        "repeated-token-param",
+        "reject_repeated_params",
+        "exchange a code with code_verifier sent twice (the same value)",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_post", REDIRECT);
+            let code = s.authorize(c);
+            s.exchange_with(c, code, |f| f.push(kv("code_verifier", VERIFIER)))
+        },
+    );
+    add(
         "basic-wrong-secret",
         "invalid_client_challenge",
         "a Basic client authenticates with a wrong secret at /token",
@@ -527,15 +565,23 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
         },
     );
     add(
-        "refresh-twice",
-        "refresh_rotates",
-        "refresh twice with the same refresh token",
+        "basic-alone-wrong-secret",
+        "invalid_client_challenge",
+        "a Basic client authenticates with a wrong secret at /token, its id in the header alone",
         Bool,
-        Outcome,
+        Challenge,
         &|s| {
-            let (c, pair) = s.pair("client_secret_post");
-            s.refresh(c, pair);
-            s.refresh(c, pair)
+            let c = s.register("client_secret_basic", REDIRECT);
+            let code = s.authorize(c);
+            let id = r(c.step, Field::ClientId);
+            let form = vec![
+                kv("grant_type", "authorization_code"),
+                kv("code", r(code, Field::Code)),
+                kv("redirect_uri", REDIRECT),
+                kv("code_verifier", VERIFIER),
+            ];
+            let basic = ValueExpr::Basic(Box::new((id, "not-the-secret".into())));
+            s.push(0, token(form, Some(basic)))
         },
     );
     add(
@@ -596,6 +642,35 @@ pub(crate) fn all(expiry_wait_ms: u64) -> Vec<Probe> {
             s.refresh(c, pair)
         },
     );
+    add(
+        "refresh-old",
+        "refresh_rotates",
+        "refresh twice in a row, then with the first refresh token again",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            let next = s.refresh(c, pair);
+            s.refresh(c, next);
+            s.refresh(c, pair)
+        },
+    );
+    add(
+        "refresh-reuse-old",
+        "refresh_reuse_revokes_family",
+        "refresh twice in a row, reuse the first refresh token, then use the newest access \
+         token (observable under a grace of one rotation too)",
+        Bool,
+        Outcome,
+        &|s| {
+            let (c, pair) = s.pair("client_secret_post");
+            let next = s.refresh(c, pair);
+            let newest = s.refresh(c, next);
+            s.refresh(c, pair);
+            s.resource(0, newest)
+        },
+    );
+    policies::probes(&mut add);
     let mut expiry = |name, knob, what, build: &dyn Fn(&mut Script) -> usize| {
         let mut s = Script::default();
         let decisive = build(&mut s) - 1;

@@ -168,6 +168,12 @@ pub struct Fit {
     /// fetches nothing itself (a live server fetches its own, and is never sent one). Else the
     /// moves that would hand one over register a client instead.
     pub client_documents: bool,
+    /// A request naming its client both in `Authorization: Basic` and in the form is refused as
+    /// two authentication methods: `client_secret_basic` clients send their id in the header
+    /// alone ([RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3): "The client
+    /// MUST NOT use more than one authentication method in each request"; §2.3.1 puts the id in
+    /// the header). Else they send it in both, as the MCP Python SDK requires.
+    pub basic_alone: bool,
 }
 
 impl Default for Fit {
@@ -181,6 +187,7 @@ impl Default for Fit {
             introspection: false,
             pre_registered: false,
             client_documents: true,
+            basic_alone: false,
         }
     }
 }
@@ -256,11 +263,15 @@ impl Generator {
         let header = Header::new(&profile, &config);
         let resource = config.resource_url();
         let documents = profile.client_id_metadata_documents;
+        let basic_alone = profile.multiple_auth_methods_refused;
         let server = AuthServer::new(config, profile)?;
         Ok(Self {
             rng,
             pacing: Pacing::default(),
-            fit: Fit::default(),
+            fit: Fit {
+                basic_alone,
+                ..Fit::default()
+            },
             documents,
             hosted: Vec::new(),
             resource,

@@ -170,6 +170,9 @@ impl Generator {
         match info.method {
             "none" => (vec![p("client_id", id)], None),
             _ if cred == Cred::Absent => (vec![p("client_id", id)], None),
+            "client_secret_basic" if self.fit.basic_alone => {
+                (Vec::new(), Some(ValueExpr::Basic(Box::new((id, secret)))))
+            }
             "client_secret_basic" => (
                 vec![p("client_id", id.clone())],
                 Some(ValueExpr::Basic(Box::new((id, secret)))),

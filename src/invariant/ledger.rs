@@ -42,8 +42,8 @@ pub struct Expectations {
     /// forbids it, and Cloudflare's workers-oauth-provider revokes every earlier grant of the same
     /// user and client when it issues a new code: for such a server the tokens a client got
     /// before its latest authorization are not known to be live, and the rules that read a
-    /// token's death as someone's doing skip them. A model server ([`Expectations::from_config`])
-    /// never does; a live one ([`Expectations::for_live`]) may.
+    /// token's death as someone's doing skip them. A model server does where its profile says so
+    /// ([`Expectations::for_model`]); a live one ([`Expectations::for_live`]) may.
     pub reauthorization_may_revoke: bool,
     /// The protected resource the checked tokens are shown to (the MCP endpoint's URL), whose
     /// audience `token-audience` and `resource-fixed` judge; `None` when tokens are shown to an
@@ -64,6 +64,16 @@ impl Expectations {
             iss_parameter_supported: true,
             reauthorization_may_revoke: false,
             resource: Some(config.resource_url()),
+        }
+    }
+
+    /// The expectations for the model server of `profile` built from `config`: as
+    /// [`Expectations::from_config`], and a new authorization may end the client's earlier
+    /// grants where the profile does (`reauthorization_revokes_grants`).
+    pub fn for_model(config: &Config, profile: &crate::Profile) -> Self {
+        Self {
+            reauthorization_may_revoke: profile.reauthorization_revokes_grants,
+            ..Self::from_config(config)
         }
     }
 
@@ -507,11 +517,39 @@ impl Checker {
         if let Some(r) = refresh
             && let Some(t) = self.refresh.get_mut(&r)
         {
+            // A refresh token the server may already have dropped (`uncertain`) may be revoked
+            // as an unknown token, which kills nothing: its partner's fate is unknown too.
+            let maybe_gone = t.uncertain && t.dead.is_none();
             t.dead.get_or_insert(cause);
             if let Some(p) = t.partner.clone()
                 && let Some(a) = self.access.get_mut(&p)
             {
-                a.dead.get_or_insert(partner_cause);
+                if maybe_gone {
+                    a.uncertain = true;
+                } else {
+                    a.dead.get_or_insert(partner_cause);
+                }
+            }
+        }
+    }
+
+    /// Every token of `grant` the ledger believes live is of unknown fate.
+    pub(super) fn grant_uncertain(&mut self, grant: usize) {
+        for f in self.access.values_mut().chain(self.refresh.values_mut()) {
+            if f.grant == grant && f.dead.is_none() {
+                f.uncertain = true;
+            }
+        }
+    }
+
+    /// A refresh token the ledger believed rotated away worked again: the server keeps more than
+    /// one refresh token of a grant usable (Cloudflare's grace of one), and may have retired
+    /// another one of the grant instead. Every other refresh token of `grant` the ledger
+    /// believes live is then of unknown fate.
+    pub(super) fn grace_seen(&mut self, grant: usize, presented: &str) {
+        for (t, f) in &mut self.refresh {
+            if f.grant == grant && f.dead.is_none() && t != presented {
+                f.uncertain = true;
             }
         }
     }

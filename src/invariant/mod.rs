@@ -7,11 +7,13 @@
 
 mod audience;
 mod catalog;
+mod deviations;
 mod documents;
 mod ledger;
 mod rules;
 
 pub use catalog::{CATALOG, InvariantId};
+pub use deviations::{CLOUDFLARE_DEVIATIONS, documented_deviations};
 pub use ledger::{Checker, Expectations};
 
 use serde::Serialize;

@@ -117,6 +117,18 @@ fn is_bearer_challenge(challenge: &str) -> bool {
 
 /// The client id and secret of an `Authorization: Basic` header, each form-urlencoded first
 /// ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)), if it is one.
+/// The client a token or revocation request names: the form's `client_id`, else the one of its
+/// `Authorization: Basic` header ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1):
+/// the header alone identifies a `client_secret_basic` client); `""` when neither does.
+fn client_of(form: &Params, authorization: Option<&str>) -> String {
+    match form.get("client_id") {
+        Some(id) => id.to_owned(),
+        None => basic_credentials(authorization)
+            .map(|(id, _)| id)
+            .unwrap_or_default(),
+    }
+}
+
 fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
     authorization
         .and_then(|h| h.strip_prefix("Basic "))
@@ -477,7 +489,7 @@ impl Checker {
     }
 
     pub(super) fn on_token(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
-        let client_id = form.get("client_id").unwrap_or_default().to_owned();
+        let client_id = client_of(form, authorization);
         let client = self.clients.get(&client_id).cloned();
         let auth_ok = client
             .as_ref()
@@ -624,9 +636,10 @@ impl Checker {
                     || format!("redirect_uri mismatch answered {error}"),
                 );
             }
-            if facts.grant.is_some() && facts.client == client_id && auth_ok && pkce_ok {
+            if facts.grant.is_some() && facts.client == client_id && auth_ok {
                 // RFC 6749 §4.1.2 asks a server to revoke on any code "used more than once":
-                // the client's tokens may be gone whatever the code's age.
+                // the client's tokens may be gone whatever the code's age, and whatever the
+                // verifier (Cloudflare revokes before it looks at PKCE).
                 self.may_have_revoked(client_id);
             }
             if let Some(g) = facts.grant
@@ -635,6 +648,7 @@ impl Checker {
                 && pkce_ok
                 && !redirect_mismatch
                 && code != Some(ErrorCode::InvalidRequest)
+                && code != Some(ErrorCode::InvalidTarget)
                 && self.code_live(&facts)
             {
                 // OAuth 2.1 §4.1.3: "If a second valid token request is made with the same
@@ -644,7 +658,9 @@ impl Checker {
                 // authorization code." A replay of an expired code is no valid request
                 // (node-oidc-provider refuses it as expired and revokes nothing), nor is one
                 // refused as malformed or for its redirect_uri (node-oidc-provider: 400
-                // invalid_request "missing required parameter 'redirect_uri'").
+                // invalid_request "missing required parameter 'redirect_uri'"), nor one refused
+                // for its resource (RFC 8707 §2: invalid_target, which the cloudflare and oauth21
+                // profiles answer before they look at the code).
                 self.grants[g].get_or_insert(Cause::CodeReplayed);
             }
             return;
@@ -760,6 +776,9 @@ impl Checker {
             rt.dead != Some(Cause::Rotated),
             || "a rotated refresh token worked again".into(),
         );
+        if rt.dead == Some(Cause::Rotated) {
+            self.grace_seen(rt.grant, &presented);
+        }
         self.dead_token_rules(rt.dead, rt.grant, "refresh token");
         let expired = self.refresh_expired(&rt);
         self.check(InvariantId::ExpiredRefreshDead, !expired, || {
@@ -835,7 +854,7 @@ impl Checker {
     }
 
     pub(super) fn on_revoke(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
-        let client_id = form.get("client_id").unwrap_or_default().to_owned();
+        let client_id = client_of(form, authorization);
         if let Some(t) = form.get("token") {
             self.mark_foreign_revoke(t, &client_id);
         }
@@ -969,6 +988,16 @@ impl Checker {
                 if let Some(r) = partner.and_then(|p| self.refresh.get_mut(&p)) {
                     r.uncertain = true;
                 }
+            }
+            // RFC 7009 §2.1: revoking a refresh token SHOULD invalidate "all access tokens
+            // based on the same authorization grant". One the ledger believes rotated away may
+            // still be the grant's (a grace of one, Cloudflare): the grant's tokens may be gone.
+            if owner.as_deref() == Some(client_id.as_str())
+                && let Some(r) = self.refresh.get(&t)
+                && r.dead == Some(Cause::Rotated)
+            {
+                let grant = r.grant;
+                self.grant_uncertain(grant);
             }
             if owner.as_deref() == Some(client_id.as_str()) && !expired {
                 let is_access = self.access.contains_key(&t);

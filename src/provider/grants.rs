@@ -25,6 +25,18 @@ pub(super) struct Family {
     live: Option<(TokenKey, TokenKey)>,
     code: Option<CodeKey>,
     rotated: Vec<TokenKey>,
+    /// Access tokens of earlier pairs that a refresh left alive (`refresh_keeps_access`).
+    kept_access: Vec<TokenKey>,
+    /// The refresh token presented last, usable until the live one is (`refresh_grace`).
+    previous: Option<TokenKey>,
+}
+
+/// One of a client's grants, as a new authorization finds it (`reauthorization_revokes_grants`):
+/// a code not yet exchanged, or the family its exchange started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GrantRef {
+    Code(CodeKey),
+    Family(u64),
 }
 
 /// What a used code remembers, to recognise a valid replay.
@@ -42,11 +54,15 @@ impl std::fmt::Debug for Family {
             live,
             code,
             rotated,
+            kept_access,
+            previous,
         } = self;
         f.debug_struct("Family")
             .field("live", live)
             .field("code", code)
             .field("rotated", rotated)
+            .field("kept_access", kept_access)
+            .field("previous", previous)
             .finish()
     }
 }
@@ -87,7 +103,13 @@ pub(super) type ExpiryQueue = BTreeMap<(u64, u64), Expiring>;
 
 impl Provider {
     fn tracks_families(&self) -> bool {
-        self.profile.code_replay_revokes_grant || self.profile.refresh_reuse_revokes_family
+        let p = &self.profile;
+        p.code_replay_revokes_grant
+            || p.refresh_reuse_revokes_family
+            || p.reauthorization_revokes_grants
+            || p.refresh_grace
+            || p.refresh_keeps_access
+            || p.refresh_revocation_revokes_grant
     }
 
     /// Queue `what` to be swept once `dead_after` (ms) lies strictly in the past.
@@ -117,7 +139,9 @@ impl Provider {
                     if let Some(slot) = self.tokens.find_refresh(&k) {
                         let family = self.tokens.family(slot);
                         self.tokens.kill_refresh(slot);
-                        self.end_family(family);
+                        if !self.family_refreshable(family) {
+                            self.end_family(family);
+                        }
                     }
                 }
             }
@@ -158,7 +182,18 @@ impl Provider {
             self.schedule(e * 1000, Expiring::Refresh(r));
         }
         if self.tracks_families() {
-            self.families.entry(family).or_default().live = Some((a, r));
+            let keep = self.profile.refresh_keeps_access;
+            let f = self.families.entry(family).or_default();
+            if let Some((old, _)) = f.live.replace((a, r))
+                && keep
+            {
+                f.kept_access.push(old);
+            }
+            if keep {
+                // Forget the kept tokens that died since (expired or revoked one by one).
+                let tokens = &self.tokens;
+                f.kept_access.retain(|k| tokens.find_access(k).is_some());
+            }
         }
         let token = OAuthToken {
             access_token: self.access_text(&a),
@@ -178,12 +213,35 @@ impl Provider {
         }
     }
 
-    /// Remove a pair on rotation: the family lives on; the old refresh token leaves a tombstone
-    /// (when reuse revokes families).
+    /// Retire what a refresh with `refresh` replaces; the family lives on. The pair dies, unless
+    /// the profile keeps earlier access tokens (`refresh_keeps_access`) or the presented refresh
+    /// token (`refresh_grace`: then the family's other refresh tokens die instead, so that the
+    /// presented one and the next one issued are the only two usable). A refresh token that dies
+    /// leaves a tombstone (when reuse revokes families).
     pub(super) fn retire_pair(&mut self, refresh: TokenKey) -> Option<u64> {
         let slot = self.tokens.find_refresh(&refresh)?;
         let (client, family) = (self.tokens.client(slot), self.tokens.family(slot));
-        self.tokens.kill_pair(slot);
+        if !self.profile.refresh_keeps_access {
+            self.tokens.kill_access(slot);
+        }
+        if self.profile.refresh_grace {
+            let f = self.families.entry(family).or_default();
+            let others = [f.live.map(|(_, r)| r), f.previous.replace(refresh)];
+            for other in others.into_iter().flatten().filter(|r| *r != refresh) {
+                if let Some(s) = self.tokens.find_refresh(&other) {
+                    self.tokens.kill_refresh(s);
+                    self.bury_refresh(other, client, family);
+                }
+            }
+            return Some(family);
+        }
+        self.tokens.kill_refresh(slot);
+        self.bury_refresh(refresh, client, family);
+        Some(family)
+    }
+
+    /// Leave a tombstone for a refresh token rotated away (when reuse revokes families).
+    fn bury_refresh(&mut self, refresh: TokenKey, client: ClientKey, family: u64) {
         if self.profile.refresh_reuse_revokes_family {
             self.rotated.insert(refresh, Rotated { client, family });
             self.families
@@ -192,7 +250,6 @@ impl Provider {
                 .rotated
                 .push(refresh);
         }
-        Some(family)
     }
 
     /// `_revoke_internal`: given either member, both tokens disappear, and with them the family.
@@ -213,19 +270,66 @@ impl Provider {
         self.end_family(family);
     }
 
-    /// Revoke the family's live pair and forget its tombstones.
+    /// Revoke every token of the family (its live pair, the access tokens a refresh kept, the
+    /// refresh token a grace kept) and forget its tombstones.
     pub(super) fn revoke_family(&mut self, family: u64) {
-        if let Some(f) = self.families.get(&family)
-            && let Some((a, r)) = f.live
-        {
-            if let Some(slot) = self.tokens.find_access(&a) {
-                self.tokens.kill_access(slot);
+        if let Some(f) = self.families.get(&family) {
+            let access = f
+                .live
+                .map(|(a, _)| a)
+                .into_iter()
+                .chain(f.kept_access.iter().copied());
+            for a in access {
+                if let Some(slot) = self.tokens.find_access(&a) {
+                    self.tokens.kill_access(slot);
+                }
             }
-            if let Some(slot) = self.tokens.find_refresh(&r) {
-                self.tokens.kill_refresh(slot);
+            for r in [f.live.map(|(_, r)| r), f.previous].into_iter().flatten() {
+                if let Some(slot) = self.tokens.find_refresh(&r) {
+                    self.tokens.kill_refresh(slot);
+                }
             }
         }
         self.end_family(family);
+    }
+
+    /// Whether a refresh token of `family` is still usable.
+    fn family_refreshable(&self, family: u64) -> bool {
+        self.families.get(&family).is_some_and(|f| {
+            [f.live.map(|(_, r)| r), f.previous]
+                .into_iter()
+                .flatten()
+                .any(|r| self.tokens.find_refresh(&r).is_some())
+        })
+    }
+
+    /// A new code for `client`: with `reauthorization_revokes_grants`, the client's earlier
+    /// grants die (unused codes, and every token of the families their exchanges started).
+    pub(super) fn replace_grants(&mut self, client: ClientKey, code: CodeKey) {
+        if !self.profile.reauthorization_revokes_grants {
+            return;
+        }
+        for grant in self.client_grants.remove(&client).unwrap_or_default() {
+            match grant {
+                GrantRef::Code(k) => {
+                    self.codes.remove(&k);
+                }
+                GrantRef::Family(f) => self.revoke_family(f),
+            }
+        }
+        self.client_grants
+            .entry(client)
+            .or_default()
+            .push(GrantRef::Code(code));
+    }
+
+    /// The exchange of `code` (issued to `client`) started `family`.
+    pub(super) fn grant_exchanged(&mut self, client: ClientKey, code: CodeKey, family: u64) {
+        if let Some(grants) = self.client_grants.get_mut(&client)
+            && let Some(g) = grants.iter_mut().find(|g| **g == GrantRef::Code(code))
+        {
+            *g = GrantRef::Family(family);
+        }
     }
 
     fn end_family(&mut self, family: u64) {

@@ -31,7 +31,7 @@ pub use records::{
 
 pub(crate) use controls::{Affected, Scope};
 pub(crate) use documents::document_key;
-use grants::{Expiring, ExpiryQueue, Family, Rotated, UsedCode};
+use grants::{Expiring, ExpiryQueue, Family, GrantRef, Rotated, UsedCode};
 use store::TokenStore;
 
 use crate::ErrorCode;
@@ -54,6 +54,8 @@ pub struct Provider {
     families: FxHashMap<u64, Family>,
     used_codes: FxHashMap<CodeKey, UsedCode>,
     rotated: FxHashMap<TokenKey, Rotated>,
+    /// Each client's grants, for `reauthorization_revokes_grants` (`grants.rs`).
+    client_grants: FxHashMap<ClientKey, Vec<GrantRef>>,
     expiry: ExpiryQueue,
     seq: u64,
     rng: DrawRng,
@@ -73,6 +75,7 @@ impl Provider {
             families: FxHashMap::default(),
             used_codes: FxHashMap::default(),
             rotated: FxHashMap::default(),
+            client_grants: FxHashMap::default(),
             expiry: ExpiryQueue::new(),
             seq: 0,
             rng,
@@ -168,7 +171,9 @@ impl Provider {
         }
         let key = CodeKey(self.profile.code_format.draw(&mut self.rng));
         let mut scopes = params.scopes.unwrap_or_default();
-        if let Some(allowed) = client.scope.as_deref().filter(|s| !s.is_empty()) {
+        if self.profile.authorize_checks_scope
+            && let Some(allowed) = client.scope.as_deref().filter(|s| !s.is_empty())
+        {
             let allowed: Vec<&str> = allowed.split_whitespace().collect();
             scopes.retain(|s| allowed.contains(&s.as_str()));
         }
@@ -186,6 +191,7 @@ impl Provider {
         let redirect = crate::compat::pyurl::construct_redirect_uri(&params.redirect_uri, &query);
         let expires_at = now.plus_seconds(self.lifetimes.code);
         self.schedule(expires_at.0, Expiring::Code(key));
+        self.replace_grants(client.key, key);
         self.codes.insert(
             key,
             AuthorizationCode {
@@ -253,6 +259,9 @@ impl Provider {
             family,
         };
         self.bury_code(code.key, used);
+        if self.profile.reauthorization_revokes_grants {
+            self.grant_exchanged(code.client, code.key, family);
+        }
         Ok(token)
     }
 
@@ -359,6 +368,12 @@ impl Provider {
         } else {
             None
         };
+        if self.profile.refresh_downscopes {
+            // The grant keeps its scope; only the answer is narrowed.
+            let (mut issued, _) = self.issue_pair(client, token.scopes.clone(), now, family);
+            issued.scope = scopes.join(" ");
+            return Ok(issued);
+        }
         Ok(self.issue_pair(client, scopes.into(), now, family).0)
     }
 
@@ -389,8 +404,18 @@ impl Provider {
         Ok(self.tokens.access_token(slot))
     }
 
-    /// `revoke_token(token)` (L360-369): removes the token and its partner.
+    /// `revoke_token(token)` (L360-369): removes the token and its partner; a refresh token
+    /// takes its whole grant with it where the profile says so.
     pub fn revoke_token(&mut self, token: &AnyToken) {
+        if let AnyToken::Refresh(t) = token
+            && self.profile.refresh_revocation_revokes_grant
+            && let Some(slot) = self.tokens.find_refresh(&t.key)
+        {
+            let family = self.tokens.family(slot);
+            self.tokens.kill_pair(slot);
+            self.revoke_family(family);
+            return;
+        }
         match (token, self.profile.revocation_kills_pair) {
             (AnyToken::Access(t), true) => self.revoke_pair(Some(t.key), None),
             (AnyToken::Refresh(t), true) => self.revoke_pair(None, Some(t.key)),

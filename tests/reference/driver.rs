@@ -9,7 +9,9 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::super::oracle::invariant::{CATALOG, Checker, Expectations, InvariantId, Violation};
+use super::super::oracle::invariant::{
+    Checker, Expectations, InvariantId, Violation, documented_deviations,
+};
 use super::super::oracle::{
     AuthServer, AuthorizeMethod, AuthorizeRequest, Config, Event, Output, Params, Profile,
     RegisterRequest, ResourceRequest, RevokeRequest, TokenRequest, UnixMillis,
@@ -20,21 +22,16 @@ use super::{
 };
 
 /// The invariants a profile may break: none under `oauth21`, exactly the documented deviations
-/// under `fastmcp`; `None` (not asserted) for any other profile.
+/// under `fastmcp` and `cloudflare`; `None` (not asserted) for any other profile.
 pub(crate) fn allowed_violations(profile: &Profile) -> Option<Vec<InvariantId>> {
-    if *profile == Profile::oauth21() {
-        Some(Vec::new())
-    } else if *profile == Profile::fastmcp() {
-        Some(
-            CATALOG
-                .iter()
-                .filter(|i| i.fastmcp_deviation.is_some())
-                .map(|i| i.id)
-                .collect(),
-        )
-    } else {
-        None
-    }
+    [
+        Profile::oauth21(),
+        Profile::fastmcp(),
+        Profile::cloudflare(),
+    ]
+    .iter()
+    .find(|p| *p == profile)
+    .and_then(|p| documented_deviations(&p.name))
 }
 
 /// `BASE64URL-NOPAD(SHA256(verifier))` (RFC 7636 §4.2), computed here rather than by the model.
@@ -96,7 +93,7 @@ impl Lockstep {
     /// A fresh server for `profile` and `config`, asserting [`allowed_violations`].
     pub(crate) fn new(profile: Profile, config: Config) -> Result<Self, String> {
         let allowed = allowed_violations(&profile);
-        let checker = Checker::new(Expectations::from_config(&config));
+        let checker = Checker::new(Expectations::for_model(&config, &profile));
         let forged_code = format!("{}{}", profile.code_prefix, "0".repeat(32));
         let forged_access = format!("{}{}", profile.access_prefix, "0".repeat(64));
         let forged_refresh = format!("{}{}", profile.refresh_prefix, "0".repeat(64));
