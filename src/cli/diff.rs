@@ -152,6 +152,8 @@ struct DiffReport {
     profile: String,
     /// Where the endpoints came from.
     metadata: String,
+    /// What the flows were fitted to (the probes' findings, printed as `note: fitted: …`).
+    fitted: Vec<String>,
     /// Every endpoint: its URL, or null when the metadata names none (its steps are skipped).
     endpoints: Vec<Endpoint>,
     flows: u64,
@@ -252,6 +254,7 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         profile: profile.name.to_string(),
         metadata: target.endpoints().describe_source(),
         endpoints: target.endpoints().endpoints.clone(),
+        fitted: notes.clone(),
         compare: (opts.compare != Compare::Exact).then_some(opts.compare.as_str()),
         classes: args.keep_going.then(Vec::new),
         ..DiffReport::default()
