@@ -69,7 +69,17 @@ fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() 
     assert_eq!(found.profile, expected, "{}", found.to_text("e"));
     assert!(found.unexpressed.is_empty(), "{}", found.to_text("e"));
     for k in &found.knobs {
-        let unobservable = ["sweep_expired", "default_refresh_lifetime"].contains(&k.key);
+        // The two no probe sees, and three FastMCP's own values hide: a replay that revokes
+        // nothing has no verifier rule, one pair per grant leaves nothing else for a refresh
+        // token's revocation to take, and no redirect URI is refused at registration.
+        let unobservable = [
+            "sweep_expired",
+            "default_refresh_lifetime",
+            "code_replay_revokes_unverified",
+            "refresh_revocation_revokes_grant",
+            "registration_redirect_error",
+        ]
+        .contains(&k.key);
         assert_eq!(
             k.confidence,
             if unobservable {
@@ -187,7 +197,7 @@ fn fingerprint_of_the_ts_demo_writes_evidence_for_every_decided_knob() {
     for probe in [
         "unknown-code-status",
         "token-redirect-mismatch",
-        "refresh-twice",
+        "refresh-old",
     ] {
         assert!(listed.contains(&probe), "{probe}: {}", found.to_text("e"));
     }
