@@ -277,6 +277,22 @@ profile_knobs! {
     /// existed: FastMCP's.
     #[serde(default)]
     pub refresh_downscopes: bool,
+    /// Whether refresh tokens share their grant's expiry, fixed at the code exchange: a refresh
+    /// token issued by a refresh expires when the grant does, and an access token issued by a
+    /// refresh lives no longer than what is left of it (Cloudflare: `expiresAt` is not moved by
+    /// a refresh, `expires_in = min(accessTokenTTL, expiresAt - now)`;
+    /// [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2) allows either;
+    /// FastMCP's never expire, no deviation). Absent from files and headers written before it
+    /// existed: FastMCP's.
+    #[serde(default)]
+    pub refresh_expiry_per_grant: bool,
+    /// Seconds before its expiry from which a refresh token is refused as expired, comparing
+    /// whole seconds as the library does (`expiresAt - now < 60` at Cloudflare, which keeps a
+    /// KV entry at least 60 s; [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
+    /// leaves lifetimes to the server; FastMCP 0, no deviation). Absent from files and headers
+    /// written before it existed: FastMCP's (0).
+    #[serde(default)]
+    pub refresh_expiry_margin: u64,
     /// Whether revoking a refresh token revokes its whole grant, every access token and refresh
     /// token issued in it ([RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1):
     /// the server SHOULD revoke the access tokens of the same grant; FastMCP revokes the pair,
@@ -413,6 +429,8 @@ impl Profile {
             refresh_grace: false,
             refresh_keeps_access: false,
             refresh_downscopes: false,
+            refresh_expiry_per_grant: false,
+            refresh_expiry_margin: 0,
             refresh_revocation_revokes_grant: false,
             revocation_at_token_endpoint: false,
             multiple_auth_methods_refused: false,
@@ -477,6 +495,8 @@ impl Profile {
             refresh_grace: false,
             refresh_keeps_access: false,
             refresh_downscopes: false,
+            refresh_expiry_per_grant: false,
+            refresh_expiry_margin: 0,
             refresh_revocation_revokes_grant: true,
             revocation_at_token_endpoint: false,
             multiple_auth_methods_refused: false,
@@ -535,6 +555,8 @@ impl Profile {
             refresh_grace: true,
             refresh_keeps_access: true,
             refresh_downscopes: true,
+            refresh_expiry_per_grant: true,
+            refresh_expiry_margin: 60,
             refresh_revocation_revokes_grant: true,
             revocation_at_token_endpoint: true,
             multiple_auth_methods_refused: true,

@@ -294,3 +294,46 @@ fn loopback_uris_match_as_parsed_urls_and_confidential_clients_may_skip_pkce() {
         Some("invalid_request")
     );
 }
+
+/// E-4, B: refresh tokens share the grant's expiry, fixed at the exchange; a refresh is refused
+/// as expired once fewer than 60 s are left (whole seconds), with nothing revoked; the access
+/// token a refresh issues lives no longer than what is left, the exchange's is not capped.
+/// Access tokens 100 s, grants 120 s.
+#[test]
+fn a_grant_expires_as_a_whole_and_refuses_refreshes_in_its_last_minute() {
+    let profile = Profile::cloudflare();
+    let mut config = oauth_oracle::Config::for_profile(&profile);
+    config.lifetimes.access = 100;
+    config.lifetimes.refresh = Some(120);
+    let mut h = Harness {
+        server: Some(oauth_oracle::AuthServer::new(config, profile).unwrap()),
+        now: common::T0,
+        log: Vec::new(),
+    };
+    let c = public(&mut h);
+    let c0 = code(&mut h, &c);
+    let out = h.exchange(&c, &c0);
+    let expires_in =
+        |out: &Output| serde_json::from_str::<Value>(&out.body).unwrap()["expires_in"].as_u64();
+    assert_eq!(
+        expires_in(&out),
+        Some(100),
+        "the exchange's access token is not capped"
+    );
+    let (a0, r0) = pair(&out);
+    h.advance(35_000);
+    let out = h.refresh(&c, &r0, None);
+    assert_eq!(expires_in(&out), Some(85), "85 s of the grant left");
+    let (_, r1) = pair(&out);
+    h.advance(25_000);
+    let out = h.refresh(&c, &r1, None);
+    assert_eq!(expires_in(&out), Some(60), "60 s left: still refreshed");
+    let (_, r2) = pair(&out);
+    h.advance(1_000);
+    let out = h.refresh(&c, &r2, None);
+    assert_eq!(refresh_error(&out), "invalid_grant", "59 s left: expired");
+    assert!(
+        accepted(&mut h, &a0),
+        "nothing revoked: the first access token lives 100 s"
+    );
+}

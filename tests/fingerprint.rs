@@ -14,6 +14,8 @@ const UNPROBED: &[&str] = &[
     "default_refresh_lifetime",
     "access_expiry_enforced",
     "expired_access_revokes_refresh",
+    "refresh_expiry_per_grant",
+    "refresh_expiry_margin",
 ];
 
 /// Whether a probe can observe `key` under `profile`: some knobs show only when another one

@@ -69,7 +69,7 @@ fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() 
     assert_eq!(found.profile, expected, "{}", found.to_text("e"));
     assert!(found.unexpressed.is_empty(), "{}", found.to_text("e"));
     for k in &found.knobs {
-        // The two no probe sees, and three FastMCP's own values hide: a replay that revokes
+        // The four no probe sees, and three FastMCP's own values hide: a replay that revokes
         // nothing has no verifier rule, one pair per grant leaves nothing else for a refresh
         // token's revocation to take, and no redirect URI is refused at registration.
         let unobservable = [
@@ -78,6 +78,8 @@ fn fingerprint_of_live_fastmcp_is_the_fastmcp_profile_and_diff_agrees_with_it() 
             "code_replay_revokes_unverified",
             "refresh_revocation_revokes_grant",
             "registration_redirect_error",
+            "refresh_expiry_per_grant",
+            "refresh_expiry_margin",
         ]
         .contains(&k.key);
         assert_eq!(

@@ -175,13 +175,66 @@ fn default_refresh_lifetime_alone_decides_whether_an_old_refresh_token_works() {
     }
 }
 
+/// `refresh_expiry_margin` alone (on `oauth21`, refresh tokens living 86,400 s): 59 s before
+/// the expiry a refresh is refused as expired with a 60 s margin, and works without one.
+#[test]
+fn refresh_expiry_margin_alone_decides_whether_a_refresh_near_its_expiry_works() {
+    for margin in [0, 60] {
+        let mut profile = Profile::oauth21();
+        profile.refresh_expiry_margin = margin;
+        let (mut h, client) = start(profile);
+        let (_, _, refresh) = grant(&mut h, &client);
+        h.advance((86_400 - 59) * 1000);
+        let out = h.refresh(&client, &refresh, None);
+        let expected = if margin > 0 {
+            refused(400, "invalid_grant", Reason::RefreshTokenExpired)
+        } else {
+            done(200)
+        };
+        assert_eq!(outcome(&out), expected, "margin {margin}: {}", out.body);
+    }
+}
+
+/// `refresh_expiry_per_grant` alone (on `oauth21`): a refresh token issued by a refresh an hour
+/// after the exchange expires with the grant, a day after the exchange, where it would otherwise
+/// live a day from its own issue; and the access token a refresh issues near the end lives only
+/// what is left.
+#[test]
+fn refresh_expiry_per_grant_alone_decides_when_a_refreshed_token_expires() {
+    for per_grant in [false, true] {
+        let mut profile = Profile::oauth21();
+        profile.refresh_expiry_per_grant = per_grant;
+        let (mut h, client) = start(profile);
+        let (_, _, first) = grant(&mut h, &client);
+        h.advance(3_600_000);
+        let out = h.refresh(&client, &first, None);
+        let second = body_str(&out, "refresh_token").unwrap();
+        h.advance((86_400 - 3_600 - 1_000) * 1000);
+        let out = h.refresh(&client, &second, None);
+        assert_eq!(outcome(&out), done(200), "{}", out.body);
+        let body: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+        let expires_in = body["expires_in"].as_u64().unwrap();
+        assert_eq!(expires_in, if per_grant { 1_000 } else { 3_600 });
+        let third = body_str(&out, "refresh_token").unwrap();
+        h.advance(1_001_000);
+        let out = h.refresh(&client, &third, None);
+        // Expired, and swept by now (`oauth21` sweeps): refused either way.
+        let refused_now = (out.status, common::error_of(&out).0) == (400, "invalid_grant".into());
+        assert_eq!(
+            refused_now, per_grant,
+            "per grant {per_grant}: {}",
+            out.body
+        );
+    }
+}
+
 /// Every knob a probe can observe, changed alone from `fastmcp` (to `oauth21`'s value where the two
 /// differ, else to `cloudflare`'s, else to another value), changes what the server answers, and `fingerprint` of the
 /// model under that profile names exactly that knob: each knob works on its own, whatever the
 /// others. The knobs no probe observes without real-time waits are `UNPROBED` here (their
 /// fingerprint is left to the live tests); each is shown to work on its own by a test above that
 /// changes it alone: `sweep_expired` by `code_replay_revokes_only_its_own_grant_without_sweeping`,
-/// the other three by the clock-driven `<knob>_alone_decides_…` tests. A knob that shows only
+/// the other five by the clock-driven `<knob>_alone_decides_…` tests. A knob that shows only
 /// when another one lets it (`NEEDS`) is changed together with that one.
 #[test]
 fn each_knob_changed_alone_is_observed_as_that_knob() {
@@ -196,6 +249,8 @@ fn each_knob_changed_alone_is_observed_as_that_knob() {
         "default_refresh_lifetime",
         "access_expiry_enforced",
         "expired_access_revokes_refresh",
+        "refresh_expiry_per_grant",
+        "refresh_expiry_margin",
     ];
     // (knob, the knob that must be set for a probe to see it, its value there).
     const NEEDS: &[(&str, &str, bool)] = &[

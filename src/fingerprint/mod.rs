@@ -258,6 +258,9 @@ fn unprobed(key: &str) -> &'static str {
         "default_refresh_lifetime" => {
             "no probe: a configured lifetime no answer states (give diff --refresh-ttl instead)"
         }
+        "refresh_expiry_per_grant" | "refresh_expiry_margin" => {
+            "no probe: it shows only as a refresh token's lifetime runs out"
+        }
         _ => "",
     }
 }

@@ -29,6 +29,9 @@ pub(super) struct Family {
     kept_access: Vec<TokenKey>,
     /// The refresh token presented last, usable until the live one is (`refresh_grace`).
     previous: Option<TokenKey>,
+    /// When the grant's refresh tokens expire, fixed at the code exchange
+    /// (`refresh_expiry_per_grant`), whole seconds.
+    expires: Option<u64>,
 }
 
 /// One of a client's grants, as a new authorization finds it (`reauthorization_revokes_grants`):
@@ -56,6 +59,7 @@ impl std::fmt::Debug for Family {
             rotated,
             kept_access,
             previous,
+            expires,
         } = self;
         f.debug_struct("Family")
             .field("live", live)
@@ -63,6 +67,7 @@ impl std::fmt::Debug for Family {
             .field("rotated", rotated)
             .field("kept_access", kept_access)
             .field("previous", previous)
+            .field("expires", expires)
             .finish()
     }
 }
@@ -110,6 +115,7 @@ impl Provider {
             || p.refresh_grace
             || p.refresh_keeps_access
             || p.refresh_revocation_revokes_grant
+            || p.refresh_expiry_per_grant
     }
 
     /// Queue `what` to be swept once `dead_after` (ms) lies strictly in the past.
@@ -158,15 +164,26 @@ impl Provider {
     ) -> (OAuthToken, u64) {
         let a = TokenKey(self.profile.access_format.draw(&mut self.rng));
         let r = TokenKey(self.profile.refresh_format.draw(&mut self.rng));
+        // A refresh in a grant whose expiry is fixed: the new pair lives no longer than it.
+        let grant_expires = family
+            .filter(|_| self.profile.refresh_expiry_per_grant)
+            .and_then(|f| self.families.get(&f))
+            .and_then(|f| f.expires);
         let family = family.unwrap_or_else(|| {
             self.seq += 1;
             self.seq
         });
-        let access_expires = now.plus_seconds(self.lifetimes.access).whole_seconds();
-        let refresh_expires = self
-            .lifetimes
-            .refresh
-            .map(|s| now.plus_seconds(s).whole_seconds());
+        let expires_in = grant_expires.map_or(self.lifetimes.access, |g| {
+            self.lifetimes
+                .access
+                .min(g.saturating_sub(now.whole_seconds()))
+        });
+        let access_expires = now.plus_seconds(expires_in).whole_seconds();
+        let refresh_expires = grant_expires.or_else(|| {
+            self.lifetimes
+                .refresh
+                .map(|s| now.plus_seconds(s).whole_seconds())
+        });
         let scope = scopes.join(" ");
         self.tokens.insert(NewPair {
             access: a,
@@ -183,7 +200,11 @@ impl Provider {
         }
         if self.tracks_families() {
             let keep = self.profile.refresh_keeps_access;
+            let per_grant = self.profile.refresh_expiry_per_grant;
             let f = self.families.entry(family).or_default();
+            if per_grant && f.expires.is_none() {
+                f.expires = refresh_expires;
+            }
             if let Some((old, _)) = f.live.replace((a, r))
                 && keep
             {
@@ -198,7 +219,7 @@ impl Provider {
         let token = OAuthToken {
             access_token: self.access_text(&a),
             token_type: "Bearer",
-            expires_in: self.lifetimes.access,
+            expires_in,
             scope,
             refresh_token: self.refresh_text(&r),
         };

@@ -313,12 +313,21 @@ impl Provider {
         if self.tokens.client(slot) != client {
             return Err(Reason::RefreshTokenForeign.into());
         }
-        if self
-            .tokens
-            .refresh_expires(slot)
-            .is_some_and(|e| now.is_after_seconds(e))
-        {
-            self.revoke_slot(slot);
+        let margin = self.profile.refresh_expiry_margin;
+        let expired = self.tokens.refresh_expires(slot).is_some_and(|e| {
+            if margin == 0 {
+                now.is_after_seconds(e)
+            } else {
+                // Whole seconds, as `expiresAt - now < margin` compares them.
+                now.whole_seconds() + margin > e
+            }
+        });
+        if expired {
+            // Where a refresh keeps earlier access tokens, an expired refresh token does not
+            // take them with it (Cloudflare: refused, nothing else changes).
+            if !self.profile.refresh_keeps_access {
+                self.revoke_slot(slot);
+            }
             return Err(Reason::RefreshTokenExpired.into());
         }
         Ok(self.tokens.refresh_token(slot))
