@@ -295,8 +295,9 @@ profile_knobs! {
     pub refresh_expiry_margin: u64,
     /// Whether revoking a refresh token revokes its whole grant, every access token and refresh
     /// token issued in it ([RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009#section-2.1):
-    /// the server SHOULD revoke the access tokens of the same grant; FastMCP revokes the pair,
-    /// no deviation). Absent from files and headers written before it existed: FastMCP's.
+    /// revocation invalidates, "if applicable, other tokens based on the same authorization
+    /// grant"; FastMCP revokes the pair, no deviation). Absent from files and headers written
+    /// before it existed: FastMCP's.
     #[serde(default)]
     pub refresh_revocation_revokes_grant: bool,
     /// Whether revocation is served by the token endpoint: a form without `grant_type` and with

@@ -989,9 +989,10 @@ impl Checker {
                     r.uncertain = true;
                 }
             }
-            // RFC 7009 §2.1: revoking a refresh token SHOULD invalidate "all access tokens
-            // based on the same authorization grant". One the ledger believes rotated away may
-            // still be the grant's (a grace of one, Cloudflare): the grant's tokens may be gone.
+            // RFC 7009 (abstract): "A revocation request will invalidate the actual token and,
+            // if applicable, other tokens based on the same authorization grant." A refresh token
+            // the ledger believes rotated away may still be the grant's (a grace of one,
+            // Cloudflare): the grant's tokens may be gone.
             if owner.as_deref() == Some(client_id.as_str())
                 && let Some(r) = self.refresh.get(&t)
                 && r.dead == Some(Cause::Rotated)
