@@ -195,3 +195,130 @@ fn a_revocation_with_credentials_twice_may_be_invalid_request() {
     ));
     assert!(has(&v, "revocation-public-and-basic-clients"), "{v:?}");
 }
+
+/// The code exchange of public client `c` (tokens tagged `tag`), as Cloudflare answers it.
+fn exchanged(run: &mut Checked, c: &str, code: &str, tag: &str) {
+    let v = run.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", c),
+            ("code", code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+        common::answers::tokens(tag),
+    );
+    assert!(v.is_empty(), "{v:?}");
+}
+
+fn accepted() -> Output {
+    json_out(200, json!({"ok": true}))
+}
+
+/// RFC 6749 §2.3.1: a `client_secret_basic` client is named by the `Authorization` header, and
+/// Cloudflare refuses it in the form beside it (§2.3: one method per request). Tokens issued to
+/// a request carrying `Basic` alone are the header's client's: neither `client-authentication`
+/// nor `code-client-binding` is broken. Tokens for the same request without the header still
+/// break both.
+#[test]
+fn basic_alone_names_the_client_of_a_token_request() {
+    for with_basic in [true, false] {
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+        run.register("c1", &[CB], "client_secret_basic");
+        let code = random("cd");
+        run.code("c1", Some(CB), &code);
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ];
+        let v = if with_basic {
+            run.token_basic(&form, "c1", common::answers::tokens("1"))
+        } else {
+            run.token(&form, common::answers::tokens("1"))
+        };
+        assert_eq!(has(&v, "client-authentication"), !with_basic, "{v:?}");
+        assert_eq!(has(&v, "code-client-binding"), !with_basic, "{v:?}");
+    }
+}
+
+/// RFC 8707 §2: `invalid_target` refuses the request for its resource, which Cloudflare (and
+/// `oauth21`) check before the code: a replay refused so never reached the code, and the
+/// tokens issued from it may live on (`code-replay-revokes-tokens` is not broken). The same
+/// replay refused as `invalid_grant` is one, and tokens that still work after it break it.
+#[test]
+fn a_replay_refused_for_its_resource_is_no_replay() {
+    for (answer, replayed) in [("invalid_target", false), ("invalid_grant", true)] {
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+        run.register("c1", &[CB], "none");
+        let code = random("cd");
+        run.code("c1", Some(CB), &code);
+        exchanged(&mut run, "c1", &code, "1");
+        let v = run.token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "c1"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+                ("resource", "https://other.example/mcp"),
+            ],
+            json_out(400, json!({"error": answer})),
+        );
+        assert!(!has(&v, "code-replay-revokes-tokens"), "{v:?}");
+        let v = run.resource(&random("a1"), accepted());
+        assert_eq!(
+            has(&v, "code-replay-revokes-tokens"),
+            replayed,
+            "{answer}: {v:?}"
+        );
+    }
+}
+
+/// Cloudflare keeps the refresh token last presented usable until the new one is used (a grace
+/// of one: `refresh-rotated-dead` is broken, a documented deviation), and presenting it again
+/// retires the one issued in between. Revoking that retired token revokes nothing (RFC 7009
+/// §2.2: 200 for an invalid token), so the access token issued with it still works:
+/// `revocation-cascades` is not broken. Without the grace (no second use of the first refresh
+/// token), the same revocation and acceptance still break it.
+#[test]
+fn after_a_grace_the_retired_refresh_token_takes_nothing_with_it() {
+    for grace in [true, false] {
+        let mut run = Checked::new(expectations(ISSUER, Some(86_400), true));
+        run.register("c1", &[CB], "none");
+        let code = random("cd");
+        run.code("c1", Some(CB), &code);
+        exchanged(&mut run, "c1", &code, "1");
+        let refresh = |run: &mut Checked, token: &str, tag: &str| {
+            run.token(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "c1"),
+                    ("refresh_token", token),
+                ],
+                common::answers::tokens(tag),
+            )
+        };
+        let v = refresh(&mut run, &random("r1"), "2");
+        assert!(v.is_empty(), "{v:?}");
+        if grace {
+            let v = refresh(&mut run, &random("r1"), "3");
+            assert!(has(&v, "refresh-rotated-dead"), "{v:?}");
+        }
+        let v = run.send(
+            Event::Revoke(RevokeRequest {
+                form: pairs(&[("client_id", "c1"), ("token", &random("r2"))]),
+                authorization: None,
+            }),
+            out(200, &[], json!(null)),
+        );
+        assert!(v.is_empty(), "{v:?}");
+        let v = run.resource(&random("a2"), accepted());
+        assert_eq!(
+            has(&v, "revocation-cascades"),
+            !grace,
+            "grace {grace}: {v:?}"
+        );
+    }
+}
