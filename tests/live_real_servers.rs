@@ -265,22 +265,10 @@ fn audit_of_cloudflares_workers_oauth_provider() {
         ["600", "3600", "2592000"],
         &extra,
         &[
-            // Every Basic request also names the client in the form, which the library refuses
-            // first as invalid_request (two authentication methods): no 401 invalid_client.
-            "invalid-client-challenge",
             // Needs real-time waits past an access token's expiry (an hour here).
             "expired-access-keeps-refresh",
             // It has no introspection endpoint.
             "introspection-requires-authentication",
-            // Needs a token whose death another client's revocation request could be blamed
-            // for: the library ends a client's earlier grants at each new authorization, so few
-            // tokens stay known live (exercised at seed 0 before the resource moves drew
-            // differently).
-            "revocation-owner-only",
-            // Needs an authorization naming the resource, then a token request naming another:
-            // rare in 100 short flows (one negative check at seed 0 before the document moves
-            // drew differently).
-            "resource-fixed",
         ],
         &[
             (
