@@ -307,6 +307,13 @@ profile_knobs! {
     /// files and headers written before it existed: FastMCP's.
     #[serde(default)]
     pub revocation_at_token_endpoint: bool,
+    /// Whether `Authorization: Basic` alone names the client of a token or revocation request
+    /// ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1): a
+    /// `client_secret_basic` client's credentials are in the header), rather than FastMCP's
+    /// `client_id` required in the form too ("Missing client_id", D-18). Absent from files and
+    /// headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub basic_names_client: bool,
     /// Whether a token or revocation request that names its client both in `Authorization:
     /// Basic` and in the form is refused first, `invalid_request`
     /// ([RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3): "The client MUST
@@ -434,6 +441,7 @@ impl Profile {
             refresh_expiry_margin: 0,
             refresh_revocation_revokes_grant: false,
             revocation_at_token_endpoint: false,
+            basic_names_client: false,
             multiple_auth_methods_refused: false,
             refresh_grant_implied: false,
             unregistered_grant_error: ErrorCode::UnsupportedGrantType,
@@ -500,6 +508,7 @@ impl Profile {
             refresh_expiry_margin: 0,
             refresh_revocation_revokes_grant: true,
             revocation_at_token_endpoint: false,
+            basic_names_client: true,
             multiple_auth_methods_refused: false,
             refresh_grant_implied: false,
             unregistered_grant_error: ErrorCode::UnsupportedGrantType,
@@ -560,6 +569,7 @@ impl Profile {
             refresh_expiry_margin: 60,
             refresh_revocation_revokes_grant: true,
             revocation_at_token_endpoint: true,
+            basic_names_client: true,
             multiple_auth_methods_refused: true,
             refresh_grant_implied: true,
             unregistered_grant_error: ErrorCode::UnauthorizedClient,

@@ -26,8 +26,8 @@ pub(crate) fn multiple_methods(form: &Params, authorization: Option<&str>) -> bo
 }
 
 /// Authenticate the client of a form request, in the SDK's order of checks; with
-/// `basic_names_client` (the profile's `multiple_auth_methods_refused`) an `Authorization:
-/// Basic` header names the client itself, as [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)
+/// `basic_names_client` (the profile's knob) an `Authorization: Basic` header names the client
+/// itself when the form names none, as [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)
 /// has it, and only a `client_secret_basic` client may use it.
 pub(crate) fn authenticate(
     provider: &Provider,
@@ -37,6 +37,7 @@ pub(crate) fn authenticate(
     basic_names_client: bool,
 ) -> Result<Arc<Client>, AuthFailure> {
     if basic_names_client
+        && form.get("client_id").is_none_or(str::is_empty)
         && let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic "))
     {
         let (id, secret) = decode_basic(encoded)?;

@@ -27,7 +27,7 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
         &req.form,
         req.authorization.as_deref(),
         ctx.now,
-        ctx.profile.multiple_auth_methods_refused,
+        ctx.profile.basic_names_client,
     ) {
         Ok(c) => c,
         Err((description, reason)) => {

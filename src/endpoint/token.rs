@@ -110,7 +110,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
         &req.form,
         req.authorization.as_deref(),
         ctx.now,
-        ctx.profile.multiple_auth_methods_refused,
+        ctx.profile.basic_names_client,
     ) {
         Ok(c) => c,
         Err((description, reason)) => {

@@ -471,7 +471,10 @@ impl Checker {
         }
     }
 
-    /// Whether the request carries `client`'s exact credentials by its registered method.
+    /// Whether the request carries `client`'s exact credentials by its registered method. A
+    /// client named by the `Authorization` header alone (no form `client_id`) authenticates by
+    /// that header alone: only as a `client_secret_basic` client (RFC 6749 §2.3: "The client
+    /// MUST NOT use more than one authentication method in each request").
     fn authenticates(
         &self,
         form: &Params,
@@ -479,6 +482,12 @@ impl Checker {
         client: &ClientFacts,
         id: &str,
     ) -> bool {
+        if authorization.is_some() && form.get("client_id").is_none() {
+            return client.method == "client_secret_basic"
+                && client.secret.as_ref().is_some_and(|secret| {
+                    basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
+                });
+        }
         match (client.method.as_str(), &client.secret) {
             ("none", _) | (_, None) => true,
             ("client_secret_basic", Some(secret)) => {

@@ -115,6 +115,25 @@ pub(super) fn probes(
         },
     );
     add(
+        "basic-alone",
+        "basic_names_client",
+        "a Basic client exchanges a code with its id in the Authorization header alone",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register("client_secret_basic", REDIRECT);
+            let code = s.authorize(c);
+            let (_, authorization) = Script::auth(c, None);
+            let form = vec![
+                kv("grant_type", "authorization_code"),
+                kv("code", r(code, Field::Code)),
+                kv("redirect_uri", REDIRECT),
+                kv("code_verifier", VERIFIER),
+            ];
+            s.push(0, token(form, authorization))
+        },
+    );
+    add(
         "basic-and-form-id",
         "multiple_auth_methods_refused",
         "a Basic client names itself in the header and the form",
