@@ -79,6 +79,7 @@ pub mod target;
 pub mod time;
 pub mod trace;
 mod value_format;
+mod wire;
 
 pub use config::{Config, Lifetimes};
 pub use control::Control;
@@ -97,6 +98,7 @@ pub use rng::Seed;
 pub use server::AuthServer;
 pub use time::UnixMillis;
 pub use value_format::ValueFormat;
+pub use wire::Wire;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

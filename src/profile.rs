@@ -29,6 +29,7 @@ use thiserror::Error;
 use crate::ErrorCode;
 use crate::ValueFormat;
 use crate::keys::KEY_BYTES;
+use crate::wire::Wire;
 
 /// The most bytes a client secret's [`ValueFormat`] may draw (128 `base64url` characters).
 pub(crate) const SECRET_BYTES: usize = 128;
@@ -87,11 +88,11 @@ profile_knobs! {
     pub name: Cow<'static, str>,
     /// Prefix of authorization codes, followed by 32 hex digits: FastMCP's `test_auth_code_`
     /// ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2) leaves the
-    /// format to the server; no deviation). Unreserved URL characters only.
+    /// format to the server; no deviation). Unreserved URL characters and `:` only.
     #[serde(deserialize_with = "prefix")]
     pub code_prefix: Cow<'static, str>,
     /// The text of an authorization code after its prefix (`"hex N"`, `"base64url N"` or
-    /// `"alnum N"` or `"uuid4"`; at most 96 hex digits or 48 characters): FastMCP `"hex 32"`, `secrets.token_hex(16)`
+    /// `"alnum N"`, `"grant N M"` or `"uuid4"`; at most 96 hex digits or 48 characters): FastMCP `"hex 32"`, `secrets.token_hex(16)`
     /// ([RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10): guessing
     /// must be infeasible; no deviation). Absent from files and headers written before it
     /// existed: FastMCP's.
@@ -99,7 +100,7 @@ profile_knobs! {
     pub code_format: ValueFormat,
     /// Prefix of access tokens, followed by 64 hex digits: FastMCP's `test_access_token_`
     /// ([RFC 6749 §1.4](https://www.rfc-editor.org/rfc/rfc6749#section-1.4): opaque to the
-    /// client; no deviation). Unreserved URL characters only.
+    /// client; no deviation). Unreserved URL characters and `:` only.
     #[serde(deserialize_with = "prefix")]
     pub access_prefix: Cow<'static, str>,
     /// The text of an access token after its prefix (at most 96 hex digits or 48 characters): FastMCP
@@ -109,7 +110,7 @@ profile_knobs! {
     pub access_format: ValueFormat,
     /// Prefix of refresh tokens, followed by 64 hex digits: FastMCP's `test_refresh_token_`
     /// ([RFC 6749 §1.5](https://www.rfc-editor.org/rfc/rfc6749#section-1.5); no deviation).
-    /// Unreserved URL characters only.
+    /// Unreserved URL characters and `:` only.
     #[serde(deserialize_with = "prefix")]
     pub refresh_prefix: Cow<'static, str>,
     /// The text of a refresh token after its prefix (at most 96 hex digits or 48 characters): FastMCP
@@ -387,6 +388,13 @@ profile_knobs! {
     /// FastMCP's.
     #[serde(default = "invalid_client_metadata")]
     pub registration_bad_json_error: ErrorCode,
+    /// How answers are written: error descriptions, body key order and the headers around them
+    /// (`"mcp-python-sdk"`, FastMCP's; `"workers-oauth-provider"`, Cloudflare's library's). No
+    /// RFC prescribes texts or key order ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2):
+    /// `error_description` is human-readable; no deviation). Absent from files and headers
+    /// written before it existed: FastMCP's.
+    #[serde(default)]
+    pub wire: Wire,
 }
 
 impl Profile {
@@ -453,6 +461,7 @@ impl Profile {
             registration_redirect_error: ErrorCode::InvalidRedirectUri,
             registration_checks_scope: true,
             registration_bad_json_error: ErrorCode::InvalidClientMetadata,
+            wire: Wire::PythonSdk,
         }
     }
 
@@ -520,6 +529,7 @@ impl Profile {
             registration_redirect_error: ErrorCode::InvalidRedirectUri,
             registration_checks_scope: true,
             registration_bad_json_error: ErrorCode::InvalidClientMetadata,
+            wire: Wire::PythonSdk,
         }
     }
 
@@ -527,14 +537,21 @@ impl Profile {
     /// it (`docs/cloudflare-behaviour.md`): grants that a new authorization replaces, refresh
     /// with a grace of one token, revocation at the token endpoint, resource binding and client
     /// ID metadata documents. Exact in outcome (status, `error` code, which secrets are issued
-    /// and which tokens work: `diff --compare semantic`) and in its client ids and secrets;
-    /// texts, body shapes and the `userId:grantId:secret` form of codes and tokens are still
-    /// FastMCP's.
+    /// and which tokens work: `diff --compare semantic`), in its value formats
+    /// (`userId:grantId:secret` codes and tokens) and, through its wire dialect, in its texts,
+    /// body shapes and headers (`docs/cloudflare-behaviour.md` §9 lists what is not yet).
     pub fn cloudflare() -> Self {
         Self {
             name: Cow::Borrowed("cloudflare"),
             // `generateRandomString`: characters of A-Z a-z 0-9 - _, 16 for a client id, 32 for
-            // a secret (the codes' and tokens' `userId:grantId:secret` has no value format yet).
+            // a secret; codes and tokens are `userId:grantId:secret`, the user the worker of
+            // `scripts/providers/cloudflare/` completes every authorization for.
+            code_prefix: Cow::Borrowed("user:"),
+            code_format: ValueFormat::Grant(16, 32),
+            access_prefix: Cow::Borrowed("user:"),
+            access_format: ValueFormat::Grant(16, 32),
+            refresh_prefix: Cow::Borrowed("user:"),
+            refresh_format: ValueFormat::Grant(16, 32),
             client_id_format: ValueFormat::Base64Url(16),
             client_secret_format: ValueFormat::Base64Url(32),
             invalid_grant_status: 400,
@@ -581,6 +598,7 @@ impl Profile {
             registration_redirect_error: ErrorCode::InvalidClientMetadata,
             registration_checks_scope: false,
             registration_bad_json_error: ErrorCode::InvalidRequest,
+            wire: Wire::WorkersOauthProvider,
             ..Self::oauth21()
         }
     }
@@ -882,10 +900,10 @@ fn prefix<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'static, str>, D::Error
     let s = String::deserialize(d)?;
     let ok = s.len() <= 64
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':'));
     if !ok {
         return Err(serde::de::Error::custom(format!(
-            "invalid prefix {s:?}: at most 64 letters, digits, '-', '.', '_' or '~'"
+            "invalid prefix {s:?}: at most 64 letters, digits, '-', '.', '_', '~' or ':'"
         )));
     }
     Ok(Cow::Owned(s))

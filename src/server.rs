@@ -87,7 +87,7 @@ impl AuthServer {
             provider: &mut self.provider,
             now: at,
         };
-        match event {
+        let out = match event {
             Event::AuthorizationServerMetadata => metadata::handle_as_metadata(&ctx),
             Event::ProtectedResourceMetadata => metadata::handle_pr_metadata(&ctx),
             Event::Register(r) => register::handle_register(&mut ctx, &r.body),
@@ -112,7 +112,8 @@ impl AuthServer {
             ),
             Event::ClientDocument(d) => client_document::handle_client_document(&mut ctx, d),
             Event::Control(_) => unreachable!("controls are applied before the endpoints"),
-        }
+        };
+        crate::wire::write(self.profile.wire, &self.fixed, &self.provider, event, out)
     }
 
     /// How long the answer of the step last applied is to be held, in milliseconds (a scripted

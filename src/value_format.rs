@@ -30,6 +30,11 @@ pub enum ValueFormat {
     Alnum(u8),
     /// A version-4 UUID, lower-case and hyphenated (`str(uuid.uuid4())`).
     Uuid4,
+    /// A grant id and a secret, `base64url` characters each, joined by `:`: the values of one
+    /// grant (its code, then its tokens) share the grant id. Cloudflare's
+    /// `userId:grantId:secret` after the `userId:` prefix (`generateRandomString(16)` and
+    /// `(32)`).
+    Grant(u8, u8),
 }
 
 /// The base64url alphabet (RFC 4648 §5); its first 62 characters are the `alnum` alphabet.
@@ -51,13 +56,14 @@ impl ValueFormat {
             Self::Hex(n) => n as usize / 2,
             Self::Base64Url(n) | Self::Alnum(n) => n as usize,
             Self::Uuid4 => 16,
+            Self::Grant(g, s) => g as usize + s as usize,
         }
     }
 
     /// The number of symbols of a `base64url` or `alnum` format's alphabet.
     fn alphabet(self) -> Option<u8> {
         match self {
-            Self::Base64Url(_) => Some(64),
+            Self::Base64Url(_) | Self::Grant(..) => Some(64),
             Self::Alnum(_) => Some(62),
             Self::Hex(_) | Self::Uuid4 => None,
         }
@@ -69,8 +75,12 @@ impl ValueFormat {
             Self::Hex(n) if n == 0 || n % 2 == 1 => {
                 Err(format!("hex {n}: an even number of digits, at least 2"))
             }
-            Self::Base64Url(0) | Self::Alnum(0) => Err(format!("{self}: at least 1 character")),
-            Self::Hex(_) | Self::Base64Url(_) | Self::Alnum(_) | Self::Uuid4 => Ok(()),
+            Self::Base64Url(0) | Self::Alnum(0) | Self::Grant(0, _) | Self::Grant(_, 0) => {
+                Err(format!("{self}: at least 1 character"))
+            }
+            Self::Hex(_) | Self::Base64Url(_) | Self::Alnum(_) | Self::Uuid4 | Self::Grant(..) => {
+                Ok(())
+            }
         }
     }
 
@@ -84,7 +94,7 @@ impl ValueFormat {
         match self {
             Self::Uuid4 => out[..16].copy_from_slice(&rng.uuid4()),
             Self::Hex(_) => rng.fill(&mut out[..n]),
-            Self::Base64Url(_) => {
+            Self::Base64Url(_) | Self::Grant(..) => {
                 rng.fill(&mut out[..n]);
                 out[..n].iter_mut().for_each(|b| *b &= 63);
             }
@@ -106,6 +116,18 @@ impl ValueFormat {
         out
     }
 
+    /// A fresh value's key in the grant of `parent` (the key of a value issued before in the
+    /// same grant): [`Self::draw`], its grant id then taken from `parent` for a
+    /// [`Self::Grant`] format.
+    pub(crate) fn draw_in<const N: usize>(self, rng: &mut DrawRng, parent: &[u8]) -> [u8; N] {
+        let mut out = self.draw::<N>(rng);
+        if let Self::Grant(g, _) = self {
+            let g = usize::from(g).min(N).min(parent.len());
+            out[..g].copy_from_slice(&parent[..g]);
+        }
+        out
+    }
+
     /// Append the text of `key` (its first [`Self::bytes`]) to `out`.
     pub(crate) fn push(self, out: &mut String, key: &[u8]) {
         let key = &key[..self.bytes().min(key.len())];
@@ -118,6 +140,16 @@ impl ValueFormat {
                 );
             }
             Self::Uuid4 => push_uuid(out, key),
+            Self::Grant(g, _) => {
+                let (id, secret) = key.split_at(usize::from(g).min(key.len()));
+                Self::Base64Url(g).push(out, id);
+                out.push(':');
+                out.extend(
+                    secret
+                        .iter()
+                        .map(|&b| char::from(SYMBOLS[usize::from(b & 63)])),
+                );
+            }
         }
     }
 
@@ -126,6 +158,7 @@ impl ValueFormat {
         match self {
             Self::Hex(n) | Self::Base64Url(n) | Self::Alnum(n) => n as usize,
             Self::Uuid4 => 36,
+            Self::Grant(g, s) => g as usize + 1 + s as usize,
         }
     }
 
@@ -156,6 +189,19 @@ impl ValueFormat {
                     })
             }
             Self::Uuid4 => parse_uuid(text, &mut out[..16]),
+            Self::Grant(g, s) => {
+                let g = usize::from(g);
+                text.len() == g + 1 + usize::from(s)
+                    && text.as_bytes()[g] == b':'
+                    && text[..g]
+                        .bytes()
+                        .chain(text[g + 1..].bytes())
+                        .zip(out.iter_mut())
+                        .all(|(c, o)| {
+                            *o = SYMBOL_INDEX[usize::from(c)];
+                            *o < 64
+                        })
+            }
         };
         ok.then_some(out)
     }
@@ -178,6 +224,14 @@ impl ValueFormat {
         };
         if parse_uuid(rest, &mut [0; 16]) {
             return vec![Self::Uuid4];
+        }
+        if let Some((g, secret)) = rest.split_once(':') {
+            let grant = u8::try_from(g.len())
+                .ok()
+                .zip(u8::try_from(secret.len()).ok())
+                .map(|(g, s)| Self::Grant(g, s))
+                .filter(|f| f.valid().is_ok() && f.parse::<255>(rest).is_some());
+            return grant.into_iter().collect();
         }
         [Self::Hex(len), Self::Alnum(len), Self::Base64Url(len)]
             .into_iter()
@@ -239,6 +293,7 @@ impl fmt::Display for ValueFormat {
             Self::Base64Url(n) => write!(f, "base64url {n}"),
             Self::Alnum(n) => write!(f, "alnum {n}"),
             Self::Uuid4 => f.write_str("uuid4"),
+            Self::Grant(g, s) => write!(f, "grant {g} {s}"),
         }
     }
 }
@@ -255,11 +310,17 @@ impl FromStr for ValueFormat {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "invalid value format {s:?}: \"hex N\", \"base64url N\", \"alnum N\" or \"uuid4\""
+                "invalid value format {s:?}: \"hex N\", \"base64url N\", \"alnum N\", \"grant N M\" or \"uuid4\""
             )
         };
         if s == "uuid4" {
             return Ok(Self::Uuid4);
+        }
+        if let Some(rest) = s.strip_prefix("grant ") {
+            let (g, n) = rest.split_once(' ').ok_or_else(bad)?;
+            let f = Self::Grant(g.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+            f.valid()?;
+            return Ok(f);
         }
         let (alphabet, n) = s.split_once(' ').ok_or_else(bad)?;
         let n: u8 = n.parse().map_err(|_| bad())?;

@@ -27,6 +27,11 @@ fn observable(profile: &Profile, key: &str) -> bool {
         "refresh_revocation_revokes_grant" => profile.refresh_keeps_access || profile.refresh_grace,
         "unregistered_grant_error" => !profile.refresh_grant_implied,
         "refresh_grace" => profile.refresh_rotates,
+        // The Workers dialect writes `Cache-Control: no-store` on every registration answer
+        // and its metadata's list of authentication methods.
+        "registration_no_store" | "advertise_none_auth_method" => {
+            profile.wire == oauth_oracle::Wire::PythonSdk
+        }
         _ => !UNPROBED.contains(&key),
     }
 }

@@ -45,6 +45,10 @@ pub(crate) struct TargetArgs {
     /// Refresh-token lifetime, in seconds (omit: never expires).
     #[arg(long)]
     pub(crate) refresh_ttl: Option<u64>,
+    /// Client-secret lifetime the provider gives confidential clients at registration, in
+    /// seconds (`client_secret_expires_at`; omit: never expires).
+    #[arg(long)]
+    pub(crate) client_secret_ttl: Option<u64>,
     /// Allow `--jump-percent` waits for expiry boundaries longer than 60 s (lifetimes over 60 s).
     #[arg(long)]
     pub(crate) allow_long_waits: bool,
@@ -93,6 +97,7 @@ impl TargetArgs {
                 refresh: self.refresh_ttl,
             },
             seed,
+            client_secret_expiry_seconds: self.client_secret_ttl,
             ..Config::for_profile(profile)
         }
     }

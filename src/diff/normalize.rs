@@ -79,19 +79,27 @@ impl Labels {
 }
 
 /// The shape of a random value: prefix and alphabet class with length (`test_auth_code_<hex32>`),
-/// or `uuid4`; two implementations agree when their values have the same shape.
+/// or `uuid4`, for each of its `:`-separated parts (`user:<b6416>:<b6432>`); two
+/// implementations agree when their values have the same shape.
 fn shape(v: &str) -> String {
+    v.split(':').map(part_shape).collect::<Vec<_>>().join(":")
+}
+
+/// [`shape`] of one part: a prefix is what comes up to the last `_` when that is lower-case
+/// letters and `_` before hex digits (`test_access_token_…`); otherwise the whole part is random.
+fn part_shape(v: &str) -> String {
     let b = v.as_bytes();
     if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
         return "uuid".to_owned();
     }
-    let split = v.rfind('_').map_or(0, |i| i + 1);
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_hexdigit());
+    let split = v
+        .rfind('_')
+        .map(|i| i + 1)
+        .filter(|&i| v[..i].bytes().all(|c| c.is_ascii_lowercase() || c == b'_') && hex(&v[i..]))
+        .unwrap_or(0);
     let (prefix, rest) = v.split_at(split);
-    let class = if rest.bytes().all(|c| c.is_ascii_hexdigit()) {
-        "hex"
-    } else {
-        "b64"
-    };
+    let class = if hex(rest) { "hex" } else { "b64" };
     format!("{prefix}<{class}{}>", rest.len())
 }
 
@@ -223,7 +231,19 @@ fn normalize_object(
                 let kind = kind_of(field).unwrap_or("value");
                 Value::from(format!("{} {}", labels.label(kind, s), shape(s)))
             }
-            ("client_id_issued_at", Value::Number(_)) => Value::from("<issued_at>"),
+            ("client_id_issued_at" | "client_secret_issued_at", Value::Number(_)) => {
+                Value::from("<issued_at>")
+            }
+            // A secret's expiry, as its lifetime from the registration.
+            ("client_secret_expires_at", Value::Number(n)) if n.as_u64() != Some(0) => {
+                let issued = m.get("client_id_issued_at").and_then(Value::as_u64);
+                match (n.as_u64(), issued) {
+                    (Some(e), Some(i)) => {
+                        Value::from(format!("<issued_at>+{}", e.saturating_sub(i)))
+                    }
+                    _ => v.clone(),
+                }
+            }
             ("error_description", Value::String(s))
                 if s.starts_with("Requested scopes are not valid: ") =>
             {

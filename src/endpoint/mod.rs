@@ -30,6 +30,8 @@ pub(crate) struct Fixed {
     /// The protected resource's URL, the one `resource` value the server accepts
     /// ([`Config::resource_url`]).
     pub(crate) resource: String,
+    /// The protected resource metadata's URL ([`Config::resource_metadata_url`]).
+    pub(crate) resource_metadata: String,
     /// The authorization server metadata body ([`Fixed::as_metadata`]).
     as_metadata: std::sync::OnceLock<String>,
     /// The protected resource metadata body ([`Fixed::pr_metadata`]).
@@ -48,6 +50,7 @@ impl Fixed {
         Self {
             issuer: config.issuer_for(profile),
             resource: config.resource_url(),
+            resource_metadata: config.resource_metadata_url(),
             as_metadata: std::sync::OnceLock::new(),
             pr_metadata: std::sync::OnceLock::new(),
             bearer_missing: resource::bearer_missing_challenge(config),

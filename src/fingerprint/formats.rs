@@ -78,7 +78,7 @@ pub(crate) fn readings(v: &str) -> Vec<(&str, ValueFormat)> {
 }
 
 /// The characters that end a word prefix.
-const SEPARATORS: &[u8] = b"_-.~";
+const SEPARATORS: &[u8] = b"_-.~:";
 
 /// Where the word prefix of `v` ends, if it has one.
 fn word_prefix(v: &str) -> Option<usize> {

@@ -104,6 +104,10 @@ pub(crate) fn read(view: View, event: &EventExpr, out: &Output) -> String {
                 .is_some_and(|c| c.to_ascii_lowercase().contains("no-store")),
         ),
         View::Iss => yes_no(location_has(out, "iss")),
+        View::Description => match metadata(out).get("error_description") {
+            Some(Value::String(d)) => d.clone(),
+            _ => out.body.clone(),
+        },
         View::Challenge => yes_no(out.header("www-authenticate").is_some()),
         View::IssuerSlash => match metadata(out).get("issuer").and_then(Value::as_str) {
             Some(i) => yes_no(i.ends_with('/')),
@@ -243,6 +247,10 @@ fn candidates(probe: &Probe, run: &TargetRun) -> Vec<Value> {
             v.dedup();
             v.into_iter().map(|c| Value::from(c.as_str())).collect()
         }
+        Candidates::Wire => [crate::Wire::PythonSdk, crate::Wire::WorkersOauthProvider]
+            .into_iter()
+            .map(|w| Value::from(w.as_str()))
+            .collect(),
     };
     values.dedup();
     values

@@ -45,6 +45,8 @@ pub(crate) enum View {
     NoneAuthMethod,
     /// Whether the metadata says `client_id_metadata_document_supported: true`.
     DocumentsAdvertised,
+    /// The `error_description` of a JSON error body, else the body.
+    Description,
 }
 
 /// The values a knob may take in a probe.
@@ -56,6 +58,8 @@ pub(crate) enum Candidates {
     Status,
     /// The common client/grant error codes, and the code the target answered.
     ErrorCode,
+    /// Every wire dialect ([`crate::Wire`]).
+    Wire,
 }
 
 /// One probe.

@@ -32,6 +32,20 @@ pub(super) struct Family {
     /// When the grant's refresh tokens expire, fixed at the code exchange
     /// (`refresh_expiry_per_grant`), whole seconds.
     expires: Option<u64>,
+    /// The grant id its values' text shares (a `grant` value format), the key of
+    /// [`Provider::grant_ids`].
+    grant_id: Option<GrantId>,
+}
+
+/// The grant id part of a `grant` value format's key ([`crate::ValueFormat::Grant`]).
+pub(super) type GrantId = [u8; 16];
+
+/// The grant id of a key of a value in `format`, if the format has one.
+pub(super) fn grant_id(format: crate::ValueFormat, key: &[u8]) -> Option<GrantId> {
+    let crate::ValueFormat::Grant(16, _) = format else {
+        return None;
+    };
+    key.get(..16)?.try_into().ok()
 }
 
 /// One of a client's grants, as a new authorization finds it (`reauthorization_revokes_grants`):
@@ -60,6 +74,7 @@ impl std::fmt::Debug for Family {
             kept_access,
             previous,
             expires,
+            grant_id,
         } = self;
         f.debug_struct("Family")
             .field("live", live)
@@ -68,6 +83,7 @@ impl std::fmt::Debug for Family {
             .field("kept_access", kept_access)
             .field("previous", previous)
             .field("expires", expires)
+            .field("grant_id", &grant_id.map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -154,16 +170,19 @@ impl Provider {
         }
     }
 
-    /// Issue a new pair in `family` (a new family when `None`).
+    /// Issue a new pair in `family` (a new family when `None`), in the grant of `parent` (the
+    /// key of the code exchanged or the refresh token presented; a `grant` value format takes
+    /// its grant id from it).
     pub(super) fn issue_pair(
         &mut self,
         client: ClientKey,
         scopes: Scopes,
         now: UnixMillis,
         family: Option<u64>,
+        parent: &[u8],
     ) -> (OAuthToken, u64) {
-        let a = TokenKey(self.profile.access_format.draw(&mut self.rng));
-        let r = TokenKey(self.profile.refresh_format.draw(&mut self.rng));
+        let a = TokenKey(self.profile.access_format.draw_in(&mut self.rng, parent));
+        let r = TokenKey(self.profile.refresh_format.draw_in(&mut self.rng, parent));
         // A refresh in a grant whose expiry is fixed: the new pair lives no longer than it.
         let grant_expires = family
             .filter(|_| self.profile.refresh_expiry_per_grant)
@@ -201,7 +220,12 @@ impl Provider {
         if self.tracks_families() {
             let keep = self.profile.refresh_keeps_access;
             let per_grant = self.profile.refresh_expiry_per_grant;
+            let grant = grant_id(self.profile.refresh_format, &r.0);
+            if let Some(g) = grant {
+                self.grant_ids.insert(g, family);
+            }
             let f = self.families.entry(family).or_default();
+            f.grant_id = grant;
             if per_grant && f.expires.is_none() {
                 f.expires = refresh_expires;
             }
@@ -353,8 +377,27 @@ impl Provider {
         }
     }
 
+    /// Whether the grant that a code's or refresh token's text names (a `grant` value format)
+    /// was exchanged and still lives, whether or not that value does.
+    pub(crate) fn grant_alive(&self, text: &str) -> bool {
+        let p = &self.profile;
+        let key = p
+            .refresh_format
+            .parse_prefixed::<{ crate::keys::KEY_BYTES }>(&p.refresh_prefix, text)
+            .and_then(|k| grant_id(p.refresh_format, &k))
+            .or_else(|| {
+                p.code_format
+                    .parse_prefixed::<{ crate::keys::KEY_BYTES }>(&p.code_prefix, text)
+                    .and_then(|k| grant_id(p.code_format, &k))
+            });
+        key.is_some_and(|g| self.grant_ids.contains_key(&g))
+    }
+
     fn end_family(&mut self, family: u64) {
         if let Some(f) = self.families.remove(&family) {
+            if let Some(g) = f.grant_id {
+                self.grant_ids.remove(&g);
+            }
             if let Some(c) = f.code {
                 self.used_codes.remove(&c);
             }

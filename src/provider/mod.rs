@@ -56,6 +56,8 @@ pub struct Provider {
     rotated: FxHashMap<TokenKey, Rotated>,
     /// Each client's grants, for `reauthorization_revokes_grants` (`grants.rs`).
     client_grants: FxHashMap<ClientKey, Vec<GrantRef>>,
+    /// Families by the grant id their values share (a `grant` value format, `grants.rs`).
+    grant_ids: FxHashMap<grants::GrantId, u64>,
     expiry: ExpiryQueue,
     seq: u64,
     rng: DrawRng,
@@ -76,6 +78,7 @@ impl Provider {
             used_codes: FxHashMap::default(),
             rotated: FxHashMap::default(),
             client_grants: FxHashMap::default(),
+            grant_ids: FxHashMap::default(),
             expiry: ExpiryQueue::new(),
             seq: 0,
             rng,
@@ -252,7 +255,7 @@ impl Provider {
                 reason: Reason::CodeAlreadyRedeemed,
             });
         }
-        let (token, family) = self.issue_pair(client, code.scopes.clone(), now, None);
+        let (token, family) = self.issue_pair(client, code.scopes.clone(), now, None, &code.key.0);
         let used = UsedCode {
             client: code.client,
             code_challenge: code.code_challenge.clone(),
@@ -379,11 +382,14 @@ impl Provider {
         };
         if self.profile.refresh_downscopes {
             // The grant keeps its scope; only the answer is narrowed.
-            let (mut issued, _) = self.issue_pair(client, token.scopes.clone(), now, family);
+            let (mut issued, _) =
+                self.issue_pair(client, token.scopes.clone(), now, family, &token.key.0);
             issued.scope = scopes.join(" ");
             return Ok(issued);
         }
-        Ok(self.issue_pair(client, scopes.into(), now, family).0)
+        Ok(self
+            .issue_pair(client, scopes.into(), now, family, &token.key.0)
+            .0)
     }
 
     /// `load_access_token(token)` (L292-301) = `verify_token`: no client check; an expired token

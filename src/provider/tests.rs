@@ -27,7 +27,7 @@ fn secs(s: u64) -> UnixMillis {
 
 fn issue(p: &mut Provider, at: UnixMillis) -> OAuthToken {
     let scopes = vec!["read".to_owned()];
-    p.issue_pair(CLIENT, scopes.into(), at, None).0
+    p.issue_pair(CLIENT, scopes.into(), at, None, &[]).0
 }
 
 /// Refresh `pair` at `at` with its own scopes: the rotated pair.

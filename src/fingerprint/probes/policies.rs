@@ -23,6 +23,21 @@ pub(super) fn probes(
     use Candidates::{Bool, ErrorCode as Err};
     use View::{Error, Outcome, StatusAndError};
     add(
+        "wire-unknown-client",
+        "wire",
+        "exchange a code as a client that was never registered and read the error_description",
+        Candidates::Wire,
+        View::Description,
+        &|s| {
+            let form = vec![
+                kv("grant_type", "authorization_code"),
+                kv("client_id", "oauth-oracle-fingerprint-unknown-client"),
+                kv("code", "oauth-oracle-fingerprint-code"),
+            ];
+            s.push(0, token(form, None))
+        },
+    );
+    add(
         "reauthorize",
         "reauthorization_revokes_grants",
         "get tokens, authorize the same client again, then use the first access token",
