@@ -241,7 +241,8 @@ profile_knobs! {
     #[serde(default)]
     pub client_id_metadata_documents: bool,
     /// Whether a new authorization code for a client revokes that client's earlier grants: its
-    /// unused codes and every token issued from its earlier codes (Cloudflare's
+    /// unused codes and every token issued from its earlier codes; a client ID metadata
+    /// document's client only those asked for the same redirect URI (Cloudflare's
     /// `completeAuthorization`; no RFC asks for it; FastMCP keeps every grant, no deviation).
     /// Absent from files and headers written before it existed: FastMCP's.
     #[serde(default)]
@@ -395,6 +396,22 @@ profile_knobs! {
     /// written before it existed: FastMCP's.
     #[serde(default)]
     pub wire: Wire,
+    /// A client whose registration names no `token_endpoint_auth_method` is registered as
+    /// `client_secret_basic`, [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2)'s
+    /// default, and may authenticate by either secret method (Cloudflare's `authMethodExplicit`
+    /// rule; RFC 6749 §2.3.1 lets a server take the secret in the body too); `false`: it is
+    /// `client_secret_post`, the SDK's default, and only that method works (FastMCP, no deviation:
+    /// the default binds a server that does not say, and the answer says). Absent from files and
+    /// headers written before it existed: FastMCP's.
+    #[serde(default)]
+    pub unnamed_method_any_secret: bool,
+    /// Whether a registration that names no `grant_types` gets `refresh_token` beside
+    /// `authorization_code`: the SDK's default (FastMCP, `true`); [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2)'s
+    /// default is `authorization_code` alone (Cloudflare, `false`; its refresh grant is implied,
+    /// `refresh_grant_implied`), no deviation: the answer names the grant types. Absent from
+    /// files and headers written before it existed: FastMCP's.
+    #[serde(default = "yes")]
+    pub default_grant_types_include_refresh: bool,
 }
 
 impl Profile {
@@ -462,6 +479,8 @@ impl Profile {
             registration_checks_scope: true,
             registration_bad_json_error: ErrorCode::InvalidClientMetadata,
             wire: Wire::PythonSdk,
+            unnamed_method_any_secret: false,
+            default_grant_types_include_refresh: true,
         }
     }
 
@@ -530,6 +549,8 @@ impl Profile {
             registration_checks_scope: true,
             registration_bad_json_error: ErrorCode::InvalidClientMetadata,
             wire: Wire::PythonSdk,
+            unnamed_method_any_secret: false,
+            default_grant_types_include_refresh: true,
         }
     }
 
@@ -599,6 +620,8 @@ impl Profile {
             registration_checks_scope: false,
             registration_bad_json_error: ErrorCode::InvalidRequest,
             wire: Wire::WorkersOauthProvider,
+            unnamed_method_any_secret: true,
+            default_grant_types_include_refresh: false,
             ..Self::oauth21()
         }
     }

@@ -113,7 +113,14 @@ impl AuthServer {
             Event::ClientDocument(d) => client_document::handle_client_document(&mut ctx, d),
             Event::Control(_) => unreachable!("controls are applied before the endpoints"),
         };
-        crate::wire::write(self.profile.wire, &self.fixed, &self.provider, event, out)
+        crate::wire::write(
+            self.profile.wire,
+            &self.fixed,
+            &self.provider,
+            at,
+            event,
+            out,
+        )
     }
 
     /// How long the answer of the step last applied is to be held, in milliseconds (a scripted

@@ -337,3 +337,62 @@ fn a_grant_expires_as_a_whole_and_refuses_refreshes_in_its_last_minute() {
         "nothing revoked: the first access token lives 100 s"
     );
 }
+
+/// A registration that names no method (the library's `authMethodExplicit` unset): the answer
+/// says `client_secret_basic` (RFC 7591 §2's default) and `authorization_code` alone, and the
+/// secret works in the header or in the form. FastMCP registers it as `client_secret_post`.
+#[test]
+fn a_client_that_names_no_method_may_use_either_secret_method() {
+    let body = r#"{"redirect_uris":["http://localhost:9999/cb"]}"#;
+    let mut h = Harness::with_profile(Profile::cloudflare());
+    let out = h.register_raw(body);
+    let v: Value = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(v["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(v["grant_types"], serde_json::json!(["authorization_code"]));
+    let id = v["client_id"].as_str().unwrap().to_owned();
+    let secret = v["client_secret"].as_str().unwrap().to_owned();
+    let basic = {
+        use base64::Engine as _;
+        let raw = format!("{id}:{secret}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    };
+    for (form, header) in [
+        (
+            vec![
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ],
+            None,
+        ),
+        (vec![], Some(basic.as_str())),
+    ] {
+        let mut f = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "user:x:y"),
+        ];
+        f.extend(form);
+        let out = h.token(&f, header);
+        // Authenticated: the refusal is about the refresh token, not the client.
+        assert_eq!(error_of(&out).0, "invalid_grant", "{}", out.body);
+    }
+    let out = h.token(
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "user:x:y"),
+            ("client_id", id.as_str()),
+            ("client_secret", "wrong"),
+        ],
+        None,
+    );
+    assert_eq!(error_of(&out).0, "invalid_client", "{}", out.body);
+    let mut h = Harness::new();
+    let v: Value = serde_json::from_str(&h.register_raw(body).body).unwrap();
+    assert_eq!(v["token_endpoint_auth_method"], "client_secret_post");
+    assert_eq!(
+        v["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+}

@@ -573,6 +573,28 @@ fn expiry_jumps_longer_than_a_minute_are_refused_without_allow_long_waits() {
         stderr.contains("127.0.0.1:9"),
         "short lifetimes go on to discovery: {stderr}"
     );
+    // Codes that live long (Cloudflare's fixed 600 s) only leave code expiry out of the jumps.
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            "http://127.0.0.1:9",
+            "--jump-percent",
+            "10",
+            "--access-ttl",
+            "60",
+            "--code-ttl",
+            "600",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the authorization-code lifetime 600 s (--code-ttl) is over 60 s: jumps land on access-token expiry only"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
     let out = oracle(
         &dir,
         &[

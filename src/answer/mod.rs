@@ -20,6 +20,12 @@ pub const NOTE_HEADER: &str = "x-oauth-oracle";
 /// --client`) instead of the server: the checker learns the client and judges nothing.
 pub const PRE_REGISTERED_NOTE: &str = "pre-registered client (--client): not sent";
 
+/// The note ([`NOTE_HEADER`]) of a client ID metadata document the target fetches itself
+/// (`--client-document`): nothing is sent; the model is handed it, and the target's verdict on
+/// it shows in the later steps that name the client.
+pub const HOSTED_DOCUMENT_NOTE: &str =
+    "the target fetches this document itself (--client-document): nothing sent";
+
 /// How a protected resource answered a request carrying a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourceAnswer {

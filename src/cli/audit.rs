@@ -10,7 +10,7 @@ use oauth_oracle::audit::{
     shrink_violation,
 };
 use oauth_oracle::coverage::Coverage;
-use oauth_oracle::generate::{Generator, Pacing};
+use oauth_oracle::generate::Generator;
 use oauth_oracle::invariant::{Expectations, InvariantId, Tally, Violation};
 use oauth_oracle::target::EndpointKind;
 use oauth_oracle::trace::Trace;
@@ -51,30 +51,6 @@ fn is_legacy_report(path: &std::path::Path) -> bool {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"oauth-oracle audit",
         )
         || head.starts_with("{\n  \"target\": ")
-}
-
-/// The most bytes of a `--client-document` file.
-const MAX_DOCUMENT_FILE: u64 = 64 * 1024;
-
-/// `URL=FILE`: the URL and the document FILE holds (an error names the file).
-fn client_document(arg: &str) -> Result<(String, String), String> {
-    use std::io::Read as _;
-    let (url, file) = arg
-        .split_once('=')
-        .ok_or_else(|| format!("{arg:?}: expected URL=FILE"))?;
-    if !url.starts_with("https://") {
-        return Err(format!(
-            "{url:?}: a client ID metadata document URL is https"
-        ));
-    }
-    let mut body = String::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(MAX_DOCUMENT_FILE + 1).read_to_string(&mut body))
-        .map_err(|e| format!("{file}: {e}"))?;
-    if body.len() as u64 > MAX_DOCUMENT_FILE {
-        return Err(format!("{file}: larger than {MAX_DOCUMENT_FILE} bytes"));
-    }
-    Ok((url.to_owned(), body))
 }
 
 /// Options of `audit`.
@@ -123,7 +99,7 @@ pub(crate) struct AuditArgs {
     /// holds the JSON the target gets at URL, at most 64 KiB): flows use URL as a client id, and
     /// `client-document-id-is-url` judges the codes issued to it. Give valid documents, and ones
     /// whose client_id is not their URL, which the target must refuse.
-    #[arg(long = "client-document", value_name = "URL=FILE", value_parser = client_document)]
+    #[arg(long = "client-document", value_name = "URL=FILE", value_parser = super::live::client_document)]
     pub(crate) client_documents: Vec<(String, String)>,
     /// Pre-registered clients.
     #[command(flatten)]
@@ -220,7 +196,7 @@ pub(crate) fn audit(args: &AuditArgs) -> ExitCode {
         // Each step is drawn from the target's own answers; steps whose endpoint the metadata
         // does not name are not sent.
         let generator = generator
-            .with_pacing(Pacing::live(args.jump_percent, 1500))
+            .with_pacing(super::live::live_pacing(&args.target, args.jump_percent))
             .with_fit(fit);
         let generator = match &exp.resource {
             Some(url) => generator.with_resource(url),

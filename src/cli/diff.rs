@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use oauth_oracle::coverage::Coverage;
 use oauth_oracle::diff::{Compare, RunOptions, Verdict, run_flow, shrink_divergence};
-use oauth_oracle::generate::{Generator, Pacing};
+use oauth_oracle::generate::Generator;
 use oauth_oracle::target::Endpoint;
 use oauth_oracle::{Config, Lifetimes, Profile, Seed};
 use serde::Serialize;
@@ -65,7 +65,8 @@ fn divergence_file(profile: &str, case: u64) -> String {
 /// `--compare`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default)]
 pub(crate) enum CompareArg {
-    /// Status, headers and bodies, random values up to a bijection (the model byte for byte).
+    /// Status, headers and bodies, random values up to a bijection (the model byte for byte); an
+    /// accepted protected-resource call by its status (its body is the application's).
     #[default]
     Exact,
     /// Status (302 = 303), `error` code, which secrets were issued; whether tokens work is
@@ -146,6 +147,11 @@ pub(crate) struct DiffArgs {
     /// providers that serve concurrently); the report is the same whatever the number.
     #[arg(long, default_value_t = 1, value_parser = positive_usize)]
     pub(crate) jobs: usize,
+    /// A client ID metadata document the target fetches itself, as URL=FILE (repeatable; FILE
+    /// holds the JSON the target gets at URL, at most 64 KiB): flows use URL as a client id, and
+    /// the model is handed the same document.
+    #[arg(long = "client-document", value_name = "URL=FILE", value_parser = super::live::client_document)]
+    pub(crate) client_documents: Vec<(String, String)>,
     /// Pre-registered clients.
     #[command(flatten)]
     pub(crate) client: super::access::ClientArgs,
@@ -216,6 +222,10 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
     let mut target = target.matching_client_methods();
     let (mut fit, notes) = super::fit::probe(&mut target, &args.target.valid_scopes);
     fit.pre_registered = !args.client.clients.is_empty();
+    if !args.client_documents.is_empty() {
+        fit.client_documents = true;
+        target = target.with_client_documents(&args.client_documents);
+    }
     if !args.json {
         for note in &notes {
             eprintln!("note: {note}");
@@ -274,8 +284,9 @@ pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
         let config = args.target.config(&profile, Seed(seed));
         let generator = Generator::new(profile.clone(), config)
             .map_err(|e| e.to_string())?
-            .with_pacing(Pacing::live(args.jump_percent, 1500))
-            .with_fit(fit);
+            .with_pacing(super::live::live_pacing(&args.target, args.jump_percent))
+            .with_fit(fit)
+            .with_client_documents(&args.client_documents);
         let trace = generator.run(args.steps);
         let before = fork.requests;
         let run = run_flow(&trace, fork, opts).map_err(|e| e.to_string());

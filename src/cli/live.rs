@@ -1,6 +1,7 @@
 //! What `diff` and `audit` share when they drive a live server: option checks, what the run
 //! saw the target do (usable or not), and a progress line for readers without a progress bar.
 
+use oauth_oracle::generate::Pacing;
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,19 +100,40 @@ impl Usability {
     }
 }
 
-/// Refuse `--jump-percent` waits longer than [`LONG_WAIT_SECS`] unless `--allow-long-waits`.
+/// Whether `--jump-percent` jumps onto code expiry: not when it lies over [`LONG_WAIT_SECS`]
+/// away and `--allow-long-waits` is not given (a server whose codes live long, Cloudflare's
+/// fixed 600 s, still has its token expiry probed).
+fn code_jumps(args: &TargetArgs) -> bool {
+    args.allow_long_waits || args.code_ttl <= LONG_WAIT_SECS
+}
+
+/// The pacing of live flows: [`Pacing::live`] with a 1.5 s margin around every boundary, and
+/// no jumps onto code expiry where [`code_jumps`] says so.
+pub(crate) fn live_pacing(args: &TargetArgs, jump_percent: u64) -> Pacing {
+    let mut pacing = Pacing::live(jump_percent, 1500);
+    if !code_jumps(args) {
+        pacing.code_edge_offsets.clear();
+    }
+    pacing
+}
+
+/// Refuse `--jump-percent` waits for access-token expiry longer than [`LONG_WAIT_SECS`] unless
+/// `--allow-long-waits`; say when code expiry is left out for its length.
 fn check_waits(args: &TargetArgs, jump_percent: u64) -> Result<(), String> {
     if jump_percent == 0 || args.allow_long_waits {
         return Ok(());
     }
-    let long: Vec<String> = [
-        ("--access-ttl", "access-token", args.access_ttl),
-        ("--code-ttl", "authorization-code", args.code_ttl),
-    ]
-    .iter()
-    .filter(|(_, _, ttl)| *ttl > LONG_WAIT_SECS)
-    .map(|(flag, what, ttl)| format!("the {what} lifetime {ttl} s ({flag})"))
-    .collect();
+    if !code_jumps(args) {
+        eprintln!(
+            "note: --jump-percent: the authorization-code lifetime {} s (--code-ttl) is over {LONG_WAIT_SECS} s: jumps land on access-token expiry only (--allow-long-waits waits for code expiry too)",
+            args.code_ttl
+        );
+    }
+    let long: Vec<String> = [("--access-ttl", "access-token", args.access_ttl)]
+        .iter()
+        .filter(|(_, _, ttl)| *ttl > LONG_WAIT_SECS)
+        .map(|(flag, what, ttl)| format!("the {what} lifetime {ttl} s ({flag})"))
+        .collect();
     if long.is_empty() {
         return Ok(());
     }
@@ -300,4 +322,28 @@ pub(crate) fn in_parallel<T: Send>(
     }
     results.sort_by_key(|(case, _)| *case);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The most bytes of a `--client-document` file.
+const MAX_DOCUMENT_FILE: u64 = 64 * 1024;
+
+/// `URL=FILE`: the URL and the document FILE holds (an error names the file).
+pub(crate) fn client_document(arg: &str) -> Result<(String, String), String> {
+    use std::io::Read as _;
+    let (url, file) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("{arg:?}: expected URL=FILE"))?;
+    if !url.starts_with("https://") {
+        return Err(format!(
+            "{url:?}: a client ID metadata document URL is https"
+        ));
+    }
+    let mut body = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_DOCUMENT_FILE + 1).read_to_string(&mut body))
+        .map_err(|e| format!("{file}: {e}"))?;
+    if body.len() as u64 > MAX_DOCUMENT_FILE {
+        return Err(format!("{file}: larger than {MAX_DOCUMENT_FILE} bytes"));
+    }
+    Ok((url.to_owned(), body))
 }

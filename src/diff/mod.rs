@@ -21,8 +21,8 @@ use crate::event::Event;
 use crate::output::Output;
 use crate::server::AuthServer;
 use crate::target::{
-    NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, Target, TargetError, resource_answer,
-    unanswered,
+    HOSTED_DOCUMENT_NOTE, NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, Target, TargetError,
+    resource_answer, unanswered,
 };
 use crate::time::UnixMillis;
 use crate::trace::{Resolver, StepLine, Trace};
@@ -296,6 +296,15 @@ pub fn run_flow(
             bij.learn_divergent(&m_out, &t_out);
             applied.push((at, me.clone()));
             let verdict = Verdict::Skip(PRE_REGISTERED_NOTE.to_owned());
+            flow.record(i, step, at, verdict, Some(m_out), Some(t_out));
+            continue;
+        }
+        if t_out.header(NOTE_HEADER) == Some(HOSTED_DOCUMENT_NOTE) {
+            // A document the target fetches itself: the model is handed it; the target's verdict
+            // shows in the steps that name the client.
+            coverage.unsent.push(HOSTED_DOCUMENT_NOTE.to_owned());
+            applied.push((at, me.clone()));
+            let verdict = Verdict::Skip(HOSTED_DOCUMENT_NOTE.to_owned());
             flow.record(i, step, at, verdict, Some(m_out), Some(t_out));
             continue;
         }

@@ -21,7 +21,10 @@ use crate::output::Output;
 #[serde(rename_all = "snake_case")]
 pub enum Compare {
     /// Status, the headers that matter, bodies up to the bijection of random values and their
-    /// shapes: the model must be byte-for-byte the provider.
+    /// shapes: the model must be byte-for-byte the provider. A protected resource that accepts
+    /// the token is compared by its status alone: what it then answers is the application's
+    /// (FastMCP's MCP `initialize` result, a Workers API handler's JSON), not the
+    /// authorization server's.
     #[default]
     Exact,
     /// Only the outcome: the status (302 and 303 alike: both are the authorization response's
@@ -347,7 +350,11 @@ impl Bijection {
         model: &Output,
         target: &Output,
     ) -> Option<String> {
-        if self.mode == Compare::Semantic && matches!(event, crate::event::Event::Resource(_)) {
+        if matches!(event, crate::event::Event::Resource(_))
+            && (self.mode == Compare::Semantic
+                || (model.status / 100 == 2 && target.status / 100 == 2))
+        {
+            // An accepted call's answer is the application's, not the authorization server's.
             return differ(&semantic_resource(model), &semantic_resource(target));
         }
         self.compare(model, target)

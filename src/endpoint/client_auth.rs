@@ -44,7 +44,10 @@ pub(crate) fn authenticate(
         let client = provider
             .get_client(&id)
             .ok_or(("Invalid client_id", Reason::ClientNotFound))?;
-        if client.auth_method.as_deref() != Some("client_secret_basic") {
+        if !matches!(
+            client.auth_method.as_deref(),
+            Some("client_secret_basic") | None
+        ) {
             return Err(("Unsupported auth method", Reason::AuthMethodUnknown));
         }
         return check_secret(client, Some(Cow::Owned(secret)), now);
@@ -64,6 +67,11 @@ pub(crate) fn authenticate(
         Some("client_secret_basic") => Some(Cow::Owned(basic_secret(authorization, client_id)?)),
         Some("client_secret_post") => form.get("client_secret").map(Cow::Borrowed),
         Some("none") => None,
+        // No method named at registration (`unnamed_method_any_secret`): either secret method.
+        None if authorization.is_some_and(|h| h.starts_with("Basic ")) => {
+            Some(Cow::Owned(basic_secret(authorization, client_id)?))
+        }
+        None => form.get("client_secret").map(Cow::Borrowed),
         _ => return Err(("Unsupported auth method", Reason::AuthMethodUnknown)),
     };
     check_secret(client, presented, now)

@@ -47,7 +47,7 @@ pub(crate) fn handle_client_document(ctx: &mut Ctx<'_>, doc: &ClientDocument) ->
 /// MUST contain a path component, MUST NOT contain single-dot or double-dot path segments, MUST
 /// NOT contain a fragment component and MUST NOT contain a username or password" (the draft,
 /// "Client Identifier"). Checked on the text: a URL parser would resolve the dot segments away.
-fn is_document_url(url: &str) -> bool {
+pub(crate) fn is_document_url(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("https://") else {
         return false;
     };

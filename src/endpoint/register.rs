@@ -120,7 +120,12 @@ impl<'de> Deserialize<'de> for Members<'de> {
 }
 
 /// Validate the body as `OAuthClientMetadata.model_validate_json` does.
-fn validate(body: &str, keep_raw_uris: bool, urls: &mut UrlMemo) -> Result<Metadata, String> {
+fn validate(
+    body: &str,
+    keep_raw_uris: bool,
+    default_refresh: bool,
+    urls: &mut UrlMemo,
+) -> Result<Metadata, String> {
     let obj = Members::parse(body)?;
     let mut errors = Errors::default();
     let mut base: Vec<(&'static str, Value)> = Vec::new();
@@ -218,7 +223,10 @@ fn validate(body: &str, keep_raw_uris: bool, urls: &mut UrlMemo) -> Result<Metad
         }
     };
     let grant_types = match obj.get("grant_types") {
-        None => vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        None if default_refresh => {
+            vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+        }
+        None => vec!["authorization_code".to_owned()],
         Some(Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -303,7 +311,12 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         )
         .because(Reason::MetadataInvalid);
     }
-    let mut meta = match validate(body, ctx.profile.redirect_exact_match, ctx.urls) {
+    let mut meta = match validate(
+        body,
+        ctx.profile.redirect_exact_match,
+        ctx.profile.default_grant_types_include_refresh,
+        ctx.urls,
+    ) {
         Ok(m) => m,
         Err(description) => return metadata_error(&description, Reason::MetadataInvalid),
     };
@@ -321,10 +334,18 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         }
     }
     let key = ClientKey(ctx.profile.client_id_format.draw(ctx.provider.rng()));
-    let auth_method = meta
-        .auth_method
-        .take()
-        .unwrap_or_else(|| "client_secret_post".to_owned());
+    // A method not named: the SDK's `client_secret_post`, or RFC 7591 §2's
+    // `client_secret_basic` with either secret method taken (the record keeps no method).
+    let named = meta.auth_method.is_some();
+    let any_secret = !named && ctx.profile.unnamed_method_any_secret;
+    let auth_method = meta.auth_method.take().unwrap_or_else(|| {
+        if any_secret {
+            "client_secret_basic"
+        } else {
+            "client_secret_post"
+        }
+        .to_owned()
+    });
     if auth_method == "private_key_jwt" {
         return metadata_error(
             "token_endpoint_auth_method 'private_key_jwt' is not supported",
@@ -425,7 +446,7 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         key,
         secret: secret.map(ClientSecret::new),
         secret_expires_at,
-        auth_method: Some(auth_method),
+        auth_method: (!any_secret).then_some(auth_method),
         grant_types: meta.grant_types,
         scope,
         redirect_uris: meta.redirect_uris,

@@ -104,6 +104,9 @@ pub(crate) fn read(view: View, event: &EventExpr, out: &Output) -> String {
                 .is_some_and(|c| c.to_ascii_lowercase().contains("no-store")),
         ),
         View::Iss => yes_no(location_has(out, "iss")),
+        View::GrantTypes => metadata(out)
+            .get("grant_types")
+            .map_or_else(|| "none".to_owned(), Value::to_string),
         View::Description => match metadata(out).get("error_description") {
             Some(Value::String(d)) => d.clone(),
             _ => out.body.clone(),

@@ -47,6 +47,8 @@ pub(crate) enum View {
     DocumentsAdvertised,
     /// The `error_description` of a JSON error body, else the body.
     Description,
+    /// The `grant_types` of a registration answer.
+    GrantTypes,
 }
 
 /// The values a knob may take in a probe.
@@ -138,6 +140,22 @@ impl Script {
             }),
         );
         Client { step, method }
+    }
+
+    /// A confidential client whose registration names no authentication method (nor grant
+    /// types): authenticated as a `client_secret_basic` one.
+    fn register_unnamed(&mut self) -> Client {
+        let body = json!({"redirect_uris": [REDIRECT], "scope": "read write"});
+        let step = self.push(
+            0,
+            EventExpr::Register(RegisterRequest {
+                body: body.to_string().into(),
+            }),
+        );
+        Client {
+            step,
+            method: "client_secret_basic",
+        }
     }
 
     /// Client authentication: form pairs and the `Authorization` value.

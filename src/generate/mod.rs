@@ -454,14 +454,16 @@ impl Generator {
         let code_ttl = self.trace.header.config.lifetimes.code;
         let access_ttl = self.trace.header.config.lifetimes.access;
         let jump = self.chance(self.pacing.jump_percent);
-        let target = match (jump, self.below(2)) {
+        // Drawn whatever the pacing, so that a pacing without code jumps draws the same numbers.
+        let toward_code = self.below(2) == 0 && !self.pacing.code_edge_offsets.is_empty();
+        let target = match (jump, toward_code) {
             (false, _) => None,
-            (true, 0) => self.pick_of(|g| &g.codes).map(|c| {
+            (true, true) => self.pick_of(|g| &g.codes).map(|c| {
                 let edge = c.issued.plus_seconds(code_ttl).0;
                 let offsets = self.pacing.code_edge_offsets.clone();
                 edge.saturating_add_signed(offsets[self.below(offsets.len())])
             }),
-            (true, _) => self.pick_of(|g| &g.pairs).map(|p| {
+            (true, false) => self.pick_of(|g| &g.pairs).map(|p| {
                 let edge = p.issued.plus_seconds(access_ttl).whole_seconds() * 1000;
                 let offsets = self.pacing.access_edge_offsets.clone();
                 edge.saturating_add_signed(offsets[self.below(offsets.len())])

@@ -50,6 +50,7 @@ impl Checker {
                 .and_then(Value::as_str)
                 .map(|s| s.split(' ').map(str::to_owned).collect()),
             native: true,
+            method_named: true,
         };
         self.clients.insert(url.to_owned(), Arc::new(facts));
     }

@@ -142,6 +142,11 @@ pub(super) struct ClientFacts {
     /// server did not answer with `application_type` `web` (OpenID Connect Dynamic Client
     /// Registration §2; OAuth 2.1 §8.1.1: native apps are public clients).
     pub(super) native: bool,
+    /// Whether the registration named the method. One it did not name binds the client to no
+    /// secret method ([RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591#section-2): the
+    /// method is what the client *requests*): either one, with the exact secret, authenticates
+    /// it ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)).
+    pub(super) method_named: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +232,7 @@ impl fmt::Debug for ClientFacts {
             redirect_uris,
             scope,
             native,
+            method_named,
         } = self;
         f.debug_struct("ClientFacts")
             .field("method", method)
@@ -234,6 +240,7 @@ impl fmt::Debug for ClientFacts {
             .field("redirect_uris", redirect_uris)
             .field("scope", scope)
             .field("native", native)
+            .field("method_named", method_named)
             .finish()
     }
 }

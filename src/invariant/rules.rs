@@ -215,6 +215,7 @@ impl Checker {
             .as_deref()
             .map(|s| s.split(' ').map(str::to_owned).collect());
         let native = method == "none" && resp.application_type.as_deref() != Some("web");
+        let method_named = req.get("token_endpoint_auth_method").is_some();
         if pre_registered {
             if let Some(id) = id {
                 let facts = ClientFacts {
@@ -223,6 +224,7 @@ impl Checker {
                     redirect_uris: uris,
                     scope,
                     native,
+                    method_named: true,
                 };
                 self.clients.insert(id, Arc::new(facts));
             }
@@ -271,6 +273,7 @@ impl Checker {
                 redirect_uris: uris,
                 scope,
                 native,
+                method_named,
             }),
         );
     }
@@ -475,21 +478,38 @@ impl Checker {
     /// client named by the `Authorization` header alone (no form `client_id`) authenticates by
     /// that header alone: only as a `client_secret_basic` client (RFC 6749 §2.3: "The client
     /// MUST NOT use more than one authentication method in each request").
+    ///
+    /// `may`: whether the server may take the credentials, where a rule says what it must
+    /// refuse or where a refusal teaches what it revoked: a client whose registration named no
+    /// method is bound to none of the secret methods (RFC 7591 §2: the method is the one the
+    /// client requests), so its exact secret by either authenticates it. Rules that say what a
+    /// server must serve ask for the registered method (`may` false): a server may keep to it.
     fn authenticates(
         &self,
         form: &Params,
         authorization: Option<&str>,
         client: &ClientFacts,
         id: &str,
+        may: bool,
     ) -> bool {
+        let any_secret = may
+            && !client.method_named
+            && matches!(
+                client.method.as_str(),
+                "client_secret_basic" | "client_secret_post"
+            );
         if authorization.is_some() && form.get("client_id").is_none() {
-            return client.method == "client_secret_basic"
+            return (client.method == "client_secret_basic" || any_secret)
                 && client.secret.as_ref().is_some_and(|secret| {
                     basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
                 });
         }
         match (client.method.as_str(), &client.secret) {
             ("none", _) | (_, None) => true,
+            (_, Some(secret)) if any_secret => {
+                basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
+                    || form.get("client_secret") == Some(secret.as_str())
+            }
             ("client_secret_basic", Some(secret)) => {
                 basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
             }
@@ -502,7 +522,10 @@ impl Checker {
         let client = self.clients.get(&client_id).cloned();
         let auth_ok = client
             .as_ref()
-            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id));
+            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id, true));
+        let auth_strict = client
+            .as_ref()
+            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id, false));
         let grant_type = form.get("grant_type").unwrap_or_default().to_owned();
         if o.status == 200 {
             let no_store = o
@@ -535,7 +558,7 @@ impl Checker {
             "authorization_code" => {
                 self.code_grant(form, authorization, o, &client_id, auth_ok);
             }
-            "refresh_token" => self.refresh_grant(form, o, &client_id, auth_ok),
+            "refresh_token" => self.refresh_grant(form, o, &client_id, auth_ok, auth_strict),
             _ => {}
         }
     }
@@ -715,7 +738,14 @@ impl Checker {
         self.record_pair(client_id, grant, audience, o);
     }
 
-    fn refresh_grant(&mut self, form: &Params, o: &Output, client_id: &str, auth_ok: bool) {
+    fn refresh_grant(
+        &mut self,
+        form: &Params,
+        o: &Output,
+        client_id: &str,
+        auth_ok: bool,
+        auth_strict: bool,
+    ) {
         let presented = form.get("refresh_token").unwrap_or_default().to_owned();
         let Some(rt) = self.refresh.get(&presented).cloned() else {
             return;
@@ -755,7 +785,7 @@ impl Checker {
             if code == Some(ErrorCode::InvalidGrant)
                 && believed_live
                 && rt.client == client_id
-                && auth_ok
+                && auth_strict
                 && scope_ok
             {
                 match rt.partner_presented_expired {
@@ -870,7 +900,8 @@ impl Checker {
         let Some(client) = self.clients.get(&client_id).cloned() else {
             return;
         };
-        let auth_ok = self.authenticates(form, authorization, &client, &client_id);
+        let auth_ok = self.authenticates(form, authorization, &client, &client_id, true);
+        let auth_strict = self.authenticates(form, authorization, &client, &client_id, false);
         // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
         // case of a confidential client) and then verifies whether the token was issued to the
         // client making the revocation request. If this validation fails, the request is refused
@@ -934,7 +965,7 @@ impl Checker {
         // below.
         let refused_as_twice = credentials_twice(form, authorization)
             && ErrorCode::from_wire(&error) == Some(ErrorCode::InvalidRequest);
-        let well_formed = auth_ok
+        let well_formed = auth_strict
             && token.is_some()
             && first_repeated(form).is_none()
             && !foreign

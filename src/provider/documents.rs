@@ -21,6 +21,11 @@ pub(crate) fn document_key(url: &str) -> ClientKey {
     ClientKey(key)
 }
 
+/// Whether `key` is a document client's ([`document_key`]).
+pub(crate) fn is_document_key(key: &ClientKey) -> bool {
+    key.0[32..].iter().all(|&b| b == 0xff)
+}
+
 impl Provider {
     /// Cache `client`, described by the valid document at `url`: requests naming `url` as their
     /// `client_id` find it from now on.

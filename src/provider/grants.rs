@@ -348,13 +348,20 @@ impl Provider {
         })
     }
 
-    /// A new code for `client`: with `reauthorization_revokes_grants`, the client's earlier
-    /// grants die (unused codes, and every token of the families their exchanges started).
-    pub(super) fn replace_grants(&mut self, client: ClientKey, code: CodeKey) {
+    /// A new code for `client`, asked for `redirect`: with `reauthorization_revokes_grants`,
+    /// the client's earlier grants die (unused codes, and every token of the families their
+    /// exchanges started); a client ID metadata document's client only loses those asked for
+    /// the same redirect URI (one document may serve several installations).
+    pub(super) fn replace_grants(&mut self, client: ClientKey, code: CodeKey, redirect: &str) {
         if !self.profile.reauthorization_revokes_grants {
             return;
         }
-        for grant in self.client_grants.remove(&client).unwrap_or_default() {
+        let per_redirect = super::documents::is_document_key(&client);
+        let grants = self.client_grants.remove(&client).unwrap_or_default();
+        let (ended, kept): (Vec<_>, Vec<_>) = grants
+            .into_iter()
+            .partition(|(_, r)| !per_redirect || r == redirect);
+        for (grant, _) in ended {
             match grant {
                 GrantRef::Code(k) => {
                     self.codes.remove(&k);
@@ -362,24 +369,24 @@ impl Provider {
                 GrantRef::Family(f) => self.revoke_family(f),
             }
         }
-        self.client_grants
-            .entry(client)
-            .or_default()
-            .push(GrantRef::Code(code));
+        let list = self.client_grants.entry(client).or_default();
+        list.extend(kept);
+        list.push((GrantRef::Code(code), redirect.to_owned()));
     }
 
     /// The exchange of `code` (issued to `client`) started `family`.
     pub(super) fn grant_exchanged(&mut self, client: ClientKey, code: CodeKey, family: u64) {
         if let Some(grants) = self.client_grants.get_mut(&client)
-            && let Some(g) = grants.iter_mut().find(|g| **g == GrantRef::Code(code))
+            && let Some((g, _)) = grants.iter_mut().find(|(g, _)| *g == GrantRef::Code(code))
         {
             *g = GrantRef::Family(family);
         }
     }
 
     /// Whether the grant that a code's or refresh token's text names (a `grant` value format)
-    /// was exchanged and still lives, whether or not that value does.
-    pub(crate) fn grant_alive(&self, text: &str) -> bool {
+    /// was exchanged and still lives at `now` (not revoked, not past its fixed expiry), whether
+    /// or not that value does.
+    pub(crate) fn grant_alive(&self, text: &str, now: UnixMillis) -> bool {
         let p = &self.profile;
         let key = p
             .refresh_format
@@ -390,7 +397,9 @@ impl Provider {
                     .parse_prefixed::<{ crate::keys::KEY_BYTES }>(&p.code_prefix, text)
                     .and_then(|k| grant_id(p.code_format, &k))
             });
-        key.is_some_and(|g| self.grant_ids.contains_key(&g))
+        key.and_then(|g| self.grant_ids.get(&g))
+            .and_then(|f| self.families.get(f))
+            .is_some_and(|f| f.expires.is_none_or(|e| now.0 < e * 1000))
     }
 
     fn end_family(&mut self, family: u64) {

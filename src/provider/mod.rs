@@ -55,7 +55,8 @@ pub struct Provider {
     used_codes: FxHashMap<CodeKey, UsedCode>,
     rotated: FxHashMap<TokenKey, Rotated>,
     /// Each client's grants, for `reauthorization_revokes_grants` (`grants.rs`).
-    client_grants: FxHashMap<ClientKey, Vec<GrantRef>>,
+    /// Each with the redirect URI of its authorization request.
+    client_grants: FxHashMap<ClientKey, Vec<(GrantRef, String)>>,
     /// Families by the grant id their values share (a `grant` value format, `grants.rs`).
     grant_ids: FxHashMap<grants::GrantId, u64>,
     expiry: ExpiryQueue,
@@ -194,7 +195,7 @@ impl Provider {
         let redirect = crate::compat::pyurl::construct_redirect_uri(&params.redirect_uri, &query);
         let expires_at = now.plus_seconds(self.lifetimes.code);
         self.schedule(expires_at.0, Expiring::Code(key));
-        self.replace_grants(client.key, key);
+        self.replace_grants(client.key, key, &params.redirect_uri);
         self.codes.insert(
             key,
             AuthorizationCode {

@@ -26,7 +26,8 @@ pub struct Client {
     pub secret: Option<ClientSecret>,
     /// `client_secret_expires_at` (`Some(0)`: never).
     pub secret_expires_at: Option<u64>,
-    /// `token_endpoint_auth_method`.
+    /// `token_endpoint_auth_method`; `None` for a client whose registration named none under
+    /// [`crate::Profile::unnamed_method_any_secret`]: either secret method authenticates it.
     pub auth_method: Option<String>,
     /// `grant_types`.
     pub grant_types: Vec<String>,

@@ -641,10 +641,8 @@ impl Target for HttpTarget {
             }
             Event::Resource(r) => self.resource(event, &r.authorization),
             Event::ClientDocument(d) if self.hosts(&d.url, &d.body) => {
-                Ok(Output::new(204, &[], String::new()).with_header(
-                    NOTE_HEADER,
-                    "the target fetches this document itself (--client-document): nothing sent",
-                ))
+                Ok(Output::new(204, &[], String::new())
+                    .with_header(NOTE_HEADER, super::HOSTED_DOCUMENT_NOTE))
             }
             Event::ClientDocument(_) => Err(TargetError::NotSent {
                 reason: CLIENT_DOCUMENT_NOT_SENT.to_owned(),

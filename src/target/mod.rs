@@ -101,7 +101,9 @@ pub trait Target {
     fn begin_flow(&mut self) {}
 }
 
-pub use crate::answer::{NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
+pub use crate::answer::{
+    HOSTED_DOCUMENT_NOTE, NOTE_HEADER, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer,
+};
 
 /// Why a live target gave no answer to a step it was sent (status 0: the user agent stopped at a
 /// login page it cannot fill, a login hook failed, introspection said nothing about the token),

@@ -16,6 +16,7 @@ use crate::endpoint::Fixed;
 use crate::event::Event;
 use crate::output::Output;
 use crate::provider::Provider;
+use crate::time::UnixMillis;
 
 /// The dialect a profile's answers are written in.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,16 +43,17 @@ impl Wire {
     }
 }
 
-/// `out`, the handlers' answer to `event`, written in `wire`.
+/// `out`, the handlers' answer to `event` at `now`, written in `wire`.
 pub(crate) fn write(
     wire: Wire,
     fixed: &Fixed,
     provider: &Provider,
+    now: UnixMillis,
     event: &Event,
     out: Output,
 ) -> Output {
     match wire {
         Wire::PythonSdk => out,
-        Wire::WorkersOauthProvider => workers::write(fixed, provider, event, out),
+        Wire::WorkersOauthProvider => workers::write(fixed, provider, now, event, out),
     }
 }

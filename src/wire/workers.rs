@@ -10,6 +10,7 @@ use crate::endpoint::Fixed;
 use crate::event::{Event, FormRequest, Params};
 use crate::output::{Output, Reason};
 use crate::provider::Provider;
+use crate::time::UnixMillis;
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 const NO_STORE: (&str, &str) = ("cache-control", "no-store");
@@ -18,10 +19,16 @@ const NO_CACHE: (&str, &str) = ("pragma", "no-cache");
 const TEXT: (&str, &str) = ("content-type", "text/plain;charset=UTF-8");
 
 /// `out` as the library writes it.
-pub(super) fn write(fixed: &Fixed, provider: &Provider, event: &Event, out: Output) -> Output {
+pub(super) fn write(
+    fixed: &Fixed,
+    provider: &Provider,
+    now: UnixMillis,
+    event: &Event,
+    out: Output,
+) -> Output {
     match event {
         Event::Register(_) => register(out),
-        Event::Token(t) | Event::Revoke(t) => token_endpoint(fixed, provider, t, out),
+        Event::Token(t) | Event::Revoke(t) => token_endpoint(fixed, provider, now, t, out),
         Event::AuthorizationServerMetadata => as_metadata(fixed, out),
         Event::ProtectedResourceMetadata => pr_metadata(out),
         Event::Resource(_) => resource(fixed, out),
@@ -135,7 +142,13 @@ fn is_revocation(form: &Params) -> bool {
 }
 
 /// The token endpoint: token responses, revocations and their errors.
-fn token_endpoint(fixed: &Fixed, provider: &Provider, req: &FormRequest, out: Output) -> Output {
+fn token_endpoint(
+    fixed: &Fixed,
+    provider: &Provider,
+    now: UnixMillis,
+    req: &FormRequest,
+    out: Output,
+) -> Output {
     if out.status == 200 {
         if is_revocation(&req.form) {
             let mut o = Output::new(200, &[TEXT], String::new());
@@ -147,7 +160,7 @@ fn token_endpoint(fixed: &Fixed, provider: &Provider, req: &FormRequest, out: Ou
     if !members(&out.body).contains_key("error") {
         return out;
     }
-    let description = token_description(provider, req, &out);
+    let description = token_description(provider, now, req, &out);
     error_response(&out, &description)
 }
 
@@ -226,7 +239,12 @@ fn client_of(req: &FormRequest) -> Option<String> {
 }
 
 /// The library's `error_description` for a refused token-endpoint request.
-fn token_description(provider: &Provider, req: &FormRequest, out: &Output) -> String {
+fn token_description(
+    provider: &Provider,
+    now: UnixMillis,
+    req: &FormRequest,
+    out: &Output,
+) -> String {
     let form = &req.form;
     let basic = req
         .authorization
@@ -273,7 +291,7 @@ fn token_description(provider: &Provider, req: &FormRequest, out: &Output) -> St
         Some(Reason::CodeUnknown | Reason::CodeExpired) => match form.get("code") {
             // A used code of a grant that lives, presented by another client (its own client's
             // presentation is a replay).
-            Some(c) if provider.grant_alive(c) => "Client ID mismatch",
+            Some(c) if provider.grant_alive(c, now) => "Client ID mismatch",
             c if three_parts(c) => "Grant not found or authorization code expired",
             _ => "Invalid authorization code format",
         },
@@ -298,12 +316,16 @@ fn token_description(provider: &Provider, req: &FormRequest, out: &Output) -> St
         }
         Some(Reason::RefreshTokenUnknown | Reason::RefreshTokenReused) => {
             match form.get("refresh_token") {
-                Some(t) if provider.grant_alive(t) => "Invalid refresh token",
+                Some(t) if provider.grant_alive(t, now) => "Invalid refresh token",
                 t if three_parts(t) => "Grant not found",
                 _ => "Invalid token format",
             }
         }
-        Some(Reason::RefreshTokenExpired) => "Refresh token has expired",
+        // Within its last minute the grant's record is still there; past its expiry, gone.
+        Some(Reason::RefreshTokenExpired) => match form.get("refresh_token") {
+            Some(t) if !provider.grant_alive(t, now) => "Grant not found",
+            _ => "Refresh token has expired",
+        },
         Some(Reason::ScopeNotInRefreshToken) => "None of the requested scopes were granted",
         Some(Reason::RequestInvalid) => match form.get("grant_type") {
             Some("authorization_code") if form.get("code").is_none_or(str::is_empty) => {
@@ -392,6 +414,14 @@ fn authorize(provider: &Provider, params: &Params, out: Output) -> Output {
             let text = match params.get("client_id").filter(|c| !c.is_empty()) {
                 None => "client_id is required",
                 Some(_) if out.reason == Some(Reason::ClientDocumentInvalid) => {
+                    "This app could not be verified."
+                }
+                // A client ID metadata document URL whose document was not taken: the
+                // worker's `CimdFetchError` page.
+                Some(id)
+                    if provider.get_client(id).is_none()
+                        && crate::endpoint::client_document::is_document_url(id) =>
+                {
                     "This app could not be verified."
                 }
                 Some(id) if provider.get_client(id).is_none() => "Invalid client_id",

@@ -149,6 +149,46 @@ pub(super) fn probes(
         },
     );
     add(
+        "unnamed-basic-alone",
+        "unnamed_method_any_secret",
+        "a client registered without naming its method exchanges a code with Basic alone",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register_unnamed();
+            let code = s.authorize(c);
+            let (_, authorization) = Script::auth(c, None);
+            let form = vec![
+                kv("grant_type", "authorization_code"),
+                kv("code", r(code, Field::Code)),
+                kv("redirect_uri", REDIRECT),
+                kv("code_verifier", VERIFIER),
+            ];
+            s.push(0, token(form, authorization))
+        },
+    );
+    add(
+        "unnamed-basic-and-id",
+        "unnamed_method_any_secret",
+        "a client registered without naming its method exchanges a code with Basic and its id \
+         in the form",
+        Bool,
+        Outcome,
+        &|s| {
+            let c = s.register_unnamed();
+            let code = s.authorize(c);
+            s.exchange(c, code)
+        },
+    );
+    add(
+        "unnamed-grant-types",
+        "default_grant_types_include_refresh",
+        "register without grant_types and read the grant types granted",
+        Bool,
+        View::GrantTypes,
+        &|s| s.register_unnamed().step,
+    );
+    add(
         "basic-and-form-id",
         "multiple_auth_methods_refused",
         "a Basic client names itself in the header and the form",
