@@ -396,3 +396,44 @@ fn a_client_that_names_no_method_may_use_either_secret_method() {
         serde_json::json!(["authorization_code", "refresh_token"])
     );
 }
+
+/// A refresh token in its grant's last minute is refused for a refresh ("Refresh token has
+/// expired") but still revoked with its grant at the token endpoint, and past the grant's
+/// expiry the grant is gone ("Grant not found"): found by `diff` at the 60 s minimum
+/// lifetimes (`docs/cloudflare-behaviour.md` §9).
+#[test]
+fn a_refresh_token_in_its_last_minute_is_still_revoked_with_its_grant() {
+    let profile = Profile::cloudflare();
+    let mut config = oauth_oracle::Config::for_profile(&profile);
+    config.lifetimes.access = 60;
+    config.lifetimes.refresh = Some(120);
+    let mut h = Harness {
+        server: Some(oauth_oracle::AuthServer::new(config, profile).unwrap()),
+        now: common::T0,
+        log: Vec::new(),
+    };
+    let c = public(&mut h);
+    let other = public(&mut h);
+    let c0 = code(&mut h, &c);
+    let (_, r0) = pair(&h.exchange(&c, &c0));
+    let c1 = code(&mut h, &other);
+    let (_, r1) = pair(&h.exchange(&other, &c1));
+    h.advance(61_500);
+    let description = |o: &Output| error_of(o).1;
+    assert_eq!(
+        description(&h.refresh(&c, &r0, None)),
+        "Refresh token has expired"
+    );
+    assert_eq!(revoke_at_token_endpoint(&mut h, &c, &r0).status, 200);
+    assert_eq!(description(&h.refresh(&c, &r0, None)), "Grant not found");
+    // The other grant, not revoked, outlives its expiry by nothing.
+    assert_eq!(
+        description(&h.refresh(&other, &r1, None)),
+        "Refresh token has expired"
+    );
+    h.advance(60_000);
+    assert_eq!(
+        description(&h.refresh(&other, &r1, None)),
+        "Grant not found"
+    );
+}

@@ -610,6 +610,38 @@ fn expiry_jumps_longer_than_a_minute_are_refused_without_allow_long_waits() {
     assert!(!stderr.contains("--allow-long-waits"), "{stderr}");
 }
 
+/// `--client-document` flows share the document's client: `diff` refuses to run them several
+/// at once, before any request.
+#[test]
+fn client_documents_with_several_jobs_are_refused() {
+    let dir = scratch("documents-jobs");
+    let doc = dir.join("doc.json");
+    std::fs::write(&doc, r#"{"client_id":"https://client.example/c.json"}"#).unwrap();
+    let arg = format!("https://client.example/c.json={}", doc.display());
+    let out = oracle(
+        &dir,
+        &[
+            "diff",
+            "--target",
+            "http://127.0.0.1:9",
+            "--client-document",
+            &arg,
+            "--jobs",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--client-document with --jobs 2"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("127.0.0.1:9"),
+        "refused before any request: {stderr}"
+    );
+}
+
 // --- 7. errors that say what they are about ------------------------------------------------------
 
 #[test]

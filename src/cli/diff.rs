@@ -149,7 +149,8 @@ pub(crate) struct DiffArgs {
     pub(crate) jobs: usize,
     /// A client ID metadata document the target fetches itself, as URL=FILE (repeatable; FILE
     /// holds the JSON the target gets at URL, at most 64 KiB): flows use URL as a client id, and
-    /// the model is handed the same document.
+    /// the model is handed the same document. Flows share the document's client: only with
+    /// `--jobs 1`.
     #[arg(long = "client-document", value_name = "URL=FILE", value_parser = super::live::client_document)]
     pub(crate) client_documents: Vec<(String, String)>,
     /// Pre-registered clients.
@@ -204,6 +205,16 @@ struct DivergenceReport {
 /// Run the differential campaign; exit 0 when every step agreed (or was skipped), 1 on a
 /// divergence, 2 when the target cannot be used.
 pub(crate) fn diff(args: &DiffArgs) -> ExitCode {
+    if !args.client_documents.is_empty() && args.jobs > 1 {
+        // A document's client is one client for every flow: a flow's authorization may end
+        // another's grants (RFC-allowed, and Cloudflare's library does), so flows in flight at
+        // once are not independent.
+        eprintln!(
+            "error: --client-document with --jobs {}: every flow shares the document's client, so flows in flight at once change each other's grants; run them with --jobs 1",
+            args.jobs
+        );
+        return ExitCode::from(2);
+    }
     let profile = match args.profile.load() {
         Ok(p) => p,
         Err(e) => {

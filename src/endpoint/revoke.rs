@@ -72,7 +72,7 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
     // Loaders in order (reversed for a refresh hint); their side effects apply (D-2).
     let found = if hint == Some("refresh_token") {
         ctx.provider
-            .load_refresh_token(client.key, token, ctx.now)
+            .load_refresh_token_to_revoke(client.key, token, ctx.now)
             .map(AnyToken::Refresh)
             .or_else(|_| {
                 ctx.provider
@@ -85,7 +85,7 @@ pub(crate) fn handle_revoke(ctx: &mut Ctx<'_>, req: &RevokeRequest) -> Output {
             .map(AnyToken::Access)
             .or_else(|_| {
                 ctx.provider
-                    .load_refresh_token(client.key, token, ctx.now)
+                    .load_refresh_token_to_revoke(client.key, token, ctx.now)
                     .map(AnyToken::Refresh)
             })
     };

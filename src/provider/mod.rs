@@ -297,12 +297,34 @@ impl Provider {
         }
     }
 
-    /// `load_refresh_token(client, token)` (L220-233).
+    /// `load_refresh_token(client, token)` (L220-233), for a refresh: a token with fewer than
+    /// [`Profile::refresh_expiry_margin`] seconds left counts as expired.
     pub fn load_refresh_token(
         &mut self,
         client: ClientKey,
         token: &str,
         now: UnixMillis,
+    ) -> Result<RefreshToken, ProviderError> {
+        self.load_refresh(client, token, now, self.profile.refresh_expiry_margin)
+    }
+
+    /// [`Provider::load_refresh_token`] for a revocation: the token counts as expired only
+    /// past its expiry (Cloudflare revokes a grant whose refresh token is in its last minute).
+    pub(crate) fn load_refresh_token_to_revoke(
+        &mut self,
+        client: ClientKey,
+        token: &str,
+        now: UnixMillis,
+    ) -> Result<RefreshToken, ProviderError> {
+        self.load_refresh(client, token, now, 0)
+    }
+
+    fn load_refresh(
+        &mut self,
+        client: ClientKey,
+        token: &str,
+        now: UnixMillis,
+        margin: u64,
     ) -> Result<RefreshToken, ProviderError> {
         let key = self
             .profile
@@ -317,7 +339,6 @@ impl Provider {
         if self.tokens.client(slot) != client {
             return Err(Reason::RefreshTokenForeign.into());
         }
-        let margin = self.profile.refresh_expiry_margin;
         let expired = self.tokens.refresh_expires(slot).is_some_and(|e| {
             if margin == 0 {
                 now.is_after_seconds(e)
