@@ -61,6 +61,19 @@ fn refresh_error(out: &Output) -> String {
     error_of(out).0
 }
 
+/// A `cloudflare` server whose access tokens live `access` and grants `refresh` seconds.
+fn with_lifetimes(access: u64, refresh: u64) -> Harness {
+    let profile = Profile::cloudflare();
+    let mut config = oauth_oracle::Config::for_profile(&profile);
+    config.lifetimes.access = access;
+    config.lifetimes.refresh = Some(refresh);
+    Harness {
+        server: Some(oauth_oracle::AuthServer::new(config, profile).unwrap()),
+        now: common::T0,
+        log: Vec::new(),
+    }
+}
+
 fn public(h: &mut Harness) -> TestClient {
     h.register("none", Some("read write"))
 }
@@ -301,15 +314,7 @@ fn loopback_uris_match_as_parsed_urls_and_confidential_clients_may_skip_pkce() {
 /// Access tokens 100 s, grants 120 s.
 #[test]
 fn a_grant_expires_as_a_whole_and_refuses_refreshes_in_its_last_minute() {
-    let profile = Profile::cloudflare();
-    let mut config = oauth_oracle::Config::for_profile(&profile);
-    config.lifetimes.access = 100;
-    config.lifetimes.refresh = Some(120);
-    let mut h = Harness {
-        server: Some(oauth_oracle::AuthServer::new(config, profile).unwrap()),
-        now: common::T0,
-        log: Vec::new(),
-    };
+    let mut h = with_lifetimes(100, 120);
     let c = public(&mut h);
     let c0 = code(&mut h, &c);
     let out = h.exchange(&c, &c0);
@@ -403,15 +408,7 @@ fn a_client_that_names_no_method_may_use_either_secret_method() {
 /// lifetimes (`docs/cloudflare-behaviour.md` §9).
 #[test]
 fn a_refresh_token_in_its_last_minute_is_still_revoked_with_its_grant() {
-    let profile = Profile::cloudflare();
-    let mut config = oauth_oracle::Config::for_profile(&profile);
-    config.lifetimes.access = 60;
-    config.lifetimes.refresh = Some(120);
-    let mut h = Harness {
-        server: Some(oauth_oracle::AuthServer::new(config, profile).unwrap()),
-        now: common::T0,
-        log: Vec::new(),
-    };
+    let mut h = with_lifetimes(60, 120);
     let c = public(&mut h);
     let other = public(&mut h);
     let c0 = code(&mut h, &c);

@@ -219,6 +219,19 @@ impl Script {
         self.push(0, token(form, authorization))
     }
 
+    /// The code of step `code` exchanged by `c` with its id in the `Authorization` header
+    /// alone (no form `client_id`).
+    fn exchange_basic_alone(&mut self, c: Client, code: usize) -> usize {
+        let (_, authorization) = Self::auth(c, None);
+        let form = vec![
+            kv("grant_type", "authorization_code"),
+            kv("code", r(code, Field::Code)),
+            kv("redirect_uri", REDIRECT),
+            kv("code_verifier", VERIFIER),
+        ];
+        self.push(0, token(form, authorization))
+    }
+
     fn exchange(&mut self, c: Client, code: usize) -> usize {
         self.exchange_with(c, code, |_| {})
     }

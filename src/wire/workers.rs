@@ -2,7 +2,8 @@
 //! its endpoints is `createErrorResponse`'s `{"error", "error_description"}` with
 //! `Cache-Control: no-store` and `Pragma: no-cache`; successes are `JSON.stringify` of objects
 //! built in a fixed key order. The descriptions are the library's, chosen by the rule the model
-//! applied and, where the library tells apart what the model's rule does not, by the request.
+//! applied and, where the library tells apart what the model's rule does not, by the request
+//! and by what the stores hold after the step (whether a grant still lives).
 
 use serde_json::{Map, Value};
 

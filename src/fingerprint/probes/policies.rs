@@ -138,14 +138,7 @@ pub(super) fn probes(
         &|s| {
             let c = s.register("client_secret_basic", REDIRECT);
             let code = s.authorize(c);
-            let (_, authorization) = Script::auth(c, None);
-            let form = vec![
-                kv("grant_type", "authorization_code"),
-                kv("code", r(code, Field::Code)),
-                kv("redirect_uri", REDIRECT),
-                kv("code_verifier", VERIFIER),
-            ];
-            s.push(0, token(form, authorization))
+            s.exchange_basic_alone(c, code)
         },
     );
     add(
@@ -157,14 +150,7 @@ pub(super) fn probes(
         &|s| {
             let c = s.register_unnamed();
             let code = s.authorize(c);
-            let (_, authorization) = Script::auth(c, None);
-            let form = vec![
-                kv("grant_type", "authorization_code"),
-                kv("code", r(code, Field::Code)),
-                kv("redirect_uri", REDIRECT),
-                kv("code_verifier", VERIFIER),
-            ];
-            s.push(0, token(form, authorization))
+            s.exchange_basic_alone(c, code)
         },
     );
     add(
