@@ -134,6 +134,33 @@ impl Redactor {
         }
     }
 
+    /// `text` with the values of a `grant` format (`user:<grant id>:<secret>`, whose `:` the
+    /// word scan of [`Redactor::redact`] splits at) replaced by their labels.
+    fn redact_grant_values(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        'scan: while !rest.is_empty() {
+            for (prefix, format) in self.forms.clone().iter().take(3) {
+                if !matches!(format, ValueFormat::Grant(..)) || prefix.is_empty() {
+                    continue;
+                }
+                if let Some(tail) = rest.strip_prefix(prefix.as_str())
+                    && let Some(value) = tail.get(..format.text_len())
+                    && format.parse::<SECRET_BYTES>(value).is_some()
+                {
+                    let whole = &rest[..prefix.len() + value.len()];
+                    out.push_str(&self.redact_word(whole));
+                    rest = &rest[whole.len()..];
+                    continue 'scan;
+                }
+            }
+            let c = rest.chars().next().unwrap_or_default();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+        out
+    }
+
     /// `text` with every random value replaced by its label.
     pub fn redact(&mut self, text: &str) -> String {
         let mut replaced;
@@ -143,6 +170,14 @@ impl Redactor {
                 replaced = text.replace(value.as_str(), label);
                 text = &replaced;
             }
+        }
+        let grant_values;
+        if self.forms[..3]
+            .iter()
+            .any(|(_, f)| matches!(f, ValueFormat::Grant(..)))
+        {
+            grant_values = self.redact_grant_values(text);
+            text = &grant_values;
         }
         if let Some(creds) = text.strip_prefix("Basic ") {
             use base64::Engine as _;
@@ -287,6 +322,22 @@ impl Redactor {
 mod tests {
     use super::*;
     use crate::ValueFormat;
+
+    #[test]
+    fn grant_values_are_labelled_whole_not_as_a_client_id_and_a_secret() {
+        let mut r = Redactor::for_profile(&Profile::cloudflare());
+        let grant = "gQdBQplGVNyDB3-c";
+        let code = format!("user:{grant}:{}", "Y2ojmWa4zJQ2eVvHl8mpmPpykaZflgUC");
+        let token = format!("user:{grant}:{}", "APtCYe-82csHtmp0yKP7rhkJEPEtplHY");
+        let line = r.redact(&format!(
+            "code={code} access_token=\"{token}\" again={code}"
+        ));
+        assert_eq!(
+            line,
+            "code=<value#1> access_token=\"<value#2>\" again=<value#1>"
+        );
+        assert!(!line.contains(grant));
+    }
 
     #[test]
     fn values_of_the_profiles_formats_are_labelled_and_none_is_shown() {
