@@ -115,13 +115,13 @@ fn is_bearer_challenge(challenge: &str) -> bool {
     scheme.eq_ignore_ascii_case("bearer")
 }
 
-/// The client id and secret of an `Authorization: Basic` header, each form-urlencoded first
-/// ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)), if it is one.
 /// The client a token or revocation request names: the form's `client_id`, else the one of its
 /// `Authorization: Basic` header ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1):
-/// the header alone identifies a `client_secret_basic` client); `""` when neither does.
+/// the header alone identifies a `client_secret_basic` client); `""` when neither does. An
+/// empty `client_id` names no client ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1):
+/// "Parameters sent without a value MUST be treated as if they were omitted from the request").
 fn client_of(form: &Params, authorization: Option<&str>) -> String {
-    match form.get("client_id") {
+    match form.get("client_id").filter(|id| !id.is_empty()) {
         Some(id) => id.to_owned(),
         None => basic_credentials(authorization)
             .map(|(id, _)| id)
@@ -129,6 +129,8 @@ fn client_of(form: &Params, authorization: Option<&str>) -> String {
     }
 }
 
+/// The client id and secret of an `Authorization: Basic` header, each form-urlencoded first
+/// ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)), if it is one.
 fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
     authorization
         .and_then(|h| h.strip_prefix("Basic "))
@@ -498,7 +500,7 @@ impl Checker {
                 client.method.as_str(),
                 "client_secret_basic" | "client_secret_post"
             );
-        if authorization.is_some() && form.get("client_id").is_none() {
+        if authorization.is_some() && form.get("client_id").is_none_or(str::is_empty) {
             return (client.method == "client_secret_basic" || any_secret)
                 && client.secret.as_ref().is_some_and(|secret| {
                     basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
