@@ -126,12 +126,12 @@ fn basic_secret(authorization: Option<&str>, client_id: &str) -> Result<String, 
     Ok(secret)
 }
 
-/// The client id and secret of a `Basic` header's credentials, each percent-decoded.
 /// The client id and secret of an `Authorization: Basic` header, if it decodes.
 pub(crate) fn basic_credentials(authorization: &str) -> Option<(String, String)> {
     decode_basic(authorization.strip_prefix("Basic ")?).ok()
 }
 
+/// The client id and secret of a `Basic` header's credentials, each percent-decoded.
 fn decode_basic(encoded: &str) -> Result<(String, String), AuthFailure> {
     let malformed = (
         "Invalid Basic authentication header",

@@ -37,15 +37,19 @@ pub(super) struct Family {
     grant_id: Option<GrantId>,
 }
 
-/// The grant id part of a `grant` value format's key ([`crate::ValueFormat::Grant`]).
-pub(super) type GrantId = [u8; 16];
+/// The grant id part of a `grant` value format's key ([`crate::ValueFormat::Grant`]): its
+/// first bytes, the rest zero.
+pub(super) type GrantId = [u8; crate::keys::KEY_BYTES];
 
 /// The grant id of a key of a value in `format`, if the format has one.
 pub(super) fn grant_id(format: crate::ValueFormat, key: &[u8]) -> Option<GrantId> {
-    let crate::ValueFormat::Grant(16, _) = format else {
+    let crate::ValueFormat::Grant(g, _) = format else {
         return None;
     };
-    key.get(..16)?.try_into().ok()
+    let id = key.get(..usize::from(g))?;
+    let mut out = [0u8; crate::keys::KEY_BYTES];
+    out.get_mut(..id.len())?.copy_from_slice(id);
+    Some(out)
 }
 
 /// One of a client's grants, as a new authorization finds it (`reauthorization_revokes_grants`):
