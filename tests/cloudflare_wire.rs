@@ -29,10 +29,6 @@ fn code_for(h: &mut Harness, client: &common::TestClient, scope: &str) -> String
     common::location_param(&out, "code").unwrap_or_else(|| panic!("no code: {out:?}"))
 }
 
-fn header<'a>(out: &'a Output, name: &str) -> Option<&'a str> {
-    out.header(name)
-}
-
 /// Codes and tokens are `userId:grantId:secret`, and the tokens of a grant share its code's
 /// grant id; a refresh keeps it.
 #[test]
@@ -90,7 +86,7 @@ fn token_responses_are_the_librarys_objects() {
         "{}",
         out.body
     );
-    assert_eq!(header(&out, "pragma"), Some("no-cache"));
+    assert_eq!(out.header("pragma"), Some("no-cache"));
     let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
     let out = h.refresh(&c, v["refresh_token"].as_str().unwrap(), None);
     assert_eq!(
@@ -172,7 +168,7 @@ fn token_errors_carry_the_librarys_descriptions() {
     assert_eq!(out.status, 200, "{}", out.body);
     let out = h.refresh(&c, &r1, None);
     assert_eq!(description(&out), "Invalid refresh token");
-    assert_eq!(header(&out, "cache-control"), Some("no-store"));
+    assert_eq!(out.header("cache-control"), Some("no-store"));
     // A new authorization revokes the grant.
     code_for(&mut h, &c, "read");
     assert_eq!(description(&h.refresh(&c, &r2, None)), "Grant not found");
@@ -186,7 +182,7 @@ fn resource_challenges_are_the_librarys() {
     assert_eq!(out.status, 401);
     assert_eq!(out.body, "");
     assert_eq!(
-        header(&out, "www-authenticate"),
+        out.header("www-authenticate"),
         Some(
             r#"Bearer realm="OAuth", resource_metadata="http://127.0.0.1:8765/.well-known/oauth-protected-resource/mcp""#
         )
@@ -197,7 +193,7 @@ fn resource_challenges_are_the_librarys() {
         r#"{"error":"invalid_token","error_description":"Invalid access token"}"#
     );
     assert!(
-        header(&out, "www-authenticate")
+        out.header("www-authenticate")
             .unwrap()
             .ends_with(r#", error="invalid_token""#)
     );
@@ -221,12 +217,12 @@ fn authorization_redirects_are_built_as_urls() {
         ],
     );
     assert_eq!(out.status, 302);
-    let loc = header(&out, "location").unwrap();
+    let loc = out.header("location").unwrap();
     assert!(
         loc.starts_with("http://localhost:9999/cb?code=user%3A"),
         "{loc}"
     );
-    assert_eq!(header(&out, "cache-control"), None);
+    assert_eq!(out.header("cache-control"), None);
     let out = h.authorize(
         AuthorizeMethod::Get,
         &[
@@ -237,7 +233,7 @@ fn authorization_redirects_are_built_as_urls() {
         ],
     );
     assert!(
-        header(&out, "location").unwrap().contains(
+        out.header("location").unwrap().contains(
             "error_description=The+authorization+server+does+not+support+response_type+token"
         ),
         "{out:?}"

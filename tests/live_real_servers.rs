@@ -333,35 +333,11 @@ fn audit_of_cloudflares_workers_oauth_provider() {
 #[test]
 #[ignore = "needs the live servers started by scripts/test.sh"]
 fn diff_of_the_cloudflare_profile_against_the_library_agrees_in_outcome() {
-    let base = url("OAUTH_ORACLE_CLOUDFLARE_URL");
-    let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-cfdiff", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args([
-            "diff",
-            "--target",
-            &base,
-            "--profile",
-            "cloudflare",
-            "--compare",
-            "semantic",
-            "--code-ttl",
-            "600",
-            "--access-ttl",
-            "3600",
-            "--refresh-ttl",
-            "2592000",
-            "--cases",
-            "300",
-            "--steps",
-            "25",
-            "--json",
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = diff_cloudflare(
+        "cfdiff",
+        &["--compare", "semantic", "--cases", "300"],
+        Vec::new(),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -395,6 +371,25 @@ fn diff_of_the_cloudflare_profile_against_the_library_agrees_in_outcome() {
     }
 }
 
+/// `diff --profile cloudflare --json` of 25-step flows against the library at its default
+/// lifetimes, with `args` and `more` added, run in a fresh directory named by `tag`.
+fn diff_cloudflare(tag: &str, args: &[&str], more: Vec<String>) -> std::process::Output {
+    let base = url("OAUTH_ORACLE_CLOUDFLARE_URL");
+    let dir = std::env::temp_dir().join(format!("oauth-oracle-live-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
+        .args(["diff", "--target", &base, "--profile", "cloudflare"])
+        .args(["--code-ttl", "600", "--access-ttl", "3600"])
+        .args(["--refresh-ttl", "2592000", "--steps", "25", "--json"])
+        .args(args)
+        .args(more)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// `diff --profile cloudflare` in the exact mode (status, headers, bodies byte for byte up to
 /// the random values; an accepted `/mcp` call by its status) against the library, client ID
 /// metadata documents included: every step of 100 flows agrees (`docs/cloudflare-behaviour.md`
@@ -402,38 +397,17 @@ fn diff_of_the_cloudflare_profile_against_the_library_agrees_in_outcome() {
 #[test]
 #[ignore = "needs the live servers started by scripts/test.sh"]
 fn exact_diff_of_the_cloudflare_profile_against_the_library_agrees_byte_for_byte() {
-    let base = url("OAUTH_ORACLE_CLOUDFLARE_URL");
-    let dir =
-        std::env::temp_dir().join(format!("oauth-oracle-live-{}-cfexact", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_oauth-oracle"))
-        .args([
-            "diff",
-            "--target",
-            &base,
-            "--profile",
-            "cloudflare",
-            "--code-ttl",
-            "600",
-            "--access-ttl",
-            "3600",
-            "--refresh-ttl",
-            "2592000",
+    let out = diff_cloudflare(
+        "cfexact",
+        &[
             "--client-secret-ttl",
             "7776000",
             "--cases",
             "100",
-            "--steps",
-            "25",
             "--keep-going",
-            "--json",
-        ])
-        .args(cloudflare_documents())
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+        cloudflare_documents(),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: serde_json::Value =

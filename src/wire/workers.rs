@@ -41,6 +41,18 @@ pub(super) fn write(
     }
 }
 
+/// An answer in place of `out`, keeping the rule that decided it.
+fn reply(
+    out: &Output,
+    status: u16,
+    headers: &[(&'static str, &'static str)],
+    body: String,
+) -> Output {
+    let mut o = Output::new(status, headers, body);
+    o.reason = out.reason;
+    o
+}
+
 /// The members of a JSON object body, in order, or none.
 fn members(body: &str) -> Map<String, Value> {
     match serde_json::from_str::<Value>(body) {
@@ -57,7 +69,8 @@ fn error_response(out: &Output, description: &str) -> Output {
     let mut body = Map::new();
     body.insert("error".into(), Value::from(code));
     body.insert("error_description".into(), Value::from(description));
-    let mut o = Output::new(
+    let mut o = reply(
+        out,
         out.status,
         &[JSON, NO_STORE, NO_CACHE],
         Value::Object(body).to_string(),
@@ -71,7 +84,6 @@ fn error_response(out: &Output, description: &str) -> Output {
         };
         o = o.with_header("www-authenticate", www);
     }
-    o.reason = out.reason;
     o
 }
 
@@ -127,13 +139,12 @@ fn register(out: Output) -> Output {
         r.insert("client_secret_expires_at".into(), expires);
         r.insert("client_secret_issued_at".into(), issued);
     }
-    let mut o = Output::new(
+    reply(
+        &out,
         201,
         &[JSON, NO_STORE, NO_CACHE],
         Value::Object(r).to_string(),
-    );
-    o.reason = out.reason;
-    o
+    )
 }
 
 /// Whether a form is the library's revocation request: `token` and no `grant_type`.
@@ -152,9 +163,7 @@ fn token_endpoint(
 ) -> Output {
     if out.status == 200 {
         if is_revocation(&req.form) {
-            let mut o = Output::new(200, &[TEXT], String::new());
-            o.reason = out.reason;
-            return o;
+            return reply(&out, 200, &[TEXT], String::new());
         }
         return token_response(fixed, &req.form, out);
     }
@@ -192,13 +201,12 @@ fn token_response(fixed: &Fixed, form: &Params, out: Output) -> Output {
             r.insert("refresh_token".into(), rt);
         }
     }
-    let mut o = Output::new(
+    reply(
+        &out,
         200,
         &[JSON, NO_STORE, NO_CACHE],
         Value::Object(r).to_string(),
-    );
-    o.reason = out.reason;
-    o
+    )
 }
 
 /// The first parameter sent twice, as `parseTokenEndpointRequest` finds it: in the form's
@@ -525,9 +533,7 @@ fn as_metadata(fixed: &Fixed, out: Output) -> Output {
     copy(&mut r, "code_challenge_methods_supported");
     copy(&mut r, "authorization_response_iss_parameter_supported");
     copy(&mut r, "client_id_metadata_document_supported");
-    let mut o = Output::new(200, &[JSON], Value::Object(r).to_string());
-    o.reason = out.reason;
-    o
+    reply(&out, 200, &[JSON], Value::Object(r).to_string())
 }
 
 /// The protected resource metadata: `resource`, `authorization_servers`,
@@ -538,7 +544,5 @@ fn pr_metadata(out: Output) -> Output {
     }
     let mut m = members(&out.body);
     m.shift_remove("scopes_supported");
-    let mut o = Output::new(200, &[JSON], Value::Object(m).to_string());
-    o.reason = out.reason;
-    o
+    reply(&out, 200, &[JSON], Value::Object(m).to_string())
 }
