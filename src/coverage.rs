@@ -32,7 +32,7 @@ fn redirect_error(output: &Output) -> Option<String> {
         return None;
     }
     rest.split('#')
-        .find_map(|part| crate::compat::pyurl::qsl_value(part, "error", false))
+        .find_map(|part| crate::compat::pyurl::QueryPairs::first_in(part, "error"))
 }
 
 /// How an answer refused (or did not give) what a later step needed, in a few words:

@@ -1,6 +1,7 @@
 //! [`AuthServer`]: the model, and its one transition function.
 
-use crate::compat::url_model::UrlMemo;
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::control::Faults;
 use crate::endpoint::{
@@ -11,7 +12,7 @@ use crate::event::{AuthorizeRequest, Event};
 use crate::output::Output;
 use crate::profile::Profile;
 use crate::provider::Provider;
-use crate::rng::DrawRng;
+use crate::rng::{DrawRng, Seed};
 use crate::time::UnixMillis;
 
 /// The deterministic authorization server.
@@ -27,8 +28,9 @@ use crate::time::UnixMillis;
 pub struct AuthServer {
     config: Config,
     profile: Profile,
-    fixed: Fixed,
-    urls: UrlMemo,
+    /// Shared by the servers [`AuthServer::fresh`] makes: it depends on the configuration but not
+    /// on its seed.
+    fixed: Arc<Fixed>,
     provider: Provider,
     faults: Faults,
 }
@@ -43,13 +45,33 @@ impl AuthServer {
             profile.clone(),
         );
         Ok(Self {
-            fixed: Fixed::new(&config, &profile),
-            urls: UrlMemo::default(),
+            fixed: Arc::new(Fixed::new(&config, &profile)),
             config,
             profile,
             provider,
             faults: Faults::default(),
         })
+    }
+
+    /// A server with empty stores, drawing from `seed`, with this one's configuration (its seed
+    /// replaced) and profile: what [`AuthServer::new`] returns for them, without validating the
+    /// configuration again or building its constant answers again (a campaign's cases share
+    /// them).
+    pub(crate) fn fresh(&self, seed: Seed) -> Self {
+        Self {
+            config: Config {
+                seed,
+                ..self.config.clone()
+            },
+            profile: self.profile.clone(),
+            fixed: Arc::clone(&self.fixed),
+            provider: Provider::new(
+                DrawRng::new(seed),
+                self.config.lifetimes.clone(),
+                self.profile.clone(),
+            ),
+            faults: Faults::default(),
+        }
     }
 
     /// Answer one request arriving at `at`.
@@ -82,7 +104,6 @@ impl AuthServer {
         let mut ctx = Ctx {
             config: &self.config,
             fixed: &self.fixed,
-            urls: &mut self.urls,
             profile: &self.profile,
             provider: &mut self.provider,
             now: at,
@@ -138,6 +159,11 @@ impl AuthServer {
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The protected resource's URL ([`Config::resource_url`]).
+    pub(crate) fn resource_url(&self) -> &str {
+        &self.fixed.resource
     }
 
     /// The provider layer (stores and their methods), to inspect. To call FastMCP's in-process

@@ -15,6 +15,7 @@ use crate::generate::Generator;
 use crate::invariant::{Checker, Expectations, InvariantId, Violation};
 use crate::profile::Profile;
 use crate::rng::Seed;
+use crate::server::AuthServer;
 use crate::trace::Trace;
 
 /// A campaign: `cases` generated flows of `steps` steps each (or one shard of them).
@@ -83,13 +84,29 @@ impl Campaign {
     /// Case `case` generated and checked step by step as the model answered it, with no trace
     /// written: its steps, violations and checker (what [`check_trace`](super::check_trace)
     /// finds replaying [`Campaign::case_trace`]).
-    fn case_checked(&self, case: u64) -> Result<(usize, Vec<Violation>, Checker), ConfigError> {
-        let config = Config {
-            seed: self.case_seed(case),
-            ..self.config.clone()
+    /// `start` is what the worker's first case built (the configuration validated, the constant
+    /// answers and the checker's expectations), which none of them changes: the later cases start
+    /// from it.
+    fn case_checked(
+        &self,
+        start: &mut Option<(AuthServer, Expectations)>,
+        case: u64,
+    ) -> Result<(usize, Vec<Violation>, Checker), ConfigError> {
+        let seed = self.case_seed(case);
+        let (server, expectations) = match start {
+            Some((first, expectations)) => (first.fresh(seed), expectations.clone()),
+            None => {
+                let config = Config {
+                    seed,
+                    ..self.config.clone()
+                };
+                let expectations = Expectations::for_model(&config, &self.profile);
+                let server = AuthServer::new(config, self.profile.clone())?;
+                let (first, expectations) = start.insert((server, expectations));
+                (first.fresh(seed), expectations.clone())
+            }
         };
-        let checker = Checker::new(Expectations::for_model(&config, &self.profile));
-        Ok(Generator::new(self.profile.clone(), config)?.run_checked(self.steps, checker))
+        Ok(Generator::with_server(server).run_checked(self.steps, Checker::new(expectations)))
     }
 
     /// What the campaign was asked to run, as its report records it.
@@ -166,16 +183,18 @@ impl Campaign {
         progress: &(impl Fn(Progress) + Sync),
     ) -> Result<Report, (u64, ConfigError)> {
         let mut part = Report::empty(String::new(), self.plan());
+        let mut start = None;
         while !stop.load(Ordering::Relaxed) {
             let k = next.fetch_add(1, Ordering::Relaxed);
             if k >= total {
                 break;
             }
             let case = self.case(k);
-            let (steps, violations, checker) = self.case_checked(case).map_err(|e| {
-                stop.store(true, Ordering::Relaxed);
-                (case, e)
-            })?;
+            let (steps, violations, checker) =
+                self.case_checked(&mut start, case).map_err(|e| {
+                    stop.store(true, Ordering::Relaxed);
+                    (case, e)
+                })?;
             let generated = steps as u64;
             part.coverage.add(&FlowCoverage {
                 generated,

@@ -2,6 +2,8 @@
 //! SDK to read `Authorization: Basic` credentials: characters outside the alphabet are skipped, a
 //! complete padding ends the input, and a dangling quad is an error.
 
+use base64::Engine as _;
+
 /// Why `b64decode` raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum B64Error {
@@ -24,6 +26,17 @@ fn sextet(c: u8) -> Option<u8> {
 
 /// Decode like `base64.b64decode(s)` does for a `str` argument.
 pub(crate) fn b64decode(s: &str) -> Result<Vec<u8>, B64Error> {
+    // Canonical base64 (the standard alphabet, padded, no bits left over: what clients send)
+    // reads the same strictly, and the base64 crate's decoder is several times quicker than the
+    // byte loop (a proptest below holds the two to each other).
+    if let Ok(out) = base64::engine::general_purpose::STANDARD.decode(s) {
+        return Ok(out);
+    }
+    lenient(s)
+}
+
+/// `binascii.a2b_base64(strict_mode=False)`, byte by byte.
+fn lenient(s: &str) -> Result<Vec<u8>, B64Error> {
     if !s.is_ascii() {
         return Err(B64Error::NonAscii);
     }
@@ -74,9 +87,26 @@ pub(crate) fn b64decode(s: &str) -> Result<Vec<u8>, B64Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The strict shortcut gives what the byte loop gives: on encoded bytes (canonical),
+        /// and on strings of the alphabet, padding and foreign characters.
+        #[test]
+        fn shortcut_reads_as_the_loop(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+            text in "[A-Za-z0-9+/=!\\-_é]{0,24}",
+        ) {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            prop_assert_eq!(b64decode(&encoded), Ok(bytes));
+            prop_assert_eq!(b64decode(&encoded), lenient(&encoded));
+            prop_assert_eq!(b64decode(&text), lenient(&text), "{}", text);
+        }
+    }
 
     #[test]
     fn skips_foreign_characters_and_stops_at_padding() {
+        assert_eq!(b64decode("YR==").as_deref(), Ok(&b"a"[..]));
         assert_eq!(b64decode("YTpi").as_deref(), Ok(&b"a:b"[..]));
         assert_eq!(b64decode("YT!pi").as_deref(), Ok(&b"a:b"[..]));
         assert_eq!(b64decode("YQ==garbage").as_deref(), Ok(&b"a"[..]));

@@ -74,14 +74,14 @@ impl CompactObject {
 
     /// Append the member `key: ["a","b",..]` for a list of strings (as [`Self::member_str`]
     /// writes each).
-    pub(crate) fn member_str_list(&mut self, key: &str, values: &[String]) {
+    pub(crate) fn member_str_list<S: AsRef<str>>(&mut self, key: &str, values: &[S]) {
         self.key(key);
         self.buf.push(b'[');
         for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 self.buf.push(b',');
             }
-            self.string(v);
+            self.string(v.as_ref());
         }
         self.buf.push(b']');
     }
@@ -195,7 +195,7 @@ mod tests {
             o.member_str(k, v);
         }
         o.member_str_list("g", &["x".to_owned(), "y\"".to_owned()]);
-        o.member_str_list("h", &[]);
+        o.member_str_list::<&str>("h", &[]);
         let expected = serde_json::json!({
             "a": "x\"é\n", "b": [1, 2], "c": null,
             "d": "plain é", "e": "tab\there", "f": "q\"\\", "g": ["x", "y\""], "h": []

@@ -1,31 +1,52 @@
 //! CPython 3.11 `urllib.parse` as FastMCP uses it: `quote`, `quote_plus`, `unquote`, `parse_qsl`,
 //! `urlsplit`/`urlunsplit`, and the SDK's `construct_redirect_uri` built on them.
 
-/// Characters `urllib.parse.quote` never escapes (`_ALWAYS_SAFE`).
-fn is_always_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')
+/// The bytes `urllib.parse.quote` leaves as they are: those it never escapes (`_ALWAYS_SAFE`:
+/// ASCII letters and digits, `_.-~`) and the ASCII bytes of its `safe` argument, as a table (one
+/// lookup per byte).
+struct SafeSet([bool; 256]);
+
+impl SafeSet {
+    /// The set for `quote(s, safe)`.
+    const fn new(safe: &[u8]) -> Self {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 128 {
+            let c = b as u8;
+            table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'~');
+            b += 1;
+        }
+        let mut i = 0;
+        while i < safe.len() {
+            if safe[i].is_ascii() {
+                table[safe[i] as usize] = true;
+            }
+            i += 1;
+        }
+        Self(table)
+    }
 }
+
+/// `quote(s, safe='')` and `quote_plus(s, safe='')`'s set.
+const NOTHING_SAFE: SafeSet = SafeSet::new(b"");
+/// Starlette's `RedirectResponse` set ([`starlette_location`]).
+const LOCATION_SAFE: SafeSet = SafeSet::new(b":/%#?=@[]!$&'()*+,;");
 
 /// `urllib.parse.quote(s, safe)`: UTF-8 encode, then `%XX` (upper case) every byte that is neither
 /// always safe nor in `safe`.
 pub(crate) fn quote(s: &str, safe: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    quote_into(&mut out, s, safe.as_bytes(), false);
+    quote_into(&mut out, s, &SafeSet::new(safe.as_bytes()), false);
     out
 }
 
 /// [`quote`] appended to `out`; with `plus`, a space becomes `+` (`quote_plus`).
-fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
+fn quote_into(out: &mut String, s: &str, safe: &SafeSet, plus: bool) {
     const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
-    // The safe set as a table: one lookup per byte, not a search of `safe`.
-    let mut is_safe = [false; 128];
-    for &b in safe.iter().filter(|b| b.is_ascii()) {
-        is_safe[usize::from(b)] = true;
-    }
     let mut start = 0;
     let bytes = s.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        if is_always_safe(b) || is_safe.get(usize::from(b)).copied().unwrap_or(false) {
+        if safe.0[usize::from(b)] {
             continue;
         }
         // Runs of safe bytes are copied whole; a non-empty run is ASCII and starts after an
@@ -52,7 +73,7 @@ fn quote_into(out: &mut String, s: &str, safe: &[u8], plus: bool) {
 #[cfg(any(feature = "diff", test))]
 pub(crate) fn quote_plus(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    quote_into(&mut out, s, b"", true);
+    quote_into(&mut out, s, &NOTHING_SAFE, true);
     out
 }
 
@@ -116,28 +137,39 @@ pub(crate) fn parse_qsl(qs: &str, keep_blank_values: bool) -> Vec<(String, Strin
         .collect()
 }
 
-/// The value of the parameter `name` in `qs`, as [`parse_qsl`] with blank values kept reads it:
-/// the last one sent when `last`, else the first. Only the names are decoded until one matches
-/// (a query's values are long codes, states and URLs; the callers want one of them).
-pub(crate) fn qsl_value(qs: &str, name: &str, last: bool) -> Option<String> {
-    let mut pairs = raw_pairs(qs, true);
-    let found = if last {
-        pairs.rfind(|(n, _)| names(n, name))
-    } else {
-        pairs.find(|(n, _)| names(n, name))
-    };
-    found.map(|(_, value)| unquote_plus(value))
-}
+/// A query's `(name, value)` pairs as [`parse_qsl`] with blank values kept splits them, split once
+/// and left undecoded, to be looked up by name: only the names are decoded until one matches (a
+/// query's values are long codes, states and URLs; the callers want a few of them).
+pub(crate) struct QueryPairs<'a>(Vec<(&'a str, &'a str)>);
 
-/// How many parameters named `name` `qs` has, as [`parse_qsl`] with blank values kept reads it.
-/// Only the names are decoded.
-pub(crate) fn qsl_count(qs: &str, name: &str) -> usize {
-    raw_pairs(qs, true).filter(|(n, _)| names(n, name)).count()
+impl<'a> QueryPairs<'a> {
+    /// The pairs of `qs`.
+    pub(crate) fn new(qs: &'a str) -> Self {
+        Self(raw_pairs(qs, true).collect())
+    }
+
+    /// The first value [`parse_qsl`] reads for `name` in `qs`: for one lookup, with nothing
+    /// split past it.
+    pub(crate) fn first_in(qs: &str, name: &str) -> Option<String> {
+        let found = raw_pairs(qs, true).find(|(n, _)| names(n, name));
+        found.map(|(_, value)| unquote_plus(value))
+    }
+
+    /// The last value [`parse_qsl`] reads for `name`.
+    pub(crate) fn last(&self, name: &str) -> Option<String> {
+        let found = self.0.iter().rfind(|(n, _)| names(n, name));
+        found.map(|(_, value)| unquote_plus(value))
+    }
+
+    /// How many values [`parse_qsl`] reads for `name`.
+    pub(crate) fn count(&self, name: &str) -> usize {
+        self.0.iter().filter(|(n, _)| names(n, name)).count()
+    }
 }
 
 /// Whether the undecoded parameter name `raw` decodes to `name`.
 fn names(raw: &str, name: &str) -> bool {
-    if raw.contains(['+', '%']) {
+    if raw.bytes().any(|b| matches!(b, b'+' | b'%')) {
         unquote_plus(raw) == name
     } else {
         raw == name
@@ -182,9 +214,9 @@ fn urlencode_into<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str
         if i > 0 {
             out.push('&');
         }
-        quote_into(out, k, b"", true);
+        quote_into(out, k, &NOTHING_SAFE, true);
         out.push('=');
-        quote_into(out, v, b"", true);
+        quote_into(out, v, &NOTHING_SAFE, true);
     }
 }
 
@@ -345,7 +377,9 @@ fn is_plain_base(base: &str) -> bool {
 /// The `Location` header Starlette's `RedirectResponse` sends for `url`:
 /// `quote(url, safe=":/%#?=@[]!$&'()*+,;")`.
 pub(crate) fn starlette_location(url: &str) -> String {
-    quote(url, ":/%#?=@[]!$&'()*+,;")
+    let mut out = String::with_capacity(url.len());
+    quote_into(&mut out, url, &LOCATION_SAFE, false);
+    out
 }
 
 #[cfg(test)]
@@ -452,25 +486,25 @@ mod tests {
     }
 
     proptest! {
-        /// [`qsl_value`], which decodes only names until one matches, is the first or last
-        /// value [`parse_qsl`] reads for that name, and [`qsl_count`] the number of its values,
-        /// on queries of names that are `error` spelled plainly, with `%` escapes or `+`, and
-        /// of broken escapes.
+        /// [`QueryPairs`], which decodes only names until one matches, reads the first
+        /// ([`QueryPairs::first_in`]) and last value [`parse_qsl`] reads for that name, and the number of its values, on
+        /// queries of names that are `error` spelled plainly, with `%` escapes or `+`, and of
+        /// broken escapes.
         #[test]
-        fn qsl_value_and_count_read_as_parse_qsl(
+        fn query_pairs_read_as_parse_qsl(
             pieces in proptest::collection::vec(
                 "(error|%65rror|err%6Fr|e\\+rror|err|error%|x)(=[a-z%+0-9]{0,4})?",
                 0..6,
             ),
-            last in proptest::bool::ANY,
         ) {
             let qs = pieces.join("&");
             let pairs = parse_qsl(&qs, true);
+            let read = QueryPairs::new(&qs);
             let mut named = pairs.iter().filter(|(k, _)| k == "error").map(|(_, v)| v.clone());
-            let expected = if last { named.next_back() } else { named.next() };
-            prop_assert_eq!(qsl_value(&qs, "error", last), expected, "{}", qs);
+            prop_assert_eq!(QueryPairs::first_in(&qs, "error"), named.clone().next(), "{}", qs);
+            prop_assert_eq!(read.last("error"), named.next_back(), "{}", qs);
             let count = pairs.iter().filter(|(k, _)| k == "error").count();
-            prop_assert_eq!(qsl_count(&qs, "error"), count, "{}", qs);
+            prop_assert_eq!(read.count("error"), count, "{}", qs);
         }
     }
 }

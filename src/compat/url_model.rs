@@ -2,7 +2,9 @@
 //! crate, which pydantic-core wraps), its error texts, and the `url_preserve_empty_path` switch
 //! that decides whether `http://h:3000` serializes as itself or as `http://h:3000/` (D-27).
 
-use rustc_hash::FxHashSet;
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
 use url::{Position, Url};
 
 /// Parse `input` as pydantic's `AnyUrl` and return its string form, or pydantic's error message.
@@ -10,73 +12,83 @@ use url::{Position, Url};
 /// With `preserve_empty_path` (the registration models) a URL written without a path keeps none;
 /// without it (the `/authorize` and `/token` request models) it gains `/`.
 pub(crate) fn any_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
-    let url = parse(input)?;
-    Ok(serialize(&url, input, preserve_empty_path))
+    with_reading(input, |r| match r {
+        Ok(forms) => Ok(forms.form(preserve_empty_path).to_owned()),
+        Err(e) => Err(e.clone()),
+    })
 }
 
 /// Parse `input` as pydantic's `AnyHttpUrl` (scheme `http` or `https`).
 pub(crate) fn any_http_url(input: &str, preserve_empty_path: bool) -> Result<String, String> {
+    with_reading(input, |r| match r {
+        Ok(forms) if forms.http => Ok(forms.form(preserve_empty_path).to_owned()),
+        Ok(_) => Err("URL scheme should be 'http' or 'https'".to_owned()),
+        Err(e) => Err(e.clone()),
+    })
+}
+
+/// What pydantic makes of one input that parses: its string form in both path modes, and
+/// whether its scheme is `http` or `https`.
+struct Forms {
+    /// With `url_preserve_empty_path`.
+    kept: String,
+    /// Without it.
+    slashed: String,
+    /// Scheme `http` or `https`.
+    http: bool,
+}
+
+impl Forms {
+    fn form(&self, preserve_empty_path: bool) -> &str {
+        if preserve_empty_path {
+            &self.kept
+        } else {
+            &self.slashed
+        }
+    }
+}
+
+/// Inputs longer than this are parsed each time, never remembered.
+const MEMO_INPUT_MAX: usize = 512;
+/// Most inputs a thread remembers (learned in the order they come, never evicted).
+const MEMO_CAPACITY: usize = 4096;
+
+thread_local! {
+    /// A memo of the readings of the URLs parsed on this thread. The same few redirect URIs come
+    /// back at every registration, `/authorize` and `/token` of every flow, and parsing them was
+    /// a tenth of a checked step's work. A reading is a pure function of its input, so the memo
+    /// never changes an answer, only skips recomputing it; it is bounded
+    /// ([`MEMO_CAPACITY`] inputs of at most [`MEMO_INPUT_MAX`] bytes), so it does not grow with
+    /// the state.
+    static MEMO: RefCell<FxHashMap<Box<str>, Result<Forms, String>>> =
+        RefCell::new(FxHashMap::default());
+}
+
+/// `f` of the reading of `input`: remembered, or read now (and remembered if there is room).
+fn with_reading<T>(input: &str, f: impl FnOnce(&Result<Forms, String>) -> T) -> T {
+    MEMO.with_borrow_mut(|memo| {
+        if let Some(known) = memo.get(input) {
+            return f(known);
+        }
+        let reading = read(input);
+        let out = f(&reading);
+        if input.len() <= MEMO_INPUT_MAX && memo.len() < MEMO_CAPACITY {
+            memo.insert(input.into(), reading);
+        }
+        out
+    })
+}
+
+/// What pydantic makes of `input`, computed.
+fn read(input: &str) -> Result<Forms, String> {
     let url = parse(input)?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err("URL scheme should be 'http' or 'https'".to_owned());
-    }
-    Ok(serialize(&url, input, preserve_empty_path))
+    Ok(Forms {
+        kept: serialize(&url, input, true),
+        slashed: serialize(&url, input, false),
+        http: matches!(url.scheme(), "http" | "https"),
+    })
 }
 
-/// A memo of [`any_url`] for the redirect URIs clients register.
-///
-/// A registered URI comes back at `/authorize`, at `/token` and often in the next registration;
-/// parsing it each time was an eighth of a flow's work. The memo holds strings that [`any_url`]
-/// returns unchanged in *both* path modes, learned when a registration parses them, and answers
-/// for those without parsing; any other input is parsed as before. It never changes an answer:
-/// [`any_url`] is a pure function and the memo only skips recomputing it. It is capped at
-/// [`UrlMemo::CAPACITY`] strings (learned in event order, never evicted), so state that grows
-/// with registrations does not grow with it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct UrlMemo {
-    fixed: FxHashSet<Box<str>>,
-}
-
-impl UrlMemo {
-    /// Most strings remembered.
-    pub(crate) const CAPACITY: usize = 4096;
-
-    /// [`any_url`], answered from the memo when `input` is a known fixed point.
-    pub(crate) fn any_url(&self, input: &str, preserve_empty_path: bool) -> Result<String, String> {
-        if self.fixed.contains(input) {
-            return Ok(input.to_owned());
-        }
-        any_url(input, preserve_empty_path)
-    }
-
-    /// [`any_url`], remembering `input` when it is its own form in both path modes.
-    pub(crate) fn learn(
-        &mut self,
-        input: &str,
-        preserve_empty_path: bool,
-    ) -> Result<String, String> {
-        if self.fixed.contains(input) {
-            return Ok(input.to_owned());
-        }
-        let url = parse(input)?;
-        let out = serialize(&url, input, preserve_empty_path);
-        if self.fixed.len() < Self::CAPACITY
-            && out == input
-            && serialize(&url, input, !preserve_empty_path) == input
-        {
-            self.fixed.insert(input.into());
-        }
-        Ok(out)
-    }
-
-    /// Strings remembered.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.fixed.len()
-    }
-}
-
-/// WHATWG parsing with pydantic's error texts.
 fn parse(input: &str) -> Result<Url, String> {
     if input.is_empty() {
         return Err("Input should be a valid URL, input is empty".to_owned());
@@ -137,43 +149,47 @@ mod tests {
             .prop_map(|(s, sep, h, p, path, q, f, pad)| format!("{pad}{s}{sep}{h}{p}{path}{q}{f}"))
     }
 
+    /// [`any_url`] and [`any_http_url`] computed without the memo.
+    fn unmemoised(input: &str, preserve: bool, http: bool) -> Result<String, String> {
+        let url = parse(input)?;
+        if http && !matches!(url.scheme(), "http" | "https") {
+            return Err("URL scheme should be 'http' or 'https'".to_owned());
+        }
+        Ok(serialize(&url, input, preserve))
+    }
+
     proptest! {
-        /// The memo answers exactly what `any_url` answers, in both modes, for learned and
-        /// unlearned inputs alike.
+        /// The memo answers exactly what parsing answers, in both modes and for both types,
+        /// the first time an input is seen and every time after.
         #[test]
-        fn memo_answers_what_any_url_answers(
-            learned in prop::collection::vec((url_text(), any::<bool>()), 0..6),
-            probe in url_text(),
+        fn memo_answers_what_parsing_answers(
+            inputs in prop::collection::vec(url_text(), 1..6),
         ) {
-            let mut memo = UrlMemo::default();
-            for (text, preserve) in &learned {
-                prop_assert_eq!(memo.learn(text, *preserve), any_url(text, *preserve));
-            }
-            for text in learned.iter().map(|(t, _)| t).chain([&probe]) {
-                for preserve in [false, true] {
-                    prop_assert_eq!(memo.any_url(text, preserve), any_url(text, preserve));
+            for _ in 0..2 {
+                for text in &inputs {
+                    for preserve in [false, true] {
+                        prop_assert_eq!(any_url(text, preserve), unmemoised(text, preserve, false));
+                        prop_assert_eq!(
+                            any_http_url(text, preserve),
+                            unmemoised(text, preserve, true)
+                        );
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn memo_learns_fixed_points_only_and_stops_at_its_capacity() {
-        let mut memo = UrlMemo::default();
-        assert!(memo.learn("http://localhost:3000", true).is_ok());
-        assert!(memo.learn("HTTP://localhost/cb", true).is_ok());
-        assert!(memo.learn("not a url", true).is_err());
-        assert_eq!(
-            memo.len(),
-            0,
-            "respelled, path-less and invalid inputs are not memoised"
-        );
-        assert!(memo.learn("http://localhost/cb", true).is_ok());
-        assert_eq!(memo.len(), 1);
-        for i in 0..UrlMemo::CAPACITY + 10 {
-            let _ = memo.learn(&format!("http://localhost/cb{i}"), true);
+    fn memo_is_bounded() {
+        let long = format!("http://localhost/{}", "a".repeat(MEMO_INPUT_MAX));
+        assert!(any_url(&long, true).is_ok());
+        for i in 0..MEMO_CAPACITY + 10 {
+            let _ = any_url(&format!("http://localhost/cb{i}"), true);
         }
-        assert_eq!(memo.len(), UrlMemo::CAPACITY);
+        MEMO.with_borrow(|memo| {
+            assert_eq!(memo.len(), MEMO_CAPACITY);
+            assert!(!memo.contains_key(long.as_str()));
+        });
     }
 
     #[test]

@@ -8,14 +8,13 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
-
 use super::Ctx;
 use super::redirect::{exact_match, loopback_parsed_match};
 use super::validate::{Errors, PKCE_SYNTAX, first_repeated, foreign_resource, is_pkce_syntax};
 use crate::ErrorCode;
+use crate::compat::pyjson::CompactObject;
 use crate::compat::pyurl::{construct_redirect_uri, starlette_location};
-use crate::compat::url_model::UrlMemo;
+use crate::compat::url_model::any_url;
 use crate::event::Params;
 use crate::output::{JSON, NO_STORE, Output, Reason};
 use crate::profile::Profile;
@@ -34,7 +33,6 @@ struct Request<'a> {
 fn validate<'a>(
     params: &'a Params,
     profile: &Profile,
-    urls: &UrlMemo,
     challenge_optional: bool,
 ) -> Result<Request<'a>, (ErrorCode, String)> {
     let mut errors = Errors::default();
@@ -45,7 +43,7 @@ fn validate<'a>(
     }
     let redirect_uri = match params.get("redirect_uri") {
         None => None,
-        Some(raw) => match urls.any_url(raw, false) {
+        Some(raw) => match any_url(raw, false) {
             Ok(_) if profile.redirect_exact_match => Some(raw.to_owned()),
             Ok(u) => Some(u),
             Err(msg) => {
@@ -169,10 +167,7 @@ fn error_response(
         && let Some(client) = &known.client
     {
         let raw = if params.contains("redirect_uri") {
-            match params
-                .get("redirect_uri")
-                .map(|u| (u, ctx.urls.any_url(u, false)))
-            {
+            match params.get("redirect_uri").map(|u| (u, any_url(u, false))) {
                 Some((raw, Ok(_))) if ctx.profile.redirect_exact_match => {
                     Some(Some(raw.to_owned()))
                 }
@@ -210,13 +205,13 @@ fn error_response(
         )
         .because(reason),
         _ => {
-            let mut body = Map::new();
-            body.insert("error".into(), Value::from(error.as_str()));
-            body.insert("error_description".into(), Value::from(description));
-            if let Some(s) = known.state {
-                body.insert("state".into(), Value::from(s));
+            let mut body = CompactObject::with_capacity(64 + description.len());
+            body.member_str("error", error.as_str());
+            body.member_str("error_description", description);
+            if let Some(s) = &known.state {
+                body.member_str("state", s);
             }
-            Output::new(400, &[JSON, NO_STORE], Value::Object(body).to_string()).because(reason)
+            Output::new(400, &[JSON, NO_STORE], body.finish()).because(reason)
         }
     }
 }
@@ -276,7 +271,7 @@ fn authorize(ctx: &mut Ctx<'_>, params: &Params) -> Output {
     let challenge_optional = !params.contains("code_challenge")
         && !params.contains("code_challenge_method")
         && confidential(ctx);
-    let request = match validate(params, ctx.profile, ctx.urls, challenge_optional) {
+    let request = match validate(params, ctx.profile, challenge_optional) {
         Ok(r) => r,
         Err((error, description)) => {
             let reason = if error == ErrorCode::UnsupportedResponseType {

@@ -14,7 +14,6 @@ pub(crate) mod routing;
 pub(crate) mod token;
 pub(crate) mod validate;
 
-use crate::compat::url_model::UrlMemo;
 use crate::config::Config;
 use crate::profile::Profile;
 use crate::provider::Provider;
@@ -87,8 +86,6 @@ pub(crate) fn internal_error(reason: crate::output::Reason) -> crate::output::Ou
 pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a Config,
     pub(crate) fixed: &'a Fixed,
-    /// Redirect URIs already known to be their own `AnyUrl` form.
-    pub(crate) urls: &'a mut UrlMemo,
     pub(crate) profile: &'a Profile,
     pub(crate) provider: &'a mut Provider,
     pub(crate) now: UnixMillis,

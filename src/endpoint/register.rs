@@ -14,7 +14,7 @@ use super::redirect::refused_at_registration;
 use super::validate::Errors;
 use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
-use crate::compat::url_model::{UrlMemo, any_http_url};
+use crate::compat::url_model::{any_http_url, any_url};
 use crate::keys::ClientKey;
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::Client;
@@ -120,12 +120,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
 }
 
 /// Validate the body as `OAuthClientMetadata.model_validate_json` does.
-fn validate(
-    body: &str,
-    keep_raw_uris: bool,
-    default_refresh: bool,
-    urls: &mut UrlMemo,
-) -> Result<Metadata, String> {
+fn validate(body: &str, keep_raw_uris: bool, default_refresh: bool) -> Result<Metadata, String> {
     let obj = Members::parse(body)?;
     let mut errors = Errors::default();
     let mut base: Vec<(&'static str, Value)> = Vec::new();
@@ -192,7 +187,7 @@ fn validate(
             for (i, item) in items.iter().enumerate() {
                 let loc = format!("redirect_uris.{i}");
                 match item.as_str() {
-                    Some(s) => match urls.learn(s, true) {
+                    Some(s) => match any_url(s, true) {
                         Ok(_) if keep_raw_uris => out.push(s.to_owned()),
                         Ok(u) => out.push(u),
                         Err(msg) => errors.add(&loc, &msg),
@@ -315,7 +310,6 @@ pub(crate) fn handle_register(ctx: &mut Ctx<'_>, body: &str) -> Output {
         body,
         ctx.profile.redirect_exact_match,
         ctx.profile.default_grant_types_include_refresh,
-        ctx.urls,
     ) {
         Ok(m) => m,
         Err(description) => return metadata_error(&description, Reason::MetadataInvalid),

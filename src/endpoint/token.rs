@@ -16,6 +16,7 @@ use super::validate::{
 };
 use crate::ErrorCode;
 use crate::compat::pyjson::CompactObject;
+use crate::compat::url_model::any_url;
 use crate::event::{RevokeRequest, TokenRequest};
 use crate::output::{JSON, NO_CACHE, NO_STORE, Output, Reason, error_json};
 use crate::provider::{OAuthToken, ProviderError};
@@ -175,7 +176,7 @@ pub(crate) fn handle_token(ctx: &mut Ctx<'_>, req: &TokenRequest) -> Output {
                 errors.add("authorization_code.code", "Field required");
             }
             if let Some(raw) = form.get("redirect_uri") {
-                match ctx.urls.any_url(raw, false) {
+                match any_url(raw, false) {
                     Ok(u) => redirect_uri = Some(u),
                     Err(msg) => errors.add("authorization_code.redirect_uri", &msg),
                 }

@@ -258,14 +258,20 @@ fn r(step: usize, field: Field) -> ValueExpr {
 impl Generator {
     /// A generator for `profile` and `config`, choosing with stream 1 of `config.seed`.
     pub fn new(profile: Profile, config: Config) -> Result<Self, ConfigError> {
+        Ok(Self::with_server(AuthServer::new(config, profile)?))
+    }
+
+    /// A generator driving `server`, a server with empty stores, from its configuration's seed
+    /// (what [`Generator::new`] makes of that server's configuration and profile).
+    pub(crate) fn with_server(server: AuthServer) -> Self {
+        let (profile, config) = (server.profile(), server.config());
         let mut rng = ChaCha20Rng::from_seed(config.seed.0);
         rng.set_stream(1);
-        let header = Header::new(&profile, &config);
-        let resource = config.resource_url();
+        let header = Header::new(profile, config);
+        let resource = server.resource_url().to_owned();
         let documents = profile.client_id_metadata_documents;
         let basic_alone = profile.multiple_auth_methods_refused;
-        let server = AuthServer::new(config, profile)?;
-        Ok(Self {
+        Self {
             rng,
             pacing: Pacing::default(),
             fit: Fit {
@@ -293,7 +299,7 @@ impl Generator {
             pending_client: None,
             pending_refresh_of: None,
             plan: None,
-        })
+        }
     }
 
     /// Use `pacing` instead of the default.
@@ -496,8 +502,8 @@ impl Generator {
     }
 
     /// Record step `step` (its event's kind, its event as written when a trace is kept, and
-    /// its answer) in the trace and in what later steps may refer to.
-    /// Keep a step's answer (`json`: its body's members, when the checker read them).
+    /// its answer, with `json`, its body's members, when the checker read them) in the trace and
+    /// in what later steps may refer to.
     fn keep(
         &mut self,
         step: usize,
@@ -506,15 +512,21 @@ impl Generator {
         output: Output,
         json: Option<Arc<AnswerJson>>,
     ) {
-        self.record(step, kind, &output, json);
+        if let Some(members) = &json {
+            self.resolver.read_body(step, Arc::clone(members));
+        }
+        self.outputs.push(output);
+        self.record(step, kind, json);
         if let (Some(lines), Some(event)) = (&mut self.lines, event) {
             lines.push((self.now, event));
         }
-        self.outputs.push(output);
     }
 
-    /// Remember what a successful step produced.
-    fn record(&mut self, step: usize, kind: &str, output: &Output, json: Option<Arc<AnswerJson>>) {
+    /// Remember what step `step`, the last one kept, produced.
+    fn record(&mut self, step: usize, kind: &str, json: Option<Arc<AnswerJson>>) {
+        let Some(output) = self.outputs.last() else {
+            return;
+        };
         let members = || json.unwrap_or_else(|| Arc::new(AnswerJson::parse(&output.body)));
         match (kind, output.status) {
             ("register", 201) => {
@@ -558,7 +570,12 @@ impl Generator {
                 }
             }
             // 302 or 303 (OAuth 2.1 §4.1.2.1; node-oidc-provider answers 303).
-            ("authorize", 302 | 303) if Field::Code.extract(output).is_some() => {
+            ("authorize", 302 | 303)
+                if self
+                    .resolver
+                    .value(&self.outputs, step as u64, Field::Code)
+                    .is_some() =>
+            {
                 if let Some(pending) = self.pending_code.take() {
                     self.codes.push(CodeInfo {
                         step,

@@ -9,6 +9,7 @@ use super::{
     s256_challenge,
 };
 use crate::AuthorizeMethod;
+use crate::compat::pyjson::CompactObject;
 use crate::event::{
     AuthorizeRequest, ClientDocument, IntrospectRequest, Params, RegisterRequest, ResourceRequest,
     RevokeRequest, TokenRequest,
@@ -89,14 +90,16 @@ impl Generator {
             s => s,
         };
         let body = match self.below(20) {
-            0 => r#"{"redirect_uris":["http://localhost:9999/cb"],"scope":"read admin"}"#.to_owned(),
+            0 => {
+                r#"{"redirect_uris":["http://localhost:9999/cb"],"scope":"read admin"}"#.to_owned()
+            }
             1 => r#"{"scope":"read"}"#.to_owned(),
             2 => r#"{"redirect_uris":["http://localhost:9999/cb"],"#.to_owned(),
-            3 => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "grant_types": ["authorization_code"], "scope": scope}).to_string(),
-            4 if self.fit.scope_required => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
-            4 => json!({"redirect_uris": [REDIRECT_IP], "token_endpoint_auth_method": method}).to_string(),
-            5 => json!({"redirect_uris": ["javascript:alert(1)"], "token_endpoint_auth_method": "none"}).to_string(),
-            6 => json!({"redirect_uris": ["http://evil.example/cb#frag"], "token_endpoint_auth_method": "none"}).to_string(),
+            3 => registration(REDIRECT, method, &["authorization_code"], Some(scope)),
+            4 if self.fit.scope_required => registration(REDIRECT_IP, method, &[], Some(scope)),
+            4 => registration(REDIRECT_IP, method, &[], None),
+            5 => registration("javascript:alert(1)", "none", &[], None),
+            6 => registration("http://evil.example/cb#frag", "none", &[], None),
             // A client ID metadata document instead of a registration, where the target takes
             // one: the one its URL names, or one naming another client_id.
             n @ (7 | 8)
@@ -109,13 +112,16 @@ impl Generator {
                     None => self.client_document(DOCUMENT_URLS[n - 7], n == 8),
                 };
             }
-            _ if scope.is_empty() => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}).to_string(),
-            _ => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method, "scope": scope}).to_string(),
+            _ if scope.is_empty() => registration(REDIRECT, method, &[], None),
+            _ => registration(REDIRECT, method, &[], Some(scope)),
         };
         let body = match (self.fit.pre_registered, self.fit.grant_types_named) {
-            (true, _) => json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method,
-                "grant_types": ["authorization_code", "refresh_token"], "scope": "read write"})
-            .to_string(),
+            (true, _) => registration(
+                REDIRECT,
+                method,
+                &["authorization_code", "refresh_token"],
+                Some("read write"),
+            ),
             (false, true) => name_grant_types(body),
             (false, false) => body,
         };
@@ -184,12 +190,15 @@ impl Generator {
     fn authorize(&mut self) -> EventExpr {
         let c = self.below(self.clients.len());
         let info = self.clients[c].clone();
-        let mut verifier = format!(
-            "verifier-{:016x}-{:016x}-{:08x}",
-            self.rng_u64(),
-            self.rng_u64(),
-            self.below(1 << 30)
-        );
+        // `verifier-{:016x}-{:016x}-{:08x}`, without the formatting machinery (a step's
+        // largest cost in the generator after the moves themselves).
+        let drawn = [self.rng_u64(), self.rng_u64(), self.below(1 << 30) as u64];
+        let mut verifier = String::with_capacity(52);
+        verifier.push_str("verifier");
+        for (value, digits) in drawn.into_iter().zip([16, 16, 8]) {
+            verifier.push('-');
+            push_hex(&mut verifier, value, digits);
+        }
         // Drawn whatever the fit (`|`, not `||`), so the fit changes no later draw.
         let mut redirect =
             (self.chance(70) | self.fit.redirect_uri_required).then(|| info.redirect.to_owned());
@@ -593,6 +602,29 @@ impl Generator {
     }
 }
 
+/// A registration body naming one redirect URI, the method, the grant types (unless none) and
+/// the scope (when given), in that order, in serde_json's compact layout.
+fn registration(redirect: &str, method: &str, grant_types: &[&str], scope: Option<&str>) -> String {
+    let mut body = CompactObject::with_capacity(160);
+    body.member_str_list("redirect_uris", &[redirect]);
+    body.member_str("token_endpoint_auth_method", method);
+    if !grant_types.is_empty() {
+        body.member_str_list("grant_types", grant_types);
+    }
+    if let Some(scope) = scope {
+        body.member_str("scope", scope);
+    }
+    body.finish()
+}
+
+/// `value`'s last `digits` hexadecimal digits (lower case, zero-padded) appended to `out`.
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (4 * i)) & 0xf) as usize]));
+    }
+}
+
 /// A registration body that names no `grant_types` (and has the redirect URIs of a usable
 /// client), with `["authorization_code", "refresh_token"]` added ([`super::Fit::grant_types_named`]);
 /// any other body as it is.
@@ -608,5 +640,22 @@ fn name_grant_types(body: String) -> String {
             Value::Object(m).to_string()
         }
         _ => body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_hex;
+
+    #[test]
+    fn push_hex_writes_what_format_writes() {
+        for value in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef, 1 << 29] {
+            let mut out = String::new();
+            push_hex(&mut out, value, 16);
+            assert_eq!(out, format!("{value:016x}"));
+            out.clear();
+            push_hex(&mut out, value & 0xffff_ffff, 8);
+            assert_eq!(out, format!("{:08x}", value & 0xffff_ffff));
+        }
     }
 }

@@ -501,15 +501,23 @@ impl InvariantId {
     fn text_rank(self) -> u8 {
         static RANKS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
         let ranks = RANKS.get_or_init(|| {
-            let mut by_text = Self::ALL.to_vec();
-            by_text.sort_unstable_by_key(|id| id.as_str());
             let mut ranks = vec![0; Self::ALL.len()];
-            for (rank, id) in by_text.into_iter().enumerate() {
-                ranks[id as usize] = u8::try_from(rank).unwrap_or(u8::MAX);
+            for (rank, id) in Self::in_text_order().iter().enumerate() {
+                ranks[*id as usize] = u8::try_from(rank).unwrap_or(u8::MAX);
             }
             ranks
         });
         ranks[self as usize]
+    }
+
+    /// Every id, in the alphabetical order of their texts.
+    pub(crate) fn in_text_order() -> &'static [Self] {
+        static ORDER: std::sync::OnceLock<Vec<InvariantId>> = std::sync::OnceLock::new();
+        ORDER.get_or_init(|| {
+            let mut by_text = Self::ALL.to_vec();
+            by_text.sort_unstable_by_key(|id| id.as_str());
+            by_text
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::audience::Audience;
-use super::{InvariantId, Tally, Violation};
+use super::{InvariantId, Tallies, Violation};
 use crate::answer::{AnswerJson, Name};
 use crate::config::{Config, Lifetimes};
 use crate::event::Event;
@@ -209,7 +209,7 @@ pub struct Checker {
     pub(super) documents: BTreeMap<String, bool>,
     /// A token response stated a refresh-token lifetime (`refresh_token_expires_in`).
     pub(super) refresh_lifetime_stated: bool,
-    pub(super) tallies: BTreeMap<InvariantId, Tally>,
+    pub(super) tallies: Tallies,
     pub(super) found: Vec<Violation>,
     pub(super) step: usize,
     pub(super) now: u64,
@@ -342,7 +342,7 @@ impl Checker {
             advertised_auth_methods: None,
             documents: BTreeMap::new(),
             refresh_lifetime_stated: false,
-            tallies: BTreeMap::new(),
+            tallies: Tallies::default(),
             found: Vec::new(),
             step: 0,
             now: 0,
@@ -415,14 +415,14 @@ impl Checker {
     }
 
     /// Checks run and violations found so far, per invariant id.
-    pub fn tallies(&self) -> &BTreeMap<InvariantId, Tally> {
+    pub fn tallies(&self) -> &Tallies {
         &self.tallies
     }
 
     /// Count one evaluation of `id` (a negative probe when the answer judged refused the request,
     /// a positive check otherwise); record a violation when `ok` is false.
     pub(super) fn check(&mut self, id: InvariantId, ok: bool, detail: impl FnOnce() -> String) {
-        let t = self.tallies.entry(id).or_default();
+        let t = self.tallies.slot(id);
         t.checks += 1;
         if self.refused {
             t.negative += 1;

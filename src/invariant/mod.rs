@@ -93,6 +93,53 @@ pub struct Tally {
     pub negative: u64,
 }
 
+/// A checker's [`Tally`] per invariant: one slot per catalogue entry, so that counting a check
+/// is an index, not a map search (a checked step counts a dozen). Read like a map ordered by id
+/// that holds the invariants checked at least once ([`Tallies::get`], iteration), and printed
+/// as one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tallies(Vec<Tally>);
+
+impl Default for Tallies {
+    fn default() -> Self {
+        Self(vec![Tally::default(); InvariantId::ALL.len()])
+    }
+}
+
+impl Tallies {
+    /// The tally of `id`, if it was checked.
+    pub fn get(&self, id: &InvariantId) -> Option<&Tally> {
+        self.0.get(*id as usize).filter(|t| t.checks > 0)
+    }
+
+    /// The invariants checked, in id order, with their tallies.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static InvariantId, &Tally)> + '_ {
+        InvariantId::in_text_order()
+            .iter()
+            .filter_map(|id| Some((id, self.get(id)?)))
+    }
+
+    /// The slot of `id`, to count in.
+    pub(crate) fn slot(&mut self, id: InvariantId) -> &mut Tally {
+        &mut self.0[id as usize]
+    }
+}
+
+impl<'a> IntoIterator for &'a Tallies {
+    type Item = (&'static InvariantId, &'a Tally);
+    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl std::fmt::Debug for Tallies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 impl Tally {
     /// Add another tally's counts.
     pub fn add(&mut self, other: &Self) {

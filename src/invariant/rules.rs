@@ -10,7 +10,7 @@ use super::audience::{Audience, resources};
 use super::ledger::{Cause, Checker, ClientFacts, CodeFacts, rt_lifetime_stated};
 use crate::ErrorCode;
 use crate::answer::{NOTE_HEADER, Name, PRE_REGISTERED_NOTE, ResourceAnswer, resource_answer};
-use crate::compat::pyurl::{qsl_count, qsl_value, unquote};
+use crate::compat::pyurl::{QueryPairs, unquote};
 use crate::compat::url_model::any_url;
 use crate::endpoint::redirect::{exact_match, refused_at_registration};
 use crate::endpoint::token::s256_challenge;
@@ -41,8 +41,8 @@ impl Checker {
 /// specification MUST indicate its identity by including the iss parameter in the response."
 struct Redirect<'a> {
     base: &'a str,
-    query: &'a str,
-    fragment: &'a str,
+    query: QueryPairs<'a>,
+    fragment: QueryPairs<'a>,
 }
 
 impl<'a> Redirect<'a> {
@@ -53,19 +53,19 @@ impl<'a> Redirect<'a> {
         let (base, query) = no_frag.split_once('?').unwrap_or((no_frag, ""));
         Some(Self {
             base,
-            query,
-            fragment,
+            query: QueryPairs::new(query),
+            fragment: QueryPairs::new(fragment),
         })
     }
 
     /// The parameter `name`: the fragment's last, else the query's last.
     fn get(&self, name: &str) -> Option<String> {
-        qsl_value(self.fragment, name, true).or_else(|| qsl_value(self.query, name, true))
+        self.fragment.last(name).or_else(|| self.query.last(name))
     }
 
     /// How many times the parameter `name` is sent, in the query and the fragment together.
     fn count(&self, name: &str) -> usize {
-        qsl_count(self.query, name) + qsl_count(self.fragment, name)
+        self.query.count(name) + self.fragment.count(name)
     }
 }
 
@@ -481,53 +481,54 @@ impl Checker {
     /// that header alone: only as a `client_secret_basic` client (RFC 6749 §2.3: "The client
     /// MUST NOT use more than one authentication method in each request").
     ///
-    /// `may`: whether the server may take the credentials, where a rule says what it must
-    /// refuse or where a refusal teaches what it revoked: a client whose registration named no
-    /// method is bound to none of the secret methods (RFC 7591 §2: the method is the one the
-    /// client requests), so its exact secret by either authenticates it. Rules that say what a
-    /// server must serve ask for the registered method (`may` false): a server may keep to it.
+    /// Two answers, the header decoded once: `(may, strict)`. `may`: whether the server may take
+    /// the credentials, where a rule says what it must refuse or where a refusal teaches what it
+    /// revoked: a client whose registration named no method is bound to none of the secret
+    /// methods (RFC 7591 §2: the method is the one the client requests), so its exact secret by
+    /// either authenticates it. `strict`: by the registered method, for the rules that say what
+    /// a server must serve (a server may keep to that method).
     fn authenticates(
         &self,
         form: &Params,
         authorization: Option<&str>,
         client: &ClientFacts,
         id: &str,
-        may: bool,
-    ) -> bool {
-        let any_secret = may
-            && !client.method_named
-            && matches!(
-                client.method.as_str(),
-                "client_secret_basic" | "client_secret_post"
-            );
-        if authorization.is_some() && form.get("client_id").is_none_or(str::is_empty) {
-            return (client.method == "client_secret_basic" || any_secret)
-                && client.secret.as_ref().is_some_and(|secret| {
-                    basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
-                });
-        }
-        match (client.method.as_str(), &client.secret) {
-            ("none", _) | (_, None) => true,
-            (_, Some(secret)) if any_secret => {
-                basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
-                    || form.get("client_secret") == Some(secret.as_str())
+    ) -> (bool, bool) {
+        let basic = basic_credentials(authorization);
+        let basic_ok = client
+            .secret
+            .as_ref()
+            .is_some_and(|secret| basic.as_ref().is_some_and(|(i, p)| i == id && p == secret));
+        let by_header_alone =
+            authorization.is_some() && form.get("client_id").is_none_or(str::is_empty);
+        let judge = |may: bool| {
+            let any_secret = may
+                && !client.method_named
+                && matches!(
+                    client.method.as_str(),
+                    "client_secret_basic" | "client_secret_post"
+                );
+            if by_header_alone {
+                return (client.method == "client_secret_basic" || any_secret) && basic_ok;
             }
-            ("client_secret_basic", Some(secret)) => {
-                basic_credentials(authorization).is_some_and(|(i, p)| i == id && &p == secret)
+            match (client.method.as_str(), &client.secret) {
+                ("none", _) | (_, None) => true,
+                (_, Some(secret)) if any_secret => {
+                    basic_ok || form.get("client_secret") == Some(secret.as_str())
+                }
+                ("client_secret_basic", Some(_)) => basic_ok,
+                (_, Some(secret)) => form.get("client_secret") == Some(secret.as_str()),
             }
-            (_, Some(secret)) => form.get("client_secret") == Some(secret.as_str()),
-        }
+        };
+        (judge(true), judge(false))
     }
 
     pub(super) fn on_token(&mut self, form: &Params, authorization: Option<&str>, o: &Output) {
         let client_id = client_of(form, authorization);
         let client = self.clients.get(&client_id).cloned();
-        let auth_ok = client
-            .as_ref()
-            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id, true));
-        let auth_strict = client
-            .as_ref()
-            .is_some_and(|c| self.authenticates(form, authorization, c, &client_id, false));
+        let (auth_ok, auth_strict) = client.as_ref().map_or((false, false), |c| {
+            self.authenticates(form, authorization, c, &client_id)
+        });
         let grant_type = form.get("grant_type").unwrap_or_default().to_owned();
         if o.status == 200 {
             let no_store = o
@@ -902,8 +903,7 @@ impl Checker {
         let Some(client) = self.clients.get(&client_id).cloned() else {
             return;
         };
-        let auth_ok = self.authenticates(form, authorization, &client, &client_id, true);
-        let auth_strict = self.authenticates(form, authorization, &client, &client_id, false);
+        let (auth_ok, auth_strict) = self.authenticates(form, authorization, &client, &client_id);
         // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
         // case of a confidential client) and then verifies whether the token was issued to the
         // client making the revocation request. If this validation fails, the request is refused

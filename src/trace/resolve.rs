@@ -1,12 +1,14 @@
 //! Resolving a trace's event ([`EventExpr`]) against the outputs of earlier steps: the values
 //! each output carries ([`Field`]), and the [`Resolver`] that reads each referenced output once.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::value_expr::{EventExpr, Unresolved};
 use super::{TraceError, malformed};
 use crate::answer::AnswerJson;
-use crate::compat::pyurl::qsl_value;
+use crate::compat::pyurl::QueryPairs;
 use crate::event::{Event, Site};
 use crate::output::Output;
 use crate::secret::MaybeSecret;
@@ -75,12 +77,16 @@ const LOCATION_FIELDS: [Field; 2] = [Field::Code, Field::State];
 
 /// [`Field::extract`] of every body field, reading the body once.
 fn body_fields(output: &Output) -> [Option<String>; 4] {
-    let m = AnswerJson::parse(&output.body);
+    members_fields(&AnswerJson::parse(&output.body))
+}
+
+/// The body fields of an answer whose body reads as `m`, in slot order.
+fn members_fields(m: &AnswerJson) -> [Option<String>; 4] {
     [
-        m.client_id,
-        m.client_secret,
-        m.access_token,
-        m.refresh_token,
+        m.client_id.clone(),
+        m.client_secret.clone(),
+        m.access_token.clone(),
+        m.refresh_token.clone(),
     ]
 }
 
@@ -93,8 +99,8 @@ fn location_fields(output: &Output) -> [Option<String>; 2] {
     };
     let (before, fragment) = loc.split_once('#').unwrap_or((loc, ""));
     let query = before.split_once('?').map_or("", |(_, q)| q);
-    LOCATION_FIELDS
-        .map(|f| qsl_value(query, f.name(), true).or_else(|| qsl_value(fragment, f.name(), true)))
+    let (query, fragment) = (QueryPairs::new(query), QueryPairs::new(fragment));
+    LOCATION_FIELDS.map(|f| query.last(f.name()).or_else(|| fragment.last(f.name())))
 }
 
 /// Resolves the events of a trace's steps in order, against the outputs of the steps before.
@@ -117,12 +123,18 @@ struct Extracted {
     body: Option<[Option<String>; 4]>,
     /// [`LOCATION_FIELDS`] of the `Location` header.
     location: Option<[Option<String>; 2]>,
+    /// The body as the checker read it, if it did ([`Resolver::read_body`]).
+    members: Option<Arc<AnswerJson>>,
 }
 
 impl std::fmt::Debug for Extracted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Every field named: a new one does not compile until its `Debug` is decided.
-        let Self { body, location } = self;
+        let Self {
+            body,
+            location,
+            members,
+        } = self;
         // Only `client_id` (body) and `state` (location) are shown; the other slots are secret.
         fn shown<'a>(
             fields: &[Field],
@@ -145,6 +157,7 @@ impl std::fmt::Debug for Extracted {
                 "location",
                 &location.as_ref().map(|l| shown(&LOCATION_FIELDS, l)),
             )
+            .field("members", &members.as_ref().map(|_| "<read>"))
             .finish()
     }
 }
@@ -153,6 +166,18 @@ impl Resolver {
     /// A resolver with nothing cached.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Step `step`'s answer has a body that reads as `members` (the checker read it): a
+    /// reference to one of its body fields takes it from there instead of parsing the body again.
+    pub(crate) fn read_body(&mut self, step: usize, members: Arc<AnswerJson>) {
+        let Some(idx) = step.checked_sub(1) else {
+            return;
+        };
+        if self.extracted.len() <= idx {
+            self.extracted.resize_with(idx + 1, Extracted::default);
+        }
+        self.extracted[idx].members = Some(members);
     }
 
     /// `event`, the event of the step on line `line`, resolved against `outputs` (index 0 =
@@ -176,14 +201,14 @@ impl Resolver {
         outputs: &[Output],
     ) -> Result<Event, (Site, Unresolved)> {
         event.try_map(|site, s| {
-            s.resolve(&mut |step, field| self.lookup(outputs, step, field))
+            s.resolve(&mut |step, field| self.value(outputs, step, field))
                 .map_err(|u| (site, u))
         })
     }
 
     /// The value `field` of step `step`, as [`Field::extract`] gives it, or `None` when the
     /// step does not exist or produced no such value.
-    fn lookup(&mut self, outputs: &[Output], step: u64, field: Field) -> Option<String> {
+    pub(crate) fn value(&mut self, outputs: &[Output], step: u64, field: Field) -> Option<String> {
         let idx = usize::try_from(step)
             .ok()
             .filter(|&s| s >= 1 && s <= outputs.len())?
@@ -199,7 +224,11 @@ impl Resolver {
                 slot.location.get_or_insert_with(|| location_fields(output))
             }
             Field::ClientId | Field::ClientSecret | Field::AccessToken | Field::RefreshToken => {
-                slot.body.get_or_insert_with(|| body_fields(output))
+                let members = &slot.members;
+                slot.body.get_or_insert_with(|| match members {
+                    Some(m) => members_fields(m),
+                    None => body_fields(output),
+                })
             }
         };
         values[field.slot()].clone()
