@@ -89,6 +89,7 @@ fn read(input: &str) -> Result<Forms, String> {
     })
 }
 
+/// WHATWG parsing with pydantic's error texts.
 fn parse(input: &str) -> Result<Url, String> {
     if input.is_empty() {
         return Err("Input should be a valid URL, input is empty".to_owned());

@@ -190,8 +190,7 @@ impl Generator {
     fn authorize(&mut self) -> EventExpr {
         let c = self.below(self.clients.len());
         let info = self.clients[c].clone();
-        // `verifier-{:016x}-{:016x}-{:08x}`, without the formatting machinery (a step's
-        // largest cost in the generator after the moves themselves).
+        // `verifier-{:016x}-{:016x}-{:08x}`, without the formatting machinery.
         let drawn = [self.rng_u64(), self.rng_u64(), self.below(1 << 30) as u64];
         let mut verifier = String::with_capacity(52);
         verifier.push_str("verifier");

@@ -497,7 +497,7 @@ impl fmt::Display for InvariantId {
 
 impl InvariantId {
     /// Its place in the alphabetical order of the ids' texts: a comparison of two ids is a
-    /// comparison of two numbers (the tallies are a map ordered by id, updated at every check).
+    /// comparison of two numbers (reports keep their tallies and failures in maps ordered by id).
     fn text_rank(self) -> u8 {
         static RANKS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
         let ranks = RANKS.get_or_init(|| {
