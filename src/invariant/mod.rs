@@ -149,3 +149,32 @@ impl Tally {
         self.negative += other.negative;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// `Tallies` reads as the map ordered by id it replaced: the checked invariants only, in id
+    /// order, printed alike.
+    #[test]
+    fn tallies_read_as_a_map_ordered_by_id() {
+        let mut tallies = Tallies::default();
+        let mut map = BTreeMap::new();
+        // Counted in reverse catalogue order.
+        for (n, id) in InvariantId::ALL.iter().rev().take(3).enumerate() {
+            let t = tallies.slot(*id);
+            t.checks += n as u64 + 1;
+            t.positive += n as u64 + 1;
+            map.insert(*id, *t);
+        }
+        let read: Vec<_> = tallies.iter().map(|(id, t)| (*id, *t)).collect();
+        let expected: Vec<_> = map.iter().map(|(id, t)| (*id, *t)).collect();
+        assert_eq!(read, expected);
+        assert_eq!(format!("{tallies:?}"), format!("{map:?}"));
+        assert_eq!(tallies.get(&InvariantId::ALL[0]), None);
+        let last = InvariantId::ALL[InvariantId::ALL.len() - 1];
+        assert_eq!(tallies.get(&last), map.get(&last));
+    }
+}
